@@ -1,0 +1,5 @@
+"""mysqlinspect: inspect MySQL/MariaDB logs and crash safety."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

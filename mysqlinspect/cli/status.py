@@ -1,0 +1,24 @@
+"""`mysqlinspect status`: a one-screen overview of a live server."""
+
+from __future__ import annotations
+
+import click
+
+from mysqlinspect.cli.context import AppContext, pass_app
+from mysqlinspect.cli.options import connection_options, output_options
+from mysqlinspect.collectors.overview import collect_overview
+from mysqlinspect.connection.settings import CommandLineOptions
+from mysqlinspect.render.status import render_overview
+
+
+@click.command()
+@connection_options
+@output_options("table", "json")
+@pass_app
+def status(app: AppContext, conn_opts: CommandLineOptions, output_format: str) -> None:
+    """Server, binlog position, redo checkpoint age, doublewrite, undo and durability settings."""
+    overview = collect_overview(app.connect(conn_opts))
+    if output_format == "json":
+        app.emit_json(overview)
+    else:
+        app.emit(render_overview(overview))

@@ -1,0 +1,1 @@
+"""Collectors: read a live server into dataclasses (no click, no rich)."""

@@ -1,0 +1,150 @@
+"""The `status` overview: server, binlog position, redo capacity and checkpoint age, doublewrite, undo, durability."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pymysql
+
+from mysqlinspect.collectors.innodb_status import parse_log_section
+from mysqlinspect.connection.query import as_int, engine_innodb_status, global_status, query_rows, query_scalar
+from mysqlinspect.connection.server import ServerInfo, detect_server
+from mysqlinspect.errors import MysqlInspectError, PrivilegeError
+
+
+@dataclass(frozen=True)
+class BinlogPosition:
+    file: str | None
+    position: int | None
+    gtid_executed: str | None = None
+
+
+@dataclass
+class StatusOverview:
+    server: ServerInfo
+    binlog_enabled: bool
+    binlog_format: str | None
+    binlog_position: BinlogPosition | None
+    redo_capacity_bytes: int | None
+    current_lsn: int | None
+    checkpoint_lsn: int | None
+    checkpoint_age_bytes: int | None
+    checkpoint_age_pct: float | None
+    doublewrite_mode: str | None
+    undo_tablespace_count: int | None
+    flush_log_at_trx_commit: int | None
+    sync_binlog: int | None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        pos = self.binlog_position
+        return {
+            "server": self.server.to_dict(),
+            "binlog": {
+                "enabled": self.binlog_enabled,
+                "format": self.binlog_format,
+                "file": pos.file if pos else None,
+                "position": pos.position if pos else None,
+                "gtid_executed": pos.gtid_executed if pos else None,
+            },
+            "redo": {
+                "capacity_bytes": self.redo_capacity_bytes,
+                "current_lsn": self.current_lsn,
+                "checkpoint_lsn": self.checkpoint_lsn,
+                "checkpoint_age_bytes": self.checkpoint_age_bytes,
+                "checkpoint_age_pct": self.checkpoint_age_pct,
+            },
+            "doublewrite": {"mode": self.doublewrite_mode},
+            "undo": {"tablespace_count": self.undo_tablespace_count},
+            "durability": {
+                "innodb_flush_log_at_trx_commit": self.flush_log_at_trx_commit,
+                "sync_binlog": self.sync_binlog,
+            },
+            "notes": self.notes,
+        }
+
+
+def redo_capacity(info: ServerInfo, status: dict[str, str]) -> int | None:
+    """Effective redo capacity: Innodb_redo_log_capacity_resized (8.0.30+), else file size x files."""
+    resized = as_int(status.get("innodb_redo_log_capacity_resized"))
+    if resized:
+        return resized
+    size = as_int(info.variable("innodb_log_file_size"))
+    if size is None:
+        return None
+    files = 1 if info.is_mariadb else as_int(info.variable("innodb_log_files_in_group"), 2) or 2
+    return size * files
+
+
+def binlog_position(conn: pymysql.connections.Connection, info: ServerInfo) -> BinlogPosition | None:
+    statement = info.features.get("binlog_status_statement")
+    if not statement:
+        return None
+    rows = query_rows(conn, statement, grant_hint="REPLICATION CLIENT (MariaDB: BINLOG MONITOR) privilege")
+    if not rows:
+        return None
+    row = rows[0]
+    gtid = row.get("Executed_Gtid_Set") or info.variable("gtid_binlog_pos")
+    return BinlogPosition(file=row.get("File"), position=as_int(row.get("Position")), gtid_executed=gtid or None)
+
+
+def doublewrite_mode(info: ServerInfo) -> str | None:
+    value = info.variable("innodb_doublewrite")
+    if value is None:
+        return None
+    mapping = {"1": "ON", "0": "OFF"}
+    mode = mapping.get(value, value.upper())
+    if info.is_mariadb and mode == "ON" and (info.variable("innodb_use_atomic_writes") or "").upper() == "ON":
+        return "ON (atomic writes may bypass it)"
+    return mode
+
+
+def undo_tablespace_count(conn: pymysql.connections.Connection, info: ServerInfo) -> int | None:
+    try:
+        count = query_scalar(
+            conn, "SELECT COUNT(*) FROM information_schema.INNODB_TABLESPACES WHERE SPACE_TYPE = 'Undo'"
+        )
+        if count:
+            return int(count)
+    except MysqlInspectError:
+        pass
+    return as_int(info.variable("innodb_undo_tablespaces"))
+
+
+def collect_overview(conn: pymysql.connections.Connection) -> StatusOverview:
+    info = detect_server(conn)
+    status = global_status(conn)
+    notes: list[str] = []
+    binlog_on = (info.variable("log_bin") or "OFF").upper() in ("ON", "1")
+    position = None
+    if binlog_on:
+        try:
+            position = binlog_position(conn, info)
+        except PrivilegeError as exc:
+            notes.append(f"binlog position unavailable: {exc}")
+    current = checkpoint = None
+    try:
+        log = parse_log_section(engine_innodb_status(conn))
+        current, checkpoint = log.current_lsn, log.checkpoint_lsn
+    except PrivilegeError as exc:
+        notes.append(f"LSNs unavailable: {exc}")
+    capacity = redo_capacity(info, status)
+    age = current - checkpoint if current is not None and checkpoint is not None else None
+    pct = round(100.0 * age / capacity, 2) if age is not None and capacity else None
+    return StatusOverview(
+        server=info,
+        binlog_enabled=binlog_on,
+        binlog_format=info.variable("binlog_format"),
+        binlog_position=position,
+        redo_capacity_bytes=capacity,
+        current_lsn=current,
+        checkpoint_lsn=checkpoint,
+        checkpoint_age_bytes=age,
+        checkpoint_age_pct=pct,
+        doublewrite_mode=doublewrite_mode(info),
+        undo_tablespace_count=undo_tablespace_count(conn, info),
+        flush_log_at_trx_commit=as_int(info.variable("innodb_flush_log_at_trx_commit")),
+        sync_binlog=as_int(info.variable("sync_binlog")),
+        notes=notes,
+    )

@@ -1,0 +1,54 @@
+"""Rich consoles (stdout for data, stderr for messages) and small formatting helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+
+
+def make_consoles(no_color: bool = False) -> tuple[Console, Console]:
+    """Two consoles built without file= so that click's CliRunner can capture both streams."""
+    out = Console(no_color=no_color, highlight=False, soft_wrap=False)
+    err = Console(stderr=True, no_color=no_color, highlight=False)
+    return out, err
+
+
+def human_bytes(value: int | float | None) -> str:
+    if value is None:
+        return "-"
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(size) < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+def human_seconds(value: float | None) -> str:
+    if value is None:
+        return "-"
+    seconds = int(value)
+    days, rem = divmod(seconds, 86400)
+    hours, rem = divmod(rem, 3600)
+    minutes, secs = divmod(rem, 60)
+    if days:
+        return f"{days}d {hours}h {minutes}m"
+    if hours:
+        return f"{hours}h {minutes}m {secs}s"
+    if minutes:
+        return f"{minutes}m {secs}s"
+    return f"{value:.0f}s" if isinstance(value, float) else f"{secs}s"
+
+
+def show(value: Any) -> str:
+    """A cell value: '-' for None, numbers with thousands separators."""
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
