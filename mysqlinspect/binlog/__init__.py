@@ -1,0 +1,1 @@
+"""Binary log: stream wrapping, event records, statistics, replay (no click, no rich)."""

@@ -1,0 +1,114 @@
+"""The event model shared by `binlog tail`, `stats` and `replay`: the single seam between mysql-replication's
+classes and everything mysqlinspect does with events.
+
+Contract (tail owns the adapters that build these; replay consumes them):
+- every record carries file, start_pos, end_pos (end_pos = position of the next event, i.e. where to resume),
+  timestamp (UTC seconds), server_id, gtid (MySQL "uuid[:tag]:n" or MariaDB "d-s-n") and a transaction number;
+- row values are Python values already decoded faithfully (see ColumnInfo.type_name for how to render them);
+  NOT_LOGGED marks a column absent from a MINIMAL/NOBLOB image, distinct from None (SQL NULL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class _NotLogged:
+    """Sentinel: the column was not in the logged row image (distinct from NULL)."""
+
+    _instance: _NotLogged | None = None
+
+    def __new__(cls) -> _NotLogged:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "NOT_LOGGED"
+
+
+NOT_LOGGED = _NotLogged()
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """One column of a row event's table."""
+
+    name: str
+    type_name: str  # lower-case SQL type: int, bigint, decimal, float, double, bit, json, timestamp, datetime, ...
+    unsigned: bool = False
+    nullable: bool = True
+    charset: str | None = None  # None for binary columns
+    precision: int | None = None  # DECIMAL precision / fractional-second digits
+    scale: int | None = None
+    enum_values: tuple[str, ...] = ()
+    set_values: tuple[str, ...] = ()
+
+
+@dataclass
+class RowChange:
+    """One row of a WRITE/UPDATE/DELETE rows event."""
+
+    op: str  # "insert" | "update" | "delete"
+    schema: str
+    table: str
+    columns: list[ColumnInfo]
+    primary_key: list[str]
+    before: dict[str, Any] | None  # None for insert
+    after: dict[str, Any] | None  # None for delete
+    unique_keys: list[list[str]] = field(default_factory=list)
+    names_from_metadata: bool = True  # False: names taken from the current table definition (may be stale)
+
+
+@dataclass
+class EventRecord:
+    """One binlog event with its position and context; `rows` for row events, `query` for statements/DDL."""
+
+    file: str
+    start_pos: int
+    end_pos: int
+    timestamp: int
+    server_id: int
+    event_type: str  # e.g. "WriteRowsEvent", "QueryEvent", "GtidEvent", "XidEvent"
+    gtid: str | None = None
+    transaction_no: int | None = None
+    xid: int | None = None
+    schema: str | None = None
+    table: str | None = None
+    op: str | None = None  # insert/update/delete/ddl/begin/commit/other
+    query: str | None = None
+    rows: list[RowChange] = field(default_factory=list)
+
+
+@dataclass
+class Transaction:
+    """GTID/BEGIN ... XID/COMMIT, or a single DDL statement (op == "ddl")."""
+
+    number: int
+    file: str
+    start_pos: int
+    end_pos: int
+    end_file: str
+    timestamp: int
+    server_id: int
+    gtid: str | None
+    xid: int | None
+    events: list[EventRecord] = field(default_factory=list)
+    size_bytes: int = 0
+
+    @property
+    def row_count(self) -> int:
+        return sum(len(e.rows) for e in self.events)
+
+    @property
+    def tables(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for e in self.events:
+            if e.schema and e.table:
+                seen[f"{e.schema}.{e.table}"] = None
+        return list(seen)
+
+    @property
+    def is_ddl(self) -> bool:
+        return any(e.op == "ddl" for e in self.events)
