@@ -10,7 +10,7 @@ import pymysql
 from mysqlinspect.collectors.innodb_status import parse_log_section
 from mysqlinspect.connection.query import as_int, engine_innodb_status, global_status, query_rows, query_scalar
 from mysqlinspect.connection.server import ServerInfo, detect_server
-from mysqlinspect.errors import MysqlInspectError, PrivilegeError
+from mysqlinspect.errors import MysqlInspectError
 
 
 @dataclass(frozen=True)
@@ -117,18 +117,9 @@ def collect_overview(conn: pymysql.connections.Connection) -> StatusOverview:
     status = global_status(conn)
     notes: list[str] = []
     binlog_on = (info.variable("log_bin") or "OFF").upper() in ("ON", "1")
-    position = None
-    if binlog_on:
-        try:
-            position = binlog_position(conn, info)
-        except PrivilegeError as exc:
-            notes.append(f"binlog position unavailable: {exc}")
-    current = checkpoint = None
-    try:
-        log = parse_log_section(engine_innodb_status(conn))
-        current, checkpoint = log.current_lsn, log.checkpoint_lsn
-    except PrivilegeError as exc:
-        notes.append(f"LSNs unavailable: {exc}")
+    position = binlog_position(conn, info) if binlog_on else None
+    log = parse_log_section(engine_innodb_status(conn))
+    current, checkpoint = log.current_lsn, log.checkpoint_lsn
     capacity = redo_capacity(info, status)
     age = current - checkpoint if current is not None and checkpoint is not None else None
     pct = round(100.0 * age / capacity, 2) if age is not None and capacity else None
