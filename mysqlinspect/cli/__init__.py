@@ -53,7 +53,7 @@ class LazyGroup(click.Group):
 class InspectGroup(LazyGroup):
     """The top-level group; `main` maps every failure to an ExitCode with a one-line message."""
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         code = run(self, argv, prog_name or "mysqlinspect", **extra)
@@ -92,7 +92,7 @@ def run(group: click.Group, argv: list[str], prog_name: str, **extra: Any) -> Ex
     except BrokenPipeError:
         _silence_stdout()
         return ExitCode.OK
-    except Exception as exc:  # noqa: BLE001 - the one place that turns anything into a message
+    except Exception as exc:
         if debug:
             traceback.print_exc()
             return ExitCode.SOFTWARE

@@ -84,7 +84,7 @@ def output_options(*formats: str, default: str = "auto") -> Callable[[F], F]:
 
         option = click.option(
             "--format", "output_format", type=click.Choice(("auto", *choices)), default=default, show_default=True,
-            help="Output format (auto: table on a terminal, else " + ("json" if "json" in choices else choices[0]) + ").",
+            help=f"Output format (auto: table on a terminal, else {'json' if 'json' in choices else choices[0]}).",
         )
         return option(wrapper)  # type: ignore[return-value]
 

@@ -47,7 +47,7 @@ def decrypt_login_file(data: bytes, path: str) -> str:
         pos += 4
         if length <= 0 or pos + length > len(data) or length % 16:
             raise OptionFileError(path, 0, "login path file is corrupt")
-        decryptor = Cipher(algorithms.AES(key), modes.ECB()).decryptor()  # noqa: S305 - the file format
+        decryptor = Cipher(algorithms.AES(key), modes.ECB()).decryptor()
         plain = decryptor.update(data[pos : pos + length]) + decryptor.finalize()
         pad = plain[-1]
         if 1 <= pad <= 16:
@@ -80,7 +80,7 @@ def encrypt_login_file(text: str) -> bytes:
         plain = (line + "\n").encode()
         pad = 16 - len(plain) % 16
         plain += bytes([pad]) * pad
-        encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()  # noqa: S305 - the file format
+        encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
         cipher = encryptor.update(plain) + encryptor.finalize()
         out += struct.pack("<i", len(cipher)) + cipher
     return bytes(out)

@@ -14,7 +14,7 @@ Row = dict[str, Any]
 
 # Error codes that mean "this does not exist here" (unknown table, variable, column, syntax of a newer server).
 MISSING_CODES = {1054, 1064, 1109, 1146, 1193, 1049, 1051, 1213, 3167, 1289, 1231}
-PRIVILEGE_CODES = {1044, 1142, 1143, 1227, 1045, 1370, 3530, 1227}
+PRIVILEGE_CODES = {1044, 1142, 1143, 1227, 1045, 1370, 3530}
 
 
 class QueryError(MysqlInspectError):
@@ -29,14 +29,19 @@ def _translate(exc: pymysql.err.MySQLError, sql: str, grant_hint: str | None) ->
     code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
     message = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
     if code in PRIVILEGE_CODES:
-        grant = grant_hint or _grant_from_message(message)
-        suffix = f" (needs {grant})" if grant else ""
-        return PrivilegeError(f"{message}{suffix}", grant=grant)
+        grant = _grant_from_message(message) or grant_hint
+        suffix = f" (needs {grant})" if grant and "you need" not in message.lower() else ""
+        return PrivilegeError(f"{_statement_head(sql)}: {message}{suffix}", grant=grant)
     if code in MISSING_CODES:
         return FeatureMissing(f"{message} [{sql.split()[0].upper()} ...]")
     if isinstance(exc, pymysql.err.OperationalError) and code in (2006, 2013, 2003, 2002, 0):
         return ConnectError(f"lost connection to the server: {message}")
     return QueryError(message)
+
+
+def _statement_head(sql: str) -> str:
+    words = sql.split()
+    return " ".join(words[:4]) if words and words[0].upper() == "SHOW" else " ".join(words[:2])
 
 
 def _grant_from_message(message: str) -> str | None:
@@ -46,7 +51,7 @@ def _grant_from_message(message: str) -> str | None:
         start = lowered.index(marker) + len(marker)
         end = lowered.find(" privilege", start)
         if end > start:
-            return message[start:end] + " privilege"
+            return message[start:end].replace(", ", " or ") + " privilege"
     if "command denied" in lowered and "for table" in lowered:
         return "SELECT on the table named"
     return None

@@ -46,7 +46,7 @@ class ServerInfo:
 
     def has_privilege(self, privilege: str) -> bool:
         privs = self.privileges
-        return "ALL PRIVILEGES" in privs or "SUPER" in privs and privilege in _SUPER_COVERS or privilege in privs
+        return "ALL PRIVILEGES" in privs or ("SUPER" in privs and privilege in _SUPER_COVERS) or privilege in privs
 
     def to_dict(self) -> dict[str, Any]:
         return {

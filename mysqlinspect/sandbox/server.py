@@ -135,12 +135,11 @@ class SandboxServer:
             return
         if not self.datadir.exists():
             self.initialize()
-        log = open(self.base / "stdout.log", "ab")
-        self.process = subprocess.Popen(
-            [*self.distribution.server_argv(), *self.server_args()],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-        log.close()
+        with open(self.base / "stdout.log", "ab") as log:
+            self.process = subprocess.Popen(
+                [*self.distribution.server_argv(), *self.server_args()],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            )
         self._wait_ready(timeout)
         self._ensure_tcp_root()
         self.save_state()
@@ -236,7 +235,7 @@ class SandboxServer:
 
     def connect(self, database: str | None = None, **kwargs: object) -> pymysql.connections.Connection:
         return pymysql.connect(host="127.0.0.1", port=self.port, user="root", password="", database=database,
-                               autocommit=True, charset="utf8mb4", **kwargs)  # type: ignore[arg-type]
+                               autocommit=True, charset="utf8mb4", **kwargs)
 
     def cli_args(self) -> list[str]:
         """Connection options for the mysqlinspect command line."""
