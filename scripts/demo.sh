@@ -20,7 +20,7 @@ PY
     echo
     mysqlinspect status -h 127.0.0.1 -P "$port" -u root --format table
     echo
-    echo "The sandbox keeps running (docker compose service $service). Go on with:"
+    echo "The sandbox keeps running (docker compose service $service). Go on with (after: source .venv/bin/activate):"
     echo "  mysqlinspect status -h 127.0.0.1 -P $port -u root"
     echo "  mysql -h 127.0.0.1 -P $port -u root"
     echo "Stop it with: docker compose down"
@@ -32,6 +32,6 @@ port="$(python -c "import json;print(json.load(open('.sandbox/$FLAVOR/sandbox.js
 echo
 mysqlinspect status -h 127.0.0.1 -P "$port" -u root --format table
 echo
-echo "The sandbox keeps running. Go on with:"
-sed 's/^/  /' .sandbox-start.txt | tail -n +2
+echo "The sandbox keeps running. Go on with (after: source .venv/bin/activate):"
+tail -n +2 .sandbox-start.txt
 rm -f .sandbox-start.txt
