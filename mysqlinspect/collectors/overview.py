@@ -7,10 +7,11 @@ from typing import Any
 
 import pymysql
 
-from mysqlinspect.collectors.innodb_status import parse_log_section
-from mysqlinspect.connection.query import as_int, engine_innodb_status, global_status, query_rows, query_scalar
+from mysqlinspect.collectors.doublewrite import normalise_mode
+from mysqlinspect.collectors.redo import collect_redo_status
+from mysqlinspect.connection.query import as_int, query_rows, query_scalar
 from mysqlinspect.connection.server import ServerInfo, detect_server
-from mysqlinspect.errors import MysqlInspectError
+from mysqlinspect.errors import MysqlInspectError, PrivilegeError
 
 
 @dataclass(frozen=True)
@@ -65,18 +66,6 @@ class StatusOverview:
         }
 
 
-def redo_capacity(info: ServerInfo, status: dict[str, str]) -> int | None:
-    """Effective redo capacity: Innodb_redo_log_capacity_resized (8.0.30+), else file size x files."""
-    resized = as_int(status.get("innodb_redo_log_capacity_resized"))
-    if resized:
-        return resized
-    size = as_int(info.variable("innodb_log_file_size"))
-    if size is None:
-        return None
-    files = 1 if info.is_mariadb else as_int(info.variable("innodb_log_files_in_group"), 2) or 2
-    return size * files
-
-
 def binlog_position(conn: pymysql.connections.Connection, info: ServerInfo) -> BinlogPosition | None:
     statement = info.features.get("binlog_status_statement")
     if not statement:
@@ -90,11 +79,7 @@ def binlog_position(conn: pymysql.connections.Connection, info: ServerInfo) -> B
 
 
 def doublewrite_mode(info: ServerInfo) -> str | None:
-    value = info.variable("innodb_doublewrite")
-    if value is None:
-        return None
-    mapping = {"1": "ON", "0": "OFF"}
-    mode = mapping.get(value, value.upper())
+    mode = normalise_mode(info.variable("innodb_doublewrite"))
     if info.is_mariadb and mode == "ON" and (info.variable("innodb_use_atomic_writes") or "").upper() == "ON":
         return "ON (atomic writes may bypass it)"
     return mode
@@ -114,25 +99,23 @@ def undo_tablespace_count(conn: pymysql.connections.Connection, info: ServerInfo
 
 def collect_overview(conn: pymysql.connections.Connection) -> StatusOverview:
     info = detect_server(conn)
-    status = global_status(conn)
     notes: list[str] = []
     binlog_on = (info.variable("log_bin") or "OFF").upper() in ("ON", "1")
     position = binlog_position(conn, info) if binlog_on else None
-    log = parse_log_section(engine_innodb_status(conn))
-    current, checkpoint = log.current_lsn, log.checkpoint_lsn
-    capacity = redo_capacity(info, status)
-    age = current - checkpoint if current is not None and checkpoint is not None else None
-    pct = round(100.0 * age / capacity, 2) if age is not None and capacity else None
+    redo = collect_redo_status(conn, info)
+    if redo.checkpoint_age_bytes is None and redo.missing_grants:
+        raise PrivilegeError(f"redo LSNs unavailable: needs {' or '.join(redo.missing_grants)}",
+                             grant=redo.missing_grants[0])
     return StatusOverview(
         server=info,
         binlog_enabled=binlog_on,
         binlog_format=info.variable("binlog_format"),
         binlog_position=position,
-        redo_capacity_bytes=capacity,
-        current_lsn=current,
-        checkpoint_lsn=checkpoint,
-        checkpoint_age_bytes=age,
-        checkpoint_age_pct=pct,
+        redo_capacity_bytes=redo.capacity_bytes,
+        current_lsn=redo.current_lsn,
+        checkpoint_lsn=redo.checkpoint_lsn,
+        checkpoint_age_bytes=redo.checkpoint_age_bytes,
+        checkpoint_age_pct=redo.checkpoint_age_pct,
         doublewrite_mode=doublewrite_mode(info),
         undo_tablespace_count=undo_tablespace_count(conn, info),
         flush_log_at_trx_commit=as_int(info.variable("innodb_flush_log_at_trx_commit")),

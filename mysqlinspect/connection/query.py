@@ -106,10 +106,16 @@ def global_status(conn: pymysql.connections.Connection) -> dict[str, str]:
 def innodb_metrics(conn: pymysql.connections.Connection) -> dict[str, tuple[int, str]]:
     """INFORMATION_SCHEMA.INNODB_METRICS: name -> (count, status). Empty when unreadable."""
     try:
-        rows = query_rows(conn, "SELECT NAME, `COUNT` AS cnt, STATUS FROM information_schema.INNODB_METRICS")
+        rows = query_rows(conn, "SELECT * FROM information_schema.INNODB_METRICS")
     except MysqlInspectError:
         return {}
-    return {str(r["NAME"]).lower(): (int(r["cnt"] or 0), str(r["STATUS"])) for r in rows}
+    out: dict[str, tuple[int, str]] = {}
+    for r in rows:
+        row = {str(k).upper(): v for k, v in r.items()}
+        state = row.get("STATUS", row.get("ENABLED"))  # MariaDB names the column ENABLED (1/0)
+        state = {1: "enabled", 0: "disabled"}.get(state, state) if isinstance(state, int) else state
+        out[str(row["NAME"]).lower()] = (int(row.get("COUNT") or 0), str(state))
+    return out
 
 
 def engine_innodb_status(conn: pymysql.connections.Connection) -> str:

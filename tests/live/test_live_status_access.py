@@ -1,0 +1,121 @@
+"""Live status commands with a USAGE-only account, Ctrl-C in `watch`, and `watch` on a real terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from mysqlinspect.exit_codes import ExitCode
+from tests.servers import repo_root
+
+
+@pytest.fixture
+def usage_user(server: Any) -> Iterator[tuple[str, str]]:
+    name, password = "lsx_" + uuid.uuid4().hex[:8], "Pw-" + uuid.uuid4().hex[:12]
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE USER '{name}'@'%' IDENTIFIED BY '{password}'")
+    try:
+        yield name, password
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP USER IF EXISTS '{name}'@'%'")
+        conn.close()
+
+
+def user_args(server: Any, user: tuple[str, str]) -> list[str]:
+    host = getattr(server, "host", "127.0.0.1")
+    return ["-h", host, "-P", str(server.port), "-u", user[0], f"-p{user[1]}"]
+
+
+def test_usage_account_redo_status_degrades_with_notes(server: Any, run_cli: Any, usage_user: Any) -> None:
+    result = run_cli("redo", "status", *user_args(server, usage_user), "--format", "json")
+    # MySQL 8.0.30+ and MariaDB publish LSNs as status variables, which need no privilege.
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert data["checkpoint_age_bytes"] is not None
+    assert "PROCESS" in data["missing_grants"]
+    assert any("needs PROCESS" in n for n in data["notes"])
+    assert "Traceback" not in result.stderr
+
+
+def test_usage_account_undo(server: Any, run_cli: Any, usage_user: Any) -> None:
+    result = run_cli("undo", *user_args(server, usage_user), "--format", "json")
+    assert "Traceback" not in result.stderr
+    if server.flavor == "mariadb":
+        # Innodb_history_list_length is a status variable there; only the transaction list needs PROCESS.
+        assert result.exit_code == 0, result.stderr
+        data = result.json()
+        assert data["history_list_length"] is not None and data["oldest_transactions"] == []
+        assert any("INNODB_TRX unavailable: needs PROCESS" in n for n in data["notes"])
+    else:
+        assert result.exit_code == ExitCode.NO_PERMISSION
+        line = result.stderr.strip().splitlines()[-1]
+        assert line.startswith("mysqlinspect: error:") and "history list length" in line and "PROCESS" in line
+
+
+@pytest.mark.parametrize("command", [["doublewrite"], ["durability"], ["watch", "--count", "1"]])
+def test_usage_account_other_commands_work(server: Any, run_cli: Any, usage_user: Any, command: list[str]) -> None:
+    result = run_cli(*command, *user_args(server, usage_user), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.jsonl() if command[0] == "watch" else result.json()
+
+
+def cli_argv(server: Any, *args: str) -> list[str]:
+    return [sys.executable, "-m", "mysqlinspect", *args, *server.cli_args()]
+
+
+def test_watch_ctrl_c_exits_130_cleanly(server: Any) -> None:
+    proc = subprocess.Popen(cli_argv(server, "watch", "--interval", "0.2", "--format", "json"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=repo_root())
+    assert proc.stdout is not None
+    first = proc.stdout.readline()
+    assert json.loads(first)["sample"] == 1
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    rest, err = proc.communicate(timeout=30)
+    assert proc.returncode == ExitCode.INTERRUPTED
+    assert "Traceback" not in err
+    for line in rest.splitlines():
+        json.loads(line)
+
+
+def test_watch_on_a_terminal_draws_a_live_table(server: Any) -> None:
+    master, slave = pty.openpty()
+    env = {**os.environ, "COLUMNS": "120", "TERM": "xterm"}
+    proc = subprocess.Popen(cli_argv(server, "watch", "--interval", "0.2", "--count", "3"), stdin=slave,
+                            stdout=slave, stderr=slave, cwd=repo_root(), env=env, close_fds=True)
+    os.close(slave)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if ready:
+            try:
+                data = os.read(master, 65536)
+            except OSError:
+                break
+            if not data:
+                break
+            chunks.append(data)
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=30)
+    os.close(master)
+    text = b"".join(chunks).decode(errors="replace")
+    assert proc.returncode == 0, text
+    assert "checkpoint age" in text and "history list length" in text
+    assert "sample 3" in text and "\x1b[" in text  # redrawn in place with terminal control codes
+    assert not text.lstrip().startswith("{")
