@@ -114,8 +114,10 @@ class SandboxServer:
 
     def server_args(self) -> list[str]:
         dist = self.distribution
+        # MariaDB's --log-basename renames the error log, so it must come before --log-error.
         args = [
-            "--no-defaults", f"--datadir={self.datadir}", f"--port={self.port}", "--bind-address=127.0.0.1",
+            "--no-defaults", *(MARIADB_ARGS if self.flavor == "mariadb" else ()),
+            f"--datadir={self.datadir}", f"--port={self.port}", "--bind-address=127.0.0.1",
             f"--socket={self.socket_path}", f"--pid-file={self.pid_file}", f"--log-error={self.error_log}",
             f"--server-id={self.server_id}", "--user=root", "--secure-file-priv=",
         ]
@@ -125,7 +127,6 @@ class SandboxServer:
         else:
             if dist.root != Path("/"):
                 args += [f"--basedir={dist.root / 'usr'}", f"--plugin-dir={dist.root / 'usr/lib/mysql/plugin'}"]
-            args += list(MARIADB_ARGS)
         args += list(COMMON_ARGS)
         return args + list(self.extra_args)
 

@@ -1,0 +1,143 @@
+"""Render offline redo files (`redo files`) and the crash-recovery preview (`redo recovery`) as rich tables."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.markup import escape
+from rich.table import Table
+
+from mysqlinspect.redo.files import RedoFileReport, RedoFileSet
+from mysqlinspect.redo.recovery import RecoveryPreview
+from mysqlinspect.redo.structs import CheckpointSlot
+from mysqlinspect.render.console import human_bytes, show
+
+STATUS_STYLE = {"ok": "green", "never_written": "dim", "spare": "dim"}
+
+
+def _status(status: str) -> str:
+    style = STATUS_STYLE.get(status, "bold red")
+    return f"[{style}]{escape(status)}[/{style}]"
+
+
+def _kv_table(title: str) -> Table:
+    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+    table.add_column("key", style="bold", no_wrap=True)
+    table.add_column("value")
+    return table
+
+
+def render_file_set(file_set: RedoFileSet) -> RenderableType:
+    summary = Table(title="Redo files", title_justify="left")
+    for column in ("file", "status", "format", "creator", "start LSN", "end LSN", "size", "flags", "encrypted"):
+        summary.add_column(column, justify="right" if column in ("start LSN", "end LSN", "size") else "left")
+    for report in file_set.files:
+        summary.add_row(*_summary_row(report))
+    parts: list[RenderableType] = [summary]
+    detailed = [r for r in file_set.files
+                if any(slot.status != "empty" for slot in r.checkpoints) or not r.ok]
+    for report in detailed:
+        parts.append(_file_detail(report))
+    parts.append(_latest(file_set))
+    for note in file_set.notes:
+        parts.append(f"[yellow]note:[/yellow] {escape(note)}")
+    return Group(*parts)
+
+
+def _summary_row(report: RedoFileReport) -> list[str]:
+    hdr = report.header
+    flags = ", ".join(hdr.flags.names()) if hdr and hdr.flags else ""
+    encrypted = ("yes" if hdr.encryption.encrypted else "no") if hdr else "-"
+    return [escape(report.name), _status(report.status), escape(hdr.format.name) if hdr else "-",
+            escape(hdr.creator) if hdr else "-", show(hdr.start_lsn) if hdr else "-", show(report.end_lsn),
+            human_bytes(report.size), flags or "-", encrypted]
+
+
+def _file_detail(report: RedoFileReport) -> RenderableType:
+    table = _kv_table(f"{report.name}")
+    table.add_row("path", escape(str(report.path)))
+    table.add_row("status", _status(report.status) + (f": {escape(report.message)}" if report.message else ""))
+    hdr = report.header
+    if hdr is not None:
+        table.add_row("format", f"{escape(hdr.format.name)} (value {hdr.format.value}, 0x{hdr.format.value:08x})")
+        table.add_row("header checksum", hdr.header_checksum)
+        if hdr.log_uuid is not None:
+            table.add_row("log uuid", f"0x{hdr.log_uuid:08x}")
+        if hdr.subformat is not None:
+            table.add_row("subformat", str(hdr.subformat))
+        if hdr.encryption.encrypted:
+            enc = hdr.encryption
+            text = (f"{enc.scheme}, key id {show(enc.key_id)}, key version {show(enc.key_version)}, "
+                    f"server uuid {show(enc.server_uuid)}")
+            table.add_row("encryption", escape(text))
+    for slot in report.checkpoints:
+        table.add_row(f"checkpoint {slot.slot} @{slot.offset}", _slot_text(slot))
+    return table
+
+
+def _slot_text(slot: CheckpointSlot) -> str:
+    if slot.status == "empty":
+        return "[dim]empty[/dim]"
+    fields = [f"lsn {show(slot.lsn)}"]
+    if slot.number is not None:
+        fields.insert(0, f"no {show(slot.number)}")
+    if slot.group_offset is not None:
+        fields.append(f"offset {show(slot.group_offset)}")
+    if slot.buffer_size is not None:
+        fields.append(f"buffer {human_bytes(slot.buffer_size)}")
+    if slot.end_lsn is not None:
+        fields.append(f"end lsn {show(slot.end_lsn)}")
+    if slot.crypt:
+        fields.append("crypt " + ", ".join(f"{k} {v}" for k, v in slot.crypt.items()))
+    text = escape(", ".join(fields)) + f"  checksum {slot.checksum}"
+    if slot.status != "ok":
+        text += f"  {_status(slot.status)}: {escape(slot.message or '')}"
+    return text
+
+
+def _latest(file_set: RedoFileSet) -> RenderableType:
+    ckpt = file_set.latest_checkpoint
+    if ckpt is None:
+        return "[bold red]no valid checkpoint found[/bold red]"
+    number = f", checkpoint no {show(ckpt.number)}" if ckpt.number is not None else ""
+    return (f"[bold]latest checkpoint:[/bold] LSN {show(ckpt.lsn)} in {escape(ckpt.file)}, "
+            f"slot {ckpt.slot} (@{ckpt.slot_offset}){number}")
+
+
+def render_recovery(preview: RecoveryPreview) -> RenderableType:
+    table = _kv_table("Crash-recovery preview")
+    ckpt = preview.checkpoint
+    table.add_row("status", _status(preview.status))
+    table.add_row("format", escape(preview.format.name) if preview.format else "-")
+    table.add_row("checkpoint LSN", f"{show(ckpt.lsn)} in {escape(ckpt.file)} slot {ckpt.slot}" if ckpt else "-")
+    if ckpt is not None and ckpt.end_lsn is not None:
+        table.add_row("checkpoint end LSN", show(ckpt.end_lsn))
+    table.add_row("scan starts at LSN", show(preview.scan_start_lsn))
+    table.add_row("end of valid log", show(preview.end_lsn))
+    table.add_row("bytes to apply", _bytes_to_apply(preview.bytes_to_apply))
+    table.add_row("clean shutdown", show(preview.clean_shutdown))
+    stop = preview.stop_reason or "-"
+    if preview.stop_file:
+        stop += f" in {preview.stop_file}"
+    table.add_row("stopped because", escape(stop + (f": {preview.stop_message}" if preview.stop_message else "")))
+    scanned = preview.blocks_scanned if preview.blocks_scanned is not None else preview.mtrs_scanned
+    unit = "blocks" if preview.blocks_scanned is not None else "mini-transactions"
+    table.add_row(f"{unit} scanned", show(scanned))
+    parts: list[RenderableType] = [table]
+    if preview.record_counts:
+        counts = Table(title="Records by type", title_justify="left")
+        counts.add_column("type")
+        counts.add_column("count", justify="right")
+        for name, count in sorted(preview.record_counts.items(), key=lambda kv: -kv[1]):
+            counts.add_row(name, show(count))
+        parts.append(counts)
+    elif preview.record_counts is None and preview.end_lsn is not None:
+        parts.append("[dim]record counts: only MariaDB 10.8+ records are decoded[/dim]")
+    for problem in preview.problems:
+        parts.append(f"[bold red]problem:[/bold red] {escape(problem)}")
+    return Group(*parts)
+
+
+def _bytes_to_apply(value: int | None) -> str:
+    if value is None:
+        return "-"
+    return f"{show(value)} ({human_bytes(value)})"
