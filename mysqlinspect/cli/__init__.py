@@ -22,6 +22,11 @@ LAZY_COMMANDS: dict[str, str] = {
     "sandbox": "mysqlinspect.cli.sandbox:sandbox",
     "redo": "mysqlinspect.cli.redo:redo",
     "binlog": "mysqlinspect.cli.binlog:binlog",
+    "check": "mysqlinspect.cli.check:check",
+    "undo": "mysqlinspect.cli.undo:undo",
+    "doublewrite": "mysqlinspect.cli.doublewrite:doublewrite",
+    "durability": "mysqlinspect.cli.durability:durability",
+    "watch": "mysqlinspect.cli.watch:watch",
 }
 
 

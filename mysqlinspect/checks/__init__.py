@@ -1,0 +1,1 @@
+"""Health rules for `mysqlinspect check`: model, inputs, rules, runner, config (no click, no rich)."""
