@@ -18,10 +18,10 @@ from click.testing import CliRunner
 # The server cache lives under the real home even while tests point HOME elsewhere.
 os.environ.setdefault("MYSQLINSPECT_CACHE", os.path.join(os.path.expanduser("~/.cache"), "mysqlinspect"))
 
-from mysqlinspect.cli import cli  # noqa: E402
-from mysqlinspect.errors import SandboxError  # noqa: E402
-from mysqlinspect.sandbox.server import SandboxServer, temporary_server  # noqa: E402
-from tests.servers import (  # noqa: E402
+from mysqlinspect.cli import cli
+from mysqlinspect.errors import SandboxError
+from mysqlinspect.sandbox.server import SandboxServer, temporary_server
+from tests.servers import (
     DOCKER_SERVICES,
     DockerServer,
     Writer,

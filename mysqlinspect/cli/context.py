@@ -41,7 +41,7 @@ class AppContext:
         for conn in self._connections:
             try:
                 conn.close()
-            except Exception:  # noqa: BLE001 - closing must never mask the real outcome
+            except Exception:
                 pass
         self._connections.clear()
 

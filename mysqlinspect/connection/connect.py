@@ -46,6 +46,8 @@ def pymysql_kwargs(settings: ConnectionSettings) -> dict[str, Any]:
     ssl_ctx = _ssl_context(settings)
     if ssl_ctx is not None:
         kwargs["ssl"] = ssl_ctx
+    elif settings.ssl_mode == "DISABLED":
+        kwargs["ssl_disabled"] = True  # PyMySQL >= 1.1.2 otherwise tries TLS by itself (its own PREFERRED)
     return kwargs
 
 
