@@ -44,6 +44,7 @@ class ColumnInfo:
     scale: int | None = None
     enum_values: tuple[str, ...] = ()
     set_values: tuple[str, ...] = ()
+    length: int | None = None  # BINARY(n): n bytes (the binlog drops trailing 0x00 padding; replay pads it back)
 
 
 @dataclass
@@ -79,6 +80,10 @@ class EventRecord:
     op: str | None = None  # insert/update/delete/ddl/begin/commit/other
     query: str | None = None
     rows: list[RowChange] = field(default_factory=list)
+    size: int = 0  # bytes of the event in the file (header + body + checksum); 0 for events inside a payload
+    compressed: bool = False  # decoded from inside a TRANSACTION_PAYLOAD (binlog_transaction_compression)
+    decoded: bool = True  # False: an event type the decoder does not know (its content is not shown)
+    gtid_flags: int = 0  # MariaDB GTID event flags (0x01 FL_STANDALONE: a statement outside BEGIN/COMMIT)
 
 
 @dataclass
@@ -96,6 +101,9 @@ class Transaction:
     xid: int | None
     events: list[EventRecord] = field(default_factory=list)
     size_bytes: int = 0
+    end_timestamp: int = 0  # timestamp of the last event (duration = end_timestamp - timestamp, in seconds)
+    compressed: bool = False  # the transaction was a TRANSACTION_PAYLOAD event (decoded)
+    complete: bool = True  # False only for a trailing transaction cut by the end of the range
 
     @property
     def row_count(self) -> int:

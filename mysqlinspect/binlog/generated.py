@@ -1,0 +1,52 @@
+"""Generated columns (VIRTUAL or STORED) of a table, which replayed INSERT/UPDATE must not assign: MySQL refuses
+a value for them (error 3105), and the server computes them anyway. Row images carry them, so they are known
+only from a table definition: the target's when applying, the source's for SQL output."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+from mysqlinspect.connection.connect import open_connection
+from mysqlinspect.connection.query import query_rows
+from mysqlinspect.connection.settings import ConnectionSettings
+
+SQL = ("SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
+       "AND (GENERATION_EXPRESSION <> '' OR EXTRA LIKE '%%GENERATED%%')")
+
+
+class GeneratedColumns:
+    """Callable (source schema, table) -> generated column names of the table `rename(schema)`.table on the
+    server of `settings`; one lazy connection per process (fork-safe)."""
+
+    def __init__(self, settings: ConnectionSettings, rename: Callable[[str], str] = str) -> None:
+        self.settings = settings
+        self.rename = rename
+        self._conn: Any = None
+        self._pid = 0
+        self._cache: dict[tuple[str, str], frozenset[str]] = {}
+
+    def __call__(self, source_schema: str, table: str) -> frozenset[str]:
+        schema = self.rename(source_schema)
+        key = (schema, table)
+        names = self._cache.get(key)
+        if names is None:
+            rows = query_rows(self._connection(), SQL, (schema, table))
+            names = frozenset(str(r["name"]) for r in rows)
+            self._cache[key] = names
+        return names
+
+    def _connection(self) -> Any:
+        if self._conn is None or self._pid != os.getpid():
+            self._conn = open_connection(self.settings)  # a forked child never reuses the parent's socket
+            self._pid = os.getpid()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None and self._pid == os.getpid():
+            try:
+                self._conn.close()
+            except Exception:
+                pass
+        self._conn = None

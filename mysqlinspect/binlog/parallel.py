@@ -1,0 +1,150 @@
+"""Forward `--execute` on two processes: a forked child reads, decodes and writes the SQL of the range while the
+parent applies it, so decoding (CPU) and applying (the target's work and round trips) run at the same time.
+
+The child sends prepared transactions in order through a bounded queue: the transaction's identity (its rows
+stripped), its statements (each keeping one row for conflict reports), its row count and counts per table and
+operation. The parent alone touches the target and the checkpoint, so exactly-once works as in the one-process
+path. The child dies with the parent (PR_SET_PDEATHSIG) and is killed when the parent stops for any reason.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import multiprocessing
+import os
+import queue
+import signal
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from mysqlinspect.binlog.apply import Applier, SourcePoint
+from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.replay import (
+    LocalCheckpoint,
+    ReplayMode,
+    ReplaySummary,
+    already_applied,
+    ordered_transactions,
+)
+from mysqlinspect.binlog.sqlgen import SqlOptions, Statement, transaction_statements
+from mysqlinspect.errors import DataError, MysqlInspectError
+from mysqlinspect.exit_codes import ExitCode
+
+PR_SET_PDEATHSIG = 1
+QUEUE_DEPTH = 64
+
+TransactionSource = Callable[[], AbstractContextManager[Iterator[Transaction]]]
+
+
+@dataclass
+class Prepared:
+    txn: Transaction  # rows stripped; DDL events kept (is_ddl)
+    statements: list[Statement]
+    row_count: int
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def prepare(txn: Transaction, options: SqlOptions) -> Prepared:
+    statements = transaction_statements(txn, options)
+    counts: dict[tuple[str, str], int] = {}
+    for event in txn.events:
+        for row in event.rows:
+            key = (f"{row.schema}.{row.table}", row.op)
+            counts[key] = counts.get(key, 0) + 1
+    light = replace(txn, events=[e for e in txn.events if e.op == "ddl"])
+    trimmed = [replace(st, rows=st.rows[:1]) for st in statements]
+    warnings = list(dict.fromkeys(st.warning for st in statements if st.warning))
+    return Prepared(light, trimmed, txn.row_count, counts, warnings)
+
+
+def _die_with_parent() -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _child(source: TransactionSource, options: SqlOptions, mode: ReplayMode, out: Any, parent: int) -> None:
+    _die_with_parent()
+    if os.getppid() != parent:
+        return
+    summary = ReplaySummary(mode=mode.name, executed=True)
+    try:
+        with source() as transactions:
+            for txn in ordered_transactions(transactions, mode, summary):
+                out.put(("txn", prepare(txn, options)))
+        out.put(("end", summary.skipped_ddl))
+    except BaseException as exc:  # reported to the parent, which owns the exit code
+        code = exc.exit_code if isinstance(exc, MysqlInspectError) else ExitCode.SOFTWARE
+        text = str(exc) if isinstance(exc, MysqlInspectError) else f"{type(exc).__name__}: {exc}"
+        out.put(("error", int(code), text))
+    finally:
+        out.close()
+        out.join_thread()
+
+
+def _child_error(code: int, text: str) -> MysqlInspectError:
+    error = MysqlInspectError(text)
+    error.exit_code = ExitCode(code)
+    return error
+
+
+def _items(proc: Any, inbox: Any) -> Iterator[tuple[Any, ...]]:
+    while True:
+        try:
+            yield inbox.get(timeout=1.0)
+        except queue.Empty:
+            if not proc.is_alive():
+                raise DataError(f"the decoding process exited unexpectedly (exit code {proc.exitcode})") from None
+
+
+def execute_parallel(source: TransactionSource, options: SqlOptions, mode: ReplayMode, applier: Applier,
+                     summary: ReplaySummary, resume_from: SourcePoint | None = None,
+                     local: LocalCheckpoint | None = None, save_every: float = 1.0) -> None:
+    """Forward replay: the child decodes, this process applies (see the module docstring)."""
+    if mode.flashback:
+        raise ValueError("execute_parallel is for forward replay")
+    started = time.monotonic()
+    done_txns = resume_from.transactions if resume_from else 0
+    done_rows = resume_from.row_changes if resume_from else 0
+    last_save = 0.0
+    ctx = multiprocessing.get_context("fork")
+    inbox = ctx.Queue(QUEUE_DEPTH)
+    proc = ctx.Process(target=_child, args=(source, options, mode, inbox, os.getpid()), daemon=True,
+                       name="mysqlinspect-decode")
+    proc.start()
+    try:
+        for item in _items(proc, inbox):
+            if item[0] == "end":
+                summary.skipped_ddl += int(item[1])
+                break
+            if item[0] == "error":
+                raise _child_error(int(item[1]), str(item[2]))
+            prepared: Prepared = item[1]
+            if already_applied(prepared.txn, resume_from, False):
+                summary.skipped_applied += 1
+                continue
+            done_txns += 1
+            done_rows += prepared.row_count
+            point = SourcePoint.of(prepared.txn, done_txns, done_rows)
+            applier.apply(prepared.txn, prepared.statements, point, prepared.row_count)
+            summary.add_prepared(prepared.txn.is_ddl, prepared.row_count, prepared.counts, prepared.warnings)
+            summary.checkpoint = point.to_dict()
+            if local is not None and time.monotonic() - last_save >= save_every:
+                local.last = summary.checkpoint
+                local.save()
+                last_save = time.monotonic()
+    finally:
+        if proc.is_alive():
+            proc.kill()
+        proc.join(timeout=10)
+        inbox.close()
+        inbox.cancel_join_thread()
+    if local is not None and summary.checkpoint is not None:
+        local.last = summary.checkpoint
+        local.save()
+    summary.elapsed_seconds = time.monotonic() - started

@@ -1,0 +1,102 @@
+"""TRANSACTION_PAYLOAD_EVENT (type 40, binlog_transaction_compression=ON): mysql-replication has no class for it
+and drops it silently. This module registers a small event class that keeps the raw body, and decodes the
+zstd payload into the inner events (each a full event header + body, without checksum) so they can be fed back
+through the library's own decoders.
+
+Body layout (libbinlogevents Transaction_payload codec): fields `type, length, value` with type and length as
+MySQL length-encoded integers; type 0 ends the header, then the compressed bytes follow.
+1 = compressed size, 2 = compression type (0 ZSTD, 255 NONE), 3 = uncompressed size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pymysqlreplication.event import BinLogEvent
+from pymysqlreplication.packet import BinLogPacketWrapper
+
+from mysqlinspect.errors import DataError
+
+TRANSACTION_PAYLOAD_EVENT = 40
+COMPRESSION_ZSTD = 0
+COMPRESSION_NONE = 255
+HEADER_LEN = 19
+
+
+class TransactionPayloadEvent(BinLogEvent):
+    """Keeps the raw payload body for `decode_payload`."""
+
+    def __init__(self, from_packet: Any, event_size: int, table_map: Any, ctl_connection: Any, **kwargs: Any) -> None:
+        super().__init__(from_packet, event_size, table_map, ctl_connection, **kwargs)
+        self.body = bytes(self.packet.read(event_size))
+
+
+def register_payload_event() -> None:
+    """Map type 40 to TransactionPayloadEvent in the library's event map (idempotent, additive)."""
+    event_map = BinLogPacketWrapper._BinLogPacketWrapper__event_map
+    event_map[TRANSACTION_PAYLOAD_EVENT] = TransactionPayloadEvent
+
+
+def _lenenc(data: bytes, pos: int) -> tuple[int, int]:
+    first = data[pos]
+    if first < 251:
+        return first, pos + 1
+    if first == 252:
+        return int.from_bytes(data[pos + 1 : pos + 3], "little"), pos + 3
+    if first == 253:
+        return int.from_bytes(data[pos + 1 : pos + 4], "little"), pos + 4
+    if first == 254:
+        return int.from_bytes(data[pos + 1 : pos + 9], "little"), pos + 9
+    raise DataError(f"bad length-encoded integer in a transaction payload (0x{first:02x})")
+
+
+@dataclass(frozen=True)
+class PayloadHeader:
+    compression: int
+    compressed_size: int
+    uncompressed_size: int
+    data_offset: int
+
+
+def parse_payload_header(body: bytes) -> PayloadHeader:
+    pos = 0
+    fields: dict[int, int] = {}
+    while pos < len(body):
+        ftype, pos = _lenenc(body, pos)
+        if ftype == 0:
+            break
+        length, pos = _lenenc(body, pos)
+        raw = body[pos : pos + length]
+        value, _ = _lenenc(raw, 0) if length else (0, 0)
+        fields[ftype] = value
+        pos += length
+    return PayloadHeader(compression=fields.get(2, COMPRESSION_ZSTD), compressed_size=fields.get(1, len(body) - pos),
+                         uncompressed_size=fields.get(3, 0), data_offset=pos)
+
+
+def decompress_payload(body: bytes) -> bytes:
+    header = parse_payload_header(body)
+    data = body[header.data_offset : header.data_offset + header.compressed_size]
+    if header.compression == COMPRESSION_NONE:
+        return data
+    if header.compression != COMPRESSION_ZSTD:
+        raise DataError(f"transaction payload with unknown compression type {header.compression}")
+    import zstandard
+
+    try:
+        return zstandard.ZstdDecompressor().decompress(data, max_output_size=max(header.uncompressed_size, 1 << 20))
+    except zstandard.ZstdError as exc:
+        raise DataError(f"cannot decompress a transaction payload: {exc}") from exc
+
+
+def split_events(raw: bytes) -> Iterator[bytes]:
+    """Inner events: 19-byte header (event_size at offset 9) + body, back to back."""
+    pos = 0
+    while pos + HEADER_LEN <= len(raw):
+        size = int.from_bytes(raw[pos + 9 : pos + 13], "little")
+        if size < HEADER_LEN or pos + size > len(raw):
+            raise DataError("truncated event inside a transaction payload")
+        yield raw[pos : pos + size]
+        pos += size

@@ -1,0 +1,363 @@
+"""Replay orchestration: transactions in (forwards, or inverted newest-first for flashback), SQL text or an applied
+target out, with a summary of what was done.
+
+Dry run: SQL goes to a stream, or to a file written as a temporary sibling and renamed once complete, headed by a
+summary (source, range, counts per table and operation, SHA-256 of the body).
+Execute: one source transaction per target transaction via apply.Applier, resumable from the target checkpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import queue
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from mysqlinspect.binlog import fastrows
+from mysqlinspect.binlog.apply import Applier, SourcePoint
+from mysqlinspect.binlog.flashback import SpillStack, flashback_transactions, spill_range
+from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.precheck import precheck
+from mysqlinspect.binlog.sqlgen import (
+    SqlOptions,
+    Statement,
+    render_transaction,
+    session_preamble,
+    transaction_statements,
+)
+from mysqlinspect.errors import DataError, UsageError
+
+OPS = ("insert", "update", "delete")
+
+fastrows.install()  # faster row decoding; tells the JSON null document from SQL NULL
+
+
+@dataclass
+class ReplaySummary:
+    """What a replay produced or applied (JSON: to_dict)."""
+
+    mode: str  # replay | flashback
+    executed: bool
+    source: dict[str, Any] = field(default_factory=dict)
+    range: dict[str, Any] = field(default_factory=dict)
+    transactions: int = 0
+    row_changes: int = 0
+    ddl: int = 0
+    skipped_ddl: int = 0
+    skipped_applied: int = 0  # transactions skipped because the checkpoint says they were applied
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    output: str | None = None
+    sha256: str | None = None
+    checkpoint: dict[str, Any] | None = None
+    prechecked_keys: int = 0
+    elapsed_seconds: float = 0.0
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.row_changes / self.elapsed_seconds if self.elapsed_seconds > 0 else 0.0
+
+    def count(self, txn: Transaction, statements_warnings: Iterable[str | None]) -> None:
+        self.transactions += 1
+        if txn.is_ddl:
+            self.ddl += 1
+        for event in txn.events:
+            for row in event.rows:
+                table = self.counts.setdefault(f"{row.schema}.{row.table}", dict.fromkeys(OPS, 0))
+                table[row.op] = table.get(row.op, 0) + 1
+                self.row_changes += 1
+        for warning in statements_warnings:
+            if warning and warning not in self.warnings:
+                self.warnings.append(warning)
+
+    def add_prepared(self, is_ddl: bool, row_count: int, counts: dict[tuple[str, str], int],
+                     warnings: Iterable[str]) -> None:
+        """count() for a transaction whose rows were counted elsewhere (the parallel decoder)."""
+        self.transactions += 1
+        self.ddl += int(is_ddl)
+        self.row_changes += row_count
+        for (table, op), n in counts.items():
+            per_table = self.counts.setdefault(table, dict.fromkeys(OPS, 0))
+            per_table[op] = per_table.get(op, 0) + n
+        for warning in warnings:
+            if warning not in self.warnings:
+                self.warnings.append(warning)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode, "executed": self.executed, "source": self.source, "range": self.range,
+            "transactions": self.transactions, "row_changes": self.row_changes, "ddl": self.ddl,
+            "skipped_ddl": self.skipped_ddl, "skipped_applied": self.skipped_applied,
+            "counts": {t: dict(c) for t, c in sorted(self.counts.items())}, "warnings": self.warnings,
+            "output": self.output, "sha256": self.sha256, "checkpoint": self.checkpoint,
+            "prechecked_keys": self.prechecked_keys,
+            "elapsed_seconds": round(self.elapsed_seconds, 3), "rows_per_second": round(self.rows_per_second, 1),
+        }
+
+
+@dataclass(frozen=True)
+class ReplayMode:
+    flashback: bool = False
+    skip_ddl: bool = False
+    spill_dir: str | None = None
+
+    @property
+    def name(self) -> str:
+        return "flashback" if self.flashback else "replay"
+
+
+def ordered_transactions(transactions: Iterable[Transaction], mode: ReplayMode, summary: ReplaySummary,
+                         before_undo: Callable[[Iterable[Transaction]], None] | None = None) -> Iterator[Transaction]:
+    """Forwards (DDL kept unless --skip-ddl), or the flashback order: inverted, newest first, via a spill file.
+    `before_undo` gets a first pass over the undo transactions before any of them is yielded (the pre-check)."""
+    if not mode.flashback:
+        for txn in transactions:
+            if txn.is_ddl and mode.skip_ddl:
+                summary.skipped_ddl += 1
+                continue
+            if txn.row_count or txn.is_ddl:
+                yield txn
+        return
+    with SpillStack(mode.spill_dir) as stack:
+        spill_range(_counting_ddl(transactions, summary), stack, mode.skip_ddl)
+        if before_undo is not None:
+            before_undo(flashback_transactions(stack))
+        yield from flashback_transactions(stack)
+
+
+def _counting_ddl(transactions: Iterable[Transaction], summary: ReplaySummary) -> Iterator[Transaction]:
+    for txn in transactions:
+        if txn.is_ddl:
+            summary.skipped_ddl += 1
+        yield txn
+
+
+# dry run ----------------------------------------------------------------------------------------------------------
+def write_sql(transactions: Iterable[Transaction], options: SqlOptions, mode: ReplayMode, out: TextIO,
+              summary: ReplaySummary) -> str:
+    """Write the SQL body to `out`; return its SHA-256."""
+    started = time.monotonic()
+    digest = hashlib.sha256()
+    label = "undo of txn" if mode.flashback else "txn"
+
+    def emit(text: str) -> None:
+        digest.update(text.encode("utf-8", "surrogateescape"))
+        out.write(text)
+
+    preamble = session_preamble()
+    for txn in ordered_transactions(transactions, mode, summary):
+        if preamble:  # after the flashback spill, so a DDL refusal leaves no output at all
+            emit(preamble)
+            preamble = ""
+        statements = transaction_statements(txn, options)
+        summary.count(txn, (s.warning for s in statements))
+        emit(render_transaction(txn, statements, label))
+    if preamble:
+        emit(preamble)
+    summary.elapsed_seconds = time.monotonic() - started
+    summary.sha256 = digest.hexdigest()
+    return summary.sha256
+
+
+def summary_header(summary: ReplaySummary) -> str:
+    """The comment block heading an --output file."""
+    lines = [
+        "-- mysqlinspect binlog replay" + (" --flashback" if summary.mode == "flashback" else ""),
+        "-- source: " + json.dumps(summary.source, sort_keys=True, default=str),
+        "-- range: " + json.dumps(summary.range, sort_keys=True, default=str),
+        f"-- transactions: {summary.transactions}  row changes: {summary.row_changes}  ddl: {summary.ddl}",
+    ]
+    for table, counts in sorted(summary.counts.items()):
+        lines.append(f"--   {table}: " + " ".join(f"{op}={counts.get(op, 0)}" for op in OPS))
+    lines += [f"-- warning: {w}" for w in summary.warnings]
+    lines.append(f"-- body sha256: {summary.sha256}")
+    return "\n".join(lines) + "\n"
+
+
+def write_sql_file(path: str, produce: Callable[[TextIO], None], summary: ReplaySummary) -> None:
+    """Body to a temporary file, then header + body to a second one renamed over `path` when complete."""
+    target = Path(path)
+    directory = str(target.parent.resolve())
+    body_fd, body_path = tempfile.mkstemp(prefix=f".{target.name}.body-", dir=directory)
+    final_path = ""
+    try:
+        with os.fdopen(body_fd, "w", encoding="utf-8", errors="surrogateescape", newline="\n") as body:
+            produce(body)
+        final_fd, final_path = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=directory)
+        with os.fdopen(final_fd, "w", encoding="utf-8", errors="surrogateescape", newline="\n") as final, \
+                open(body_path, encoding="utf-8", errors="surrogateescape", newline="\n") as body_in:
+            final.write(summary_header(summary))
+            while chunk := body_in.read(1 << 20):
+                final.write(chunk)
+            final.flush()
+            os.fsync(final.fileno())
+        os.replace(final_path, target)
+        final_path = ""
+    finally:
+        for leftover in (body_path, final_path):
+            if leftover and os.path.exists(leftover):
+                os.unlink(leftover)
+    summary.output = str(target)
+
+
+def verify_sql_file(path: str) -> bool:
+    """True when the body of an --output file matches the SHA-256 in its header."""
+    text = Path(path).read_bytes()
+    marker = b"-- body sha256: "
+    start = text.find(marker)
+    if start < 0:
+        return False
+    end = text.index(b"\n", start)
+    return hashlib.sha256(text[end + 1:]).hexdigest() == text[start + len(marker):end].decode()
+
+
+# execute ----------------------------------------------------------------------------------------------------------
+@dataclass
+class LocalCheckpoint:
+    """The --checkpoint FILE: names the job (its row on the target) and what it replays; the target row is the
+    authority on progress, the file's `last` is informational (it may lag the target by one transaction)."""
+
+    path: Path
+    job: str
+    fingerprint: dict[str, Any]
+    resolved: dict[str, Any] = field(default_factory=dict)  # values fixed at the first run (e.g. the stop position)
+    last: dict[str, Any] | None = None
+
+    @classmethod
+    def open(cls, path: str, fingerprint: dict[str, Any]) -> LocalCheckpoint:
+        p = Path(path)
+        if not p.exists():
+            return cls(p, uuid.uuid4().hex, fingerprint)
+        try:
+            data = json.loads(p.read_text())
+            job, stored = str(data["job"]), dict(data["fingerprint"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise DataError(f"checkpoint file {path} is unreadable: {exc}") from exc
+        if stored != fingerprint:
+            diff = sorted(k for k in {*stored, *fingerprint} if stored.get(k) != fingerprint.get(k))
+            raise UsageError(f"checkpoint file {path} belongs to a different replay (differs in: {', '.join(diff)}); "
+                             "use another --checkpoint file or the same options as before")
+        return cls(p, job, stored, dict(data.get("resolved") or {}), data.get("last"))
+
+    @property
+    def is_new(self) -> bool:
+        return not self.path.exists()
+
+    def save(self) -> None:
+        payload = {"job": self.job, "fingerprint": self.fingerprint, "resolved": self.resolved, "last": self.last,
+                   "updated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        write_json_atomic(self.path, payload)
+
+
+def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent.resolve()))
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump(payload, fh, indent=2, sort_keys=True, default=str)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def already_applied(txn: Transaction, point: SourcePoint | None, flashback: bool) -> bool:
+    """Forwards: everything up to the checkpointed transaction; flashback (newest first): it and everything after."""
+    if point is None:
+        return False
+    key = (txn.file, txn.start_pos)
+    return key >= point.key if flashback else key <= point.key
+
+
+class ApplyPipeline:
+    """Applies on one worker thread, in order, while the caller decodes the next transactions: waits on the
+    target (statements, commits) overlap with decoding. An error in the worker surfaces at the next submit()
+    or at close(); nothing after the failed transaction is applied."""
+
+    def __init__(self, apply: Callable[[Transaction, list[Statement], SourcePoint], None], depth: int = 8) -> None:
+        self._apply = apply
+        self._queue: queue.Queue[tuple[Transaction, list[Statement], SourcePoint] | None] = queue.Queue(depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="mysqlinspect-apply", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            if self._error is None:
+                try:
+                    self._apply(*item)
+                except BaseException as exc:  # handed to the caller's thread
+                    self._error = exc
+
+    def submit(self, txn: Transaction, statements: list[Statement], point: SourcePoint) -> None:
+        if self._error is not None:
+            self.close()
+        self._queue.put((txn, statements, point))
+
+    def close(self) -> None:
+        """Wait for everything submitted; raise the worker's error, if any."""
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+
+
+def execute(transactions: Iterable[Transaction], options: SqlOptions, mode: ReplayMode, applier: Applier,
+            summary: ReplaySummary, resume_from: SourcePoint | None = None,
+            local: LocalCheckpoint | None = None, save_every: float = 1.0) -> None:
+    """Apply every transaction not yet applied (decoding overlaps applying, order kept); the local checkpoint
+    file is refreshed about once a second. A verified flashback first checks every row it will touch
+    (precheck), so a conflict stops it before any change."""
+    started = time.monotonic()
+    done_txns = resume_from.transactions if resume_from else 0
+    done_rows = resume_from.row_changes if resume_from else 0
+    last_save = [0.0]
+
+    def check_all(undo: Iterable[Transaction]) -> None:
+        pending = (t for t in undo if not already_applied(t, resume_from, True))
+        summary.prechecked_keys = precheck(applier.conn, pending, options, options.target_schema, mode.spill_dir)
+
+    def apply_one(txn: Transaction, statements: list[Statement], point: SourcePoint) -> None:
+        applier.apply(txn, statements, point)
+        summary.count(txn, (s.warning for s in statements))
+        summary.checkpoint = point.to_dict()
+        if local is not None and time.monotonic() - last_save[0] >= save_every:
+            local.last = point.to_dict()
+            local.save()
+            last_save[0] = time.monotonic()
+
+    verify = check_all if mode.flashback and options.verify_current else None
+    pipeline: ApplyPipeline | None = None
+    try:
+        for txn in ordered_transactions(transactions, mode, summary, verify):
+            if already_applied(txn, resume_from, mode.flashback):
+                summary.skipped_applied += 1
+                continue
+            statements = transaction_statements(txn, options)
+            done_txns += 1
+            done_rows += txn.row_count
+            if pipeline is None:
+                pipeline = ApplyPipeline(apply_one)
+            pipeline.submit(txn, statements, SourcePoint.of(txn, done_txns, done_rows))
+    finally:
+        if pipeline is not None:
+            pipeline.close()
+    if local is not None and summary.checkpoint is not None:
+        local.last = summary.checkpoint
+        local.save()
+    summary.elapsed_seconds = time.monotonic() - started

@@ -1,0 +1,328 @@
+"""Row changes and transactions -> SQL statements: key-only WHERE, changed columns in SET, exact literals.
+
+Each Statement carries the number of rows the target must report as matched (the connection uses FOUND_ROWS),
+so the applier can assert that a statement touched exactly the rows it was written for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from mysqlinspect.binlog.model import ColumnInfo, EventRecord, RowChange, Transaction
+from mysqlinspect.binlog.sqlliteral import column_renderers, qualified_name, quote_identifier, render_literal
+
+SESSION_SETTINGS = (
+    "SET NAMES utf8mb4",
+    "SET SESSION time_zone = '+00:00'",
+    "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'",
+    "SET SESSION foreign_key_checks = 0",
+)
+NO_KEY_WARNING = "{table} has neither a primary nor a usable unique key: WHERE compares every column, with LIMIT 1"
+
+
+@dataclass(frozen=True)
+class SqlOptions:
+    """How statements are written."""
+
+    flavor: str = "mysql"  # literal dialect of the source (JSON differs)
+    full_columns: bool = False  # UPDATE SET every column instead of the changed ones
+    rewrite_db: tuple[tuple[str, str], ...] = ()
+    verify_current: bool = False  # UPDATE/DELETE also require every column to equal the expected current image
+    batch_rows: int = 1  # rows per statement for consecutive changes of one shape (see row_statements)
+    generated: Callable[[str, str], frozenset[str]] | None = None  # (source schema, table) -> generated columns
+
+    def target_schema(self, schema: str) -> str:
+        for old, new in self.rewrite_db:
+            if schema == old:
+                return new
+        return schema
+
+    def not_assignable(self, change: RowChange) -> frozenset[str]:
+        """Columns a statement must not assign (generated columns of the target table)."""
+        if self.generated is None:
+            return frozenset()
+        return self.generated(change.schema, change.table)
+
+
+@dataclass
+class Statement:
+    """One statement and what applying it must do."""
+
+    sql: str
+    kind: str  # insert | update | delete | ddl
+    expected_rows: int | None  # matched rows the target must report; None: not checked (DDL)
+    rows: list[RowChange] = field(default_factory=list)
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class RowKey:
+    columns: tuple[str, ...]
+    complete: bool  # False: no usable key, every column is compared and LIMIT 1 added
+
+
+def choose_key(change: RowChange, image: dict[str, Any]) -> RowKey:
+    """Primary key; else the first unique key whose values are all non-NULL; else every column."""
+    if change.primary_key:
+        return RowKey(tuple(change.primary_key), True)
+    for key in change.unique_keys:
+        if key and all(image.get(col) is not None for col in key):
+            return RowKey(tuple(key), True)
+    return RowKey(tuple(c.name for c in change.columns), False)
+
+
+def _columns_by_name(change: RowChange) -> dict[str, ColumnInfo]:
+    return {c.name: c for c in change.columns}
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
+        return repr(a) == repr(b)
+    return bool(a == b)
+
+
+def changed_columns(change: RowChange) -> list[str]:
+    before, after = change.before or {}, change.after or {}
+    return [c.name for c in change.columns if not _same_value(before.get(c.name), after.get(c.name))]
+
+
+def _where(change: RowChange, image: dict[str, Any], opts: SqlOptions) -> tuple[str, str | None]:
+    """WHERE clause text (with LIMIT 1 when no key) and a warning when there is no key."""
+    key = choose_key(change, image)
+    cols = _columns_by_name(change)
+    parts = [_condition(cols[name], image.get(name), opts, null_safe=not key.complete) for name in key.columns]
+    if opts.verify_current and key.complete:
+        parts += [_condition(c, image.get(c.name), opts, null_safe=True) for c in change.columns
+                  if c.name not in key.columns]
+    clause = " AND ".join(parts)
+    if key.complete:
+        return clause, None
+    table = f"{change.schema}.{change.table}"
+    return clause + " LIMIT 1", NO_KEY_WARNING.format(table=table)
+
+
+def _condition(column: ColumnInfo, value: Any, opts: SqlOptions, null_safe: bool) -> str:
+    literal = render_literal(value, column, opts.flavor, exact_float=True)
+    op = "<=>" if null_safe or value is None else "="
+    return f"{quote_identifier(column.name)} {op} {literal}"
+
+
+def _table(change: RowChange, opts: SqlOptions) -> str:
+    return qualified_name(opts.target_schema(change.schema), change.table)
+
+
+def insert_statement(changes: list[RowChange], opts: SqlOptions) -> Statement:
+    first = changes[0]
+    skip = opts.not_assignable(first)
+    names = [c.name for c in first.columns if c.name not in skip]
+    column_list = ", ".join(quote_identifier(n) for n in names)
+    tuples = []
+    for change in changes:
+        image = change.after or {}
+        render = column_renderers(change.columns, opts.flavor)
+        tuples.append("(" + ", ".join(render[n](image.get(n)) for n in names) + ")")
+    sql = f"INSERT INTO {_table(first, opts)} ({column_list}) VALUES " + ", ".join(tuples)
+    return Statement(sql, "insert", len(changes), list(changes))
+
+
+def update_statement(change: RowChange, opts: SqlOptions) -> Statement:
+    before, after = change.before or {}, change.after or {}
+    skip = opts.not_assignable(change)
+    names = [c.name for c in change.columns] if opts.full_columns else changed_columns(change)
+    names = [n for n in names if n not in skip] or [n for n in (c.name for c in change.columns) if n not in skip]
+    render = column_renderers(change.columns, opts.flavor)
+    assignments = ", ".join(f"{quote_identifier(n)} = {render[n](after.get(n))}" for n in names)
+    where, warning = _where(change, before, opts)
+    sql = f"UPDATE {_table(change, opts)} SET {assignments} WHERE {where}"
+    return Statement(sql, "update", 1, [change], warning)
+
+
+def delete_statement(change: RowChange, opts: SqlOptions) -> Statement:
+    where, warning = _where(change, change.before or {}, opts)
+    return Statement(f"DELETE FROM {_table(change, opts)} WHERE {where}", "delete", 1, [change], warning)
+
+
+def _same_insert_shape(a: RowChange, b: RowChange) -> bool:
+    return a.schema == b.schema and a.table == b.table and [c.name for c in a.columns] == [
+        c.name for c in b.columns]
+
+
+INTEGER_TYPES = frozenset({"tinyint", "smallint", "mediumint", "int", "bigint", "year"})
+
+
+_INTEGER_COLUMNS: dict[int, tuple[list[ColumnInfo], frozenset[str]]] = {}
+
+
+def _integer_columns(columns: list[ColumnInfo]) -> frozenset[str]:
+    """Names of the integer columns, cached per column list (kept alive, so its id is not reused)."""
+    cached = _INTEGER_COLUMNS.get(id(columns))
+    if cached is not None and cached[0] is columns:
+        return cached[1]
+    if len(_INTEGER_COLUMNS) > 1024:
+        _INTEGER_COLUMNS.clear()
+    names = frozenset(c.name for c in columns if c.type_name in INTEGER_TYPES)
+    _INTEGER_COLUMNS[id(columns)] = (columns, names)
+    return names
+
+
+def _integer_key(change: RowChange, key: RowKey) -> bool:
+    """Keys that can be matched through a derived table or IN list without collation or conversion questions."""
+    return key.complete and _integer_columns(change.columns).issuperset(key.columns)
+
+
+def _batch_shape(change: RowChange, opts: SqlOptions) -> tuple[Any, ...] | None:
+    """Changes with equal shapes may share one statement; None: this change stands alone."""
+    if change.op == "insert":
+        return ("insert", change.schema, change.table, tuple(c.name for c in change.columns))
+    if opts.verify_current or opts.batch_rows < 2:
+        return None
+    image = change.before or {}
+    key = choose_key(change, image)
+    if not _integer_key(change, key):
+        return None
+    if change.op == "delete":
+        return ("delete", change.schema, change.table, key.columns)
+    skip = opts.not_assignable(change)
+    assigned = tuple(n for n in ((c.name for c in change.columns) if opts.full_columns else changed_columns(change))
+                     if n not in skip)
+    if not assigned or any(k in assigned for k in key.columns):
+        return None  # a key change stands alone (it could collide with another row's key in the batch)
+    return ("update", change.schema, change.table, key.columns, assigned)
+
+
+def _row_key_values(change: RowChange, columns: tuple[str, ...]) -> tuple[Any, ...]:
+    image = change.before if change.before is not None else (change.after or {})
+    return tuple(image.get(c) for c in columns)
+
+
+def row_statements(changes: Iterable[RowChange], opts: SqlOptions) -> Iterator[Statement]:
+    """Statements for row changes in order. Consecutive changes of one shape share a statement (batch_rows):
+    INSERT of several rows, DELETE ... WHERE key IN (...), UPDATE joined with a derived table of new values;
+    UPDATE/DELETE only for integer keys and without --verify-current."""
+    pending: list[RowChange] = []
+    shape: tuple[Any, ...] | None = None
+    keys: set[tuple[Any, ...]] = set()
+    for change in changes:
+        new_shape = _batch_shape(change, opts)
+        key = _row_key_values(change, new_shape[3]) if new_shape and new_shape[0] != "insert" else None
+        if pending and (new_shape != shape or len(pending) >= opts.batch_rows or key in keys):
+            yield batch_statement(pending, shape, opts)
+            pending, keys = [], set()
+        if new_shape is None:
+            yield single_statement(change, opts)
+            shape = None
+            continue
+        pending.append(change)
+        shape = new_shape
+        if key is not None:
+            keys.add(key)
+    if pending:
+        yield batch_statement(pending, shape, opts)
+
+
+def single_statement(change: RowChange, opts: SqlOptions) -> Statement:
+    if change.op == "insert":
+        return insert_statement([change], opts)
+    return update_statement(change, opts) if change.op == "update" else delete_statement(change, opts)
+
+
+def batch_statement(changes: list[RowChange], shape: tuple[Any, ...] | None, opts: SqlOptions) -> Statement:
+    if shape is None or len(changes) == 1:
+        return single_statement(changes[0], opts) if shape is None or shape[0] != "insert" else insert_statement(
+            changes, opts)
+    if shape[0] == "insert":
+        return insert_statement(changes, opts)
+    if shape[0] == "delete":
+        return delete_batch_statement(changes, shape[3], opts)
+    return update_batch_statement(changes, shape[3], shape[4], opts)
+
+
+def delete_batch_statement(changes: list[RowChange], key: tuple[str, ...], opts: SqlOptions) -> Statement:
+    first = changes[0]
+    tuples = []
+    for change in changes:
+        image = change.before or {}
+        render = column_renderers(change.columns, opts.flavor)
+        literals = [render[k](image.get(k)) for k in key]
+        tuples.append(literals[0] if len(key) == 1 else "(" + ", ".join(literals) + ")")
+    target = quote_identifier(key[0]) if len(key) == 1 else "(" + ", ".join(quote_identifier(k) for k in key) + ")"
+    sql = f"DELETE FROM {_table(first, opts)} WHERE {target} IN ({', '.join(tuples)})"
+    return Statement(sql, "delete", len(changes), list(changes))
+
+
+def update_batch_statement(changes: list[RowChange], key: tuple[str, ...], assigned: tuple[str, ...],
+                           opts: SqlOptions) -> Statement:
+    """UPDATE t JOIN (SELECT key, new values UNION ALL ...) v ON key SET columns = v.values."""
+    first = changes[0]
+    selects = []
+    for n, change in enumerate(changes):
+        before, after = change.before or {}, change.after or {}
+        render = column_renderers(change.columns, opts.flavor)
+        parts = [render[k](before.get(k)) for k in key]
+        parts += [render[a](after.get(a)) for a in assigned]
+        if n == 0:
+            names = [f"_mi_k{i}" for i in range(len(key))] + [f"_mi_v{i}" for i in range(len(assigned))]
+            parts = [f"{p} AS `{name}`" for p, name in zip(parts, names, strict=True)]
+        selects.append("SELECT " + ", ".join(parts))
+    on = " AND ".join(f"_mi_t.{quote_identifier(k)} = _mi_v.`_mi_k{i}`" for i, k in enumerate(key))
+    sets = ", ".join(f"_mi_t.{quote_identifier(a)} = _mi_v.`_mi_v{i}`" for i, a in enumerate(assigned))
+    sql = (f"UPDATE {_table(first, opts)} AS _mi_t JOIN ({' UNION ALL '.join(selects)}) AS _mi_v ON {on} "
+           f"SET {sets}")
+    return Statement(sql, "update", len(changes), list(changes))
+
+
+def ddl_statements(event: EventRecord, opts: SqlOptions) -> list[Statement]:
+    """The original statement, preceded by USE of its default database (rewritten with --rewrite-db)."""
+    query = (event.query or "").strip().rstrip(";").strip()
+    out: list[Statement] = []
+    if event.schema:
+        out.append(Statement(f"USE {quote_identifier(opts.target_schema(event.schema))}", "use", None))
+    out.append(Statement(query, "ddl", None))
+    return out
+
+
+def transaction_rows(txn: Transaction) -> Iterator[RowChange]:
+    for event in txn.events:
+        yield from event.rows
+
+
+def transaction_statements(txn: Transaction, opts: SqlOptions) -> list[Statement]:
+    """The statements of one transaction, without BEGIN/COMMIT."""
+    if txn.is_ddl:
+        out: list[Statement] = []
+        for event in txn.events:
+            if event.op == "ddl":
+                out += ddl_statements(event, opts)
+        return out
+    return list(row_statements(transaction_rows(txn), opts))
+
+
+def transaction_comment(txn: Transaction, label: str = "txn") -> str:
+    when = dt.datetime.fromtimestamp(txn.timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    end = f"{txn.end_file}:{txn.end_pos}" if txn.end_file != txn.file else str(txn.end_pos)
+    parts = [f"-- {label} {txn.number}", f"{txn.file}:{txn.start_pos}-{end}"]
+    if txn.gtid:
+        parts.append(f"gtid={txn.gtid}")
+    if txn.xid is not None:
+        parts.append(f"xid={txn.xid}")
+    parts += [f"time={when}", f"server_id={txn.server_id}", f"rows={txn.row_count}"]
+    return " ".join(parts)
+
+
+def render_transaction(txn: Transaction, statements: list[Statement], label: str = "txn") -> str:
+    """SQL text of one transaction: a comment, then BEGIN ... COMMIT (DDL stands alone)."""
+    lines = [transaction_comment(txn, label)]
+    lines += [f"-- warning: {w}" for w in dict.fromkeys(st.warning for st in statements if st.warning)]
+    body = [st.sql + ";" for st in statements]
+    if txn.is_ddl:
+        return "\n".join(lines + body) + "\n"
+    return "\n".join([*lines, "BEGIN;", *body, "COMMIT;"]) + "\n"
+
+
+def session_preamble() -> str:
+    return "".join(s + ";\n" for s in SESSION_SETTINGS)

@@ -1,0 +1,269 @@
+"""Exact SQL literals for binlog row values: every value renders to text the server parses back to the same value.
+
+Rules (see docs/binlog-replay.md):
+- DOUBLE as the shortest repr that round-trips, FLOAT as the shortest text that rounds back to the same 32-bit
+  float (WHERE comparisons use the exact double value of the float instead), negative zero as -0e0;
+- DECIMAL in plain notation; BIT as b'...'; binary strings and GEOMETRY as X'...';
+- TIMESTAMP as UTC text (the session runs with time_zone '+00:00'; epoch 0 is the zero timestamp);
+- JSON (a decoded document, see mysqlinspect.binlog.values) as CAST('...' AS JSON) on MySQL and as its text on
+  MariaDB (where JSON is LONGTEXT); SET in definition order;
+- text doubles quotes and falls back to `_utf8mb4 X'...'` when it holds a backslash or a control character, so
+  the result does not depend on NO_BACKSLASH_ESCAPES.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import struct
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+from mysqlinspect.binlog.jsonnull import JSON_NULL
+from mysqlinspect.binlog.model import NOT_LOGGED, ColumnInfo
+from mysqlinspect.errors import DataError
+
+BINARY_TYPES = frozenset({"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "vector"})
+GEOMETRY_TYPES = frozenset({
+    "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring", "multipolygon",
+    "geometrycollection", "geomcollection",
+})
+NEGATIVE_ZERO = "-0e0"
+EPOCH = dt.datetime(1970, 1, 1)
+FLT_MAX = 3.4028234663852886e38  # a FLOAT literal above this is out of range even when it rounds to FLT_MAX
+ZERO_DATETIME = "0000-00-00 00:00:00"
+
+
+def quote_identifier(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def qualified_name(schema: str, table: str) -> str:
+    return f"{quote_identifier(schema)}.{quote_identifier(table)}"
+
+
+def string_literal(text: str) -> str:
+    """A quoted string that parses the same with and without NO_BACKSLASH_ESCAPES."""
+    if "\\" in text or any(ord(ch) < 32 or ch == "\x7f" for ch in text):
+        return "_utf8mb4 X'" + text.encode("utf-8", "surrogatepass").hex().upper() + "'"
+    return "'" + text.replace("'", "''") + "'"
+
+
+def hex_literal(data: bytes | bytearray | memoryview) -> str:
+    raw = bytes(data)
+    return "X'" + raw.hex().upper() + "'" if raw else "''"
+
+
+def double_literal(value: float) -> str:
+    """repr round-trips; negative zero needs the exponent form (a decimal literal -0.0 is 0)."""
+    if math.isnan(value) or math.isinf(value):
+        raise DataError(f"cannot render the floating-point value {value!r} as SQL")
+    if value == 0 and math.copysign(1.0, value) < 0:
+        return NEGATIVE_ZERO
+    return repr(value)
+
+
+def float32_literal(value: float) -> str:
+    """The shortest decimal text that rounds back to the same IEEE single (MySQL FLOAT)."""
+    if math.isnan(value) or math.isinf(value):
+        raise DataError(f"cannot render the floating-point value {value!r} as SQL")
+    if value == 0 and math.copysign(1.0, value) < 0:
+        return NEGATIVE_ZERO
+    target = struct.pack("<f", value)
+    for digits in range(1, 10):
+        text = f"{value:.{digits}g}"
+        try:
+            if struct.pack("<f", float(text)) == target and abs(float(text)) <= FLT_MAX:
+                return text
+        except OverflowError:
+            continue
+    return repr(value)
+
+
+def exact_float32_literal(value: float) -> str:
+    """The exact double value of the float32 nearest to `value` (a FLOAT column compares as that double)."""
+    if math.isnan(value) or math.isinf(value):
+        raise DataError(f"cannot render the floating-point value {value!r} as SQL")
+    return double_literal(struct.unpack("<f", struct.pack("<f", value))[0])
+
+
+def decimal_literal(value: Decimal) -> str:
+    return format(value, "f")
+
+
+def bit_literal(value: Any) -> str:
+    if isinstance(value, str) and value and set(value) <= {"0", "1"}:
+        return f"b'{value}'"
+    if isinstance(value, bool):
+        return "b'1'" if value else "b'0'"
+    if isinstance(value, int):
+        return f"b'{value:b}'"
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return f"b'{int.from_bytes(bytes(value), 'big'):b}'"
+    raise DataError(f"cannot render {value!r} as a BIT value")
+
+
+def datetime_text(value: dt.datetime) -> str:
+    text = value.strftime("%Y-%m-%d %H:%M:%S")
+    if value.year < 1000:
+        text = f"{value.year:04d}" + text[text.index("-"):]
+    return text + (f".{value.microsecond:06d}" if value.microsecond else "")
+
+
+def date_text(value: dt.date) -> str:
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+
+
+def time_text(value: dt.timedelta) -> str:
+    micros = value // dt.timedelta(microseconds=1)
+    sign = "-" if micros < 0 else ""
+    micros = abs(micros)
+    seconds, micro = divmod(micros, 1_000_000)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = f"{sign}{hours:02d}:{minutes:02d}:{secs:02d}"
+    return text + (f".{micro:06d}" if micro else "")
+
+
+def timestamp_text(value: dt.datetime) -> str:
+    """TIMESTAMP values are UTC; epoch 0 is the stored form of the zero timestamp."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    if value == EPOCH:
+        return ZERO_DATETIME
+    return datetime_text(value)
+
+
+def json_text(value: Any) -> str:
+    """JSON document text of a decoded document (a str is a JSON string; bytes are decoded as UTF-8)."""
+    return json.dumps(_decode_json(value), ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+
+
+def _decode_json(value: Any) -> Any:
+    if value is JSON_NULL:
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "surrogateescape")
+    if isinstance(value, dict):
+        return {_decode_json(k): _decode_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_decode_json(v) for v in value]
+    if isinstance(value, Decimal):
+        return float(value) if value != value.to_integral_value() else int(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    return value
+
+
+def json_literal(value: Any, flavor: str) -> str:
+    """MySQL: CAST of the document text. MariaDB stores JSON as text: a str is that text, kept byte for byte."""
+    if flavor == "mariadb":
+        return string_literal(value if isinstance(value, str) else json_text(value))
+    return f"CAST({string_literal(json_text(value))} AS JSON)"
+
+
+def set_text(value: Any, column: ColumnInfo) -> str:
+    if isinstance(value, str):
+        return value
+    members = set(value) if isinstance(value, Iterable) else set()
+    if column.set_values:
+        ordered = [m for m in column.set_values if m in members]
+        ordered += sorted(m for m in members if m not in column.set_values)
+    else:
+        ordered = sorted(members)
+    return ",".join(ordered)
+
+
+def render_literal(value: Any, column: ColumnInfo, flavor: str = "mysql", exact_float: bool = False) -> str:
+    """The SQL literal for `value` stored in `column`. `exact_float`: FLOAT as its exact double (for WHERE)."""
+    if value is None:
+        return "NULL"
+    if value is NOT_LOGGED:
+        raise DataError(f"column {column.name!r} is not in the logged row image (binlog_row_image is not FULL)")
+    kind = column.type_name.lower()
+    if kind == "json":
+        return json_literal(value, flavor)
+    if kind == "bit":
+        return bit_literal(value)
+    if kind == "set":
+        return string_literal(set_text(value, column))
+    if kind == "timestamp" and isinstance(value, dt.datetime):
+        return "'" + timestamp_text(value) + "'"
+    if kind in BINARY_TYPES and isinstance(value, str):
+        value = value.encode("utf-8", "surrogateescape")  # the library gives '' for an empty binary value
+    if kind == "binary" and column.length and isinstance(value, (bytes, bytearray)) and len(value) < column.length:
+        return hex_literal(bytes(value) + b"\x00" * (column.length - len(value)))  # BINARY(n) is 0x00-padded
+    return _render_by_value(value, kind, exact_float)
+
+
+def _render_by_value(value: Any, kind: str, exact_float: bool) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if kind == "float":
+            return exact_float32_literal(value) if exact_float else float32_literal(value)
+        return double_literal(value)
+    if isinstance(value, Decimal):
+        return decimal_literal(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return hex_literal(value)
+    if isinstance(value, dt.datetime):
+        return "'" + datetime_text(value) + "'"
+    if isinstance(value, dt.date):
+        return "'" + date_text(value) + "'"
+    if isinstance(value, dt.timedelta):
+        return "'" + time_text(value) + "'"
+    if isinstance(value, str):
+        if kind in BINARY_TYPES or kind in GEOMETRY_TYPES:
+            return hex_literal(value.encode("utf-8", "surrogateescape"))
+        return string_literal(value)
+    if isinstance(value, (set, frozenset)):
+        return string_literal(",".join(sorted(str(v) for v in value)))
+    raise DataError(f"cannot render a {type(value).__name__} value as SQL")
+
+
+Renderer = Callable[[Any], str]
+INTEGER_KINDS = frozenset({"tinyint", "smallint", "mediumint", "int", "bigint", "year"})
+TEXT_KINDS = frozenset({"char", "varchar", "text", "tinytext", "mediumtext", "longtext", "enum"})
+_RENDERER_CACHE: dict[tuple[int, str, bool], tuple[list[ColumnInfo], dict[str, Renderer]]] = {}
+
+
+def column_renderer(column: ColumnInfo, flavor: str = "mysql", exact_float: bool = False) -> Renderer:
+    """render_literal specialised for one column: the common value types skip the generic dispatch."""
+    kind = column.type_name.lower()
+
+    def generic(value: Any) -> str:
+        return render_literal(value, column, flavor, exact_float)
+
+    if kind in INTEGER_KINDS:
+        return lambda v: str(v) if type(v) is int else generic(v)
+    if kind in TEXT_KINDS:
+        def text(v: Any) -> str:
+            if type(v) is str and "\\" not in v and (v.isprintable() or not any(ord(c) < 32 or c == "\x7f"
+                                                                                for c in v)):
+                return "'" + v.replace("'", "''") + "'"
+            return generic(v)
+        return text
+    if kind == "double":
+        return lambda v: repr(v) if type(v) is float and v != 0 and math.isfinite(v) else generic(v)
+    if kind == "decimal":
+        return lambda v: format(v, "f") if type(v) is Decimal else generic(v)
+    return generic
+
+
+def column_renderers(columns: list[ColumnInfo], flavor: str = "mysql", exact_float: bool = False
+                     ) -> dict[str, Renderer]:
+    """Renderers by column name, cached per column list (the record adapters share one list per table)."""
+    key = (id(columns), flavor, exact_float)
+    cached = _RENDERER_CACHE.get(key)
+    if cached is not None and cached[0] is columns:
+        return cached[1]
+    if len(_RENDERER_CACHE) > 1024:
+        _RENDERER_CACHE.clear()
+    renderers = {c.name: column_renderer(c, flavor, exact_float) for c in columns}
+    _RENDERER_CACHE[key] = (columns, renderers)  # the list is kept alive, so its id cannot be reused
+    return renderers

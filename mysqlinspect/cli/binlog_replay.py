@@ -1,0 +1,318 @@
+"""`mysqlinspect binlog replay`: a binlog range as SQL (dry run), or applied to a target; `--flashback` undoes it."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+import click
+
+from mysqlinspect.binlog.apply import (
+    Applier,
+    ApplyOptions,
+    TargetCheckpoint,
+    open_target,
+    server_identity,
+    target_settings,
+)
+from mysqlinspect.binlog.filters import EventFilter
+from mysqlinspect.binlog.generated import GeneratedColumns
+from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.parallel import execute_parallel
+from mysqlinspect.binlog.position import BinlogPosition
+from mysqlinspect.binlog.preflight import PreflightIssue, preflight_issues
+from mysqlinspect.binlog.range import RangeSpec, ResolvedRange, resolve_range
+from mysqlinspect.binlog.reader import RangeReader
+from mysqlinspect.binlog.replay import (
+    LocalCheckpoint,
+    ReplayMode,
+    ReplaySummary,
+    execute,
+    write_sql,
+    write_sql_file,
+)
+from mysqlinspect.binlog.schema_lookup import InformationSchemaLookup
+from mysqlinspect.binlog.sqlgen import SqlOptions
+from mysqlinspect.binlog.stream import StreamOptions
+from mysqlinspect.cli.binlog_options import binlog_filter_options, binlog_range_options, binlog_stream_options
+from mysqlinspect.cli.context import AppContext, pass_app
+from mysqlinspect.cli.options import connection_options, output_options
+from mysqlinspect.connection.server import ServerInfo, detect_server
+from mysqlinspect.connection.settings import CommandLineOptions, ConnectionSettings
+from mysqlinspect.errors import DataError, UnsupportedServerError, UsageError
+from mysqlinspect.render.binlog_replay import render_summary, summary_text
+
+# Settings under which replay cannot reproduce the changes exactly (warnings only: binlog_checksum, compression).
+REFUSED_SETTINGS = frozenset({"binlog_format", "binlog_row_image", "binlog_row_metadata", "binlog_row_value_options",
+                              "log_bin_compress"})
+
+
+def refuse_unreproducible(app: AppContext, issues: list[PreflightIssue]) -> None:
+    """Refuse settings that make exact SQL impossible, naming them; the rest are warnings."""
+    refused = [i for i in issues if i.name in REFUSED_SETTINGS]
+    for issue in issues:
+        if issue not in refused:
+            app.warn(issue.message)
+    if refused:
+        detail = "; ".join(i.message for i in refused)
+        raise UnsupportedServerError(f"replay cannot reproduce this binlog exactly: {detail}")
+
+
+def parse_rewrite(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for value in values:
+        old, sep, new = value.partition("=")
+        if not sep:
+            old, sep, new = value.partition("->")
+        if not sep or not old.strip() or not new.strip():
+            raise click.BadParameter(f"{value!r}: use FROM=TO", param_hint="--rewrite-db")
+        pairs.append((old.strip(), new.strip()))
+    return tuple(pairs)
+
+
+@click.command()
+@connection_options
+@binlog_range_options(follow=False)
+@binlog_filter_options
+@binlog_stream_options
+@click.option("--flashback", is_flag=True, help="Undo the range: inverse statements, newest transaction first.")
+@click.option("--skip-ddl", is_flag=True, help="Leave DDL out (a flashback stops at DDL without this).")
+@click.option("--full-columns", is_flag=True, help="UPDATE SET every column, not only the changed ones.")
+@click.option("--rewrite-db", multiple=True, metavar="FROM=TO", help="Write changes of database FROM into TO.")
+@click.option("--batch-rows", type=click.IntRange(1, 10000), default=None,
+              help="Rows per statement for consecutive inserts (and, by integer key, updates and deletes) of one "
+                   "table (default 1; 100 with --execute).")
+@click.option("--output", "-o", "output_file", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Write the SQL to FILE (renamed into place when complete, with a summary header).")
+@click.option("--execute", is_flag=True, help="Apply to the --target server instead of writing SQL.")
+@click.option("--target", metavar="DSN",
+              help="Target of --execute: mysql://user:pw@host:port, h=..,P=..,u=..,p=..,S=.. or host[:port]; "
+                   "unnamed parts are the source's.")
+@click.option("--sql-log-bin", type=click.Choice(["0", "1"]), default="1", show_default=True,
+              help="0: the applied changes are not written to the target's binary log (needs SUPER or "
+                   "SYSTEM_VARIABLES_ADMIN).")
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True), metavar="ROWS/S",
+              help="Apply at most this many row changes per second.")
+@click.option("--checkpoint", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Resumable --execute: progress is kept on the target in the same transactions as the changes; "
+                   "FILE names the job. Run again with the same options to continue.")
+@click.option("--verify-current/--no-verify-current", default=None,
+              help="Before changing a row, require the target row to equal the expected current image "
+                   "(default: on for --flashback --execute).")
+@click.option("--allow-same-server", is_flag=True, help="Allow --execute against the server the binlog comes from.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation before --execute.")
+@click.option("--spill-dir", type=click.Path(file_okay=False), help="Directory of the flashback spill file.")
+@click.option("--parallel/--no-parallel", default=True, show_default=True,
+              help="--execute of a forward replay: decode in a second process while this one applies.")
+@output_options("table", "json")
+@pass_app
+def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec, event_filter: EventFilter,
+           replica_server_id: int | None, flashback: bool, skip_ddl: bool, full_columns: bool,
+           rewrite_db: tuple[str, ...], batch_rows: int | None, output_file: str | None, execute: bool,
+           target: str | None, sql_log_bin: str, rate: float | None, checkpoint: str | None,
+           verify_current: bool | None, allow_same_server: bool, yes: bool, spill_dir: str | None,
+           parallel: bool, output_format: str) -> None:
+    """Replay a binlog range as SQL, or undo it with --flashback.
+
+    Dry run by default: SQL on standard output (or --output FILE). With --execute --target, each source
+    transaction is applied as one target transaction, every statement checked to match exactly its rows.
+    """
+    _check_combinations(execute, target, output_file, checkpoint, rate, sql_log_bin)
+    settings = app.settings(conn_opts)
+    conn = app.connect(settings)
+    info = detect_server(conn)
+    refuse_unreproducible(app, preflight_issues(info))
+    rng = resolve_range(conn, settings, range_spec, info.flavor, warn=app.warn)
+    if not range_spec.start.given and not range_spec.uses_gtids:
+        app.warn("no --start-file/--start-datetime/--gtid/--include-gtids: the range starts at the current end "
+                 "of the binary log, so there is nothing to replay")
+    mode = ReplayMode(flashback=flashback, skip_ddl=skip_ddl, spill_dir=spill_dir)
+    sql_options = SqlOptions(flavor=info.flavor, full_columns=full_columns, rewrite_db=parse_rewrite(rewrite_db),
+                             verify_current=bool(verify_current if verify_current is not None else
+                                                 (flashback and execute)),
+                             batch_rows=batch_rows or (100 if execute else 1))
+    generated = GeneratedColumns(target_settings(target, settings) if execute and target else settings,
+                                 rename=sql_options.target_schema if execute else str)
+    click.get_current_context().call_on_close(generated.close)
+    sql_options = dataclasses.replace(sql_options, generated=generated)
+    summary = ReplaySummary(mode=mode.name, executed=execute, source=_source_dict(info, settings, conn),
+                            range=rng.to_dict())
+    stream_options = StreamOptions(server_id=replica_server_id, blocking=False)
+    if execute:
+        assert target is not None
+        _execute(app, settings, info, rng, event_filter, stream_options, mode, sql_options, summary,
+                 target_settings(target, settings), ApplyOptions(sql_log_bin=sql_log_bin == "1", rate=rate),
+                 checkpoint, allow_same_server, yes, range_spec, parallel)
+    elif output_file:
+        with _reader(settings, rng, event_filter, stream_options, app) as transactions:
+            write_sql_file(output_file, lambda out: _write(transactions, sql_options, mode, out, summary), summary)
+    else:
+        with _reader(settings, rng, event_filter, stream_options, app) as transactions:
+            _write(transactions, sql_options, mode, sys.stdout, summary)
+            sys.stdout.flush()
+        app.err.print(summary_text(summary), markup=False, highlight=False, soft_wrap=True)
+        for warning in summary.warnings:
+            app.warn(warning)
+        return
+    _emit_summary(app, summary, output_format)
+
+
+def _check_combinations(execute: bool, target: str | None, output_file: str | None, checkpoint: str | None,
+                        rate: float | None, sql_log_bin: str) -> None:
+    if execute and not target:
+        raise click.UsageError("--execute needs --target")
+    if target and not execute:
+        raise click.UsageError("--target is only used with --execute (the default is a dry run)")
+    if execute and output_file:
+        raise click.UsageError("--output writes SQL for a dry run; it cannot be combined with --execute")
+    for given, name in ((checkpoint, "--checkpoint"), (rate, "--rate"), (sql_log_bin == "0" or None, "--sql-log-bin")):
+        if given and not execute:
+            raise click.UsageError(f"{name} needs --execute")
+
+
+def _source_dict(info: ServerInfo, settings: ConnectionSettings, conn: Any) -> dict[str, Any]:
+    return {"flavor": info.flavor, "version": info.version_string, "endpoint": settings.endpoint,
+            "hostname": info.hostname, "server_id": info.server_id, "identity": server_identity(conn)}
+
+
+class _reader:
+    """RangeReader as a context manager yielding its (complete, filtered) transactions."""
+
+    def __init__(self, settings: ConnectionSettings, rng: ResolvedRange, event_filter: EventFilter,
+                 options: StreamOptions, app: AppContext, gtid_started: bool = False) -> None:
+        self.lookup = InformationSchemaLookup(settings)
+        self.reader = RangeReader(settings, rng, event_filter, options=options, lookup=self.lookup, warn=app.warn)
+        if gtid_started:
+            self.reader.gate.started = True
+
+    def __enter__(self) -> Iterator[Transaction]:
+        return self._transactions()
+
+    def _transactions(self) -> Iterator[Transaction]:
+        for txn in self.reader.transactions():
+            _refuse_statement_dml(txn)
+            yield txn
+
+    def __exit__(self, *exc: object) -> None:
+        self.reader.close()
+        self.lookup.close()
+
+
+STATEMENT_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE", "LOAD")
+
+
+def _refuse_statement_dml(txn: Transaction) -> None:
+    """Statement-logged DML has no row images. Other statements (FLUSH, SAVEPOINT ...) change no rows: ignored."""
+    for event in txn.events:
+        words = (event.query or "").lstrip("( ").split(None, 1)
+        if event.event_type == "QueryEvent" and event.op == "other" and words and words[0].upper() in STATEMENT_DML:
+            text = " ".join((event.query or "").split())[:100]
+            raise DataError(f"statement-logged change at {event.file}:{event.start_pos} ({text}): it has no row "
+                            "images, so replay cannot reproduce it exactly (binlog_format was not ROW)")
+
+
+def _write(transactions: Iterator[Transaction], options: SqlOptions, mode: ReplayMode, out: TextIO,
+           summary: ReplaySummary) -> None:
+    write_sql(transactions, options, mode, out, summary)
+
+
+def _emit_summary(app: AppContext, summary: ReplaySummary, output_format: str) -> None:
+    if output_format == "json":
+        app.emit_json(summary.to_dict())
+    else:
+        app.emit(render_summary(summary))
+
+
+def _fingerprint(range_spec: RangeSpec, event_filter: EventFilter, mode: ReplayMode, options: SqlOptions,
+                 source_identity: str, target_identity: str) -> dict[str, Any]:
+    return {
+        "mode": mode.name, "source": source_identity, "target": target_identity,
+        "range": repr(dataclasses.asdict(range_spec)), "filter": repr(dataclasses.asdict(event_filter)),
+        "rewrite_db": [list(p) for p in options.rewrite_db], "full_columns": options.full_columns,
+        "skip_ddl": mode.skip_ddl, "verify_current": options.verify_current,
+    }
+
+
+def _execute(app: AppContext, settings: ConnectionSettings, info: ServerInfo, rng: ResolvedRange,
+             event_filter: EventFilter, stream_options: StreamOptions, mode: ReplayMode, sql_options: SqlOptions,
+             summary: ReplaySummary, target: ConnectionSettings, apply_options: ApplyOptions,
+             checkpoint_path: str | None, allow_same_server: bool, yes: bool, range_spec: RangeSpec,
+             parallel: bool) -> None:
+    target_conn = open_target(target)
+    try:
+        _execute_on(app, target_conn, settings, info, rng, event_filter, stream_options, mode, sql_options, summary,
+                    target, apply_options, checkpoint_path, allow_same_server, yes, range_spec, parallel)
+    finally:
+        target_conn.close()
+
+
+def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings, info: ServerInfo,
+                rng: ResolvedRange, event_filter: EventFilter, stream_options: StreamOptions, mode: ReplayMode,
+                sql_options: SqlOptions, summary: ReplaySummary, target: ConnectionSettings,
+                apply_options: ApplyOptions, checkpoint_path: str | None, allow_same_server: bool, yes: bool,
+                range_spec: RangeSpec, parallel: bool) -> None:
+    target_identity = server_identity(target_conn)
+    if target_identity == summary.source["identity"] and not allow_same_server:
+        raise UsageError(f"the target {target.endpoint} is the server the binlog comes from; "
+                         "pass --allow-same-server to apply to it anyway")
+    local = None
+    resume = None
+    tcp = None
+    if checkpoint_path:
+        local = LocalCheckpoint.open(checkpoint_path, _fingerprint(range_spec, event_filter, mode, sql_options,
+                                                                   summary.source["identity"], target_identity))
+        _fix_range(local, rng)
+        summary.range = rng.to_dict()
+        tcp = TargetCheckpoint(target_conn, local.job)
+        tcp.ensure()
+        resume = tcp.load()
+        if resume is not None:
+            app.warn(f"resuming job {local.job}: {resume.transactions} transactions already applied, the last at "
+                     f"{resume.file}:{resume.pos}")
+            summary.checkpoint = resume.to_dict()
+        local.save()
+    _confirm(app, summary, target, mode, yes)
+    applier = Applier(target_conn, apply_options, info.flavor, checkpoint=tcp,
+                      target_schema=sql_options.target_schema)
+    gtid_started = False
+    if resume is not None and not mode.flashback:
+        after = BinlogPosition(resume.end_file, resume.end_pos)
+        if after > rng.start:
+            rng.start = after
+            gtid_started = rng.start_gtid is not None
+    if mode.flashback or not parallel:
+        with _reader(settings, rng, event_filter, stream_options, app, gtid_started) as transactions:
+            execute(transactions, sql_options, mode, applier, summary, resume_from=resume, local=local)
+        return
+    execute_parallel(lambda: _reader(settings, rng, event_filter, stream_options, app, gtid_started),
+                     sql_options, mode, applier, summary, resume_from=resume, local=local)
+
+
+def _fix_range(local: LocalCheckpoint, rng: ResolvedRange) -> None:
+    """The first run fixes the range's start and stop in the checkpoint file; later runs reuse them, so changes
+    written since (the replay's own, on the same server) never enter the range."""
+    if not local.resolved:
+        local.resolved = {"start": rng.start.to_dict(),
+                          "stop": rng.stop.position.to_dict() if rng.stop.position else None}
+        return
+    start = local.resolved.get("start")
+    stop = local.resolved.get("stop")
+    if start:
+        rng.start = BinlogPosition(str(start["file"]), int(start["pos"]))
+    if stop:
+        rng.stop.position = BinlogPosition(str(stop["file"]), int(stop["pos"]))
+
+
+def _confirm(app: AppContext, summary: ReplaySummary, target: ConnectionSettings, mode: ReplayMode,
+             yes: bool) -> None:
+    if yes:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError("--execute changes the target: confirm with --yes when not running on a terminal")
+    rng = summary.range
+    question = (f"{mode.name} of {summary.source.get('endpoint')} from {rng.get('start')} to "
+                f"{rng.get('stop_position')} will be APPLIED to {target.endpoint}. Continue?")
+    if not click.confirm(question, default=False, err=True):
+        raise UsageError("not confirmed: nothing was applied")

@@ -1,0 +1,69 @@
+"""`mysqlinspect binlog stats`: statistics over a binlog range (header-only fast path unless --rows)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from mysqlinspect.binlog.fastscan import header_stats, scan_transactions
+from mysqlinspect.binlog.filters import EventFilter
+from mysqlinspect.binlog.position import FIRST_EVENT_POS
+from mysqlinspect.binlog.range import RangeSpec, StartSpec, resolve_range
+from mysqlinspect.binlog.reader import RangeReader
+from mysqlinspect.binlog.schema_lookup import InformationSchemaLookup
+from mysqlinspect.binlog.server_files import binlog_files
+from mysqlinspect.binlog.stats import StatsAccumulator
+from mysqlinspect.binlog.stream import StreamOptions
+from mysqlinspect.cli.binlog_options import binlog_filter_options, binlog_range_options, binlog_stream_options
+from mysqlinspect.cli.context import AppContext, pass_app
+from mysqlinspect.cli.options import connection_options, output_options
+from mysqlinspect.connection.server import detect_server
+from mysqlinspect.connection.settings import CommandLineOptions
+from mysqlinspect.render.binlog_stats import render_binlog_stats
+
+
+@click.command()
+@connection_options
+@binlog_range_options(follow=False)
+@binlog_filter_options
+@binlog_stream_options
+@output_options("table", "json")
+@click.option("--rows", "count_rows", is_flag=True, help="Decode row events to count rows (slower than headers only).")
+@click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True,
+              help="How many of the largest/longest transactions to list.")
+@pass_app
+def stats(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec, event_filter: EventFilter,
+          replica_server_id: int | None, output_format: str, count_rows: bool, top: int) -> None:
+    """Per table/op counts, transaction sizes and durations, largest transactions, DDL timeline, server ids.
+
+    Covers the whole log on the server unless a range is given.
+    """
+    settings = app.settings(conn_opts)
+    conn = app.connect(settings)
+    info = detect_server(conn)
+    if not range_spec.start.given and not range_spec.include_gtids and not range_spec.exclude_gtids:
+        range_spec.start = StartSpec(file=_first_file(conn), pos=FIRST_EVENT_POS)
+    rng = resolve_range(conn, settings, range_spec, info.flavor, warn=app.warn)
+    acc = StatsAccumulator(fast_path=not count_rows, top=top)
+    if count_rows:
+        lookup = InformationSchemaLookup(settings)
+        try:
+            options = StreamOptions(server_id=replica_server_id, read_timeout=None)
+            with RangeReader(settings, rng, event_filter, options=options, lookup=lookup, warn=app.warn) as reader:
+                acc.add_all(reader.transactions())
+        finally:
+            lookup.close()
+    elif event_filter.active or rng.uses_gate:
+        acc.add_all(scan_transactions(settings, rng, event_filter, server_id=replica_server_id))
+    elif not rng.empty:
+        header_stats(settings, rng, acc, server_id=replica_server_id)
+    result = acc.build(rng.to_dict())
+    if output_format == "json":
+        app.emit_json(result)
+    else:
+        app.emit(render_binlog_stats(result))
+
+
+def _first_file(conn: Any) -> str:
+    return binlog_files(conn)[0].name
