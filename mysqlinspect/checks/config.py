@@ -91,7 +91,17 @@ def load_config(path: str) -> CheckConfig:
     if not file.is_file():
         raise InputNotFoundError(f"threshold file {path} does not exist")
     try:
-        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        data = tomllib.loads(read_text_file(file, "threshold file"))
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"{path}: not valid TOML: {exc}") from None
     return parse_config(data, path)
+
+
+def read_text_file(file: Path, what: str) -> str:
+    """A user-named UTF-8 text file: unreadable is exit 66, not UTF-8 is a usage error (64), never a traceback."""
+    try:
+        return file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{what} {file} is not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise InputNotFoundError(f"{what} {file} cannot be read: {exc.strerror or exc}") from None

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mysqlinspect.checks.config import read_text_file
 from mysqlinspect.errors import InputNotFoundError, UsageError
 
 TOML_KEYS = {
@@ -102,7 +103,7 @@ def load_hosts(path: str) -> list[HostSpec]:
     file = Path(path)
     if not file.is_file():
         raise InputNotFoundError(f"hosts file {path} does not exist")
-    text = file.read_text(encoding="utf-8")
+    text = read_text_file(file, "hosts file")
     if file.suffix.lower() == ".toml" or text.lstrip().startswith("[[hosts]]"):
         try:
             data = tomllib.loads(text)

@@ -21,7 +21,7 @@ from mysqlinspect.checks.model import (
 from mysqlinspect.checks.rules import MATCH, RULES, Rule, find_rule
 from mysqlinspect.connection.connect import open_connection
 from mysqlinspect.connection.settings import ConnectionSettings
-from mysqlinspect.errors import AuthError, ConnectError, MysqlInspectError, UsageError
+from mysqlinspect.errors import AuthError, ConnectError, MysqlInspectError, PrivilegeError, UsageError
 from mysqlinspect.exit_codes import ExitCode
 
 MAX_WORKERS = 8
@@ -140,7 +140,9 @@ def check_host(name: str, settings: ConnectionSettings, plan: CheckPlan) -> Host
     endpoint = settings.endpoint
     try:
         conn = open_connection(settings, read_only=True)
-    except AuthError as exc:
+    except UsageError:
+        raise  # a bad setting (e.g. an unreadable --ssl-ca) is the caller's mistake, not the server's state
+    except (AuthError, PrivilegeError) as exc:
         return HostReport(name, endpoint, [connection_finding(Status.UNKNOWN, str(exc))], error=str(exc))
     except (ConnectError, MysqlInspectError) as exc:
         return HostReport(name, endpoint, [connection_finding(plan.unreachable, str(exc))], error=str(exc))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from rich.table import Table
+from rich.text import Text
 
 from mysqlinspect.cli.context import AppContext, pass_app
 from mysqlinspect.cli.options import connection_options, output_options
@@ -37,5 +38,5 @@ def show(app: AppContext, conn_opts: CommandLineOptions, output_format: str, sou
         table.add_column("source")
     for name, value, src in rows:
         cells = [name, "-" if value is None else str(value)] + ([src] if sources else [])
-        table.add_row(*cells)
+        table.add_row(*(Text(cell) for cell in cells))  # Text: "[client]" in a source is not rich markup
     app.emit(table)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from mysqlinspect.cli.context import AppContext, pass_app
+from mysqlinspect.errors import UsageError
 from mysqlinspect.sandbox.load import run_write_load
 from mysqlinspect.sandbox.server import STATE_FILE, SandboxServer
 
@@ -43,6 +45,9 @@ def start(app: AppContext, flavor: str, directory: str | None, port: int, load_s
     base = _base(directory, flavor)
     if (base / STATE_FILE).exists():
         server = SandboxServer.load(base)
+        explicit = click.get_current_context().get_parameter_source("flavor") is ParameterSource.COMMANDLINE
+        if explicit and server.flavor != flavor:
+            raise UsageError(f"the sandbox in {base} is {server.flavor}, not {flavor}: use another --dir")
     else:
         base.mkdir(parents=True, exist_ok=True)
         server = SandboxServer(flavor=flavor, base=base, port=port)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass, field
 
 import pymysql
@@ -64,6 +65,13 @@ def normalise_mode(value: str | None) -> str | None:
     return mode
 
 
+def runs_on_this_host(server_hostname: str) -> bool:
+    """Whether the server's files are this machine's files (@@hostname is this host's name): a remote server's
+    datadir path may exist here too, holding another server's files."""
+    mine, theirs = socket.gethostname().lower(), server_hostname.lower()
+    return bool(theirs) and (theirs == mine or theirs.split(".")[0] == mine.split(".")[0])
+
+
 def read_files(src: LiveSources, directory: str | None) -> list[DoublewriteFile]:
     """Doublewrite files the server has open (performance_schema), with sizes when the path is readable here."""
     if not src.info.features.get("performance_schema"):
@@ -71,12 +79,13 @@ def read_files(src: LiveSources, directory: str | None) -> list[DoublewriteFile]
     rows = src.rows(f"SELECT FILE_NAME FROM {P_S_FILES} WHERE EVENT_NAME LIKE '%dblwr%' ORDER BY FILE_NAME",
                     P_S_FILES, "SELECT on performance_schema.file_instances")
     out = []
+    local = runs_on_this_host(src.info.hostname)
     for row in rows or []:
         path = str(row["FILE_NAME"])
         size = None
         full = path if os.path.isabs(path) else os.path.join(directory or src.info.datadir, path)
         try:
-            size = os.stat(full).st_size
+            size = os.stat(full).st_size if local else None
         except OSError:
             pass
         out.append(DoublewriteFile(os.path.basename(path), path, size,

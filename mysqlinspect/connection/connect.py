@@ -11,7 +11,7 @@ import pymysql
 import pymysql.cursors
 
 from mysqlinspect.connection.settings import ConnectionSettings
-from mysqlinspect.errors import AuthError, ConnectError, MysqlInspectError, PrivilegeError
+from mysqlinspect.errors import AuthError, ConnectError, MysqlInspectError, PrivilegeError, UsageError
 
 # Server error codes (include/mysqld_error.h, errmsg.h).
 ER_DBACCESS_DENIED = 1044
@@ -55,13 +55,24 @@ def _ssl_context(settings: ConnectionSettings) -> ssl.SSLContext | None:
     mode = settings.ssl_mode
     if mode == "DISABLED" or (mode == "PREFERRED" and settings.uses_socket):
         return None
-    ctx = ssl.create_default_context(cafile=settings.ssl_ca) if settings.ssl_ca else ssl.create_default_context()
+    try:
+        ctx = ssl.create_default_context(cafile=settings.ssl_ca) if settings.ssl_ca else ssl.create_default_context()
+    except (OSError, ssl.SSLError) as exc:
+        raise UsageError(f"cannot load --ssl-ca {settings.ssl_ca}: {_ssl_reason(exc)}") from exc
     if settings.ssl_cert:
-        ctx.load_cert_chain(settings.ssl_cert, settings.ssl_key)
+        try:
+            ctx.load_cert_chain(settings.ssl_cert, settings.ssl_key)
+        except (OSError, ssl.SSLError) as exc:
+            key = f" / --ssl-key {settings.ssl_key}" if settings.ssl_key else ""
+            raise UsageError(f"cannot load --ssl-cert {settings.ssl_cert}{key}: {_ssl_reason(exc)}") from exc
     ctx.check_hostname = mode == "VERIFY_IDENTITY"
     if mode not in ("VERIFY_CA", "VERIFY_IDENTITY"):
         ctx.verify_mode = ssl.CERT_NONE
     return ctx
+
+
+def _ssl_reason(exc: OSError | ssl.SSLError) -> str:
+    return str(getattr(exc, "reason", None) or exc.strerror or exc)
 
 
 def translate_error(exc: BaseException, settings: ConnectionSettings) -> MysqlInspectError:

@@ -42,18 +42,24 @@ def normalize_key(key: str) -> str:
 
 def _unquote(raw: str) -> str:
     value = raw.strip()
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return _apply_escapes(value[1:-1])
     hash_pos = _comment_start(value)
     if hash_pos >= 0:
         value = value[:hash_pos].rstrip()
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return _apply_escapes(value[1:-1])
     return _apply_escapes(value)
 
 
 def _comment_start(value: str) -> int:
+    """Where a trailing `# comment` starts: a `#` outside quotes, at the start or after white space."""
+    quote = ""
+    escaped = False
     for i, ch in enumerate(value):
-        if ch == "#" and (i == 0 or value[i - 1].isspace()):
+        if ch in "'\"" and not escaped:
+            quote = ch if not quote else ("" if quote == ch else quote)
+        elif not quote and ch == "#" and (i == 0 or value[i - 1].isspace()):
             return i
+        escaped = bool(quote) and ch == "\\" and not escaped
     return -1
 
 

@@ -27,6 +27,7 @@ OPTION_GROUPS = ("client", "mysqlinspect")
 SSL_MODES = ("DISABLED", "PREFERRED", "REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY")
 DEFAULT_SOCKETS = ("/run/mysqld/mysqld.sock", "/var/run/mysqld/mysqld.sock", "/tmp/mysql.sock")
 REDACTED = "********"
+MAX_CONNECT_TIMEOUT = 31_536_000  # PyMySQL's upper bound (one year)
 
 _ENV_KEYS = {"host": "MYSQL_HOST", "port": "MYSQL_TCP_PORT", "socket": "MYSQL_UNIX_PORT", "password": "MYSQL_PWD"}
 _FILE_KEYS = {
@@ -135,7 +136,7 @@ def _option_file_values(opts: CommandLineOptions) -> list[tuple[dict[str, Option
     out: list[tuple[dict[str, OptionValue], str]] = []
     for f in files:
         for g in groups:
-            out.append((f.group(g), f"option file {f.path} [{g}]"))
+            out.append((f.group(g), f"option file {{path}} [{g}]"))
     return out
 
 
@@ -154,7 +155,7 @@ def _login_path_values(opts: CommandLineOptions) -> list[tuple[dict[str, OptionV
             known = ", ".join(sorted(login.groups)) or "none"
             raise UsageError(f"unknown login path {opts.login_path!r} in {path} (known: {known})")
         names.append(opts.login_path.lower())
-    return [(login.group(n), f"login path {n} ({path})") for n in names]
+    return [(login.group(n), f"login path {n} ({{path}})") for n in names]
 
 
 def _coerce(name: str, value: str | None, origin: str) -> Any:
@@ -185,9 +186,11 @@ def resolve_settings(opts: CommandLineOptions, environ: Mapping[str, str] | None
     layers = _option_file_values(opts) + _login_path_values(opts)
     for group, label in layers:
         for key, ov in group.items():
-            attr = _FILE_KEYS.get(key)
+            attr = _FILE_KEYS.get(key.removeprefix("loose-"))  # `loose-ssl-mode` is ssl-mode, as in MySQL
             if attr:
-                put(attr, _coerce(attr, ov.value, f"{ov.path}:{ov.line}"), f"{label} line {ov.line}")
+                # ov.path, not the top file: a value may come from an !include'd file
+                origin = label.format(path=ov.path)
+                put(attr, _coerce(attr, ov.value, f"{ov.path}:{ov.line}"), f"{origin} line {ov.line}")
     for f in fields(CommandLineOptions):
         attr = f.name
         if attr in ("defaults_file", "defaults_extra_file", "login_path", "no_defaults"):
@@ -209,6 +212,8 @@ def _finish(settings: ConnectionSettings, sources: dict[str, str]) -> Connection
         raise UsageError(f"--ssl-mode={settings.ssl_mode} needs --ssl-ca")
     if not 0 < settings.port < 65536:
         raise UsageError(f"port must be between 1 and 65535, got {settings.port}")
+    if not 0 < settings.connect_timeout <= MAX_CONNECT_TIMEOUT:
+        raise UsageError(f"connect-timeout must be between 1 and {MAX_CONNECT_TIMEOUT}, got {settings.connect_timeout}")
     if settings.socket is None:
         found = next((s for s in DEFAULT_SOCKETS if Path(s).exists()), DEFAULT_SOCKETS[0])
         sources.setdefault("socket", "default")

@@ -80,11 +80,12 @@ def discover_redo_files(paths: Sequence[str | Path]) -> tuple[list[FoundFile], l
             if not in_dir:
                 notes.append(f"{path}: no redo log files (ib_logfile*, #innodb_redo/#ib_redo*) found")
             found.extend(in_dir)
-        elif path.exists() or path.is_symlink():
+        elif path.exists():
             found.append(classify(path))
         else:
             missing.append(classify(path))
-            notes.append(f"{path}: no such file or directory")
+            dangling = " (dangling symbolic link)" if path.is_symlink() else ""
+            notes.append(f"{path}: no such file or directory{dangling}")
     if not found:
         raise InputNotFoundError("; ".join(notes) if notes else "no redo log files given")
     unique = {f.path.resolve(): f for f in found}

@@ -128,12 +128,23 @@ class RedoFileSet:
                 "notes": self.notes}
 
 
+FIL_PAGE_TYPE_FSP_HDR = 8
+
+
 def _foreign_kind(head: bytes) -> str | None:
     if head[:4] == b"\xfebin":
         return "a MySQL/MariaDB binary log"
-    if len(head) >= 38 and int.from_bytes(head[24:26], "big") == 8 and u32(head, 34) == 0:
+    if _is_tablespace_first_page(head):
         return "an InnoDB tablespace (.ibd / ibdata)"
     return None
+
+
+def _is_tablespace_first_page(head: bytes) -> bool:
+    """Page 0 of a tablespace: page number 0, type FSP_HDR, and the same space id in FIL and FSP headers."""
+    if len(head) < 42:
+        return False
+    page_type = int.from_bytes(head[24:26], "big")
+    return u32(head, 4) == 0 and page_type == FIL_PAGE_TYPE_FSP_HDR and u32(head, 34) == u32(head, 38)
 
 
 def _is_all_zero(fh: Any, size: int) -> bool:
@@ -210,13 +221,14 @@ def _decode(report: RedoFileReport, head: bytes) -> RedoFileReport:
         return _set(report, "truncated" if not foreign else "unknown_format",
                     f"this is {foreign}, not a redo log" if foreign else
                     f"{len(head)} bytes: shorter than a redo file header ({L.BLOCK_SIZE} bytes)")
+    foreign = _foreign_kind(head)
+    if foreign:
+        return _set(report, "unknown_format", f"this is {foreign}, not a redo log")
     header = decode_header(head)
     fmt = header.format
     if not fmt.known or (fmt.value == L.FORMAT_LEGACY and header.start_lsn == 0):
-        foreign = _foreign_kind(head)
-        detail = f"this is {foreign}, not a redo log" if foreign else (
-            f"format value {fmt.value} (0x{fmt.value:08x}) at offset 0 is not a known redo log format")
-        return _set(report, "unknown_format", detail)
+        return _set(report, "unknown_format",
+                    f"format value {fmt.value} (0x{fmt.value:08x}) at offset 0 is not a known redo log format")
     report.header = header
     needed = L.MDB_START_OFFSET if fmt.base == L.FORMAT_MDB_10_8 else L.FILE_HDR_SIZE
     if fmt.base == L.FORMAT_MDB_10_5 and header.creator.startswith("Backup"):

@@ -44,7 +44,7 @@ def render_host_table(report: HostReport) -> RenderableType:
         table.add_column(column, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for f in report.findings:
         table.add_row(f.rule_id, f.name, Text(f.status.value, style=STATUS_STYLE[f.status]), format_value(f),
-                      _threshold(f, f.warn), _threshold(f, f.crit), f.message)
+                      _threshold(f, f.warn), _threshold(f, f.crit), Text(f.message))
     hints = [f"[{STATUS_STYLE[f.status]}]{f.name}[/]: {f.hint}" for f in report.findings
              if f.status in (Status.WARNING, Status.CRITICAL) and f.hint]
     parts: list[RenderableType] = [table]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.console import Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from mysqlinspect.collectors.undo import UndoStatus
 from mysqlinspect.render.console import human_bytes, human_seconds, show
@@ -58,8 +59,9 @@ def transactions_table(st: UndoStatus) -> Table:
                      else "left")
     for trx in st.oldest_transactions:
         who = f"{trx.user or '-'}@{trx.host or '-'}"
-        t.add_row(trx.trx_id, human_seconds(trx.age_seconds), show(trx.thread_id), who, show(trx.rows_modified),
-                  show(trx.undo_records), trx.state, (trx.statement or "-")[:120])
+        # Text, not markup: user@host, state and the statement are the server's data ("[/x]" must not crash).
+        t.add_row(trx.trx_id, human_seconds(trx.age_seconds), show(trx.thread_id), Text(who), show(trx.rows_modified),
+                  show(trx.undo_records), Text(str(trx.state)), Text((trx.statement or "-")[:120]))
     return t
 
 

@@ -230,3 +230,12 @@ def test_unreachable_server_is_critical_not_a_crash(run_cli: Callable[..., Any])
                      "--connect-timeout", "2")
     assert result.exit_code == 2
     assert result.json()["findings"][0]["name"] == "connection"
+
+
+def test_bad_tls_file_is_a_usage_error_not_an_unreachable_server(server: Any, run_cli: Callable[..., Any],
+                                                                 tmp_path: Path) -> None:
+    """Regression: an unreadable --ssl-ca used to crash (exit 70); it is the caller's mistake, so exit 64."""
+    result = run_cli("check", *server.cli_args(), "--ssl-mode", "REQUIRED", "--ssl-ca", str(tmp_path / "none.pem"),
+                     "--format", "json")
+    assert result.exit_code == 64, result.stderr
+    assert "cannot load --ssl-ca" in result.stderr

@@ -180,6 +180,7 @@ def test_config_show_sources_redacts_password(run_cli: Any, tmp_path: Path) -> N
     assert data["port"]["source"] == "command line"
     table = run_cli("config", "show", "--sources", "--defaults-file", str(cnf), "--format", "table")
     assert "topsecret" not in table.stdout + table.stderr
+    assert "[client]" in table.stdout  # regression: rich took the group name for markup and dropped it
 
 
 def test_usage_error_exits_64(run_cli: Any) -> None:
@@ -194,3 +195,31 @@ def test_debug_shows_traceback(run_cli: Any, tmp_path: Path) -> None:
     result = run_cli("--debug", "status", "-S", str(tmp_path / "none.sock"), "-u", "root")
     assert result.exit_code == ExitCode.UNAVAILABLE
     assert "Traceback" in result.stderr
+
+
+def test_bad_connect_timeout_and_tls_files_exit_64(server: Any, run_cli: Any, tmp_path: Path) -> None:
+    """Regression: these used to escape as internal errors (exit 70) from PyMySQL and the ssl module."""
+    not_pem = tmp_path / "not.pem"
+    not_pem.write_text("not a certificate\n")
+    cases = [
+        (["--connect-timeout", "0"], "connect-timeout must be between"),
+        (["--ssl-mode", "REQUIRED", "--ssl-ca", str(tmp_path / "none.pem")], "cannot load --ssl-ca"),
+        (["--ssl-mode", "VERIFY_CA", "--ssl-ca", str(not_pem)], "cannot load --ssl-ca"),
+        (["--ssl-mode", "PREFERRED", "--ssl-cert", str(not_pem)], "cannot load --ssl-cert"),
+    ]
+    for extra, expected in cases:
+        result = run_cli("status", *server.cli_args(), *extra)
+        assert result.exit_code == ExitCode.USAGE, (extra, result.stderr)
+        assert expected in one_line_error(result.stderr)
+
+
+def test_sandbox_start_refuses_a_directory_of_the_other_flavor(run_cli: Any, tmp_path: Path) -> None:
+    """Regression: `sandbox start --flavor mysql` on a MariaDB sandbox directory silently started MariaDB."""
+    import json
+
+    from mysqlinspect.sandbox.server import STATE_FILE
+
+    (tmp_path / STATE_FILE).write_text(json.dumps({"flavor": "mariadb", "port": 1}))
+    result = run_cli("sandbox", "start", "--flavor", "mysql", "--dir", str(tmp_path))
+    assert result.exit_code == ExitCode.USAGE
+    assert "is mariadb, not mysql" in one_line_error(result.stderr)

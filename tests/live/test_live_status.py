@@ -226,3 +226,44 @@ def test_watch_json_lines_have_rates(server: Any, writer: Any, run_cli: Any) -> 
     table = run_cli("watch", *server.cli_args(), "--count", "2", "--interval", "0.2", "--format", "table")
     assert table.exit_code == 0, table.stderr
     assert "sample 1" in table.stdout and "sample 2" in table.stdout and "redo generated" in table.stdout
+
+
+def test_undo_table_prints_statements_that_look_like_markup(server: Any, db: str, run_cli: Any) -> None:
+    """Regression: a running statement containing "[/x]" was read as rich markup and crashed the table (exit 70)."""
+    import threading
+
+    conn = server.connect(db)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE t (id INT PRIMARY KEY)")
+        cur.execute("BEGIN")
+        cur.execute("INSERT INTO t VALUES (1)")
+    sleeper = threading.Thread(target=lambda: conn.cursor().execute("SELECT SLEEP(4), '[/oops] [bold]x'"))
+    sleeper.start()
+    try:
+        def statement_visible() -> bool:
+            data = run_cli("undo", *server.cli_args(), "--format", "json").json()
+            return any("[/oops]" in (t["statement"] or "") for t in data["oldest_transactions"])
+
+        wait_for(statement_visible, timeout=3, interval=0.2)
+        table = run_cli("undo", *server.cli_args(), "--format", "table")
+        assert table.exit_code == 0, table.stderr
+        assert "[/oops]" in table.stdout and "[bold]x" in table.stdout
+    finally:
+        sleeper.join()
+        conn.rollback()
+        conn.close()
+
+
+def test_doublewrite_file_sizes_are_the_servers_files(server: Any, run_cli: Any) -> None:
+    """The server runs on this host: each dblwr file's size is the size of that file in its directory."""
+    import os
+
+    data = run_cli("doublewrite", *server.cli_args(), "--format", "json").json()
+    if server.flavor == "mariadb":
+        assert data["files"] == []
+        return
+    directory = variable(server, "innodb_doublewrite_dir") or variable(server, "datadir") or ""
+    assert data["files"]
+    for f in data["files"]:
+        path = f["path"] if os.path.isabs(f["path"]) else os.path.join(directory, f["path"])
+        assert f["size_bytes"] == os.stat(path).st_size, f

@@ -41,3 +41,14 @@ def test_bad_threshold_and_bad_toml_are_usage_errors(run_cli: Callable[..., Any]
 def test_missing_hosts_file_is_no_input(run_cli: Callable[..., Any], tmp_path: Path) -> None:
     result = run_cli("check", "--hosts", str(tmp_path / "hosts.txt"))
     assert result.exit_code == 66
+
+
+def test_config_and_hosts_files_that_are_not_utf8_are_usage_errors(run_cli: Callable[..., Any],
+                                                                   tmp_path: Path) -> None:
+    """Regression: a non-UTF-8 --config or --hosts file ended as an internal error (exit 70)."""
+    binary = tmp_path / "binary.toml"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    for option in ("--config", "--hosts"):
+        result = run_cli("check", option, str(binary))
+        assert result.exit_code == 64, (option, result.stderr)
+        assert "is not UTF-8 text" in result.stderr and "Traceback" not in result.stderr

@@ -192,3 +192,15 @@ def test_short_source_labels() -> None:
     label = "INFORMATION_SCHEMA.INNODB_METRICS trx_rseg_history_len"
     assert short_source(label) == "I_S.INNODB_METRICS trx_rseg_history_len"
     assert short_source(None) == "-"
+
+
+def test_doublewrite_file_sizes_only_for_a_server_on_this_host() -> None:
+    """Regression: a remote server's dblwr paths were stat()ed here, reporting this machine's files' sizes."""
+    import socket
+
+    from mysqlinspect.collectors.doublewrite import runs_on_this_host
+
+    assert runs_on_this_host(socket.gethostname())
+    assert runs_on_this_host(socket.gethostname().upper() + ".example.com")
+    assert not runs_on_this_host("db-elsewhere-7f3a")
+    assert not runs_on_this_host("")

@@ -29,6 +29,13 @@ def test_groups_keys_and_values() -> None:
     assert mine["user"].line == 8
 
 
+def test_quoted_value_with_trailing_comment() -> None:
+    """Regression: `password = "p#w"  # comment` kept the quotes (the comment was not stripped before unquoting)."""
+    parsed = parse_option_text('[client]\npassword = "p#w"  # the password\nuser=\'bob\' #c\n', "x.cnf")
+    assert parsed.group("client")["password"].value == "p#w"
+    assert parsed.group("client")["user"].value == "bob"
+
+
 def test_escapes() -> None:
     parsed = parse_option_text("[client]\npassword=a\\sb\\\\c\\td\n", "x.cnf")
     assert parsed.group("client")["password"].value == "a b\\c\td"

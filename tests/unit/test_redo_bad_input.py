@@ -35,6 +35,9 @@ def _good_and(tmp_path: Path, name: str, data: bytes) -> tuple[Path, Path]:
     ("ib_logfile0", os.urandom(4096), "unknown_format", "not a known redo log format"),
     ("binlog.000001", b"\xfebin" + bytes(4092), "unknown_format", "binary log"),
     ("t1.ibd", bytes(24) + struct.pack(">H", 8) + bytes(16358), "unknown_format", "InnoDB tablespace"),
+    # Regression: page 0 of a real MariaDB 10.11 .ibd (space 2, FIL_PAGE_PREV/NEXT = FIL_NULL) decoded as "ok".
+    ("t2.ibd", bytes(8) + b"\xff" * 8 + bytes.fromhex("00000000000099950008000000000000")
+     + bytes.fromhex("00000000000200000002000000000000") + bytes(16336), "unknown_format", "InnoDB tablespace"),
     ("ib_logfile0", head_bytes("mysql-5.7.17", "ib_logfile0")[:1000], "truncated", "shorter than the 2048-byte"),
     ("ib_logfile0", bytes(4096) + b"\x01" + bytes(4095), "unknown_format", "header is all zero"),
 ])
@@ -102,6 +105,16 @@ def test_missing_path_is_66_and_reported_beside_others(tmp_path: Path, run_cli: 
     result = run_cli("redo", "files", str(good), str(tmp_path / "nope"), "--format", "json")
     assert result.exit_code == 65
     assert _statuses(result)["nope"] == "not_found"
+
+
+def test_dangling_symlink_alone_is_66(tmp_path: Path, run_cli: Run) -> None:
+    """Regression: a dangling symbolic link counted as found, so nothing readable still exited 65."""
+    link = tmp_path / "ib_logfile0"
+    link.symlink_to(tmp_path / "gone")
+    for command in ("files", "recovery"):
+        result = run_cli("redo", command, str(link))
+        assert result.exit_code == 66
+        assert "dangling symbolic link" in result.stderr
 
 
 def test_unreadable_file(tmp_path: Path, run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:

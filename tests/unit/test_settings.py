@@ -125,3 +125,21 @@ def test_reads_file_written_by_mysql_config_editor(tmp_path: Path, monkeypatch: 
     s = resolve_settings(CommandLineOptions(login_path="ed"), environ={})
     assert (s.host, s.user, s.port) == ("editor-host", "ed_user", 3999)
     assert shutil.which("true")
+
+
+def test_source_names_the_included_file(tmp_path: Path) -> None:
+    """Regression: a value read through !include was credited to the including file."""
+    (tmp_path / "extra.cnf").write_text("[client]\nport=4000\n")
+    main = tmp_path / "my.cnf"
+    main.write_text(f"[client]\nhost=h1\n!include {tmp_path / 'extra.cnf'}\n")
+    s = resolve(defaults_file=str(main))
+    assert s.sources["host"] == f"option file {main} [client] line 2"  # type: ignore[attr-defined]
+    assert s.sources["port"] == f"option file {tmp_path / 'extra.cnf'} [client] line 2"  # type: ignore[attr-defined]
+
+
+def test_loose_prefix_in_option_files(tmp_path: Path) -> None:
+    """Regression: `loose-ssl-mode` (MySQL's "ignore if unknown" prefix) was silently ignored."""
+    cnf = tmp_path / "my.cnf"
+    cnf.write_text("[client]\nloose-ssl-mode=DISABLED\nloose_port=3307\n")
+    s = resolve(defaults_file=str(cnf))
+    assert (s.ssl_mode, s.port) == ("DISABLED", 3307)  # type: ignore[attr-defined]
