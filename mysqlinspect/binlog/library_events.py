@@ -3,6 +3,9 @@
 - TRANSACTION_PAYLOAD (40) -> payload.TransactionPayloadEvent, which keeps the body for decoding (the library
   maps type 40 to NotImplementedEvent and drops it).
 - GTID_TAGGED_LOG_EVENT (42) -> TaggedGtidEvent (the library does not know tagged GTIDs).
+- QueryEvent status variables the library does not know (MySQL 9.x adds new ones, e.g. 0x15 on statement-logged
+  DML) end the status block instead of failing the whole stream: the block's length is known, so the rest of it
+  is skipped and the schema and query are read as usual.
 - TableMapEvent parses are cached: a Table_map body identical to one already parsed on the same kind of server
   (same table id, names, column types and metadata) reuses that parse. The library re-parses the Table_map
   before every rows event - the largest single cost of decoding - although it rarely changes. The class stays
@@ -14,7 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pymysqlreplication.event import BinLogEvent
+from pymysqlreplication.event import BinLogEvent, QueryEvent
+from pymysqlreplication.exceptions import StatusVariableMismatch
 from pymysqlreplication.packet import BinLogPacketWrapper
 from pymysqlreplication.row_event import TableMapEvent
 
@@ -65,9 +69,26 @@ class TaggedGtidEvent(BinLogEvent):
         self.gtid, self.flags = parse_tagged_gtid(bytes(self.packet.read(event_size)))
 
 
+def _tolerant_status_vars(original: Any) -> Any:
+    def read(self: Any, key: int) -> None:
+        if getattr(self, "_mysqlinspect_status_end", None) is None:
+            # first call: the key byte has just been read, so the block started one byte earlier
+            self._mysqlinspect_status_end = self.packet.read_bytes - 1 + self.status_vars_length
+        try:
+            original(self, key)
+        except StatusVariableMismatch:
+            self.unknown_status_var = key
+            self.packet.advance(self._mysqlinspect_status_end - self.packet.read_bytes)
+
+    read._mysqlinspect_tolerant = True  # type: ignore[attr-defined]
+    return read
+
+
 def register_library_events() -> None:
     event_map = BinLogPacketWrapper._BinLogPacketWrapper__event_map
     event_map[TRANSACTION_PAYLOAD_EVENT] = TransactionPayloadEvent
     event_map[GTID_TAGGED_LOG_EVENT] = TaggedGtidEvent
+    if not getattr(QueryEvent._read_status_vars_value_for_key, "_mysqlinspect_tolerant", False):
+        QueryEvent._read_status_vars_value_for_key = _tolerant_status_vars(QueryEvent._read_status_vars_value_for_key)
     if not getattr(TableMapEvent.__init__, "_mysqlinspect_cached", False):
         TableMapEvent.__init__ = _cached_table_map_init(TableMapEvent.__init__)

@@ -393,3 +393,17 @@ def test_negative_fractional_times(server: Any, db: str, run_cli: Any) -> None:
         {"id": 2, "a": "838:59:58.990000", "b": "00:00:00.500000", "c": "00:00:00", "d": "00:00:00",
          "e": "-00:00:00.100000"},
     ]
+
+
+def test_statement_logged_dml_does_not_break_the_stream(server: Any, db: str, run_cli: Any) -> None:
+    """MySQL 9.x writes status variables mysql-replication does not know; the stream must go on past them."""
+    run_sql(server, db, "CREATE TABLE t (id INT PRIMARY KEY)")
+    start = write_position(server)
+    run_sql(server, db, "INSERT INTO t VALUES (1)", session=("SET SESSION binlog_format = 'STATEMENT'",))
+    run_sql(server, db, "INSERT INTO t VALUES (2)")
+    doc = tail_json(run_cli, server, start)
+    found = changes(doc)
+    assert [(c["kind"], c.get("query")) for c in found if c["kind"] == "statement"] == [
+        ("statement", "INSERT INTO t VALUES (1)")
+    ]
+    assert [c["after"]["id"] for c in found if c["kind"] != "statement"] == [2]
