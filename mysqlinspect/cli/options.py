@@ -26,7 +26,7 @@ _CONNECTION_OPTIONS = (
     click.option("--protocol", type=click.Choice(["TCP", "SOCKET"], case_sensitive=False), help="Force TCP or socket."),
     click.option("--defaults-file", type=click.Path(dir_okay=False), help="Read only this option file."),
     click.option("--defaults-extra-file", type=click.Path(dir_okay=False), help="Read this option file too."),
-    click.option("--no-defaults", is_flag=True, default=False, help="Read no option files."),
+    click.option("--no-defaults", is_flag=True, default=False, help="Read no option files (~/.mylogin.cnf still is)."),
     click.option("--login-path", help="Login path in ~/.mylogin.cnf (or MYSQL_TEST_LOGIN_FILE)."),
     click.option("--ssl-mode", type=click.Choice(SSL_MODES, case_sensitive=False), help="TLS mode."),
     click.option("--ssl-ca", type=click.Path(dir_okay=False), help="CA certificate file."),

@@ -147,8 +147,8 @@ def effective_capacity(src: LiveSources, sources: dict[str, str]) -> int | None:
     if size is None:
         configured = src.variable_int("innodb_redo_log_capacity")
         return sourced(sources, "capacity_bytes", configured, f"{SRC_VARIABLES} innodb_redo_log_capacity")
-    if src.info.is_mariadb:
-        sources["capacity_bytes"] = f"{SRC_VARIABLES} innodb_log_file_size (MariaDB: one file, total size)"
+    if src.info.is_mariadb and src.info.at_least(10, 5):
+        sources["capacity_bytes"] = f"{SRC_VARIABLES} innodb_log_file_size (MariaDB 10.5+: one file, total size)"
         return size
     files = src.variable_int("innodb_log_files_in_group") or 2
     sources["capacity_bytes"] = f"{SRC_VARIABLES} innodb_log_file_size x innodb_log_files_in_group"

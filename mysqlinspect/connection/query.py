@@ -13,7 +13,7 @@ from mysqlinspect.errors import ConnectError, MysqlInspectError, PrivilegeError
 Row = dict[str, Any]
 
 # Error codes that mean "this does not exist here" (unknown table, variable, column, syntax of a newer server).
-MISSING_CODES = {1054, 1064, 1109, 1146, 1193, 1049, 1051, 1213, 3167, 1289, 1231}
+MISSING_CODES = {1054, 1064, 1109, 1146, 1193, 1049, 1051, 3167, 1289, 1231}
 PRIVILEGE_CODES = {1044, 1142, 1143, 1227, 1045, 1370, 3530}
 
 

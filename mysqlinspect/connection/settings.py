@@ -141,8 +141,7 @@ def _option_file_values(opts: CommandLineOptions) -> list[tuple[dict[str, Option
 
 
 def _login_path_values(opts: CommandLineOptions) -> list[tuple[dict[str, OptionValue], str]]:
-    if opts.no_defaults:
-        return []
+    """The login path file is read even with --no-defaults, as the mysql client does."""
     login = read_login_file()
     path = login_file_path()
     if login is None:
@@ -155,7 +154,7 @@ def _login_path_values(opts: CommandLineOptions) -> list[tuple[dict[str, OptionV
             known = ", ".join(sorted(login.groups)) or "none"
             raise UsageError(f"unknown login path {opts.login_path!r} in {path} (known: {known})")
         names.append(opts.login_path.lower())
-    return [(login.group(n), f"login path {n} ({{path}})") for n in names]
+    return [(login.group(n), f"login path {n} ({path})") for n in names]
 
 
 def _coerce(name: str, value: str | None, origin: str) -> Any:

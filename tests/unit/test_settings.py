@@ -143,3 +143,11 @@ def test_loose_prefix_in_option_files(tmp_path: Path) -> None:
     cnf.write_text("[client]\nloose-ssl-mode=DISABLED\nloose_port=3307\n")
     s = resolve(defaults_file=str(cnf))
     assert (s.ssl_mode, s.port) == ("DISABLED", 3307)  # type: ignore[attr-defined]
+
+
+def test_no_defaults_still_reads_the_login_path_file(files: Path) -> None:
+    s = resolve_settings(CommandLineOptions(no_defaults=True, login_path="prod"), environ={})
+    assert (s.host, s.password) == ("prod-host", "s3cret")
+    assert s.sources["host"] == f"login path prod ({os.environ['MYSQL_TEST_LOGIN_FILE']}) line 4"
+    s = resolve_settings(CommandLineOptions(no_defaults=True), environ={})
+    assert s.host == "localhost"  # ~/.my.cnf was not read
