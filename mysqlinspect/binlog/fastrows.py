@@ -6,6 +6,8 @@ decoder per column, reading the packet buffer in place with struct) for full row
 falls back to the original for anything else (MINIMAL images, partial JSON, old temporal types, missing column
 names). Values, and the none-sources that explain a None, are the library's own - including its quirks, which
 mysqlinspect.binlog.values corrects afterwards - so the records are the same either way (tests compare both).
+One deliberate difference: a partly-zero DATE/DATETIME ('2024-00-15', allowed without NO_ZERO_IN_DATE), which
+the library flattens to None ("out of range", shown as 0000-00-00), is kept as its exact text.
 
 It also keeps the JSON `null` document apart from SQL NULL (see jsonnull), on both paths.
 """
@@ -166,11 +168,14 @@ def _datetime2_decoder(fsp: int) -> Decoder:
                 micro = int(micro / 10)
             micro *= scale
         year_month = (packed >> 22) & 0x1FFFF
+        parts = (year_month // 13, year_month % 13, (packed >> 17) & 0x1F, (packed >> 12) & 0x1F,
+                 (packed >> 6) & 0x3F, packed & 0x3F)
         try:
-            value = datetime(year_month // 13, year_month % 13, (packed >> 17) & 0x1F, (packed >> 12) & 0x1F,
-                             (packed >> 6) & 0x3F, packed & 0x3F, micro if micro > 0 else 0)
+            value = datetime(*parts, micro if micro > 0 else 0)
         except ValueError:
-            return None, end, NONE_SOURCE.OUT_OF_DATETIME2_RANGE
+            if not any(parts[:3]):
+                return None, end, NONE_SOURCE.OUT_OF_DATETIME2_RANGE
+            return partial_datetime_text(parts, micro, fsp), end, None
         return value, end, None
 
     return decode
@@ -207,8 +212,15 @@ def _date_decoder(data: bytes, pos: int) -> tuple[Any, int, str | None]:
         return None, pos + 3, NONE_SOURCE.OUT_OF_DATE_RANGE
     year, month, day = (packed >> 9) & 0x7FFF, (packed >> 5) & 0xF, packed & 0x1F
     if year == 0 or month == 0 or day == 0:
-        return None, pos + 3, NONE_SOURCE.OUT_OF_DATE_RANGE
+        # a partly-zero date (allowed without NO_ZERO_IN_DATE) is kept as its text, not flattened to 0000-00-00
+        return f"{year:04d}-{month:02d}-{day:02d}", pos + 3, None
     return dt.date(year, month, day), pos + 3, None
+
+
+def partial_datetime_text(parts: tuple[int, ...], micro: int, fsp: int) -> str:
+    """'2024-00-15 10:11:12.5' for a DATETIME the datetime type cannot hold (a zero month or day)."""
+    text = "{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}".format(*parts)
+    return text + (f".{micro:06d}"[: fsp + 1] if fsp else "")
 
 
 def _enum_decoder(size: int, values: Any) -> Decoder:

@@ -287,3 +287,23 @@ def test_statement_logged_dml_is_refused_and_other_statements_ignored(server: An
     assert refused.exit_code == ExitCode.DATA_ERROR, refused.stderr
     assert "statement-logged" in refused.stderr and "INSERT INTO t VALUES (2)" in refused.stderr
     conn.close()
+
+
+def test_partly_zero_dates_round_trip(server: Any, db: str, run_cli: Any) -> None:
+    """'2024-00-15' is a legal DATE without NO_ZERO_IN_DATE; it must not come back as 0000-00-00."""
+    conn = server.connect(db)
+    with conn.cursor() as cur:
+        cur.execute("SET SESSION sql_mode = ''")
+        cur.execute("CREATE TABLE d (id INT PRIMARY KEY, da DATE, dtm DATETIME(1))")
+        start = binlog_position(conn)
+        cur.execute("INSERT INTO d VALUES (1, '2024-00-15', '2024-05-00 10:11:12.5'), (2, '0000-00-00', NULL)")
+        stop = binlog_position(conn)
+    tail = run_cli("binlog", "tail", *server.cli_args(), *range_args(start, stop), "--format", "json")
+    assert tail.exit_code == 0, tail.stderr
+    afters = [c["after"] for t in tail.json()["transactions"] for c in t["changes"]]
+    assert afters[0]["da"] == "2024-00-15" and afters[0]["dtm"].startswith("2024-05-00 10:11:12.5")
+    assert afters[1]["da"] == "0000-00-00"
+    sql = run_cli("binlog", "replay", *server.cli_args(), *range_args(start, stop))
+    assert sql.exit_code == 0, sql.stderr
+    assert "'2024-00-15'" in sql.stdout and "'2024-05-00 10:11:12.5'" in sql.stdout
+    conn.close()
