@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,6 +130,21 @@ def writer(server: Any, db: str) -> Iterator[Writer]:
     w = Writer(server, db)
     yield w
     w.stop()
+
+
+@pytest.fixture
+def usage_only_account(server: Any) -> Iterator[tuple[str, str]]:
+    """(name, password) of an account with USAGE only on the shared server, dropped afterwards."""
+    name, password = "mi_" + uuid.uuid4().hex[:10], "Pw-" + uuid.uuid4().hex[:12]
+    conn = server.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE USER '{name}'@'%' IDENTIFIED BY '{password}'")
+        yield name, password
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP USER IF EXISTS '{name}'@'%'")
+        conn.close()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
+from rich.table import Table
 
 
 def make_consoles(no_color: bool = False) -> tuple[Console, Console]:
@@ -52,3 +53,11 @@ def show(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:,.2f}"
     return str(value)
+
+
+def kv_table(title: str) -> Table:
+    """A titled two-column key/value table without borders."""
+    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
+    table.add_column("key", style="bold", no_wrap=True)
+    table.add_column("value")
+    return table

@@ -9,7 +9,7 @@ from rich.table import Table
 from mysqlinspect.redo.files import RedoFileReport, RedoFileSet
 from mysqlinspect.redo.recovery import RecoveryPreview
 from mysqlinspect.redo.structs import CheckpointSlot
-from mysqlinspect.render.console import human_bytes, show
+from mysqlinspect.render.console import human_bytes, kv_table, show
 
 STATUS_STYLE = {"ok": "green", "never_written": "dim", "spare": "dim"}
 
@@ -17,13 +17,6 @@ STATUS_STYLE = {"ok": "green", "never_written": "dim", "spare": "dim"}
 def _status(status: str) -> str:
     style = STATUS_STYLE.get(status, "bold red")
     return f"[{style}]{escape(status)}[/{style}]"
-
-
-def _kv_table(title: str) -> Table:
-    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
-    table.add_column("key", style="bold", no_wrap=True)
-    table.add_column("value")
-    return table
 
 
 def render_file_set(file_set: RedoFileSet) -> RenderableType:
@@ -53,7 +46,7 @@ def _summary_row(report: RedoFileReport) -> list[str]:
 
 
 def _file_detail(report: RedoFileReport) -> RenderableType:
-    table = _kv_table(f"{report.name}")
+    table = kv_table(f"{report.name}")
     table.add_row("path", escape(str(report.path)))
     table.add_row("status", _status(report.status) + (f": {escape(report.message)}" if report.message else ""))
     hdr = report.header
@@ -104,7 +97,7 @@ def _latest(file_set: RedoFileSet) -> RenderableType:
 
 
 def render_recovery(preview: RecoveryPreview) -> RenderableType:
-    table = _kv_table("Crash-recovery preview")
+    table = kv_table("Crash-recovery preview")
     ckpt = preview.checkpoint
     table.add_row("status", _status(preview.status))
     table.add_row("format", escape(preview.format.name) if preview.format else "-")

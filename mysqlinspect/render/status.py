@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from rich.console import Group, RenderableType
-from rich.table import Table
 
 from mysqlinspect.collectors.overview import StatusOverview
-from mysqlinspect.render.console import human_bytes, human_seconds, show
+from mysqlinspect.render.console import human_bytes, human_seconds, kv_table, show
 
 FLUSH_POLICY = {
     0: "0: log written and flushed about once a second",
@@ -15,22 +14,15 @@ FLUSH_POLICY = {
 }
 
 
-def _kv_table(title: str) -> Table:
-    table = Table(title=title, title_justify="left", show_header=False, box=None, pad_edge=False)
-    table.add_column("key", style="bold", no_wrap=True)
-    table.add_column("value")
-    return table
-
-
 def render_overview(ov: StatusOverview) -> RenderableType:
     srv = ov.server
-    server = _kv_table("Server")
+    server = kv_table("Server")
     server.add_row("flavor / version", f"{srv.flavor} {srv.version_string} ({srv.version_comment})")
     server.add_row("uptime", human_seconds(srv.uptime_seconds))
     server.add_row("server id", show(srv.server_id))
     server.add_row("datadir", srv.datadir or "-")
 
-    binlog = _kv_table("Binary log")
+    binlog = kv_table("Binary log")
     binlog.add_row("enabled", show(ov.binlog_enabled))
     if ov.binlog_enabled:
         binlog.add_row("format", show(ov.binlog_format))
@@ -39,7 +31,7 @@ def render_overview(ov: StatusOverview) -> RenderableType:
         if pos and pos.gtid_executed:
             binlog.add_row("gtid executed", pos.gtid_executed.replace("\n", ""))
 
-    redo = _kv_table("Redo log")
+    redo = kv_table("Redo log")
     redo.add_row("capacity", human_bytes(ov.redo_capacity_bytes))
     redo.add_row("current LSN", show(ov.current_lsn))
     redo.add_row("checkpoint LSN", show(ov.checkpoint_lsn))
@@ -47,7 +39,7 @@ def render_overview(ov: StatusOverview) -> RenderableType:
     pct = f" ({ov.checkpoint_age_pct:.1f}% of capacity)" if ov.checkpoint_age_pct is not None else ""
     redo.add_row("checkpoint age", f"{human_bytes(age)}{pct}" if age is not None else "-")
 
-    other = _kv_table("Crash safety")
+    other = kv_table("Crash safety")
     other.add_row("doublewrite", show(ov.doublewrite_mode))
     other.add_row("undo tablespaces", show(ov.undo_tablespace_count))
     flush = ov.flush_log_at_trx_commit

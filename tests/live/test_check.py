@@ -6,11 +6,9 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from tests.servers import wait_for, write_load
 
@@ -121,19 +119,6 @@ def test_open_read_view_fires_history_and_oldest_transaction(server: Any, db: st
     conn.close()
     hll = int(re.search(r"History list length\s+(\d+)", text).group(1))  # type: ignore[union-attr]
     assert hll > 20
-
-
-@pytest.fixture
-def usage_only_account(server: Any) -> Iterator[tuple[str, str]]:
-    """An account with no privilege but USAGE (dropped afterwards)."""
-    user, password = "mi_usage_only", "Usage-only-1"
-    conn = server.connect()
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY '{password}'")
-    yield user, password
-    with conn.cursor() as cur:
-        cur.execute(f"DROP USER IF EXISTS '{user}'@'%'")
-    conn.close()
 
 
 def test_usage_only_account_gives_unknown_findings_naming_the_grant(

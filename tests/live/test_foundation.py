@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,19 +19,6 @@ def one_line_error(stderr: str) -> str:
     assert "Traceback" not in stderr
     assert lines[0].startswith("mysqlinspect: error: ")
     return lines[0]
-
-
-@pytest.fixture
-def limited_user(server: Any) -> Iterator[tuple[str, str]]:
-    """An account with USAGE only."""
-    name, password = f"u{uuid.uuid4().hex[:8]}", "Pw-" + uuid.uuid4().hex[:10]
-    conn = server.connect()
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE USER '{name}'@'%' IDENTIFIED BY '{password}'")
-    yield name, password
-    with conn.cursor() as cur:
-        cur.execute(f"DROP USER '{name}'@'%'")
-    conn.close()
 
 
 def test_status_json(server: Any, run_cli: Any) -> None:
@@ -93,8 +78,8 @@ def test_session_is_read_only(server: Any) -> None:
     conn.close()
 
 
-def test_wrong_password_exits_77(server: Any, run_cli: Any, limited_user: tuple[str, str]) -> None:
-    name, _ = limited_user
+def test_wrong_password_exits_77(server: Any, run_cli: Any, usage_only_account: tuple[str, str]) -> None:
+    name, _ = usage_only_account
     result = run_cli("status", "-h", "127.0.0.1", "-P", str(server.port), "-u", name, "-pwrong", "--ssl-mode",
                      "DISABLED")
     assert result.exit_code == ExitCode.NO_PERMISSION
@@ -103,8 +88,10 @@ def test_wrong_password_exits_77(server: Any, run_cli: Any, limited_user: tuple[
     assert "wrong" not in line
 
 
-def test_missing_privilege_exits_77_naming_grant(server: Any, run_cli: Any, limited_user: tuple[str, str]) -> None:
-    name, password = limited_user
+def test_missing_privilege_exits_77_naming_grant(
+    server: Any, run_cli: Any, usage_only_account: tuple[str, str]
+) -> None:
+    name, password = usage_only_account
     result = run_cli("status", "-h", "127.0.0.1", "-P", str(server.port), "-u", name, f"-p{password}")
     assert result.exit_code == ExitCode.NO_PERMISSION, result.stdout + result.stderr
     line = one_line_error(result.stderr)
@@ -112,8 +99,8 @@ def test_missing_privilege_exits_77_naming_grant(server: Any, run_cli: Any, limi
     assert password not in result.stderr
 
 
-def test_password_prompt_from_stdin(server: Any, run_cli: Any, limited_user: tuple[str, str]) -> None:
-    name, password = limited_user
+def test_password_prompt_from_stdin(server: Any, run_cli: Any, usage_only_account: tuple[str, str]) -> None:
+    name, password = usage_only_account
     result = run_cli("config", "show", "-u", name, "-p", "--format", "json", input=password + "\n")
     assert result.exit_code == 0
     assert result.json()["password"] == "********"

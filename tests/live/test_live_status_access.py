@@ -10,8 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -20,27 +18,13 @@ from mysqlinspect.exit_codes import ExitCode
 from tests.servers import repo_root
 
 
-@pytest.fixture
-def usage_user(server: Any) -> Iterator[tuple[str, str]]:
-    name, password = "lsx_" + uuid.uuid4().hex[:8], "Pw-" + uuid.uuid4().hex[:12]
-    conn = server.connect()
-    with conn.cursor() as cur:
-        cur.execute(f"CREATE USER '{name}'@'%' IDENTIFIED BY '{password}'")
-    try:
-        yield name, password
-    finally:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP USER IF EXISTS '{name}'@'%'")
-        conn.close()
-
-
 def user_args(server: Any, user: tuple[str, str]) -> list[str]:
     host = getattr(server, "host", "127.0.0.1")
     return ["-h", host, "-P", str(server.port), "-u", user[0], f"-p{user[1]}"]
 
 
-def test_usage_account_redo_status_degrades_with_notes(server: Any, run_cli: Any, usage_user: Any) -> None:
-    result = run_cli("redo", "status", *user_args(server, usage_user), "--format", "json")
+def test_usage_account_redo_status_degrades_with_notes(server: Any, run_cli: Any, usage_only_account: Any) -> None:
+    result = run_cli("redo", "status", *user_args(server, usage_only_account), "--format", "json")
     # MySQL 8.0.30+ and MariaDB publish LSNs as status variables, which need no privilege.
     assert result.exit_code == 0, result.stderr
     data = result.json()
@@ -50,8 +34,8 @@ def test_usage_account_redo_status_degrades_with_notes(server: Any, run_cli: Any
     assert "Traceback" not in result.stderr
 
 
-def test_usage_account_undo(server: Any, run_cli: Any, usage_user: Any) -> None:
-    result = run_cli("undo", *user_args(server, usage_user), "--format", "json")
+def test_usage_account_undo(server: Any, run_cli: Any, usage_only_account: Any) -> None:
+    result = run_cli("undo", *user_args(server, usage_only_account), "--format", "json")
     assert "Traceback" not in result.stderr
     if server.flavor == "mariadb":
         # Innodb_history_list_length is a status variable there; only the transaction list needs PROCESS.
@@ -66,8 +50,10 @@ def test_usage_account_undo(server: Any, run_cli: Any, usage_user: Any) -> None:
 
 
 @pytest.mark.parametrize("command", [["doublewrite"], ["durability"], ["watch", "--count", "1"]])
-def test_usage_account_other_commands_work(server: Any, run_cli: Any, usage_user: Any, command: list[str]) -> None:
-    result = run_cli(*command, *user_args(server, usage_user), "--format", "json")
+def test_usage_account_other_commands_work(
+    server: Any, run_cli: Any, usage_only_account: Any, command: list[str]
+) -> None:
+    result = run_cli(*command, *user_args(server, usage_only_account), "--format", "json")
     assert result.exit_code == 0, result.stderr
     assert "Traceback" not in result.stderr
     assert result.jsonl() if command[0] == "watch" else result.json()
