@@ -18,11 +18,12 @@ import pymysql
 from pymysql.constants import CLIENT
 
 from mysqlinspect.binlog.model import RowChange, Transaction
+from mysqlinspect.binlog.position import file_sequence
 from mysqlinspect.binlog.sqlgen import SESSION_SETTINGS, Statement, choose_key
 from mysqlinspect.binlog.sqlliteral import qualified_name, quote_identifier, render_literal
-from mysqlinspect.connection.connect import pymysql_kwargs, translate_error
+from mysqlinspect.connection.connect import CR_SSL_NOT_SUPPORTED, pymysql_kwargs, translate_error
 from mysqlinspect.connection.settings import ConnectionSettings
-from mysqlinspect.errors import DataError, MysqlInspectError
+from mysqlinspect.errors import DataError, MysqlInspectError, UsageError
 
 CHECKPOINT_SCHEMA = "mysqlinspect_replay"
 CHECKPOINT_TABLE = f"`{CHECKPOINT_SCHEMA}`.`checkpoint`"
@@ -56,8 +57,9 @@ class SourcePoint:
     row_changes: int = 0
 
     @property
-    def key(self) -> tuple[str, int]:
-        return (self.file, self.pos)
+    def key(self) -> tuple[int, int]:
+        """Ordered like BinlogPosition: by the file's sequence number (binlog.999999 < binlog.1000000)."""
+        return (file_sequence(self.file), self.pos)
 
     @classmethod
     def of(cls, txn: Transaction, transactions: int, row_changes: int) -> SourcePoint:
@@ -94,7 +96,13 @@ def open_target(settings: ConnectionSettings) -> pymysql.connections.Connection:
     kwargs["client_flag"] = CLIENT.MULTI_STATEMENTS | CLIENT.FOUND_ROWS
     kwargs["autocommit"] = True
     try:
-        return pymysql.connect(**kwargs)
+        try:
+            return pymysql.connect(**kwargs)
+        except pymysql.err.OperationalError as exc:
+            # PREFERRED: plain when the server offers no TLS (PyMySQL alone refuses), as for the source.
+            if settings.ssl_mode != "PREFERRED" or "ssl" not in kwargs or exc.args[0] != CR_SSL_NOT_SUPPORTED:
+                raise
+        return pymysql.connect(**{k: v for k, v in kwargs.items() if k != "ssl"})
     except (pymysql.err.MySQLError, OSError) as exc:
         raise translate_error(exc, settings) from exc
 
@@ -334,47 +342,70 @@ def target_settings(dsn: str, base: ConnectionSettings) -> ConnectionSettings:
     Forms: mysql://user:password@host:port[?socket=PATH], h=HOST,P=PORT,u=USER,p=PASSWORD,S=SOCKET, HOST[:PORT].
     """
     from dataclasses import replace
-    from urllib.parse import parse_qs, unquote, urlsplit
-
-    from mysqlinspect.errors import UsageError
 
     text = dsn.strip()
-    changes: dict[str, Any] = {}
     if "://" in text:
-        url = urlsplit(text)
-        if url.scheme not in ("mysql", "mariadb"):
-            raise UsageError(f"--target {dsn!r}: use mysql://user:password@host:port")
-        if url.hostname:
-            changes["host"] = url.hostname
-        if url.port:
-            changes["port"] = url.port
-        if url.username is not None:
-            changes["user"] = unquote(url.username)
-        if url.password is not None:
-            changes["password"] = unquote(url.password)
-        socket = parse_qs(url.query).get("socket")
-        if socket:
-            changes.update(socket=socket[0], host="localhost")
+        changes = _url_dsn(text, dsn)
     elif "=" in text:
-        names = {"h": "host", "P": "port", "u": "user", "p": "password", "S": "socket"}
-        for part in text.split(","):
-            key, _, value = part.partition("=")
-            if key.strip() not in names:
-                raise UsageError(f"--target {dsn!r}: unknown key {key.strip()!r} (use h, P, u, p, S)")
-            changes[names[key.strip()]] = value
-        if "socket" in changes and "host" not in changes:
-            changes["host"] = "localhost"
+        changes = _keyword_dsn(text, dsn)
     else:
         host, _, port = text.partition(":")
-        changes["host"] = host
-        if port:
-            changes["port"] = port
+        changes = {"host": host, **({"port": port} if port else {})}
+    _settle_transport(changes, dsn)
+    return replace(base, **changes)
+
+
+def _url_dsn(text: str, dsn: str) -> dict[str, Any]:
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    url = urlsplit(text)
+    if url.scheme not in ("mysql", "mariadb"):
+        raise UsageError(f"--target {dsn!r}: use mysql://user:password@host:port")
+    changes: dict[str, Any] = {}
+    if url.hostname:
+        changes["host"] = url.hostname
+    try:
+        url_port = url.port
+    except ValueError:
+        raise UsageError(f"--target {dsn!r}: the port must be a number from 1 to 65535") from None
+    if url_port:
+        changes["port"] = url_port
+    if url.username is not None:
+        changes["user"] = unquote(url.username)
+    if url.password is not None:
+        changes["password"] = unquote(url.password)
+    socket = parse_qs(url.query).get("socket")
+    if socket:
+        changes.update(socket=socket[0], host="localhost")
+    return changes
+
+
+def _keyword_dsn(text: str, dsn: str) -> dict[str, Any]:
+    names = {"h": "host", "P": "port", "u": "user", "p": "password", "S": "socket"}
+    changes: dict[str, Any] = {}
+    for part in text.split(","):
+        key, _, value = part.partition("=")
+        if key.strip() not in names:
+            raise UsageError(f"--target {dsn!r}: unknown key {key.strip()!r} (use h, P, u, p, S)")
+        changes[names[key.strip()]] = value
+    if "socket" in changes and "host" not in changes:
+        changes["host"] = "localhost"
+    return changes
+
+
+def _settle_transport(changes: dict[str, Any], dsn: str) -> None:
+    """Port checked; TCP for a port or a remote host, the socket for a socket without a port - never the source's
+    transport by inheritance (a source reached over its socket must not send `--target db2` to that socket)."""
     if "port" in changes:
         try:
             changes["port"] = int(changes["port"])
         except ValueError:
             raise UsageError(f"--target {dsn!r}: the port must be a number") from None
+        if not 0 < changes["port"] < 65536:
+            raise UsageError(f"--target {dsn!r}: the port must be a number from 1 to 65535")
         changes.setdefault("protocol", "TCP")
+    if changes.get("socket") and "port" not in changes:
+        changes["protocol"] = "SOCKET"
     if "host" in changes and changes["host"] != "localhost" and "socket" not in changes:
         changes["socket"] = None
-    return replace(base, **changes)
+        changes.setdefault("protocol", "TCP")

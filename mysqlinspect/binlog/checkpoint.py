@@ -18,7 +18,7 @@ from typing import Any
 
 from mysqlinspect.binlog.gtid import GtidSet
 from mysqlinspect.binlog.position import BinlogPosition
-from mysqlinspect.errors import DataError
+from mysqlinspect.errors import DataError, UsageError
 
 CHECKPOINT_VERSION = 1
 
@@ -77,22 +77,37 @@ def read_checkpoint(path: str | Path) -> Checkpoint | None:
 
 def write_checkpoint(path: str | Path, checkpoint: Checkpoint) -> None:
     """Atomically replace the checkpoint file (temp + fsync + rename + directory fsync)."""
-    p = Path(path)
     checkpoint.updated_at = time.time()
-    directory = p.parent if str(p.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=directory)
+    write_json_atomic(Path(path), checkpoint.to_dict())
+
+
+def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
+    """Replace `path` with `payload` as JSON: a temp sibling, fsync, rename over, fsync of the directory.
+    A path that cannot be written (missing directory, permissions, full disk) is a UsageError naming it."""
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
     try:
         with os.fdopen(fd, "w") as fh:
-            fh.write(json.dumps(checkpoint.to_dict(), indent=2) + "\n")
+            fh.write(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
-        os.replace(tmp, p)
-    except BaseException:
+        os.replace(tmp, path)
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError):
+            raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
         raise
+    fsync_directory(directory)
+
+
+def fsync_directory(directory: str | Path) -> None:
+    """Make a rename in `directory` durable (best effort: some filesystems refuse a directory fsync)."""
     try:
         dir_fd = os.open(directory, os.O_RDONLY)
     except OSError:

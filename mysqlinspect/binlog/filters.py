@@ -47,6 +47,14 @@ def ddl_table(query: str, default_schema: str | None) -> tuple[str | None, str |
     return default_schema, parts[0]
 
 
+def known_event_types() -> frozenset[str]:
+    """Normalised names of every event type a record can carry (the decoder's and the header scan's)."""
+    from mysqlinspect.binlog.rawdump import EVENT_NAMES
+
+    names = {*EVENT_NAMES.values(), "TaggedGtidEvent", "NotImplementedEvent"}
+    return frozenset(_normalise_event_type(n) for n in names)
+
+
 @dataclass
 class EventFilter:
     tables: list[str] = field(default_factory=list)
@@ -67,6 +75,10 @@ class EventFilter:
             if unknown:
                 raise UsageError(f"unknown --op value(s) {', '.join(sorted(unknown))} (use {', '.join(OPS)})")
         types = frozenset(_normalise_event_type(t) for part in event_types for t in part.split(",") if t.strip())
+        unknown_types = sorted(t for t in types if t not in known_event_types() and not t.startswith("unknown"))
+        if unknown_types:
+            raise UsageError(f"unknown --event-type value(s) {', '.join(unknown_types)} (e.g. WriteRows, UpdateRows, "
+                             "DeleteRows, Query, Gtid, MariadbGtid, Xid, TableMap, Rotate)")
         return cls(tables=list(tables), exclude_tables=list(exclude_tables), ops=op_set,
                    event_types=types or None, min_rows=min_rows, server_ids=frozenset(server_ids) or None)
 

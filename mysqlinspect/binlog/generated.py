@@ -14,11 +14,15 @@ from mysqlinspect.connection.settings import ConnectionSettings
 
 SQL = ("SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
        "AND (GENERATION_EXPRESSION <> '' OR EXTRA LIKE '%%GENERATED%%')")
+UNIQUE_SQL = ("SELECT DISTINCT COLUMN_NAME AS name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s "
+              "AND TABLE_NAME = %s AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY' AND COLUMN_NAME IS NOT NULL")
 
 
 class GeneratedColumns:
     """Callable (source schema, table) -> generated column names of the table `rename(schema)`.table on the
     server of `settings`; one lazy connection per process (fork-safe)."""
+
+    query = SQL
 
     def __init__(self, settings: ConnectionSettings, rename: Callable[[str], str] = str) -> None:
         self.settings = settings
@@ -32,7 +36,7 @@ class GeneratedColumns:
         key = (schema, table)
         names = self._cache.get(key)
         if names is None:
-            rows = query_rows(self._connection(), SQL, (schema, table))
+            rows = query_rows(self._connection(), self.query, (schema, table))
             names = frozenset(str(r["name"]) for r in rows)
             self._cache[key] = names
         return names
@@ -50,3 +54,11 @@ class GeneratedColumns:
             except Exception:
                 pass
         self._conn = None
+
+
+class UniqueKeyColumns(GeneratedColumns):
+    """Callable (source schema, table) -> the columns in a secondary UNIQUE key of the table. A multi-row UPDATE
+    that assigns them cannot be batched: the server checks uniqueness row by row in an order of its choosing,
+    so a swap of values that the source did in a safe order can fail as a duplicate key."""
+
+    query = UNIQUE_SQL

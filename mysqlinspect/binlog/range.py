@@ -207,6 +207,11 @@ def resolve_range(conn: pymysql.connections.Connection, settings: ConnectionSett
     if rng.empty and warn is not None and spec.start.given:
         warn(f"the range starts at {rng.start}, at or past the end of the binary log ({end.position}): "
              "nothing to read (use --follow to wait for new events)")
+    if spec.start.gtid is not None and not spec.follow and warn is not None:
+        executed = _executed_set(rng.gtid_executed, flavor)
+        if executed is not None and not executed.contains(spec.start.gtid):
+            warn(f"--gtid {spec.start.gtid} is not in the server's binary log ({rng.gtid_executed or 'empty'}): "
+                 "nothing to read (use --follow to wait for it)")
     return rng
 
 
@@ -256,6 +261,9 @@ def _resolve_stop(spec: RangeSpec, rng: ResolvedRange, files: list[ServerBinlogF
     if stop.file is not None:
         check_file_available(files, stop.file)
         rng.stop.position = BinlogPosition(stop.file, stop.pos if stop.pos is not None else END_OF_FILE)
+        if spec.start.file is not None and rng.stop.position <= rng.start:
+            given = stop.file + (f":{stop.pos}" if stop.pos is not None else "")
+            raise UsageError(f"the stop ({given}) is not after the start ({rng.start}): nothing to read")
     if stop.datetime is not None:
         rng.stop.timestamp = int(stop.datetime.timestamp())
     if not spec.follow and (rng.stop.position is None or rng.end_at_start < rng.stop.position):

@@ -25,6 +25,7 @@ from mysqlinspect.binlog.records import SchemaLookup
 from mysqlinspect.binlog.server_files import check_file_available
 from mysqlinspect.binlog.stream import BinlogStream, StreamOptions
 from mysqlinspect.connection.settings import ConnectionSettings
+from mysqlinspect.errors import DataError, MysqlInspectError
 
 
 class RangeReader:
@@ -32,7 +33,8 @@ class RangeReader:
 
     def __init__(self, settings: ConnectionSettings, rng: ResolvedRange, event_filter: EventFilter | None = None, *,
                  options: StreamOptions | None = None, lookup: SchemaLookup | None = None,
-                 warn: Callable[[str], None] | None = None, checkpoint_path: str | Path | None = None) -> None:
+                 warn: Callable[[str], None] | None = None, checkpoint_path: str | Path | None = None,
+                 server_uuid: str | None = None) -> None:
         self.settings = settings
         self.range = rng
         self.filter = event_filter or EventFilter()
@@ -44,14 +46,15 @@ class RangeReader:
         if checkpoint_path is not None:
             saved = read_checkpoint(checkpoint_path)
             if saved is not None:
-                check_file_available(rng.files, saved.file)
+                check_checkpoint_source(saved, str(checkpoint_path), rng, server_uuid)
                 self.resumed_from = saved
                 start, first_number, seen = saved.position, saved.transactions + 1, saved.gtids()
                 self.gate.started = True  # a --gtid start was passed before the checkpoint was written
             state = saved or Checkpoint(file=start.file, pos=start.pos, gtid_set="", flavor=rng.flavor,
-                                        transactions=0)
+                                        transactions=0, server_uuid=server_uuid)
             self.checkpoint = CheckpointWriter(checkpoint_path, state)
             self.checkpoint.flush()
+        self._held: list[tuple[BinlogPosition, str | None, int]] | None = None
         self.start = start
         self.stream = BinlogStream(settings, start, options=options or StreamOptions(blocking=rng.follow,
                                                                          read_timeout=60.0 if rng.follow else None),
@@ -93,6 +96,40 @@ class RangeReader:
         """The transaction has been emitted: move the checkpoint past it."""
         self._record(txn)
 
+    def hold_checkpoint(self) -> None:
+        """Keep what done() records in memory (not even written on close) until release_checkpoint():
+        for output that is only complete at the end (one JSON document)."""
+        self._held = []
+
+    def release_checkpoint(self) -> None:
+        held, self._held = self._held or [], None
+        if self.checkpoint is not None:
+            for end, gtid, number in held:
+                self.checkpoint.record(end, gtid, number, flush=False)
+            self.checkpoint.flush()
+
     def _record(self, txn: Transaction, flush: bool = True) -> None:
+        if self._held is not None:
+            self._held.append((BinlogPosition(txn.end_file, txn.end_pos), txn.gtid, txn.number))
+            return
         if self.checkpoint is not None:
             self.checkpoint.record(BinlogPosition(txn.end_file, txn.end_pos), txn.gtid, txn.number, flush=flush)
+
+
+def check_checkpoint_source(saved: Checkpoint, path: str, rng: ResolvedRange, server_uuid: str | None) -> None:
+    """Refuse a checkpoint written for another server: other flavor, other @@server_uuid (MySQL), or a position
+    the server's files do not have. Resuming from it would skip or repeat transactions silently."""
+    if saved.flavor != rng.flavor:
+        raise DataError(f"{path}: the checkpoint was written for a {saved.flavor} server, this one is {rng.flavor}")
+    if saved.server_uuid and server_uuid and saved.server_uuid != server_uuid:
+        raise DataError(f"{path}: the checkpoint was written for the server {saved.server_uuid}, this one is "
+                        f"{server_uuid}; use another --checkpoint file")
+    check_file_available(rng.files, saved.file)
+    size = next((f.size for f in rng.files if f.name == saved.file), None)
+    if size is not None and saved.pos > size:
+        raise DataError(f"{path}: the checkpoint position {saved.file}:{saved.pos} is past the end of that file "
+                        f"({size} bytes): it was not written for this server")
+    try:
+        saved.gtids()
+    except MysqlInspectError as exc:
+        raise DataError(f"{path}: the checkpoint's GTID set is not valid: {exc}") from exc

@@ -101,7 +101,7 @@ class TableShapes:
             pk = self._safe(lambda: self.lookup.primary_key(schema, table), [])  # type: ignore[union-attr]
             if not pk:
                 uniques = self._safe(lambda: self.lookup.unique_keys(schema, table), [])  # type: ignore[union-attr]
-        converters = [converter_for(c.type_name, c.set_values) for c in columns]
+        converters = [converter_for(c.type_name, c.set_values, c.length) for c in columns]
         return TableShape(schema, table, columns, value_keys, converters, pk, uniques, from_metadata)
 
     def _fallback_names(self, schema: str, table: str, count: int) -> list[str]:

@@ -8,6 +8,7 @@ Execute: one source transaction per target transaction via apply.Applier, resuma
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -23,8 +24,10 @@ from typing import Any, TextIO
 
 from mysqlinspect.binlog import fastrows
 from mysqlinspect.binlog.apply import Applier, SourcePoint
+from mysqlinspect.binlog.checkpoint import fsync_directory, write_json_atomic
 from mysqlinspect.binlog.flashback import SpillStack, flashback_transactions, spill_range
 from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.precheck import precheck
 from mysqlinspect.binlog.sqlgen import (
     SqlOptions,
@@ -186,26 +189,38 @@ def write_sql_file(path: str, produce: Callable[[TextIO], None], summary: Replay
     """Body to a temporary file, then header + body to a second one renamed over `path` when complete."""
     target = Path(path)
     directory = str(target.parent.resolve())
-    body_fd, body_path = tempfile.mkstemp(prefix=f".{target.name}.body-", dir=directory)
+    with _output_errors(path):
+        body_fd, body_path = tempfile.mkstemp(prefix=f".{target.name}.body-", dir=directory)
     final_path = ""
     try:
         with os.fdopen(body_fd, "w", encoding="utf-8", errors="surrogateescape", newline="\n") as body:
             produce(body)
-        final_fd, final_path = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=directory)
-        with os.fdopen(final_fd, "w", encoding="utf-8", errors="surrogateescape", newline="\n") as final, \
-                open(body_path, encoding="utf-8", errors="surrogateescape", newline="\n") as body_in:
-            final.write(summary_header(summary))
-            while chunk := body_in.read(1 << 20):
-                final.write(chunk)
-            final.flush()
-            os.fsync(final.fileno())
-        os.replace(final_path, target)
-        final_path = ""
+        with _output_errors(path):
+            final_fd, final_path = tempfile.mkstemp(prefix=f".{target.name}.tmp-", dir=directory)
+            with os.fdopen(final_fd, "w", encoding="utf-8", errors="surrogateescape", newline="\n") as final, \
+                    open(body_path, encoding="utf-8", errors="surrogateescape", newline="\n") as body_in:
+                final.write(summary_header(summary))
+                while chunk := body_in.read(1 << 20):
+                    final.write(chunk)
+                final.flush()
+                os.fsync(final.fileno())
+            os.replace(final_path, target)
+            final_path = ""
+            fsync_directory(directory)
     finally:
         for leftover in (body_path, final_path):
             if leftover and os.path.exists(leftover):
                 os.unlink(leftover)
     summary.output = str(target)
+
+
+@contextlib.contextmanager
+def _output_errors(path: str) -> Iterator[None]:
+    """An --output path that cannot be written is the user's to fix: a one-line UsageError, no traceback."""
+    try:
+        yield
+    except OSError as exc:
+        raise UsageError(f"cannot write --output {path}: {exc.strerror or exc}") from exc
 
 
 def verify_sql_file(path: str) -> bool:
@@ -257,26 +272,11 @@ class LocalCheckpoint:
         write_json_atomic(self.path, payload)
 
 
-def write_json_atomic(path: Path, payload: dict[str, Any]) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=str(path.parent.resolve()))
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump(payload, fh, indent=2, sort_keys=True, default=str)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def already_applied(txn: Transaction, point: SourcePoint | None, flashback: bool) -> bool:
     """Forwards: everything up to the checkpointed transaction; flashback (newest first): it and everything after."""
     if point is None:
         return False
-    key = (txn.file, txn.start_pos)
+    key = BinlogPosition(txn.file, txn.start_pos).key
     return key >= point.key if flashback else key <= point.key
 
 

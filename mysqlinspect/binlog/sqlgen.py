@@ -33,6 +33,7 @@ class SqlOptions:
     verify_current: bool = False  # UPDATE/DELETE also require every column to equal the expected current image
     batch_rows: int = 1  # rows per statement for consecutive changes of one shape (see row_statements)
     generated: Callable[[str, str], frozenset[str]] | None = None  # (source schema, table) -> generated columns
+    unique_columns: Callable[[str, str], frozenset[str]] | None = None  # -> columns of secondary unique keys
 
     def target_schema(self, schema: str) -> str:
         for old, new in self.rewrite_db:
@@ -192,6 +193,8 @@ def _batch_shape(change: RowChange, opts: SqlOptions) -> tuple[Any, ...] | None:
                      if n not in skip)
     if not assigned or any(k in assigned for k in key.columns):
         return None  # a key change stands alone (it could collide with another row's key in the batch)
+    if opts.unique_columns is not None and not opts.unique_columns(change.schema, change.table).isdisjoint(assigned):
+        return None  # so does a unique key change: rows of one UPDATE are checked in no guaranteed order
     return ("update", change.schema, change.table, key.columns, assigned)
 
 

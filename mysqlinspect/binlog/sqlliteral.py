@@ -23,6 +23,7 @@ from typing import Any
 
 from mysqlinspect.binlog.jsonnull import JSON_NULL
 from mysqlinspect.binlog.model import NOT_LOGGED, ColumnInfo
+from mysqlinspect.binlog.values import ZERO_DATETIME, format_time
 from mysqlinspect.errors import DataError
 
 BINARY_TYPES = frozenset({"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "vector"})
@@ -33,7 +34,6 @@ GEOMETRY_TYPES = frozenset({
 NEGATIVE_ZERO = "-0e0"
 EPOCH = dt.datetime(1970, 1, 1)
 FLT_MAX = 3.4028234663852886e38  # a FLOAT literal above this is out of range even when it rounds to FLT_MAX
-ZERO_DATETIME = "0000-00-00 00:00:00"
 
 
 def quote_identifier(name: str) -> str:
@@ -114,17 +114,6 @@ def datetime_text(value: dt.datetime) -> str:
 
 def date_text(value: dt.date) -> str:
     return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
-
-
-def time_text(value: dt.timedelta) -> str:
-    micros = value // dt.timedelta(microseconds=1)
-    sign = "-" if micros < 0 else ""
-    micros = abs(micros)
-    seconds, micro = divmod(micros, 1_000_000)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    text = f"{sign}{hours:02d}:{minutes:02d}:{secs:02d}"
-    return text + (f".{micro:06d}" if micro else "")
 
 
 def timestamp_text(value: dt.datetime) -> str:
@@ -216,7 +205,7 @@ def _render_by_value(value: Any, kind: str, exact_float: bool) -> str:
     if isinstance(value, dt.date):
         return "'" + date_text(value) + "'"
     if isinstance(value, dt.timedelta):
-        return "'" + time_text(value) + "'"
+        return "'" + format_time(value) + "'"
     if isinstance(value, str):
         if kind in BINARY_TYPES or kind in GEOMETRY_TYPES:
             return hex_literal(value.encode("utf-8", "surrogateescape"))

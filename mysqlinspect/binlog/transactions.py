@@ -54,7 +54,9 @@ class TransactionAssembler:
         return out
 
     def reset(self) -> None:
-        """Drop a partial transaction (after a reconnect the reader resumes before it)."""
+        """Drop a partial transaction (after a reconnect the reader resumes before it, and it keeps its number)."""
+        if self.current is not None:
+            self.next_number = self.current.number
         self.current = None
         self.in_begin = False
 

@@ -4,7 +4,7 @@ Model values (what RowChange.before/after hold), by ColumnInfo.type_name:
 - integers, year: int (YEAR 0000 is 0, not the library's 1900); bit: int (the bit value);
 - decimal: decimal.Decimal (exact); float: the shortest decimal that round-trips through float32; double: float;
 - char/varchar/text/enum: str; set: list[str] in definition order ([] for the empty set, not NULL);
-- binary/varbinary/blob/geometry: bytes;
+- binary/varbinary/blob/geometry: bytes (BINARY(n) with its trailing 0x00 padding restored);
 - json: the decoded document (dict/list/str/int/float/bool) with str keys, never bytes; the JSON document
   `null` is jsonnull.JSON_NULL (None stays SQL NULL);
 - datetime: naive datetime; timestamp: datetime with tzinfo=UTC (the binlog stores UTC);
@@ -12,9 +12,9 @@ Model values (what RowChange.before/after hold), by ColumnInfo.type_name:
 - date: datetime.date; time: datetime.timedelta;
 - None is SQL NULL; NOT_LOGGED is a column absent from a MINIMAL/NOBLOB image.
 
-JSON rendering (`json_value`): Decimal as a string (exact), bytes as "0x" hex, timestamp as ISO 8601 with "Z",
-datetime/date ISO 8601, time as "[-]HHH:MM:SS[.ffffff]", NOT_LOGGED as the string "<not logged>", JSON_NULL as
-null.
+JSON rendering (`json_value`): Decimal as a string in plain notation (exact), bytes as "0x" hex, timestamp as
+ISO 8601 with "Z", datetime/date ISO 8601, time as "[-]HHH:MM:SS[.ffffff]", NOT_LOGGED as the string
+"<not logged>", JSON_NULL as null.
 """
 
 from __future__ import annotations
@@ -112,18 +112,21 @@ def _year(value: Any) -> Any:
     return 0 if value == 1900 else value
 
 
-def _time(value: Any) -> Any:
-    """Undo mysql-replication's negative fractional TIME: it decodes -H.f as -(H + 1 - f)
-    (-838:59:58.99 arrives as -838:59:58.01) because it reads the borrowed integer part and the signed
-    fraction separately."""
-    if isinstance(value, dt.timedelta) and value < dt.timedelta(0) and value.microseconds:
-        magnitude = -value
-        whole = magnitude.days * 86400 + magnitude.seconds
-        return -dt.timedelta(seconds=whole, microseconds=1_000_000 - magnitude.microseconds)
-    return value
+def _binary_padding(length: int) -> Callable[[Any], Any]:
+    """BINARY(n) values are logged without their trailing 0x00 bytes: put them back (the stored value)."""
+
+    def pad(value: Any) -> Any:
+        if isinstance(value, str):  # the library gives '' for an empty binary value
+            value = value.encode("utf-8", "surrogateescape")
+        if isinstance(value, (bytes, bytearray)) and len(value) < length:
+            return bytes(value) + b"\x00" * (length - len(value))
+        return value
+
+    return pad
 
 
-def converter_for(type_name_: str, set_values: tuple[str, ...] = ()) -> Callable[[Any], Any] | None:
+def converter_for(type_name_: str, set_values: tuple[str, ...] = (), length: int | None = None
+                  ) -> Callable[[Any], Any] | None:
     """A function fixing up a non-None library value for this column type, or None when it is already right."""
     if type_name_ == "json":
         return decode_json
@@ -139,8 +142,8 @@ def converter_for(type_name_: str, set_values: tuple[str, ...] = ()) -> Callable
         return _negative_time
     if type_name_ == "year":
         return _year
-    if type_name_ == "time":
-        return _time
+    if type_name_ == "binary" and length:
+        return _binary_padding(length)
     return None
 
 
@@ -171,7 +174,7 @@ def json_value(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, decimal.Decimal):
-        return str(value)
+        return format(value, "f")  # plain notation, all digits: 0.000000 (not 0E-6), exactly the stored value
     if isinstance(value, (bytes, bytearray, memoryview)):
         return "0x" + bytes(value).hex()
     if isinstance(value, dt.datetime):

@@ -18,7 +18,7 @@ from mysqlinspect.binlog.apply import (
     target_settings,
 )
 from mysqlinspect.binlog.filters import EventFilter
-from mysqlinspect.binlog.generated import GeneratedColumns
+from mysqlinspect.binlog.generated import GeneratedColumns, UniqueKeyColumns
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.parallel import execute_parallel
 from mysqlinspect.binlog.position import BinlogPosition
@@ -103,7 +103,8 @@ def parse_rewrite(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
                    "(default: on for --flashback --execute).")
 @click.option("--allow-same-server", is_flag=True, help="Allow --execute against the server the binlog comes from.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation before --execute.")
-@click.option("--spill-dir", type=click.Path(file_okay=False), help="Directory of the flashback spill file.")
+@click.option("--spill-dir", type=click.Path(file_okay=False, exists=True, writable=True),
+              help="Directory of the flashback spill file.")
 @click.option("--parallel/--no-parallel", default=True, show_default=True,
               help="--execute of a forward replay: decode in a second process while this one applies.")
 @output_options("table", "json")
@@ -133,10 +134,12 @@ def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec
                              verify_current=bool(verify_current if verify_current is not None else
                                                  (flashback and execute)),
                              batch_rows=batch_rows or (100 if execute else 1))
-    generated = GeneratedColumns(target_settings(target, settings) if execute and target else settings,
-                                 rename=sql_options.target_schema if execute else str)
+    definitions = target_settings(target, settings) if execute and target else settings
+    generated = GeneratedColumns(definitions, rename=sql_options.target_schema if execute else str)
+    unique_columns = UniqueKeyColumns(definitions, rename=sql_options.target_schema if execute else str)
     click.get_current_context().call_on_close(generated.close)
-    sql_options = dataclasses.replace(sql_options, generated=generated)
+    click.get_current_context().call_on_close(unique_columns.close)
+    sql_options = dataclasses.replace(sql_options, generated=generated, unique_columns=unique_columns)
     summary = ReplaySummary(mode=mode.name, executed=execute, source=_source_dict(info, settings, conn),
                             range=rng.to_dict())
     stream_options = StreamOptions(server_id=replica_server_id, blocking=False)
@@ -265,6 +268,8 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
                                                                    summary.source["identity"], target_identity))
         _fix_range(local, rng)
         summary.range = rng.to_dict()
+    _confirm(app, summary, target, mode, yes)  # before anything is written to the target (checkpoint schema)
+    if local is not None:
         tcp = TargetCheckpoint(target_conn, local.job)
         tcp.ensure()
         resume = tcp.load()
@@ -273,7 +278,6 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
                      f"{resume.file}:{resume.pos}")
             summary.checkpoint = resume.to_dict()
         local.save()
-    _confirm(app, summary, target, mode, yes)
     applier = Applier(target_conn, apply_options, info.flavor, checkpoint=tcp,
                       target_schema=sql_options.target_schema)
     gtid_started = False

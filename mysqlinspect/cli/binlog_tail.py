@@ -78,7 +78,7 @@ def tail(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec, 
                             read_timeout=60.0 if range_spec.follow else None,
                             retry=RetryPolicy(give_up_after=retry_timeout, enabled=retry_timeout > 0))
     with RangeReader(settings, rng, event_filter, options=options, lookup=lookup, warn=app.warn,
-                     checkpoint_path=checkpoint) as reader:
+                     checkpoint_path=checkpoint, server_uuid=info.variable("server_uuid")) as reader:
         if reader.resumed_from is not None:
             saved = reader.resumed_from
             app.warn(f"resuming from checkpoint {checkpoint}: {saved.file}:{saved.pos} "
@@ -94,6 +94,7 @@ def _emit_all(app: AppContext, reader: RangeReader, fmt: str, all_events: bool, 
     follow = reader.range.follow
     if fmt == "json":
         docs: list[dict[str, Any]] = []
+        reader.hold_checkpoint()  # one document: the checkpoint moves only once it is out
         for txn in reader.transactions():
             docs.append(transaction_document(txn, all_events))
             reader.done(txn)
@@ -101,6 +102,7 @@ def _emit_all(app: AppContext, reader: RangeReader, fmt: str, all_events: bool, 
                        "summary": {"transactions": len(docs), "rows": sum(d["rows"] for d in docs),
                                    "size_bytes": sum(d["size_bytes"] for d in docs),
                                    "reconnects": reader.stream.reconnects}})
+        reader.release_checkpoint()
         return
     count = 0
     with deferred_interrupts() as guard:

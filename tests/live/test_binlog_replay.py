@@ -191,6 +191,10 @@ def test_execute_guards(server: Any, db: str, run_cli: Any) -> None:
     assert unconfirmed.exit_code == ExitCode.USAGE and "--yes" in unconfirmed.stderr
     assert run_cli(*args, "--execute").exit_code == ExitCode.USAGE
     assert run_cli(*args, "--checkpoint", "x.json").exit_code == ExitCode.USAGE
+    missing_dir = run_cli(*args, "--flashback", "--spill-dir", "/nonexistent/spill")  # review fix: no traceback
+    assert missing_dir.exit_code == ExitCode.USAGE and "--spill-dir" in missing_dir.stderr
+    bad_port = run_cli(*args, "--execute", "--target", "mysql://root@127.0.0.1:abc", "--yes")
+    assert bad_port.exit_code == ExitCode.USAGE and "port" in bad_port.stderr
     conn.close()
 
 
@@ -306,4 +310,62 @@ def test_partly_zero_dates_round_trip(server: Any, db: str, run_cli: Any) -> Non
     sql = run_cli("binlog", "replay", *server.cli_args(), *range_args(start, stop))
     assert sql.exit_code == 0, sql.stderr
     assert "'2024-00-15'" in sql.stdout and "'2024-05-00 10:11:12.5'" in sql.stdout
+    conn.close()
+
+
+def test_review_execute_with_default_tls_and_nothing_written_before_confirmation(server: Any, db: str,
+                                                                                   extra_dbs: list[str],
+                                                                                   run_cli: Any,
+                                                                                   tmp_path: Path) -> None:
+    """Without --ssl-mode the target connection prefers TLS and falls back to plain like the source's (a server
+    without TLS used to be refused); an unconfirmed --execute writes no checkpoint, locally or on the target."""
+    conn = server.connect(db)
+    dst = f"{db}_dst"
+    extra_dbs.append(dst)
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE `{dst}`")
+        for name in (db, dst):
+            cur.execute(f"CREATE TABLE `{name}`.t (id INT PRIMARY KEY, v VARCHAR(10))")
+        start = binlog_position(conn)
+        cur.execute("INSERT INTO t VALUES (1, 'a'), (2, 'b')")
+        cur.execute("UPDATE t SET v = 'c' WHERE id = 2")
+        stop = binlog_position(conn)
+    default_tls = ["-h", "127.0.0.1", "-P", str(server.port), "-u", "root"]
+    args = ["binlog", "replay", *default_tls, *range_args(start, stop), "--table", f"{db}.*",
+            "--rewrite-db", f"{db}={dst}", "--execute", "--target", f"127.0.0.1:{server.port}",
+            "--allow-same-server"]
+    checkpoint = tmp_path / "job.json"
+    unconfirmed = run_cli(*args, "--checkpoint", str(checkpoint))
+    assert unconfirmed.exit_code == ExitCode.USAGE and "--yes" in unconfirmed.stderr
+    assert not checkpoint.exists()
+    applied = run_cli(*args, "--yes", "--checkpoint", str(checkpoint), "--format", "json")
+    assert applied.exit_code == 0, applied.stderr
+    assert applied.json()["row_changes"] == 3 and checkpoint.exists()
+    assert table_dump(conn, dst) == table_dump(conn, db)
+    conn.close()
+
+
+def test_review_unique_key_swaps_replay_with_batching(server: Any, db: str, extra_dbs: list[str],
+                                                       run_cli: Any) -> None:
+    """Rows that pass a UNIQUE value along (3: 30->40, 2: 20->30, 1: 10->20) replay with the default --execute
+    batching: they used to share one UPDATE ... JOIN, which the server may apply in another order (duplicate key)."""
+    conn = server.connect(db)
+    dst = f"{db}_dst"
+    extra_dbs.append(dst)
+    with conn.cursor() as cur:
+        cur.execute(f"CREATE DATABASE `{dst}`")
+        for name in (db, dst):
+            cur.execute(f"CREATE TABLE `{name}`.t (id INT PRIMARY KEY, u INT, w INT, UNIQUE KEY (u))")
+            cur.execute(f"INSERT INTO `{name}`.t VALUES (1, 10, 0), (2, 20, 0), (3, 30, 0)")
+        start = binlog_position(conn)
+        cur.execute("BEGIN")
+        for row_id, value in ((3, 40), (2, 30), (1, 20)):
+            cur.execute("UPDATE t SET u = %s WHERE id = %s", (value, row_id))
+        cur.execute("UPDATE t SET w = w + 1")  # no unique column: still batched
+        cur.execute("COMMIT")
+        stop = binlog_position(conn)
+    result = run_cli("binlog", "replay", *server.cli_args(), *range_args(start, stop), "--table", f"{db}.*",
+                     "--rewrite-db", f"{db}={dst}", *target_args(server), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert table_dump(conn, dst) == table_dump(conn, db)
     conn.close()

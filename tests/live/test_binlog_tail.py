@@ -407,3 +407,90 @@ def test_statement_logged_dml_does_not_break_the_stream(server: Any, db: str, ru
         ("statement", "INSERT INTO t VALUES (1)")
     ]
     assert [c["after"]["id"] for c in found if c["kind"] != "statement"] == [2]
+
+
+def test_review_binary_padding_and_plain_decimals(server: Any, db: str, run_cli: Any) -> None:
+    """BINARY(n) is shown with the trailing 0x00 bytes the binlog drops; DECIMAL zero is 0.000..., not 0E-30."""
+    run_sql(server, db, "CREATE TABLE bp (id INT PRIMARY KEY, bn BINARY(4), d DECIMAL(65,30), s DECIMAL(20,10))")
+    start = write_position(server)
+    run_sql(server, db, "INSERT INTO bp VALUES (1, X'61', 0, 0.0000001), (2, X'00', -1, 0), (3, X'01020304', 1, 1)")
+    rows = {c["after"]["id"]: c["after"] for c in changes(tail_json(run_cli, server, start, "--table", f"{db}.bp"))}
+    assert [rows[i]["bn"] for i in (1, 2, 3)] == ["0x61000000", "0x00000000", "0x01020304"]
+    assert rows[1]["d"] == "0." + "0" * 30 and rows[2]["d"] == "-1." + "0" * 30
+    assert rows[1]["s"] == "0.0000001000" and rows[2]["s"] == "0.0000000000"
+
+
+def test_review_checkpoint_guards(server: Any, db: str, run_cli: Any, tmp_path: Any) -> None:
+    """A checkpoint of another server is refused; an unwritable one or a stop before the start is a usage error;
+    with --format json the checkpoint moves only once the document is out."""
+    import json as jsonlib
+
+    from mysqlinspect.binlog.checkpoint import read_checkpoint
+    from mysqlinspect.binlog.range import RangeSpec, StartSpec, resolve_range
+    from mysqlinspect.binlog.reader import RangeReader
+
+    run_sql(server, db, "CREATE TABLE ck (id INT PRIMARY KEY)")
+    start = write_position(server)
+    run_sql(server, db, "INSERT INTO ck VALUES (1)", "INSERT INTO ck VALUES (2)")
+    base = ["binlog", "tail", *server.cli_args(), "--start-file", start[0], "--start-pos", str(start[1]),
+            "--table", f"{db}.ck"]
+    backwards = run_cli(*base, "--stop-file", start[0], "--stop-pos", "4", "--format", "jsonl")
+    assert backwards.exit_code == 64 and "not after the start" in backwards.stderr
+    unwritable = run_cli(*base, "--checkpoint", str(tmp_path / "missing" / "cp.json"), "--format", "jsonl")
+    assert unwritable.exit_code == 64 and "cannot write" in unwritable.stderr and "Traceback" not in unwritable.stderr
+
+    # --format json: nothing is recorded if the document never goes out, everything once it does
+    held = tmp_path / "held.json"
+    conn = server.connect()
+    try:
+        rng = resolve_range(conn, server.settings(), RangeSpec(start=StartSpec(file=start[0], pos=start[1])),
+                            server.flavor)
+    finally:
+        conn.close()
+    with RangeReader(server.settings(), rng, checkpoint_path=held) as reader:
+        reader.hold_checkpoint()
+        for txn in reader.transactions():
+            reader.done(txn)
+    saved = read_checkpoint(held)
+    assert saved is not None and (saved.file, saved.pos, saved.transactions) == (start[0], start[1], 0)
+    cp = tmp_path / "cp.json"
+    first = run_cli(*base, "--checkpoint", str(cp), "--format", "json")
+    assert first.exit_code == 0, first.stderr
+    assert [c["after"]["id"] for c in changes(first.json())] == [1, 2]
+    again = run_cli(*base, "--checkpoint", str(cp), "--format", "json")
+    assert again.exit_code == 0 and changes(again.json()) == []
+
+    data = jsonlib.loads(cp.read_text())
+    other_flavor = tmp_path / "flavor.json"
+    other_flavor.write_text(jsonlib.dumps({**data, "flavor": "mysql" if server.flavor == "mariadb" else "mariadb"}))
+    refused = run_cli(*base, "--checkpoint", str(other_flavor), "--format", "jsonl")
+    assert refused.exit_code == 65 and "written for a" in refused.stderr
+    past_end = tmp_path / "past.json"
+    past_end.write_text(jsonlib.dumps({**data, "pos": 2**40}))
+    refused = run_cli(*base, "--checkpoint", str(past_end), "--format", "jsonl")
+    assert refused.exit_code == 65 and "past the end" in refused.stderr
+    if server.flavor == "mysql":
+        assert data["server_uuid"]
+        other = tmp_path / "other.json"
+        other.write_text(jsonlib.dumps({**data, "server_uuid": "00000000-0000-0000-0000-000000000001"}))
+        refused = run_cli(*base, "--checkpoint", str(other), "--format", "jsonl")
+        assert refused.exit_code == 65 and "00000000-0000-0000-0000-000000000001" in refused.stderr
+
+
+def test_review_start_gtid_not_in_the_log_warns(server: Any, run_cli: Any) -> None:
+    """--gtid naming a transaction the server has not written used to print nothing, silently."""
+    conn = server.connect()
+    try:
+        with conn.cursor() as cur:
+            if server.flavor == "mariadb":
+                cur.execute("SELECT @@gtid_domain_id, @@server_id")
+                domain, sid = cur.fetchone()
+                gtid = f"{domain}-{sid}-999999999999"
+            else:
+                cur.execute("SELECT @@server_uuid")
+                gtid = f"{cur.fetchone()[0]}:999999999999"
+    finally:
+        conn.close()
+    result = run_cli("binlog", "tail", *server.cli_args(), "--gtid", gtid, "--format", "jsonl")
+    assert result.exit_code == 0 and result.stdout == ""
+    assert gtid in result.stderr and "nothing to read" in result.stderr

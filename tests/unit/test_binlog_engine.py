@@ -189,3 +189,77 @@ def test_tagged_gtid_event_and_previous_gtids() -> None:
     plain = (1).to_bytes(8, "little") + sid + (1).to_bytes(8, "little") + (3).to_bytes(8, "little") + \
         (4).to_bytes(8, "little")
     assert parse_previous_gtids(plain) == f"{U1}:3"
+
+
+def test_review_decimal_plain_and_binary_padding() -> None:
+    """Review fixes: DECIMAL JSON text in plain notation (not 0E-30); BINARY(n) gets its 0x00 padding back."""
+    assert json_value(Decimal("0E-30")) == "0." + "0" * 30
+    assert json_value(Decimal("1.000E-7")) == "0.0000001000"
+    pad = converter_for("binary", (), 4)
+    assert pad is not None and pad(b"a") == b"a\x00\x00\x00" and pad("") == b"\x00" * 4 and pad(b"abcd") == b"abcd"
+    assert converter_for("varbinary", (), None) is None
+
+
+def test_review_unwritable_checkpoint_and_output_are_usage_errors(tmp_path: Path) -> None:
+    from mysqlinspect.binlog.replay import ReplaySummary, write_sql_file
+
+    missing = tmp_path / "no-such-dir" / "cp.json"
+    with pytest.raises(UsageError, match="cannot write"):
+        write_checkpoint(missing, Checkpoint("binlog.000001", 4, "", "mysql", 0))
+    with pytest.raises(UsageError, match="cannot write --output"):
+        write_sql_file(str(tmp_path / "no-such-dir" / "out.sql"), lambda out: None, ReplaySummary("replay", False))
+
+
+def test_review_target_dsn_ports_and_resume_order_across_file_numbers() -> None:
+    from mysqlinspect.binlog.apply import SourcePoint, target_settings
+    from mysqlinspect.binlog.replay import already_applied
+    from mysqlinspect.connection.settings import ConnectionSettings
+
+    base = ConnectionSettings()
+    for dsn in ("mysql://root@127.0.0.1:abc", "mysql://root@127.0.0.1:99999", "h=127.0.0.1,P=0", "host:x"):
+        with pytest.raises(UsageError, match="port"):
+            target_settings(dsn, base)
+    assert target_settings("mysql://u:p@db1:3307", base).port == 3307
+    point = SourcePoint("binlog.999999", 500, "binlog.999999", 900, None)
+    later = Transaction(number=1, file="binlog.1000000", start_pos=4, end_file="binlog.1000000", end_pos=100,
+                        timestamp=0, server_id=1, gtid=None, xid=None)
+    assert not already_applied(later, point, flashback=False)  # binlog.1000000 comes after binlog.999999
+    assert already_applied(later, point, flashback=True)
+
+
+def test_review_unknown_event_type_is_a_usage_error() -> None:
+    """A misspelt --event-type used to match nothing, silently."""
+    with pytest.raises(UsageError, match="bogus"):
+        EventFilter.build(event_types=("WriteRows,Bogus",))
+    built = EventFilter.build(event_types=("WriteRows", "query,Gtid_event", "TaggedGtid", "MariadbGtidEvent"))
+    assert built.event_types == frozenset({"writerows", "query", "gtid", "taggedgtid", "mariadbgtid"})
+
+
+def test_review_reconnect_keeps_the_transaction_number() -> None:
+    """After a reconnect drops a partial transaction, its re-read copy keeps the number (no gap in numbering)."""
+    def rec(etype: str, op: str, start: int, **kw: object) -> EventRecord:
+        return EventRecord("b.1", start, start + 10, 100, 1, etype, op=op, size=10, **kw)  # type: ignore[arg-type]
+
+    asm = TransactionAssembler()
+    whole = [rec("GtidEvent", "gtid", 0, gtid="u:1"), rec("QueryEvent", "begin", 10, query="BEGIN"),
+             rec("WriteRowsEvent", "insert", 20), rec("XidEvent", "commit", 30, xid=1)]
+    for r in whole[:3]:
+        assert asm.feed(r) == []
+    asm.reset()  # the connection dropped inside transaction 1
+    txns = [t for r in whole for t in asm.feed(r) if isinstance(t, Transaction)]
+    assert [t.number for t in txns] == [1]
+
+
+def test_review_target_dsn_never_falls_back_to_the_sources_transport() -> None:
+    """A source reached over its socket (--protocol=SOCKET) and `--target db2` used to connect to the default
+    local socket/port instead of db2; a DSN socket with a TCP source used to be ignored."""
+    from mysqlinspect.binlog.apply import target_settings
+    from mysqlinspect.connection.settings import ConnectionSettings
+
+    socket_source = ConnectionSettings(host="localhost", socket="/run/src.sock", protocol="SOCKET")
+    remote = target_settings("db2", socket_source)
+    assert not remote.uses_socket and (remote.host, remote.port) == ("db2", 3306)
+    assert not target_settings("mysql://u@db2:3307", socket_source).uses_socket
+    tcp_source = ConnectionSettings(host="127.0.0.1", port=3310, protocol="TCP")
+    local = target_settings("S=/run/other.sock", tcp_source)
+    assert local.uses_socket and local.socket == "/run/other.sock"

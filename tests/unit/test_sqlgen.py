@@ -212,3 +212,13 @@ def test_batches_of_updates_and_deletes_by_integer_key() -> None:
     assert [s.expected_rows for s in verified] == [1] * 5
     text_key = [change("delete", {**ROW1, "id": i}, None, pk=["k"]) for i in (3, 4)]
     assert len(list(row_statements(text_key, SqlOptions(batch_rows=10)))) == 2
+
+
+def test_updates_of_secondary_unique_columns_are_not_batched() -> None:
+    """Review fix: a multi-row UPDATE checks unique keys row by row in an order of the server's choosing, so a
+    value swap the source did safely could fail as a duplicate key; such updates stay one row per statement."""
+    rows = [change("update", {**ROW1, "id": i}, {**ROW1B, "id": i}) for i in (1, 2)]
+    unique_n = SqlOptions(batch_rows=10, unique_columns=lambda schema, table: frozenset({"n"}))
+    assert [s.expected_rows for s in row_statements(rows, unique_n)] == [1, 1]
+    unique_other = SqlOptions(batch_rows=10, unique_columns=lambda schema, table: frozenset({"k"}))
+    assert [s.expected_rows for s in row_statements(rows, unique_other)] == [2]
