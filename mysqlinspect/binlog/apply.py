@@ -21,7 +21,7 @@ from mysqlinspect.binlog.model import RowChange, Transaction
 from mysqlinspect.binlog.position import file_sequence
 from mysqlinspect.binlog.sqlgen import SESSION_SETTINGS, Statement, choose_key
 from mysqlinspect.binlog.sqlliteral import qualified_name, quote_identifier, render_literal
-from mysqlinspect.connection.connect import CR_SSL_NOT_SUPPORTED, pymysql_kwargs, translate_error
+from mysqlinspect.connection.connect import connect_preferring_tls, pymysql_kwargs, translate_error
 from mysqlinspect.connection.settings import ConnectionSettings
 from mysqlinspect.errors import DataError, MysqlInspectError, UsageError
 
@@ -96,13 +96,7 @@ def open_target(settings: ConnectionSettings) -> pymysql.connections.Connection:
     kwargs["client_flag"] = CLIENT.MULTI_STATEMENTS | CLIENT.FOUND_ROWS
     kwargs["autocommit"] = True
     try:
-        try:
-            return pymysql.connect(**kwargs)
-        except pymysql.err.OperationalError as exc:
-            # PREFERRED: plain when the server offers no TLS (PyMySQL alone refuses), as for the source.
-            if settings.ssl_mode != "PREFERRED" or "ssl" not in kwargs or exc.args[0] != CR_SSL_NOT_SUPPORTED:
-                raise
-        return pymysql.connect(**{k: v for k, v in kwargs.items() if k != "ssl"})
+        return connect_preferring_tls(settings, kwargs)
     except (pymysql.err.MySQLError, OSError) as exc:
         raise translate_error(exc, settings) from exc
 

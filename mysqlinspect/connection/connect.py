@@ -103,7 +103,7 @@ def open_connection(settings: ConnectionSettings, read_only: bool = True) -> pym
         raise ConnectError(f"cannot connect to {settings.endpoint}: socket file does not exist")
     kwargs = pymysql_kwargs(settings)
     try:
-        conn = _connect_preferring_tls(settings, kwargs)
+        conn = connect_preferring_tls(settings, kwargs)
     except (pymysql.err.MySQLError, OSError, ssl.SSLError) as exc:
         raise translate_error(exc, settings) from exc
     if settings.ssl_mode in ("REQUIRED", "VERIFY_CA", "VERIFY_IDENTITY") and not _is_tls(conn):
@@ -114,7 +114,7 @@ def open_connection(settings: ConnectionSettings, read_only: bool = True) -> pym
     return conn
 
 
-def _connect_preferring_tls(settings: ConnectionSettings, kwargs: dict[str, Any]) -> pymysql.connections.Connection:
+def connect_preferring_tls(settings: ConnectionSettings, kwargs: dict[str, Any]) -> pymysql.connections.Connection:
     """PREFERRED: use TLS when the server offers it, plain otherwise (PyMySQL alone would refuse)."""
     try:
         return pymysql.connect(**kwargs)
