@@ -1,6 +1,6 @@
 """Exact SQL literals for binlog row values: every value renders to text the server parses back to the same value.
 
-Rules (see docs/binlog-replay.md):
+Rules (see the README, `binlog replay` section):
 - DOUBLE as the shortest repr that round-trips, FLOAT as the shortest text that rounds back to the same 32-bit
   float (WHERE comparisons use the exact double value of the float instead), negative zero as -0e0;
 - DECIMAL in plain notation; BIT as b'...'; binary strings and GEOMETRY as X'...';

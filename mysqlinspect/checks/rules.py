@@ -1,4 +1,4 @@
-"""The health rules R1-R19 (see docs/check.md): one small pure function per rule over a Snapshot.
+"""The health rules R1-R19 (see the README, `check` section): one small pure function per rule over a Snapshot.
 
 A numeric rule compares its value with `op` against the warn and crit thresholds; a match rule compares a setting
 against value sets (`!1` = anything but 1). Defaults follow the anchors in health-rules.md §2.9.

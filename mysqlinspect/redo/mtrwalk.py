@@ -1,6 +1,6 @@
 """MariaDB 10.8+ ("Phys") log: walk mini-transactions from the checkpoint to the end of the log.
 
-Implements docs/redo-formats.md section 8: pass 1 from the checkpoint slot's end_lsn to the
+Implements section 8 of the project reference redo-formats.md: pass 1 from the checkpoint slot's end_lsn to the
 FILE_CHECKPOINT(checkpoint_lsn) mtr, pass 2 from checkpoint_lsn (or right after that mtr) until an mtr fails the
 framing test (end byte = sequence bit, CRC-32C). Record types are counted on the way in pass 2.
 """
