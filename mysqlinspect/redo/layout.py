@@ -1,6 +1,7 @@
 """On-disk constants of InnoDB redo logs (MySQL 5.x-9.x, MariaDB 10.x-11.x) and the format-value table.
 
-All integers on disk are big-endian. Sources: the project reference redo-formats.md (log0constants.h, log0log.h, log0crypt.cc).
+All integers on disk are big-endian. Sources: the project reference redo-formats.md
+(log0constants.h, log0log.h, log0crypt.cc).
 """
 
 from __future__ import annotations
