@@ -1,8 +1,9 @@
 """Benchmark: `binlog replay --execute` against `mysqlbinlog | mysql` on the same range, in the same run.
 
 Starts a sandbox server (MySQL 9.7 by default), writes >= 200k row changes (inserts, updates, deletes in
-transactions of 100 rows) into database `src`, then applies that range three ways and checks all give `src`:
-  1. mysqlinspect binlog replay --execute (rewrite src -> dst)          rows/s
+transactions of 100 rows) into database `src`, then applies that range four ways and checks all give `src`:
+  1. mysqlinspect binlog replay --execute --apply-mode events (src -> dst)  rows/s (row events as BINLOG)
+  1b. the same with --apply-mode sql (into dst2)                          rows/s (generated SQL)
   2. mysqlbinlog --rewrite-db src->ref | mysql (the reference tools)     rows/s, and the ratio 1/2 (target >= 0.8)
   3. mysqlinspect binlog replay --output FILE (dry-run SQL generation)   rows/s
 Each side runs --repeat times, alternating; the best time of each counts (the machine may be shared).
@@ -120,7 +121,7 @@ def main() -> None:
 def run(server: SandboxServer, rows: int, repeat: int) -> None:
     conn = connect(server)
     with conn.cursor() as cur:
-        for db in ("src", "dst", "ref"):
+        for db in ("src", "dst", "dst2", "ref"):
             cur.execute(f"CREATE DATABASE {db}")
             cur.execute(f"CREATE TABLE {db}.{SCHEMA[len('CREATE TABLE '):]}")
         cur.execute("FLUSH BINARY LOGS")
@@ -138,23 +139,27 @@ def run(server: SandboxServer, rows: int, repeat: int) -> None:
            "--start-pos", str(start[1]), "--stop-file", stop[0], "--stop-pos", str(stop[1]), "--table", "src.*"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
 
-    ours_runs, theirs_runs = [], []
+    ours_runs, sql_runs, theirs_runs = [], [], []
     for _ in range(repeat):  # alternating, best of `repeat`: the machine may be shared
-        for db in ("dst", "ref"):
+        for db in ("dst", "dst2", "ref"):
             with conn.cursor() as cur:
                 cur.execute(f"TRUNCATE TABLE {db}.t")
-        ours_runs.append(timed([*cli, "--rewrite-db", "src=dst", "--execute", "--target", f"127.0.0.1:{server.port}",
-                                "--allow-same-server", "--yes", "--format", "json"], env=env))
+        execute = ["--execute", "--target", f"127.0.0.1:{server.port}", "--allow-same-server", "--yes",
+                   "--format", "json"]
+        ours_runs.append(timed([*cli, "--rewrite-db", "src=dst", *execute, "--apply-mode", "events"], env=env))
+        sql_runs.append(timed([*cli, "--rewrite-db", "src=dst2", *execute, "--apply-mode", "sql"], env=env))
         theirs_runs.append(reference(server, start, stop, files))
-    ours, theirs = min(ours_runs), min(theirs_runs)
+    ours, ours_sql, theirs = min(ours_runs), min(sql_runs), min(theirs_runs)
     with tempfile.TemporaryDirectory() as tmp:
         dry = timed([*cli, "--output", str(Path(tmp) / "replay.sql"), "--format", "json"], env=env)
-    same = checksum(conn, "src") == checksum(conn, "dst") == checksum(conn, "ref")
-    print("runs (s): mysqlinspect " + ", ".join(f"{t:.2f}" for t in ours_runs) + "; reference "
-          + ", ".join(f"{t:.2f}" for t in theirs_runs))
-    print(f"mysqlinspect binlog replay --execute : {ours:7.2f}s  {changes / ours:10,.0f} rows/s")
+    same = checksum(conn, "src") == checksum(conn, "dst") == checksum(conn, "dst2") == checksum(conn, "ref")
+    print("runs (s): mysqlinspect events " + ", ".join(f"{t:.2f}" for t in ours_runs) + "; sql "
+          + ", ".join(f"{t:.2f}" for t in sql_runs) + "; reference " + ", ".join(f"{t:.2f}" for t in theirs_runs))
+    print(f"replay --execute --apply-mode events : {ours:7.2f}s  {changes / ours:10,.0f} rows/s")
+    print(f"replay --execute --apply-mode sql    : {ours_sql:7.2f}s  {changes / ours_sql:10,.0f} rows/s")
     print(f"mysqlbinlog | mysql (reference)      : {theirs:7.2f}s  {changes / theirs:10,.0f} rows/s")
-    print(f"ratio (target >= 0.80)               : {theirs / ours:7.2f}x")
+    print(f"ratio events (target >= 0.80)        : {theirs / ours:7.2f}x")
+    print(f"ratio sql                            : {theirs / ours_sql:7.2f}x")
     print(f"dry run SQL generation (--output)    : {dry:7.2f}s  {changes / dry:10,.0f} rows/s")
     print(f"targets identical to the source      : {same}")
 

@@ -63,6 +63,8 @@ class ReplaySummary:
     checkpoint: dict[str, Any] | None = None
     prechecked_keys: int = 0
     elapsed_seconds: float = 0.0
+    apply_mode: str | None = None  # --execute: "binlog-events" (row events sent as BINLOG statements) or "sql"
+    apply_mode_note: str | None = None  # why auto chose the SQL path
 
     @property
     def rows_per_second(self) -> float:
@@ -101,7 +103,8 @@ class ReplaySummary:
             "skipped_ddl": self.skipped_ddl, "skipped_applied": self.skipped_applied,
             "counts": {t: dict(c) for t, c in sorted(self.counts.items())}, "warnings": self.warnings,
             "output": self.output, "sha256": self.sha256, "checkpoint": self.checkpoint,
-            "prechecked_keys": self.prechecked_keys,
+            "prechecked_keys": self.prechecked_keys, "apply_mode": self.apply_mode,
+            "apply_mode_note": self.apply_mode_note,
             "elapsed_seconds": round(self.elapsed_seconds, 3), "rows_per_second": round(self.rows_per_second, 1),
         }
 

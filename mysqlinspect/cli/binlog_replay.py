@@ -17,10 +17,18 @@ from mysqlinspect.binlog.apply import (
     server_identity,
     target_settings,
 )
+from mysqlinspect.binlog.events_replay import execute_events
 from mysqlinspect.binlog.filters import EventFilter
 from mysqlinspect.binlog.generated import GeneratedColumns, UniqueKeyColumns
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.parallel import execute_parallel
+from mysqlinspect.binlog.passthrough import (
+    APPLY_MODES,
+    RawTransactions,
+    events_mode_blockers,
+    read_fde,
+    start_events_session,
+)
 from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.preflight import PreflightIssue, preflight_issues
 from mysqlinspect.binlog.range import RangeSpec, ResolvedRange, resolve_range
@@ -35,13 +43,13 @@ from mysqlinspect.binlog.replay import (
 )
 from mysqlinspect.binlog.schema_lookup import InformationSchemaLookup
 from mysqlinspect.binlog.sqlgen import SqlOptions
-from mysqlinspect.binlog.stream import StreamOptions
+from mysqlinspect.binlog.stream import StopBound, StreamOptions
 from mysqlinspect.cli.binlog_options import binlog_filter_options, binlog_range_options, binlog_stream_options
 from mysqlinspect.cli.context import AppContext, pass_app
 from mysqlinspect.cli.options import connection_options, output_options
 from mysqlinspect.connection.server import ServerInfo, detect_server
 from mysqlinspect.connection.settings import CommandLineOptions, ConnectionSettings
-from mysqlinspect.errors import DataError, UnsupportedServerError, UsageError
+from mysqlinspect.errors import DataError, PrivilegeError, UnsupportedServerError, UsageError
 from mysqlinspect.render.binlog_replay import render_summary, summary_text
 
 # Settings under which replay cannot reproduce the changes exactly (warnings only: binlog_checksum, compression).
@@ -107,6 +115,10 @@ def parse_rewrite(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
               help="Directory of the flashback spill file.")
 @click.option("--parallel/--no-parallel", default=True, show_default=True,
               help="--execute of a forward replay: decode in a second process while this one applies.")
+@click.option("--apply-mode", type=click.Choice(APPLY_MODES), default="auto", show_default=True,
+              help="--execute: events sends the source's row events as BINLOG statements (like mysqlbinlog | mysql; "
+                   "needs SUPER/BINLOG_ADMIN or BINLOG REPLAY on the target), sql applies generated SQL, auto uses "
+                   "events when it reproduces the same result and falls back to sql otherwise.")
 @output_options("table", "json")
 @pass_app
 def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec, event_filter: EventFilter,
@@ -114,7 +126,7 @@ def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec
            rewrite_db: tuple[str, ...], batch_rows: int | None, output_file: str | None, execute: bool,
            target: str | None, sql_log_bin: str, rate: float | None, checkpoint: str | None,
            verify_current: bool | None, allow_same_server: bool, yes: bool, spill_dir: str | None,
-           parallel: bool, output_format: str) -> None:
+           parallel: bool, apply_mode: str, output_format: str) -> None:
     """Replay a binlog range as SQL, or undo it with --flashback.
 
     Dry run by default: SQL on standard output (or --output FILE). With --execute --target, each source
@@ -147,7 +159,7 @@ def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec
         assert target is not None
         _execute(app, settings, info, rng, event_filter, stream_options, mode, sql_options, summary,
                  target_settings(target, settings), ApplyOptions(sql_log_bin=sql_log_bin == "1", rate=rate),
-                 checkpoint, allow_same_server, yes, range_spec, parallel)
+                 checkpoint, allow_same_server, yes, range_spec, parallel, apply_mode)
     elif output_file:
         with _reader(settings, rng, event_filter, stream_options, app) as transactions:
             write_sql_file(output_file, lambda out: _write(transactions, sql_options, mode, out, summary), summary)
@@ -242,11 +254,11 @@ def _execute(app: AppContext, settings: ConnectionSettings, info: ServerInfo, rn
              event_filter: EventFilter, stream_options: StreamOptions, mode: ReplayMode, sql_options: SqlOptions,
              summary: ReplaySummary, target: ConnectionSettings, apply_options: ApplyOptions,
              checkpoint_path: str | None, allow_same_server: bool, yes: bool, range_spec: RangeSpec,
-             parallel: bool) -> None:
+             parallel: bool, apply_mode: str) -> None:
     target_conn = open_target(target)
     try:
         _execute_on(app, target_conn, settings, info, rng, event_filter, stream_options, mode, sql_options, summary,
-                    target, apply_options, checkpoint_path, allow_same_server, yes, range_spec, parallel)
+                    target, apply_options, checkpoint_path, allow_same_server, yes, range_spec, parallel, apply_mode)
     finally:
         target_conn.close()
 
@@ -255,7 +267,7 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
                 rng: ResolvedRange, event_filter: EventFilter, stream_options: StreamOptions, mode: ReplayMode,
                 sql_options: SqlOptions, summary: ReplaySummary, target: ConnectionSettings,
                 apply_options: ApplyOptions, checkpoint_path: str | None, allow_same_server: bool, yes: bool,
-                range_spec: RangeSpec, parallel: bool) -> None:
+                range_spec: RangeSpec, parallel: bool, apply_mode: str) -> None:
     target_identity = server_identity(target_conn)
     if target_identity == summary.source["identity"] and not allow_same_server:
         raise UsageError(f"the target {target.endpoint} is the server the binlog comes from; "
@@ -286,12 +298,52 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
         if after > rng.start:
             rng.start = after
             gtid_started = rng.start_gtid is not None
+    fde = _events_session(app, apply_mode, settings, rng, event_filter, stream_options, mode, sql_options, summary,
+                          applier)
+    if fde is not None:
+        def decode(start: BinlogPosition, stop: BinlogPosition) -> list[Transaction]:
+            part = dataclasses.replace(rng, start=start, stop=StopBound(position=stop))
+            with _reader(settings, part, event_filter, stream_options, app) as transactions:
+                return list(transactions)
+
+        raw = RawTransactions(settings, rng, event_filter, stream_options.server_id, sql_options.target_schema)
+        execute_events(raw, decode, sql_options, mode, applier, summary, resume_from=resume, local=local,
+                       session_fde=fde)
+        return
     if mode.flashback or not parallel:
         with _reader(settings, rng, event_filter, stream_options, app, gtid_started) as transactions:
             execute(transactions, sql_options, mode, applier, summary, resume_from=resume, local=local)
         return
     execute_parallel(lambda: _reader(settings, rng, event_filter, stream_options, app, gtid_started),
                      sql_options, mode, applier, summary, resume_from=resume, local=local)
+
+
+def _events_session(app: AppContext, apply_mode: str, settings: ConnectionSettings, rng: ResolvedRange,
+                    event_filter: EventFilter, stream_options: StreamOptions, mode: ReplayMode,
+                    sql_options: SqlOptions, summary: ReplaySummary, applier: Applier) -> bytes | None:
+    """Events mode when asked for or (auto) when it gives the same result: the Format_description sent to the
+    target session, or None for the SQL path (summary.apply_mode says which, and why)."""
+    summary.apply_mode = "sql"
+    if apply_mode == "sql":
+        return None
+    blockers = events_mode_blockers(mode.flashback, sql_options.verify_current, event_filter, rng)
+    if blockers:
+        if apply_mode == "events":
+            raise UsageError("--apply-mode events cannot reproduce this replay exactly with "
+                             f"{', '.join(blockers)}: use --apply-mode sql (or auto)")
+        summary.apply_mode_note = "binlog events not used with " + ", ".join(blockers)
+        return None
+    fde = read_fde(settings, rng.start, stream_options.server_id)
+    try:
+        start_events_session(applier, fde)
+    except PrivilegeError as exc:
+        if apply_mode == "events":
+            raise
+        summary.apply_mode_note = f"binlog events not used: {exc}"
+        app.warn(f"{summary.apply_mode_note}; applying as SQL")
+        return None
+    summary.apply_mode = "binlog-events"
+    return fde
 
 
 def _fix_range(local: LocalCheckpoint, rng: ResolvedRange) -> None:

@@ -17,6 +17,9 @@ def render_summary(summary: ReplaySummary) -> RenderableType:
         f" in {summary.elapsed_seconds:.2f}s ({summary.rows_per_second:,.0f} rows/s)",
     )
     parts: list[RenderableType] = [head]
+    if summary.apply_mode:
+        note = f" ({summary.apply_mode_note})" if summary.apply_mode_note else ""
+        parts.append(Text(f"apply mode: {summary.apply_mode}{note}"))
     if summary.skipped_applied:
         parts.append(Text(f"{summary.skipped_applied} transactions skipped: already applied (checkpoint)"))
     if summary.skipped_ddl:
