@@ -9,6 +9,8 @@ file) says which source transaction was applied last, and everything up to it is
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -403,3 +405,34 @@ def _settle_transport(changes: dict[str, Any], dsn: str) -> None:
     if "host" in changes and changes["host"] != "localhost" and "socket" not in changes:
         changes["socket"] = None
         changes.setdefault("protocol", "TCP")
+
+
+class ApplyThread:
+    """Applies in order on one worker thread while the caller reads on: the caller's submit() raises the
+    worker's error; close() waits for everything submitted."""
+
+    def __init__(self, depth: int = 64) -> None:
+        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue(depth)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="mysqlinspect-apply-events", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (work := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    work()
+                except BaseException as exc:  # handed to the caller's thread
+                    self._error = exc
+
+    def submit(self, work: Callable[[], None]) -> None:
+        if self._error is not None:
+            self.close()
+        self._queue.put(work)
+
+    def close(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+        if self._error is not None:
+            raise self._error

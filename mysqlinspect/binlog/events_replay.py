@@ -8,10 +8,9 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from mysqlinspect.binlog.apply import Applier, SourcePoint
+from mysqlinspect.binlog.apply import Applier, ApplyThread, SourcePoint
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.passthrough import (
-    ApplyThread,
     RawTransaction,
     RawTransactions,
     RowEventsRefused,

@@ -12,9 +12,7 @@ a row that cannot be counted) is read again through the decoded path and applied
 from __future__ import annotations
 
 import base64
-import queue
 import struct
-import threading
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -292,37 +290,6 @@ def raw_packets(txn: RawTransaction, checkpoint_sql: str | None) -> list[str]:
     packets = ["START TRANSACTION;\n" + statements[0], *statements[1:]] if statements else ["START TRANSACTION"]
     packets.append(f"{checkpoint_sql};\nCOMMIT" if checkpoint_sql else "COMMIT")
     return packets
-
-
-class ApplyThread:
-    """Applies in order on one worker thread while the caller reads on: the caller's submit() raises the
-    worker's error; close() waits for everything submitted."""
-
-    def __init__(self, depth: int = 64) -> None:
-        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue(depth)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="mysqlinspect-apply-events", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while (work := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    work()
-                except BaseException as exc:  # handed to the caller's thread
-                    self._error = exc
-
-    def submit(self, work: Callable[[], None]) -> None:
-        if self._error is not None:
-            self.close()
-        self._queue.put(work)
-
-    def close(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
-        if self._error is not None:
-            raise self._error
 
 
 def read_fde(settings: ConnectionSettings, start: BinlogPosition, server_id: int | None = None) -> bytes:

@@ -9,12 +9,11 @@ Execute: one source transaction per target transaction via apply.Applier, resuma
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
-import queue
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -23,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mysqlinspect.binlog import fastrows
-from mysqlinspect.binlog.apply import Applier, SourcePoint
+from mysqlinspect.binlog.apply import Applier, ApplyThread, SourcePoint
 from mysqlinspect.binlog.checkpoint import fsync_directory, write_json_atomic
 from mysqlinspect.binlog.flashback import SpillStack, flashback_transactions, spill_range
 from mysqlinspect.binlog.model import Transaction
@@ -283,43 +282,6 @@ def already_applied(txn: Transaction, point: SourcePoint | None, flashback: bool
     return key >= point.key if flashback else key <= point.key
 
 
-class ApplyPipeline:
-    """Applies on one worker thread, in order, while the caller decodes the next transactions: waits on the
-    target (statements, commits) overlap with decoding. An error in the worker surfaces at the next submit()
-    or at close(); nothing after the failed transaction is applied."""
-
-    def __init__(self, apply: Callable[[Transaction, list[Statement], SourcePoint], None], depth: int = 8) -> None:
-        self._apply = apply
-        self._queue: queue.Queue[tuple[Transaction, list[Statement], SourcePoint] | None] = queue.Queue(depth)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="mysqlinspect-apply", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            if self._error is None:
-                try:
-                    self._apply(*item)
-                except BaseException as exc:  # handed to the caller's thread
-                    self._error = exc
-
-    def submit(self, txn: Transaction, statements: list[Statement], point: SourcePoint) -> None:
-        if self._error is not None:
-            self.close()
-        self._queue.put((txn, statements, point))
-
-    def close(self) -> None:
-        """Wait for everything submitted; raise the worker's error, if any."""
-        if self._thread.is_alive():
-            self._queue.put(None)
-            self._thread.join()
-        if self._error is not None:
-            raise self._error
-
-
 def execute(transactions: Iterable[Transaction], options: SqlOptions, mode: ReplayMode, applier: Applier,
             summary: ReplaySummary, resume_from: SourcePoint | None = None,
             local: LocalCheckpoint | None = None, save_every: float = 1.0) -> None:
@@ -345,7 +307,7 @@ def execute(transactions: Iterable[Transaction], options: SqlOptions, mode: Repl
             last_save[0] = time.monotonic()
 
     verify = check_all if mode.flashback and options.verify_current else None
-    pipeline: ApplyPipeline | None = None
+    pipeline: ApplyThread | None = None
     try:
         for txn in ordered_transactions(transactions, mode, summary, verify):
             if already_applied(txn, resume_from, mode.flashback):
@@ -355,8 +317,8 @@ def execute(transactions: Iterable[Transaction], options: SqlOptions, mode: Repl
             done_txns += 1
             done_rows += txn.row_count
             if pipeline is None:
-                pipeline = ApplyPipeline(apply_one)
-            pipeline.submit(txn, statements, SourcePoint.of(txn, done_txns, done_rows))
+                pipeline = ApplyThread(depth=8)
+            pipeline.submit(functools.partial(apply_one, txn, statements, SourcePoint.of(txn, done_txns, done_rows)))
     finally:
         if pipeline is not None:
             pipeline.close()

@@ -4,7 +4,6 @@ flashback to a snapshot, the verify-current stop, preflight refusals and the SQL
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +20,8 @@ from tests.live.replay_support import (
     run_workload,
     table_dump,
 )
-from tests.servers import drop_database
 
 pytestmark = pytest.mark.live
-
-
-@pytest.fixture
-def extra_dbs(server: Any, db: str) -> Iterator[list[str]]:
-    names: list[str] = []
-    yield names
-    for name in names:
-        drop_database(server, name)
 
 
 def range_args(start: tuple[str, int], stop: tuple[str, int]) -> list[str]:

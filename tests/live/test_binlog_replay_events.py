@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,17 +16,8 @@ import pytest
 from mysqlinspect.exit_codes import ExitCode
 from tests.live.replay_support import Workload, binlog_position, create_schema, table_dump
 from tests.live.test_binlog_replay_kill import TRANSACTIONS, run_logged_workload
-from tests.servers import drop_database
 
 pytestmark = pytest.mark.live
-
-
-@pytest.fixture
-def extra_dbs(server: Any, db: str) -> Iterator[list[str]]:
-    names: list[str] = []
-    yield names
-    for name in names:
-        drop_database(server, name)
 
 
 def replay_args(server: Any, db: str, start: tuple[str, int], stop: tuple[str, int], into: str,
