@@ -4,9 +4,14 @@ table dumps, binlog positions and the reference replay through mysqlbinlog | mys
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
+import signal
 import subprocess
+import time
+from collections.abc import Iterable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pymysql
@@ -282,3 +287,58 @@ def reference_replay(server: Any, conn: pymysql.connections.Connection, start: t
         capture_output=True, check=True, timeout=300)
     subprocess.run([*client, "--no-defaults", *conn_args, "--binary-mode"], input=dump.stdout,
                    capture_output=True, check=True, timeout=300)
+
+
+LOGGED_TRANSACTIONS = 300
+
+
+def run_logged_workload(conn: Any, db: str, flavor: str) -> None:
+    """Each transaction also inserts its number into a keyless table: applied twice -> a duplicate row."""
+    workload = Workload(conn, db, seed=5, flavor=flavor)
+    with conn.cursor() as cur:
+        cur.execute(f"USE `{db}`")
+        cur.execute("SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO'")
+        for n in range(LOGGED_TRANSACTIONS):
+            cur.execute("BEGIN")
+            cur.execute("INSERT INTO t_log VALUES (%s)", (n,))
+            for _ in range(workload.rnd.randint(1, 3)):
+                workload.rnd.choice([workload.insert_all, workload.update_all, workload.comp_op, workload.uk_op])(cur)
+            cur.execute("COMMIT")
+
+
+def logged_range(conn: Any, db: str, dst: str, flavor: str) -> tuple[tuple[str, int], tuple[str, int]]:
+    """Schemas (with the t_log table) in `db` and `dst`, then the logged workload on `db`: its (start, stop)."""
+    for name in (db, dst):
+        create_schema(conn, name, flavor)
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE TABLE `{name}`.t_log (n INT)")
+    start = binlog_position(conn)
+    run_logged_workload(conn, db, flavor)
+    return start, binlog_position(conn)
+
+
+def kill_during_runs(argv: list[str], delays: Iterable[float], checkpoint: Path | None = None) -> int:
+    """Start `argv` once per delay and kill -9 it after that delay; return how many runs were killed.
+    Each run ends killed or successful, and the checkpoint file, when there is one, is never torn."""
+    kills = 0
+    for delay in delays:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode in (0, -signal.SIGKILL), err
+        if checkpoint is not None and checkpoint.exists():
+            json.loads(checkpoint.read_text())
+    return kills
+
+
+def assert_each_transaction_applied_once(conn: Any, db: str, dst: str) -> None:
+    """No duplicate and no gap in dst's t_log, and dst equal to db."""
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT n, COUNT(*) FROM `{dst}`.t_log GROUP BY n HAVING COUNT(*) <> 1")
+        assert cur.fetchall() == ()
+        cur.execute(f"SELECT COUNT(*) FROM `{dst}`.t_log")
+        assert cur.fetchone()[0] == LOGGED_TRANSACTIONS
+    assert table_dump(conn, dst) == table_dump(conn, db)

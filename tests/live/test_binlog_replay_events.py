@@ -4,18 +4,24 @@ same result as the SQL path and the source, exactly-once across kill -9, and aut
 from __future__ import annotations
 
 import json
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mysqlinspect.exit_codes import ExitCode
-from tests.live.replay_support import Workload, binlog_position, create_schema, table_dump
-from tests.live.test_binlog_replay_kill import TRANSACTIONS, run_logged_workload
+from tests.live.replay_support import (
+    LOGGED_TRANSACTIONS,
+    Workload,
+    assert_each_transaction_applied_once,
+    binlog_position,
+    create_schema,
+    kill_during_runs,
+    logged_range,
+    table_dump,
+)
 
 pytestmark = pytest.mark.live
 
@@ -67,37 +73,18 @@ def test_events_mode_killed_and_resumed_applies_each_transaction_once(server: An
     conn = server.connect()
     dst = f"{db}_dst"
     extra_dbs.append(dst)
-    for name in (db, dst):
-        create_schema(conn, name, server.flavor)
-        with conn.cursor() as cur:
-            cur.execute(f"CREATE TABLE `{name}`.t_log (n INT)")
-    start = binlog_position(conn)
-    run_logged_workload(conn, db, server.flavor)
-    stop = binlog_position(conn)
+    start, stop = logged_range(conn, db, dst, server.flavor)
     checkpoint = tmp_path / "events.checkpoint"
     argv = [sys.executable, "-m", "mysqlinspect", *replay_args(server, db, start, stop, dst), "--apply-mode",
             "events", "--rate", "300", "--checkpoint", str(checkpoint)]
-    kills = 0
-    for delay in (0.9, 1.3):
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(delay)
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGKILL)
-            kills += 1
-        _, err = proc.communicate(timeout=60)
-        assert proc.returncode in (0, -signal.SIGKILL), err
+    kills = kill_during_runs(argv, (0.9, 1.3), checkpoint)
     final = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
     summary = json.loads(final.stdout)
     assert kills >= 1, "the replay finished before it could be killed: make the workload longer"
     assert summary["apply_mode"] == "binlog-events"
-    assert summary["checkpoint"]["transactions"] == TRANSACTIONS
-    with conn.cursor() as cur:
-        cur.execute(f"SELECT n, COUNT(*) FROM `{dst}`.t_log GROUP BY n HAVING COUNT(*) <> 1")
-        assert cur.fetchall() == ()
-        cur.execute(f"SELECT COUNT(*) FROM `{dst}`.t_log")
-        assert cur.fetchone()[0] == TRANSACTIONS
-    assert table_dump(conn, dst) == table_dump(conn, db)
+    assert summary["checkpoint"]["transactions"] == LOGGED_TRANSACTIONS
+    assert_each_transaction_applied_once(conn, db, dst)
     conn.close()
 
 
