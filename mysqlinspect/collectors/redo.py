@@ -155,6 +155,17 @@ def effective_capacity(src: LiveSources, sources: dict[str, str]) -> int | None:
     return size * files
 
 
+# Each LSN from the first source the server has: status variables (8.0.30+, then MariaDB), INNODB_METRICS, and the
+# LOG section of SHOW ENGINE INNODB STATUS.
+LSN_SOURCES = (
+    ("current_lsn", ("Innodb_redo_log_current_lsn", "Innodb_lsn_current"), "log_lsn_current", "Log sequence number"),
+    ("flushed_lsn", ("Innodb_redo_log_flushed_to_disk_lsn", "Innodb_lsn_flushed"), "log_lsn_last_flush",
+     "Log flushed up to"),
+    ("checkpoint_lsn", ("Innodb_redo_log_checkpoint_lsn", "Innodb_lsn_last_checkpoint"), "log_lsn_last_checkpoint",
+     "Last checkpoint at"),
+)
+
+
 def read_lsns(src: LiveSources, status: RedoStatus) -> None:
     s = status.sources
     log = None
@@ -162,27 +173,11 @@ def read_lsns(src: LiveSources, status: RedoStatus) -> None:
     if from_status is None and src.metric("log_lsn_current") is None:
         text = src.seis()
         log = parse_log_section(text) if text else None
-    status.current_lsn = first_available(
-        s, "current_lsn",
-        (src.status_int("Innodb_redo_log_current_lsn"), f"{SRC_STATUS} Innodb_redo_log_current_lsn"),
-        (src.status_int("Innodb_lsn_current"), f"{SRC_STATUS} Innodb_lsn_current"),
-        (src.metric("log_lsn_current"), f"{SRC_METRICS} log_lsn_current"),
-        (log.current_lsn if log else None, f"{SRC_SEIS} Log sequence number"),
-    )
-    status.flushed_lsn = first_available(
-        s, "flushed_lsn",
-        (src.status_int("Innodb_redo_log_flushed_to_disk_lsn"), f"{SRC_STATUS} Innodb_redo_log_flushed_to_disk_lsn"),
-        (src.status_int("Innodb_lsn_flushed"), f"{SRC_STATUS} Innodb_lsn_flushed"),
-        (src.metric("log_lsn_last_flush"), f"{SRC_METRICS} log_lsn_last_flush"),
-        (log.flushed_lsn if log else None, f"{SRC_SEIS} Log flushed up to"),
-    )
-    status.checkpoint_lsn = first_available(
-        s, "checkpoint_lsn",
-        (src.status_int("Innodb_redo_log_checkpoint_lsn"), f"{SRC_STATUS} Innodb_redo_log_checkpoint_lsn"),
-        (src.status_int("Innodb_lsn_last_checkpoint"), f"{SRC_STATUS} Innodb_lsn_last_checkpoint"),
-        (src.metric("log_lsn_last_checkpoint"), f"{SRC_METRICS} log_lsn_last_checkpoint"),
-        (log.checkpoint_lsn if log else None, f"{SRC_SEIS} Last checkpoint at"),
-    )
+    for attr, status_names, metric, seis_line in LSN_SOURCES:
+        candidates = [(src.status_int(name), f"{SRC_STATUS} {name}") for name in status_names]
+        candidates.append((src.metric(metric), f"{SRC_METRICS} {metric}"))
+        candidates.append((getattr(log, attr) if log else None, f"{SRC_SEIS} {seis_line}"))
+        setattr(status, attr, first_available(s, attr, *candidates))
 
 
 def checkpoint_age(status: RedoStatus) -> None:
