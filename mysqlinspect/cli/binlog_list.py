@@ -23,7 +23,4 @@ def list_binlogs(app: AppContext, conn_opts: CommandLineOptions, output_format: 
     settings = app.settings(conn_opts)
     conn = app.connect(settings)
     listing = collect_binlog_listing(conn, settings, detect_server(conn), probe=not no_probe)
-    if output_format == "json":
-        app.emit_json(listing)
-    else:
-        app.emit(render_binlog_listing(listing))
+    app.emit_result(output_format, listing, render_binlog_listing)

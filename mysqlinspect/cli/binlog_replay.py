@@ -234,10 +234,7 @@ def _write(transactions: Iterator[Transaction], options: SqlOptions, mode: Repla
 
 
 def _emit_summary(app: AppContext, summary: ReplaySummary, output_format: str) -> None:
-    if output_format == "json":
-        app.emit_json(summary.to_dict())
-    else:
-        app.emit(render_summary(summary))
+    app.emit_result(output_format, summary, render_summary)
 
 
 def _fingerprint(range_spec: RangeSpec, event_filter: EventFilter, mode: ReplayMode, options: SqlOptions,

@@ -59,10 +59,7 @@ def stats(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec,
     elif not rng.empty:
         header_stats(settings, rng, acc, server_id=replica_server_id)
     result = acc.build(rng.to_dict())
-    if output_format == "json":
-        app.emit_json(result)
-    else:
-        app.emit(render_binlog_stats(result))
+    app.emit_result(output_format, result, render_binlog_stats)
 
 
 def _first_file(conn: Any) -> str:

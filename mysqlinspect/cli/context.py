@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +51,13 @@ class AppContext:
 
     def emit(self, renderable: RenderableType) -> None:
         self.out.print(renderable)
+
+    def emit_result(self, output_format: str, result: Any, render: Callable[[Any], RenderableType]) -> None:
+        """`result` as JSON (its to_dict() where it has one), or as the table `render` builds from it."""
+        if output_format == "json":
+            self.emit_json(result)
+        else:
+            self.emit(render(result))
 
     def warn(self, message: str) -> None:
         self.err.print(f"mysqlinspect: warning: {message}", markup=False, highlight=False)

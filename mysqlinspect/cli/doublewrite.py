@@ -21,7 +21,4 @@ def doublewrite(app: AppContext, conn_opts: CommandLineOptions, output_format: s
     size, pages written, writes and pages per write."""
     src = open_sources(app, conn_opts)
     status = collect_doublewrite_status(src.conn, src.info, src)
-    if output_format == "json":
-        app.emit_json(status)
-    else:
-        app.emit(render_doublewrite(status))
+    app.emit_result(output_format, status, render_doublewrite)

@@ -22,7 +22,4 @@ def durability(app: AppContext, conn_opts: CommandLineOptions, output_format: st
     what can be lost or broken and the setting responsible."""
     src = open_sources(app, conn_opts)
     report = collect_durability_report(src.conn, src.info, src)
-    if output_format == "json":
-        app.emit_json(report)
-    else:
-        app.emit(render_durability(report))
+    app.emit_result(output_format, report, render_durability)

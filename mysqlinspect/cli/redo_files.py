@@ -28,10 +28,7 @@ def files(app: AppContext, paths: tuple[str, ...], output_format: str) -> int:
     Every file gets a status; exit 65 when any file is damaged, 66 when nothing is found.
     """
     file_set = inspect_redo_files(list(paths))
-    if output_format == "json":
-        app.emit_json(file_set.to_dict())
-    else:
-        app.emit(render_file_set(file_set))
+    app.emit_result(output_format, file_set, render_file_set)
     return int(ExitCode.OK if file_set.ok else ExitCode.DATA_ERROR)
 
 
@@ -49,10 +46,7 @@ def recovery(app: AppContext, path: str, show_progress: bool, output_format: str
     """
     with _progress_bar(app, show_progress) as callback:
         preview = preview_recovery(path, progress=callback)
-    if output_format == "json":
-        app.emit_json(preview.to_dict())
-    else:
-        app.emit(render_recovery(preview))
+    app.emit_result(output_format, preview, render_recovery)
     return int(ExitCode.OK if preview.ok else ExitCode.DATA_ERROR)
 
 

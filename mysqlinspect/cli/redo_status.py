@@ -22,7 +22,4 @@ def status(app: AppContext, conn_opts: CommandLineOptions, output_format: str) -
     src = open_sources(app, conn_opts)
     redo = collect_redo_status(src.conn, src.info, src)
     require(redo.checkpoint_age_bytes, "checkpoint age (current and checkpoint LSN)", redo.missing_grants)
-    if output_format == "json":
-        app.emit_json(redo)
-    else:
-        app.emit(render_redo_status(redo))
+    app.emit_result(output_format, redo, render_redo_status)

@@ -18,7 +18,4 @@ from mysqlinspect.render.status import render_overview
 def status(app: AppContext, conn_opts: CommandLineOptions, output_format: str) -> None:
     """Server, binlog position, redo checkpoint age, doublewrite, undo and durability settings."""
     overview = collect_overview(app.connect(conn_opts))
-    if output_format == "json":
-        app.emit_json(overview)
-    else:
-        app.emit(render_overview(overview))
+    app.emit_result(output_format, overview, render_overview)

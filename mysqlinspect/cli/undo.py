@@ -24,7 +24,4 @@ def undo(app: AppContext, conn_opts: CommandLineOptions, output_format: str, lim
     src = open_sources(app, conn_opts)
     status = collect_undo_status(src.conn, src.info, src, limit=limit)
     require(status.history_list_length, "history list length", status.missing_grants)
-    if output_format == "json":
-        app.emit_json(status)
-    else:
-        app.emit(render_undo(status))
+    app.emit_result(output_format, status, render_undo)

@@ -13,9 +13,9 @@ from typing import Any
 
 def to_jsonable(obj: Any) -> Any:
     """Recursively convert dataclasses, enums, paths, dates and Decimals into JSON-ready values."""
+    if callable(getattr(obj, "to_dict", None)) and not isinstance(obj, type):
+        return to_jsonable(obj.to_dict())
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        if hasattr(obj, "to_dict"):
-            return to_jsonable(obj.to_dict())
         return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj) if f.repr}
     if isinstance(obj, dict):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
