@@ -76,11 +76,29 @@ def definitions(cur: Any, db: str) -> dict[str, str]:
     for name, kind in cur.fetchall():
         row = _show(cur, f"SHOW CREATE {kind} `{db}`.`{name}`")  # name, sql_mode, statement, cs, coll, db coll
         out[f"{str(kind).lower()}:{name}"] = " | ".join(str(v) for v in row[1:])
+    out.update(spatial_srids(cur, db))
     cur.execute("SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = %s", (db,))
     for (name,) in cur.fetchall():
         row = _show(cur, f"SHOW CREATE EVENT `{db}`.`{name}`")  # name, sql_mode, time_zone, statement, cs, coll, db
         out[f"event:{name}"] = " | ".join(str(v) for v in row[1:])
     return out
+
+
+def spatial_srids(cur: Any, db: str) -> dict[str, str]:
+    """The SRID of each spatial column: MariaDB's SHOW CREATE TABLE leaves REF_SYSTEM_ID out, GEOMETRY_COLUMNS has
+    it (MySQL's SHOW CREATE TABLE shows `SRID n`; ST_GEOMETRY_COLUMNS is read too)."""
+    cur.execute("SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = 'information_schema' "
+                "AND TABLE_NAME IN ('GEOMETRY_COLUMNS', 'ST_GEOMETRY_COLUMNS')")
+    views = {str(r[0]) for r in cur.fetchall()}
+    if "ST_GEOMETRY_COLUMNS" in views:
+        cur.execute("SELECT TABLE_NAME, COLUMN_NAME, SRS_ID FROM information_schema.ST_GEOMETRY_COLUMNS "
+                    "WHERE TABLE_SCHEMA = %s", (db,))
+    elif "GEOMETRY_COLUMNS" in views:
+        cur.execute("SELECT G_TABLE_NAME, G_GEOMETRY_COLUMN, SRID FROM information_schema.GEOMETRY_COLUMNS "
+                    "WHERE G_TABLE_SCHEMA = %s", (db,))
+    else:
+        return {}
+    return {f"srid:{table}.{column}": str(srid) for table, column, srid in cur.fetchall()}
 
 
 def full_dump(conn: Any, db: str) -> Dump:
@@ -171,6 +189,17 @@ def binlog_text(source: Any, conn: Any, start: tuple[str, int], stop: tuple[str,
     proc = subprocess.run([*binlog_tool(source), *options, *files], capture_output=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")
     return proc.stdout
+
+
+def decoded_rows_text(source: Any, conn: Any, start: tuple[str, int], stop: tuple[str, int]) -> str:
+    """The range's row events as the tool's pseudo-SQL (`### DELETE FROM ...`), to see what the binlog holds."""
+    files = binlog_files_between(conn, start[0], stop[0])
+    proc = subprocess.run([*binlog_tool(source), "--no-defaults", "--read-from-remote-server", "--host=127.0.0.1",
+                           f"--port={source.port}", "--user=root", f"--start-position={start[1]}",
+                           f"--stop-position={stop[1]}", "--base64-output=DECODE-ROWS", "--verbose", *files],
+                          capture_output=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr.decode(errors="replace")
+    return proc.stdout.decode(errors="replace")
 
 
 def reference_apply(source: Any, conn: Any, target: Any, start: tuple[str, int], stop: tuple[str, int],

@@ -106,7 +106,7 @@ def table_statements(f: Flavor) -> list[str]:
   district VARCHAR(20) COLLATE {f.ci_collation} NOT NULL DEFAULT '',
   city_id SMALLINT UNSIGNED NULL,
   postal_code VARCHAR(10) DEFAULT NULL,
-  location POINT NOT NULL {f.srid},
+  location POINT {f.srid} NOT NULL,
   {LAST_UPDATE},
   PRIMARY KEY (address_id),
   KEY idx_fk_city_id (city_id),
