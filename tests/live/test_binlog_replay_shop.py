@@ -37,9 +37,11 @@ from tests.servers import drop_database
 pytestmark = pytest.mark.live
 
 MODES = ("dry-run-sql", "sql", "events", "auto")
-# range: the whole logged range, from DROP DATABASE IF EXISTS on an empty target; schema: from just after the
-# source's CREATE DATABASE, on a target where the test created the database (isolates issue 9 item 5).
-STARTS = ("range", "schema")
+# Where the replayed range starts, so that one defect does not hide the others:
+# range: the whole logged range, from DROP DATABASE IF EXISTS on an empty target;
+# schema: just after the source's CREATE DATABASE, on a target where the test created the database;
+# batch: the batch alone (row changes only, no DDL), on a target the reference brought to the state before it.
+STARTS = ("range", "schema", "batch")
 
 
 @dataclass
@@ -128,10 +130,19 @@ def test_reference_reproduces_the_source(shop: Shop) -> None:
 
 def prepare_target(shop: Shop, start: str) -> tuple[str, int]:
     """A fresh target; for the `schema` start also the database itself, created as on the source (the range then
-    begins after the source's CREATE DATABASE, so the other defects show even while that DDL fails)."""
+    begins after the source's CREATE DATABASE, so the other defects show even while that DDL fails); for the
+    `batch` start the reference's state at the start of the batch."""
     reset(shop.target, shop.db)
     if start == "range":
         return shop.range.start
+    if start == "batch":
+        conn = shop.source.connect()
+        try:
+            reference_apply(shop.source, conn, shop.target, shop.range.start, shop.range.batch)
+        finally:
+            conn.close()
+        assert_same(shop.before_batch, dump_of(shop.target, shop.db), "the reference up to the batch")
+        return shop.range.batch
     conn = shop.target.connect()
     try:
         with conn.cursor() as cur:
