@@ -422,8 +422,8 @@ class ShopLoad:
         self.txn()
         for n in range(50):
             features = ",".join(sorted(r.sample(FEATURES, r.randint(0, 3)), key=FEATURES.index))
-            cur.execute("INSERT INTO film (title, description, release_year, language_id, rental_rate, length, "
-                        f"rating, special_features, attrs) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, {self.film_attrs()})",
+            cur.execute("INSERT INTO film (title, description, release_year, language_id, rental_rate, length, rating, "
+                        f"special_features, attrs) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, {self.film_attrs()})",
                         (f"Film {n} {self.text(8)}", r.choice([None, self.text(40)]), r.randint(1990, 2024),
                          1 + n % 6, Decimal(r.randint(99, 999)) / 100, r.randint(40, 180), RATINGS[n % len(RATINGS)],
                          features))
