@@ -196,7 +196,7 @@ def classify_mariadb(name: str) -> str:
 
 def compression_of(zip_page_size: int | None, create_options: str | None) -> str | None:
     """ROW_FORMAT=COMPRESSED (zlib with KEY_BLOCK_SIZE), MySQL COMPRESSION=, MariaDB PAGE_COMPRESSED=1."""
-    options = (create_options or "").lower()
+    options = (create_options or "").lower().replace("`", "").replace('"', "'")
     parts = []
     if zip_page_size:
         parts.append(f"ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE={zip_page_size // 1024}")
