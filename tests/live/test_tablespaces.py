@@ -211,18 +211,22 @@ def test_usage_account_exits_77_naming_process(server: Any, run_cli: Any, usage_
 
 
 def fill_table(server: Any, db: str, table: str, target_bytes: int, options: str = "") -> None:
-    """A table of ~1 KiB rows grown by doubling until it holds about `target_bytes`."""
+    """A table of ~1 KiB rows, inserted 4096 at a time from a recursive CTE of integers (no large internal
+    temporary table: INSERT ... SELECT from the table itself would spill one to tmpdir)."""
     query(server, f"CREATE TABLE {table} (id INT AUTO_INCREMENT PRIMARY KEY, pad VARBINARY(1000) NOT NULL) {options}",
           db)
-    query(server, f"INSERT INTO {table} (pad) VALUES (REPEAT('x', 1000))", db)
-    rows = 1
-    while rows * 1100 < target_bytes:
-        query(server, f"INSERT INTO {table} (pad) SELECT pad FROM {table}", db)
-        rows *= 2
+    for _ in range(max(1, target_bytes // (4096 * 1100))):
+        insert_rows(server, db, table, 4096)
+
+
+def insert_rows(server: Any, db: str, table: str, count: int) -> None:
+    """`count` rows (a multiple of 64; a cross join keeps the recursion under MySQL's cte_max_recursion_depth)."""
+    query(server, f"INSERT INTO {table} (pad) WITH RECURSIVE s (n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s "
+                  f"WHERE n < 64) SELECT REPEAT('x', 1000) FROM s a, s b WHERE a.n <= {count // 64}", db)
 
 
 def test_reclaimable_rule_fires_after_deleting_most_rows(server: Any, db: str, run_cli: Any) -> None:
-    fill_table(server, db, "big", 40 * MIB)  # 65536 rows of ~1 KiB
+    fill_table(server, db, "big", 72 * MIB)  # 65536 rows of ~1 KiB
     query(server, "DELETE FROM big WHERE id > 4000", db)
     seen: dict[str, Any] = {}
 
@@ -279,7 +283,7 @@ def test_size_limit_rule_fires_when_the_system_tablespace_nears_its_max(limited:
         fill_table(limited, "filler", "filled", 32 * MIB, in_system)
         with pytest.raises(pymysql.err.OperationalError) as full:  # 1114: the table is full
             for _ in range(100):
-                query(limited, "INSERT INTO filled (pad) SELECT pad FROM filled LIMIT 2000", "filler")
+                insert_rows(limited, "filler", "filled", 2048)
     finally:
         if limited.flavor == "mariadb":
             query(limited, "SET GLOBAL innodb_file_per_table = ON")
