@@ -51,6 +51,7 @@ SYS_TABLES = I_S + "INNODB_SYS_TABLES"
 ENCRYPTION = I_S + "INNODB_TABLESPACES_ENCRYPTION"
 TABLES = I_S + "TABLES"
 RECLAIMABLE_LIMIT = 10
+MYSQL_FSP_ENCRYPTION = 1 << 13  # FSP_FLAGS_POS_ENCRYPTION in MySQL 5.7/8.0+ tablespace flags
 SHARED_KINDS = (SYSTEM, GENERAL, DICTIONARY)
 MARIADB_NO_GENERAL = ("MariaDB has no general tablespaces (CREATE TABLESPACE is not supported for InnoDB): tables "
                       "live in their own .ibd file or, with innodb_file_per_table=OFF, in the system tablespace")
@@ -101,13 +102,17 @@ def _yes(value: Any) -> bool | None:
 
 def _add_brief(src: LiveSources, spaces: dict[str, Tablespace]) -> None:
     """INNODB_TABLESPACES_BRIEF lists the system tablespace, which INNODB_TABLESPACES may leave out."""
-    rows = src.rows(f"SELECT SPACE, NAME, PATH, SPACE_TYPE FROM {TS_BRIEF}", TS_BRIEF, PROCESS) or []
+    rows = src.rows(f"SELECT SPACE, NAME, PATH, FLAG, SPACE_TYPE FROM {TS_BRIEF}", TS_BRIEF, PROCESS) or []
     for r in rows:
         name = str(r["NAME"])
         if name not in spaces:
             ts = Tablespace(name=name, kind=classify_mysql(name, r.get("SPACE_TYPE")), space_id=as_int(r["SPACE"]))
             ts.sources["kind"] = f"{TS_BRIEF}.SPACE_TYPE"
             spaces[name] = ts
+        flag = as_int(r.get("FLAG"))
+        if spaces[name].encrypted is None and flag is not None:
+            spaces[name].encrypted = sourced(spaces[name].sources, "encrypted", bool(flag & MYSQL_FSP_ENCRYPTION),
+                                             f"{TS_BRIEF}.FLAG (FSP encryption bit 13)")
 
 
 def _space(value: Any) -> int:
@@ -321,6 +326,9 @@ def apply_data_file_limits(src: LiveSources, spaces: dict[str, Tablespace]) -> N
             ts.autoextend_size_bytes = sourced(ts.sources, "autoextend_size_bytes",
                                                increment * (1 << 20) if increment else None,
                                                f"{SRC_VARIABLES} innodb_autoextend_increment (MiB)")
+        encrypt = {SYSTEM: "innodb_sys_tablespace_encrypt", TEMPORARY: "innodb_temp_tablespace_encrypt"}[kind]
+        if ts.encrypted is None and src.variable(encrypt) is not None:
+            ts.encrypted = sourced(ts.sources, "encrypted", is_on(src.variable(encrypt)), f"{SRC_VARIABLES} {encrypt}")
     for ts in spaces.values():
         if ts.kind == UNDO and ts.autoextend is None:
             ts.autoextend = sourced(ts.sources, "autoextend", True, "undo tablespaces grow; truncation shrinks them")
@@ -390,9 +398,14 @@ def collect_tablespaces(conn: pymysql.connections.Connection, info: ServerInfo,
     if not info.is_mariadb:
         report.session_temporary = read_session_temp(src)
         report.temporary_tables = read_temp_tables(src) or []
+        report.sources["session_temporary"] = SESSION_TEMP
+        report.sources["temporary_tables"] = TEMP_INFO
     report.totals = kind_totals(report.tablespaces, report.session_temporary)
     report.reclaimable = reclaimable_of(spaces)[:RECLAIMABLE_LIMIT]
     report.reclaimable_total_bytes = sum(r.free_bytes for r in reclaimable_of(spaces)) if spaces else None
+    if spaces:
+        report.sources["reclaimable"] = "computed: free_bytes of file-per-table tablespaces (see each source)"
+        report.sources["totals"] = "computed: sums over the tablespaces of each kind"
     report.undo = read_undo_settings(src, report)
     report.page_size = sourced(report.sources, "page_size", src.variable_int("innodb_page_size"),
                                f"{SRC_VARIABLES} innodb_page_size")

@@ -92,12 +92,12 @@ def temporary_tables(report: TablespaceReport) -> list[RenderableType]:
         t = _table("Session temporary tablespaces", ("space", "session", "path", "size", "state", "purpose"),
                    ("size",))
         for s in report.session_temporary:
-            t.add_row(show(s.space_id), show(s.session_id), s.path, human_bytes(s.size_bytes), s.state, s.purpose)
+            t.add_row(str(s.space_id), str(s.session_id), s.path, human_bytes(s.size_bytes), s.state, s.purpose)
         parts.append(t)
     if report.temporary_tables:
         t = _table("InnoDB temporary tables", ("table id", "name", "space", "columns"))
         for tt in report.temporary_tables:
-            t.add_row(show(tt.table_id), tt.name, show(tt.space_id), show(tt.columns))
+            t.add_row(str(tt.table_id), tt.name, str(tt.space_id), show(tt.columns))
         parts.append(t)
     return parts
 

@@ -123,8 +123,7 @@ def test_every_kind_against_the_server(server: Any, db: str, run_cli: Any,
     assert ("keyring" in refusal) if server.flavor == "mysql" else ("140" in refusal or "1005" in refusal), refusal
     assert f"{db}/secret" not in spaces
     for ts in data["tablespaces"]:
-        if ts["kind"] in ("file-per-table", "general", "undo", "dictionary"):
-            assert ts["encrypted"] is False and "encrypted" in ts["sources"], ts["name"]
+        assert ts["encrypted"] is False and "encrypted" in ts["sources"], ts["name"]
     totals = {t["kind"]: t for t in data["totals"]}
     for kind in kinds:
         members = [t for t in data["tablespaces"] if t["kind"] == kind]
