@@ -94,3 +94,23 @@ def test_reclaimable_rule_ignores_small_free_space() -> None:
 def test_rules_unknown_naming_process_without_the_view() -> None:
     finding = run(Unavailable("tablespaces: need PROCESS", grant="PROCESS privilege"), "R20b")
     assert finding.status is Status.UNKNOWN and finding.grant == "PROCESS privilege"  # type: ignore[attr-defined]
+
+
+def test_totals_per_kind_and_reclaimable_order() -> None:
+    from mysqlinspect.collectors.tablespace_model import SessionTempTablespace, kind_totals
+    from mysqlinspect.collectors.tablespaces import reclaimable_of
+
+    spaces = {
+        "db/a": Tablespace("db/a", "file-per-table", size_bytes=10 * MIB, free_bytes=2 * MIB),
+        "db/b": Tablespace("db/b", "file-per-table", size_bytes=100 * MIB, free_bytes=40 * MIB),
+        "gts": Tablespace("gts", "general", size_bytes=50 * MIB, free_bytes=30 * MIB),  # never reclaimable
+        "innodb_system": Tablespace("innodb_system", "system", size_bytes=12 * MIB),
+    }
+    sessions = [SessionTempTablespace(1, 7, "./#innodb_temp/temp_1.ibt", 81920, "ACTIVE", "USER")]
+    totals = {t.kind: t for t in kind_totals(list(spaces.values()), sessions)}
+    assert totals["file-per-table"].count == 2 and totals["file-per-table"].free_bytes == 42 * MIB
+    assert totals["system"].free_bytes is None  # unknown free space is not summed as 0
+    assert totals["session temporary"].size_bytes == 81920
+    reclaimable = reclaimable_of(spaces)
+    assert [r.tablespace for r in reclaimable] == ["db/b", "db/a"]
+    assert reclaimable[0].table == "db.b" and reclaimable[0].share_pct == 40.0
