@@ -194,6 +194,11 @@ def classify_mariadb(name: str) -> str:
     return FILE_PER_TABLE
 
 
+def decode_filename(name: str) -> str:
+    """InnoDB names encode special characters as in file names (`my@002ddb/t` is `my-db/t`)."""
+    return re.sub(r"@([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), name)
+
+
 def compression_of(zip_page_size: int | None, create_options: str | None) -> str | None:
     """ROW_FORMAT=COMPRESSED (zlib with KEY_BLOCK_SIZE), MySQL COMPRESSION=, MariaDB PAGE_COMPRESSED=1."""
     options = (create_options or "").lower().replace("`", "").replace('"', "'")

@@ -29,6 +29,7 @@ from mysqlinspect.collectors.tablespace_model import (
     classify_mariadb,
     classify_mysql,
     compression_of,
+    decode_filename,
     finish_sizes,
     kind_totals,
     limit_of_data_files,
@@ -286,10 +287,10 @@ def read_table_options(src: LiveSources) -> list[dict[str, Any]]:
 def apply_table_options(spaces: dict[str, Tablespace], tables: list[dict[str, Any]], mariadb: bool) -> None:
     """Compression and encryption options; on MariaDB also free space (TABLES.DATA_FREE is the tablespace's free
     space, for file-per-table and shared tablespaces alike). MySQL caches TABLES statistics, so FILES wins."""
-    by_table = {t: ts for ts in spaces.values() for t in ts.tables}
+    by_table = {decode_filename(t): ts for ts in spaces.values() for t in ts.tables}
+    by_table.update({decode_filename(name): ts for name, ts in spaces.items()})
     for row in tables:
-        name = f"{row['TABLE_SCHEMA']}/{row['TABLE_NAME']}"
-        ts = spaces.get(name) or by_table.get(name)
+        ts = by_table.get(f"{row['TABLE_SCHEMA']}/{row['TABLE_NAME']}")
         if ts is None:
             continue
         s = ts.sources
@@ -341,7 +342,7 @@ def reclaimable_of(spaces: dict[str, Tablespace]) -> list[Reclaimable]:
     for ts in spaces.values():
         if ts.kind != FILE_PER_TABLE or not ts.free_bytes:
             continue
-        out.append(Reclaimable(ts.name, ts.name.replace("/", ".", 1), ts.free_bytes, ts.size_bytes,
+        out.append(Reclaimable(ts.name, decode_filename(ts.name).replace("/", ".", 1), ts.free_bytes, ts.size_bytes,
                                pct(ts.free_bytes, ts.size_bytes), ts.sources.get("free_bytes", "-")))
     return sorted(out, key=lambda r: (-r.free_bytes, r.tablespace))
 

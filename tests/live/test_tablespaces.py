@@ -68,6 +68,8 @@ def create_tables(server: Any, db: str, general: str) -> None:
     """Tables of every storage kind: compressed, in the system tablespace, and (MySQL) in a general one."""
     query(server, "CREATE TABLE zipped (id INT PRIMARY KEY, v VARCHAR(100)) ROW_FORMAT=COMPRESSED "
                   "KEY_BLOCK_SIZE=8", db)
+    page_compression = "COMPRESSION='zlib'" if server.flavor == "mysql" else "PAGE_COMPRESSED=1"
+    query(server, f"CREATE TABLE `odd-name x` (id INT PRIMARY KEY) {page_compression}", db)
     if server.flavor == "mysql":
         for name in ("g1", "g2", "g3"):
             query(server, f"CREATE TABLE {name} (id INT PRIMARY KEY) TABLESPACE `{general}`", db)
@@ -115,6 +117,11 @@ def test_every_kind_against_the_server(server: Any, db: str, run_cli: Any,
     assert zipped["kind"] == "file-per-table" and zipped["zip_page_size"] == 8192
     assert zipped["compression"] == "ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=8"
     assert zipped["row_format"].lower() == "compressed" and zipped["files"][0].endswith(f"{db}/zipped.ibd")
+    # MariaDB names it db/odd@002dname@0020x (file-name encoding), MySQL db/odd-name x: either way the options in
+    # TABLES (page compression) are matched to it.
+    odd = next(t for name, t in spaces.items() if name.startswith(f"{db}/odd"))
+    assert odd["compression"].startswith("page compression"), odd
+    assert odd["sources"]["compression"] == "INFORMATION_SCHEMA.TABLES.CREATE_OPTIONS"
     system = next(t for t in data["tablespaces"] if t["kind"] == "system")
     assert f"{db}/in_system" in system["tables"]
     assert system["autoextend"] is True and system["sources"]["autoextend"].endswith("innodb_data_file_path")

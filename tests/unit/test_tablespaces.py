@@ -43,6 +43,13 @@ def test_kinds() -> None:
     assert classify_mariadb("db/t") == "file-per-table"
 
 
+def test_innodb_names_decode_like_file_names() -> None:
+    from mysqlinspect.collectors.tablespace_model import decode_filename
+
+    assert decode_filename("my@002ddb/t@0020x") == "my-db/t x"
+    assert decode_filename("db/plain") == "db/plain"
+
+
 def test_compression() -> None:
     assert compression_of(8192, "row_format=COMPRESSED KEY_BLOCK_SIZE=8") == "ROW_FORMAT=COMPRESSED KEY_BLOCK_SIZE=8"
     assert compression_of(None, 'COMPRESSION="zlib"') == "page compression zlib"  # MySQL 9.7's spelling
