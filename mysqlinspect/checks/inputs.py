@@ -16,6 +16,8 @@ import pymysql
 
 from mysqlinspect.collectors.redo import RedoStatus, collect_redo_status
 from mysqlinspect.collectors.sources import SRC_METRICS, SRC_SEIS, SRC_STATUS, SRC_VARIABLES, LiveSources
+from mysqlinspect.collectors.tablespace_model import TablespaceReport
+from mysqlinspect.collectors.tablespaces import collect_tablespaces
 from mysqlinspect.collectors.undo import UndoStatus, collect_undo_status
 from mysqlinspect.connection.query import FeatureMissing, QueryError, as_int, global_status, query_rows
 from mysqlinspect.connection.server import ServerInfo, detect_server
@@ -103,6 +105,7 @@ class Snapshot:
     undo: UndoFacts | Unavailable | NotApplicable
     redo_stalls: dict[str, int] | Unavailable | NotApplicable
     deprecated: list[DeprecatedSetting] | Unavailable
+    tablespaces: TablespaceReport | Unavailable | None = None
 
     def variable(self, name: str) -> str | None:
         return self.server.variable(name)
@@ -170,6 +173,15 @@ def undo_facts_from(undo: UndoStatus) -> UndoFacts | NotApplicable:
     if undo.undo_tablespaces_setting is not None:
         return UndoFacts(undo.undo_tablespaces_setting, f"{SRC_VARIABLES} innodb_undo_tablespaces", states)
     return NotApplicable("the server reports no undo tablespace count")
+
+
+def tablespaces_from(report: TablespaceReport) -> TablespaceReport | Unavailable:
+    """The tablespace view, or why it is missing (INNODB_TABLESPACES / INNODB_SYS_TABLESPACES need PROCESS)."""
+    if report.tablespaces:
+        return report
+    if report.missing_grants:
+        return Unavailable("tablespaces: INNODB_TABLESPACES / INNODB_SYS_TABLESPACES need PROCESS", grant=PROCESS)
+    return Unavailable("tablespaces: the server lists no InnoDB tablespace")
 
 
 def read_redo_stalls(conn: pymysql.connections.Connection,
@@ -252,6 +264,8 @@ def gather_snapshot(conn: pymysql.connections.Connection, interval: float = 0.0,
     hll = undo if isinstance(undo, Unavailable) else history_from(undo)
     oldest = undo if isinstance(undo, Unavailable) else oldest_from(undo)
     undo_facts = undo if isinstance(undo, Unavailable) else undo_facts_from(undo)
+    spaces = _guard(lambda: collect_tablespaces(conn, info, LiveSources(conn, info)), "tablespaces")
+    tablespaces = spaces if isinstance(spaces, Unavailable) else tablespaces_from(spaces)
     stalls = read_redo_stalls(conn, info)
     deprecated = read_deprecated(conn, info, redo)
     last = first
@@ -263,7 +277,7 @@ def gather_snapshot(conn: pymysql.connections.Connection, interval: float = 0.0,
     return Snapshot(
         server=info, status_start=first, status_end=last, elapsed_seconds=elapsed, redo=redo,
         history_list_length=hll, oldest_transaction=oldest, undo=undo_facts, redo_stalls=stalls,
-        deprecated=deprecated,
+        deprecated=deprecated, tablespaces=tablespaces,
     )
 
 

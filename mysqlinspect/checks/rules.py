@@ -1,4 +1,4 @@
-"""The health rules R1-R19 (see the README, `check` section): one small pure function per rule over a Snapshot.
+"""The health rules R1-R20 (see the README, `check` section): one small pure function per rule over a Snapshot.
 
 A numeric rule compares its value with `op` against the warn and crit thresholds; a match rule compares a setting
 against value sets (`!1` = anything but 1). Defaults follow the anchors in health-rules.md §2.9.
@@ -14,11 +14,13 @@ from mysqlinspect.checks.inputs import NotApplicable, Snapshot, Sourced, Unavail
 from mysqlinspect.checks.model import Finding, Limits, Status
 from mysqlinspect.collectors.redo import RedoStatus
 from mysqlinspect.collectors.sources import SRC_STATUS, SRC_VARIABLES
+from mysqlinspect.collectors.tablespace_model import FILE_PER_TABLE, TablespaceReport
 from mysqlinspect.connection.query import as_int
 
 NUMERIC = "numeric"
 MATCH = "match"
 SEVEN_DAYS = 7 * 86400
+RECLAIMABLE_MIN_BYTES = 32 << 20  # R20b ignores tablespaces with less free space (normal extent preallocation)
 
 
 @dataclass(frozen=True)
@@ -381,6 +383,55 @@ def deprecated_settings(rule: Rule, snap: Snapshot, limits: Limits) -> Finding:
     return numeric(rule, limits, len(names), message, source, {d.name: d.detail for d in found})
 
 
+# ---- R20: tablespaces ------------------------------------------------------------------------------------------
+def _tablespaces(rule: Rule, snap: Snapshot, limits: Limits) -> TablespaceReport | Finding:
+    if snap.tablespaces is None:
+        return unknown(rule, limits, Unavailable("tablespaces were not read"))
+    if isinstance(snap.tablespaces, Unavailable):
+        return unknown(rule, limits, snap.tablespaces)
+    return snap.tablespaces
+
+
+def tablespace_size_limit(rule: Rule, snap: Snapshot, limits: Limits) -> Finding:
+    report = _tablespaces(rule, snap, limits)
+    if isinstance(report, Finding):
+        return report
+    limited = [t for t in report.tablespaces if t.used_pct_of_max is not None]
+    if not limited:
+        return ok_note(rule, limits, None, "no tablespace has a maximum size (every one autoextends without max)")
+    top = max(limited, key=lambda t: t.used_pct_of_max or 0.0)
+    assert top.used_pct_of_max is not None
+    grow = "cannot grow" if top.autoextend is False else "autoextends"
+    used = top.used_bytes if top.used_bytes is not None else top.size_bytes
+    return numeric(rule, limits, top.used_pct_of_max,
+                   f"{top.name} ({top.kind}) uses {_mib(used)} of its maximum {_mib(top.max_size_bytes)} "
+                   f"({top.used_pct_of_max:g}%; it {grow} up to that size)",
+                   top.sources.get("max_size_bytes"),
+                   {t.name: {"used_pct_of_max": t.used_pct_of_max, "max_size_bytes": t.max_size_bytes,
+                             "size_bytes": t.size_bytes, "free_bytes": t.free_bytes} for t in limited})
+
+
+def tablespace_reclaimable(rule: Rule, snap: Snapshot, limits: Limits) -> Finding:
+    report = _tablespaces(rule, snap, limits)
+    if isinstance(report, Finding):
+        return report
+    known = [t for t in report.tablespaces if t.kind == FILE_PER_TABLE and t.free_bytes is not None]
+    if not known and any(t.kind == FILE_PER_TABLE for t in report.tablespaces):
+        return unknown(rule, limits, Unavailable("the free space of file-per-table tablespaces is not reported"))
+    large = [t for t in known if (t.free_bytes or 0) >= RECLAIMABLE_MIN_BYTES and t.size_bytes]
+    evidence: dict[str, Any] = {"min_free_bytes": RECLAIMABLE_MIN_BYTES,
+                "reclaimable_total_bytes": report.reclaimable_total_bytes}
+    if not large:
+        return numeric(rule, limits, 0, f"no file-per-table tablespace has {_mib(RECLAIMABLE_MIN_BYTES)} or more free "
+                       f"(reclaimable in total: {_mib(report.reclaimable_total_bytes)})", None, evidence)
+    top = max(large, key=lambda t: ((t.free_bytes or 0) / (t.size_bytes or 1), t.free_bytes or 0))
+    share = round(100.0 * (top.free_bytes or 0) / (top.size_bytes or 1), 2)
+    evidence.update(tablespace=top.name, free_bytes=top.free_bytes, size_bytes=top.size_bytes)
+    return numeric(rule, limits, share,
+                   f"{top.name}: {_mib(top.free_bytes)} of {_mib(top.size_bytes)} ({share:g}%) is free; OPTIMIZE "
+                   "TABLE (a rebuild) would return it to the file system", top.sources.get("free_bytes"), evidence)
+
+
 # ---- the table ---------------------------------------------------------------------------------------------------
 def _rule(rule_id: str, name: str, title: str, kind: str, unit: str, op: str | None, warn: str, crit: str,
           hint: str, evaluate: Callable[[Rule, Snapshot, Limits], Finding]) -> Rule:
@@ -443,6 +494,16 @@ RULES: tuple[Rule, ...] = (
           "Enable GTIDs (gtid_mode=ON, enforce_gtid_consistency=ON) for safe fail-over and consistent backups.", gtid),
     _rule("R19", "deprecated_settings", "deprecated settings in use", NUMERIC, "", ">", "0", "",
           "Remove deprecated settings from the configuration before the next upgrade.", deprecated_settings),
+    _rule("R20a", "tablespace_size_limit", "% of its maximum size the fullest tablespace uses", NUMERIC, "%", ">=",
+          "80", "90",
+          "Raise the max of innodb_data_file_path / innodb_temp_data_file_path (restart), add a data file, or free "
+          "space; a full tablespace fails writes with 'The table is full' (see `mysqlinspect tablespaces`).",
+          tablespace_size_limit),
+    _rule("R20b", "tablespace_reclaimable", "largest free share of a file-per-table tablespace", NUMERIC, "%", ">=",
+          "50", "",
+          "Rebuild the table (OPTIMIZE TABLE, or ALTER TABLE ... FORCE / pt-online-schema-change on a busy "
+          "server) to return the free space to the file system (see `mysqlinspect tablespaces`).",
+          tablespace_reclaimable),
 )
 
 RULES_BY_KEY: dict[str, Rule] = {**{r.name: r for r in RULES}, **{r.rule_id.lower(): r for r in RULES}}

@@ -25,6 +25,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "check": "mysqlinspect.cli.check:check",
     "undo": "mysqlinspect.cli.undo:undo",
     "doublewrite": "mysqlinspect.cli.doublewrite:doublewrite",
+    "tablespaces": "mysqlinspect.cli.tablespaces:tablespaces",
     "durability": "mysqlinspect.cli.durability:durability",
     "watch": "mysqlinspect.cli.watch:watch",
 }

@@ -21,6 +21,7 @@ from mysqlinspect.checks.model import (
 from mysqlinspect.checks.rules import RULES, find_rule
 from mysqlinspect.checks.runner import HostReport, build_limits, evaluate, select_rules
 from mysqlinspect.collectors.redo import RedoStatus
+from mysqlinspect.collectors.tablespace_model import Tablespace, TablespaceReport
 from mysqlinspect.connection.server import ServerInfo
 from mysqlinspect.errors import InputNotFoundError, UsageError
 from mysqlinspect.exit_codes import ExitCode
@@ -50,6 +51,8 @@ def snapshot(info: ServerInfo | None = None, start: dict[str, str] | None = None
                                                        sync_flush_point_bytes=80 << 20),
         "history_list_length": Sourced(5, "test"), "oldest_transaction": None, "undo": UndoFacts(2, "test"),
         "redo_stalls": {}, "deprecated": [],
+        "tablespaces": TablespaceReport(tablespaces=[Tablespace("innodb_system", "system", size_bytes=12 << 20,
+                                                                free_bytes=6 << 20)]),
     }
     values.update(overrides)
     return Snapshot(**values)
