@@ -29,9 +29,9 @@ from typing import TypeVar
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mysqlinspect.redo import layout as L
-from mysqlinspect.redo.files import inspect_redo_files
 from mysqlinspect.redo.mtrwalk import MtrRing, walk_mtrs
 from mysqlinspect.redo.recovery import preview_recovery
+from mysqlinspect.redo.redoset import inspect_redo_files
 
 T = TypeVar("T")
 LOG_FILE_SIZE = "--innodb-log-file-size=64M"
