@@ -118,8 +118,12 @@ def _overlap(files: list[RedoFileReport]) -> bool:
 
 
 def _check_ring_ids(files: list[RedoFileReport], found: SetCheck) -> None:
-    ids = {r.file_id for r in files}
-    highest = max(i for i in ids if i is not None)
+    """ib_logfile0..N-1 without a hole; ib_logfile101 (the servers' temporary file while they create or resize
+    the log) is not part of the group."""
+    ids = {r.file_id for r in files if r.file_id is not None and r.file_id < MAX_GROUP_FILES}
+    if not ids:
+        return
+    highest = max(ids)
     absent = [i for i in range(highest) if i not in ids]
     if absent:
         names = ", ".join(f"ib_logfile{i}" for i in absent)

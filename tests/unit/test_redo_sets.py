@@ -187,6 +187,14 @@ def test_gap_in_ib_logfile_ids(tmp_path: Path, run_cli: Run) -> None:
                                              "ib_logfile2"]
 
 
+def test_temporary_ib_logfile101_is_not_part_of_the_group(tmp_path: Path, run_cli: Run) -> None:
+    S.write_ring_group(tmp_path, L.FORMAT_5_7_9, 2, 64 * KIB, 8704, 9000, 9100)
+    (tmp_path / "ib_logfile101").write_bytes(bytes(64 * KIB))
+    files = run_cli("redo", "files", str(tmp_path), "--format", "json")
+    assert files.json()["missing_files"] == []
+    assert files.exit_code == 0
+
+
 def test_checkpoint_in_file_0_needs_nothing_else(tmp_path: Path) -> None:
     _ring(tmp_path, 0)
     (tmp_path / "ib_logfile1").unlink()
