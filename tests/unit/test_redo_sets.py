@@ -132,19 +132,24 @@ def test_lsn_ranges_that_do_not_join_are_noted(tmp_path: Path, run_cli: Run) -> 
                                         f"{65536 + per_file}: the LSN ranges of consecutive files do not join"]
 
 
-def test_files_of_different_servers_give_a_warning(tmp_path: Path, run_cli: Run) -> None:
+@pytest.mark.parametrize(("other_start", "overlap"), [(65536 + 64 * KIB - 2048, False), (65536 + 4096, True)])
+def test_files_of_different_servers_give_a_warning(tmp_path: Path, run_cli: Run, other_start: int,
+                                                   overlap: bool) -> None:
+    """Regression: #ib_redoN files of two servers were combined without a word."""
     S.write_mysql_8_0_30_set(tmp_path / "a", 3, 2, 64 * KIB, 65536, 66000, 67000, log_uuid=0x11111111)
-    S.write_mysql_8_0_30_set(tmp_path / "b", 4, 1, 64 * KIB, 65536 + 64 * KIB - 2048, 0, 0, log_uuid=0x22222222)
+    S.write_mysql_8_0_30_set(tmp_path / "b", 4, 1, 64 * KIB, other_start, 0, 0, log_uuid=0x22222222)
     other = tmp_path / "a" / "#innodb_redo" / "#ib_redo4"
     other.unlink()
     shutil.move(tmp_path / "b" / "#innodb_redo" / "#ib_redo4", other)
     result = run_cli("redo", "files", str(tmp_path / "a"), "--format", "json")
+    assert result.exit_code == 0  # a warning does not change the exit code
     warnings = result.json()["warnings"]
     assert len(warnings) == 1 and "different servers" in warnings[0]
     assert "0x11111111 (#ib_redo3)" in warnings[0] and "0x22222222 (#ib_redo4)" in warnings[0]
-    assert "overlap" not in warnings[0]
+    assert ("their LSN ranges overlap" in warnings[0]) is overlap
     table = run_cli("redo", "files", str(tmp_path / "a"), "--format", "table")
     assert "warning:" in table.stdout
+    assert "warning:" in run_cli("redo", "recovery", str(tmp_path / "a"), "--format", "table").stdout
 
 
 def _ring(tmp_path: Path, checkpoint_in_file: int) -> tuple[int, int]:
