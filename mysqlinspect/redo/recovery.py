@@ -151,8 +151,10 @@ def _preview_blocks(preview: RecoveryPreview, holder: RedoFileReport, ckpt: Late
 def _block_layout(file_set: RedoFileSet, holder: RedoFileReport, ckpt: LatestCheckpoint) -> BlockLayout:
     assert holder.header is not None
     if holder.header.format.base == L.FORMAT_8_0_30:
+        uuid = holder.header.log_uuid
         same = [f for f in file_set.files if f.role == "log" and f.header is not None
-                and f.header.format.base == L.FORMAT_8_0_30]
+                and f.header.format.base == L.FORMAT_8_0_30 and f.header.log_uuid == uuid
+                and f.path.parent == holder.path.parent]  # never walk into another server's files
         return FileSetLayout(same or [holder])
     group = _ring_group(file_set, holder)
     return RingLayout(group, ckpt.lsn, ckpt.group_offset)

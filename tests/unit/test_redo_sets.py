@@ -152,6 +152,21 @@ def test_files_of_different_servers_give_a_warning(tmp_path: Path, run_cli: Run,
     assert "warning:" in run_cli("redo", "recovery", str(tmp_path / "a"), "--format", "table").stdout
 
 
+def test_walk_never_continues_into_another_servers_file(tmp_path: Path) -> None:
+    """Regression: a file of another server with the next id and valid blocks at the next LSNs was walked on."""
+    per_file = 64 * KIB - L.FILE_HDR_SIZE
+    start = 65536
+    S.write_mysql_8_0_30_set(tmp_path / "a", 3, 2, 64 * KIB, start, start + 1000, start + per_file + 3000,
+                             log_uuid=0x11111111)
+    S.write_mysql_8_0_30_set(tmp_path / "b", 4, 1, 64 * KIB, start + per_file, 0, start + per_file + 9000,
+                             log_uuid=0x22222222)
+    shutil.copyfile(tmp_path / "b" / "#innodb_redo" / "#ib_redo4", tmp_path / "a" / "#innodb_redo" / "#ib_redo4")
+    preview = preview_recovery(tmp_path / "a")
+    assert preview.end_lsn == start + per_file
+    assert (preview.stop_reason, preview.stop_file) == ("end_of_files", None)
+    assert preview.file_set.warnings
+
+
 def _ring(tmp_path: Path, checkpoint_in_file: int) -> tuple[int, int]:
     file_size = 1024 * KIB  # the smallest innodb_log_file_size servers accept
     per_file = file_size - L.FILE_HDR_SIZE
