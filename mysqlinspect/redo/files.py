@@ -7,14 +7,13 @@ message so that the other files of a set are still reported.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mysqlinspect.redo import layout as L
 from mysqlinspect.redo.checksum import crc32c
-from mysqlinspect.redo.discover import FoundFile, discover_redo_files
+from mysqlinspect.redo.discover import FoundFile
 from mysqlinspect.redo.structs import CheckpointSlot, FileHeader, decode_checkpoints, decode_header, u32
 
 HEAD_BYTES = 16384
@@ -48,6 +47,8 @@ class RedoFileReport:
         """Last LSN + 1 of a MySQL 8.0.30+ file (the other formats are rings without a per-file end)."""
         if self.header is None or self.size is None or self.header.format.base != L.FORMAT_8_0_30:
             return None
+        if self.size < L.FILE_HDR_SIZE:
+            return None  # shorter than its header: it holds no LSN
         return self.header.start_lsn + self.size - L.FILE_HDR_SIZE
 
     def contains(self, lsn: int) -> bool:
@@ -112,11 +113,20 @@ class LatestCheckpoint:
 class RedoFileSet:
     files: list[RedoFileReport]
     latest_checkpoint: LatestCheckpoint | None
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # paths that held no redo file
+    missing_files: list[str] = field(default_factory=list)  # files of the set that are not there
+    lsn_gaps: list[str] = field(default_factory=list)  # consecutive files whose LSN ranges do not join
+    warnings: list[str] = field(default_factory=list)  # do not change the exit code
 
     @property
     def ok(self) -> bool:
-        return all(f.ok for f in self.files) and not self.notes
+        return all(f.ok for f in self.files) and not self.notes and not self.missing_files and not self.lsn_gaps
+
+    @property
+    def problems(self) -> list[str]:
+        """One line per damaged file and per finding across files."""
+        return ([f"{f.name}: {f.status.replace('_', ' ')}: {f.message}" for f in self.files if not f.ok]
+                + self.missing_files + self.lsn_gaps + self.notes)
 
     @property
     def log_files(self) -> list[RedoFileReport]:
@@ -125,6 +135,7 @@ class RedoFileSet:
     def to_dict(self) -> dict[str, Any]:
         return {"status": "ok" if self.ok else "problems", "files": [f.to_dict() for f in self.files],
                 "latest_checkpoint": self.latest_checkpoint.to_dict() if self.latest_checkpoint else None,
+                "missing_files": self.missing_files, "lsn_gaps": self.lsn_gaps, "warnings": self.warnings,
                 "notes": self.notes}
 
 
@@ -220,7 +231,7 @@ def _decode(report: RedoFileReport, head: bytes) -> RedoFileReport:
         foreign = _foreign_kind(head)
         return _set(report, "truncated" if not foreign else "unknown_format",
                     f"this is {foreign}, not a redo log" if foreign else
-                    f"{len(head)} bytes: shorter than a redo file header ({L.BLOCK_SIZE} bytes)")
+                    f"{plural(len(head), 'byte')}: shorter than a redo file header ({L.BLOCK_SIZE} bytes)")
     foreign = _foreign_kind(head)
     if foreign:
         return _set(report, "unknown_format", f"this is {foreign}, not a redo log")
@@ -234,7 +245,7 @@ def _decode(report: RedoFileReport, head: bytes) -> RedoFileReport:
     if fmt.base == L.FORMAT_MDB_10_5 and header.creator.startswith("Backup"):
         needed = L.FILE_HDR_SIZE
     if size < needed:
-        return _set(report, "truncated", f"{size} bytes: shorter than the {needed}-byte header of {fmt.name}")
+        return _set(report, "truncated", f"{plural(size, 'byte')}: shorter than the {needed}-byte header of {fmt.name}")
     if header.header_checksum == "mismatch":
         stored, block = u32(head, L.BLOCK_CHECKSUM_OFFSET), head[:L.BLOCK_CHECKSUM_OFFSET]
         return _set(report, "header_checksum_mismatch",
@@ -248,9 +259,33 @@ def _decode(report: RedoFileReport, head: bytes) -> RedoFileReport:
             return _set(report, "no_valid_checkpoint", _slot_problem(bad))
         if bad:
             return _set(report, "checkpoint_" + bad[0].status, _slot_problem(bad))
+        past = _checkpoint_past_end(report)
+        if past is not None:
+            return _set(report, "truncated", past)
     if fmt.layout is L.Layout.BLOCKS and size % L.BLOCK_SIZE and not header.creator.startswith("Backup"):
         return _set(report, "truncated", f"{size} bytes is not a whole number of 512-byte blocks")
     return report
+
+
+def _checkpoint_past_end(report: RedoFileReport) -> str | None:
+    """MySQL 8.0.30+ writes a checkpoint only into the file that holds its LSN: one past the end of the file
+    means the file was cut short (a copy of its first bytes)."""
+    assert report.header is not None
+    end, start = report.end_lsn, report.header.start_lsn
+    if report.header.format.base != L.FORMAT_8_0_30 or end is None:
+        return None
+    lsns = [s.lsn for s in report.checkpoints if s.valid and s.lsn is not None and s.lsn > end]
+    if not lsns:
+        return None
+    offset = L.FILE_HDR_SIZE + max(lsns) - start
+    needed = offset - offset % L.BLOCK_SIZE + L.BLOCK_SIZE
+    return (f"the latest checkpoint (LSN {max(lsns)}) is at offset {offset}, which needs at least {needed} bytes; "
+            f"the file has {plural(report.size or 0, 'byte')}")
+
+
+def plural(count: int, word: str) -> str:
+    """`1 byte`, `2 bytes`."""
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 def _slot_problem(bad: list[CheckpointSlot]) -> str:
@@ -264,17 +299,6 @@ def _checkpoints_meaningful(report: RedoFileReport) -> bool:
     if report.header.format.base in (L.FORMAT_8_0_30, L.FORMAT_MDB_10_8):
         return True
     return report.file_id in (0, None)
-
-
-def inspect_redo_files(paths: Sequence[str | Path]) -> RedoFileSet:
-    """Discover and read every file under `paths`; InputNotFoundError when nothing is found."""
-    found, notes = discover_redo_files(paths)
-    reports = [read_redo_file(f) for f in found]
-    latest = find_latest_checkpoint(reports)
-    if latest is not None:
-        for report in reports:
-            report.holds_latest_checkpoint = report.path == latest.path
-    return RedoFileSet(reports, latest, notes)
 
 
 def find_latest_checkpoint(reports: list[RedoFileReport]) -> LatestCheckpoint | None:

@@ -16,6 +16,7 @@ from typing import BinaryIO
 from crc32c import crc32c as _crc32c
 
 from mysqlinspect.redo import layout as L
+from mysqlinspect.redo.mtrspan import add_page_kinds, walk_page_mtrs
 
 ProgressCallback = Callable[[int, int], None]
 PROGRESS_EVERY = 1 << 20
@@ -254,18 +255,26 @@ def walk_mtrs(ring: MtrRing, checkpoint_lsn: int, slot_end_lsn: int,
     kinds: dict[int, int] = {}
     mtrs = 0
     next_report = lsn + PROGRESS_EVERY
+    cap = ring.capacity
+    firsts = bytearray()
     while True:
+        pos = (lsn - ring.first_lsn) % cap
+        endpos = min(cap, pos + start + cap - lsn, len(ring.buf) - 16)  # this lap, at most one capacity
+        fast_end, taken = walk_page_mtrs(ring.buf, pos, endpos, ring.nonce, ring.sequence_bit(lsn), firsts)
+        mtrs += taken
+        lsn += fast_end - pos
         after, reason = skip_mtr(ring, lsn, kinds)
         if after < 0:
             break
         mtrs += 1
         lsn = after
         if progress is not None and lsn >= next_report:
-            progress(min(lsn - start, ring.capacity), ring.capacity)
+            progress(min(lsn - start, cap), cap)
             next_report = lsn + PROGRESS_EVERY
-        if lsn - start > ring.capacity:
+        if lsn - start > cap:
             reason = "wrapped"
             break
+    add_page_kinds(firsts, kinds)
     counts: Counter[str] = Counter({kind_name(kind): n for kind, n in kinds.items()})
     result = MtrWalkResult(start, file_ckpt, lsn, reason, mtrs, counts)
     if lsn < file_ckpt:

@@ -14,9 +14,10 @@ from typing import Any
 
 from mysqlinspect.redo import layout as L
 from mysqlinspect.redo.blockwalk import BlockLayout, FileSetLayout, RingLayout, walk_blocks
-from mysqlinspect.redo.files import LatestCheckpoint, RedoFileReport, RedoFileSet, inspect_redo_files
+from mysqlinspect.redo.files import LatestCheckpoint, RedoFileReport, RedoFileSet
 from mysqlinspect.redo.layout import FormatInfo
 from mysqlinspect.redo.mtrwalk import MtrRing, walk_mtrs
+from mysqlinspect.redo.redoset import inspect_redo_files
 
 ProgressCallback = Callable[[int, int], None]
 # MariaDB <= 10.7 and MySQL 5.7 write a checkpoint mini-transaction right after the checkpoint LSN: a log that
@@ -72,6 +73,7 @@ class RecoveryPreview:
             "mtrs_scanned": self.mtrs_scanned,
             "record_counts": self.record_counts,
             "problems": self.problems,
+            "warnings": self.file_set.warnings,
             "files": [{"name": f.name, "path": str(f.path), "status": f.status, "message": f.message}
                       for f in self.file_set.files],
         }
@@ -81,21 +83,44 @@ def preview_recovery(path: str | Path, progress: ProgressCallback | None = None)
     """Analyse the redo files at `path` (file, #innodb_redo or data directory) the way recovery would."""
     file_set = inspect_redo_files([path])
     preview = RecoveryPreview(file_set, checkpoint=file_set.latest_checkpoint)
-    preview.problems = [f"{f.name}: {f.status.replace('_', ' ')}: {f.message}" for f in file_set.files if not f.ok]
-    preview.problems += file_set.notes
+    preview.problems = list(file_set.problems)
     ckpt = file_set.latest_checkpoint
     if ckpt is None:
-        preview.status = "no_checkpoint"
+        preview.status = _status_without_checkpoint(file_set)
         preview.problems.append("no valid checkpoint in any file: InnoDB could not start on these files")
         return preview
     holder = next(f for f in file_set.files if f.path == ckpt.path)
     assert holder.header is not None
     preview.format = holder.header.format
-    if preview.format.layout is L.Layout.MTR:
+    blocked = _why_not_walked(file_set, holder)
+    if blocked is not None:
+        preview.status = blocked
+        preview.problems.append("InnoDB would refuse to start on these files: the end of the log is not computed")
+    elif preview.format.layout is L.Layout.MTR:
         _preview_mtr(preview, holder, ckpt, progress)
     else:
         _preview_blocks(preview, holder, ckpt, progress)
     return preview
+
+
+def _status_without_checkpoint(file_set: RedoFileSet) -> str:
+    """`truncated` or `unknown_format` when that is why no checkpoint was found, else `no_checkpoint`."""
+    statuses = {f.status for f in file_set.files if f.role != "spare"}
+    if "truncated" in statuses:
+        return "truncated"
+    if statuses == {"unknown_format"}:
+        return "unknown_format"
+    return "no_checkpoint"
+
+
+def _why_not_walked(file_set: RedoFileSet, holder: RedoFileReport) -> str | None:
+    """A missing file of the set, or a truncated one next to the checkpoint's file: no walk (the server refuses)."""
+    if file_set.missing_files:
+        return "missing_file"
+    if any(f.status == "truncated" and f.role != "spare" and f.path.parent == holder.path.parent
+           for f in file_set.files):
+        return "truncated"
+    return None
 
 
 def _preview_blocks(preview: RecoveryPreview, holder: RedoFileReport, ckpt: LatestCheckpoint,
@@ -126,8 +151,10 @@ def _preview_blocks(preview: RecoveryPreview, holder: RedoFileReport, ckpt: Late
 def _block_layout(file_set: RedoFileSet, holder: RedoFileReport, ckpt: LatestCheckpoint) -> BlockLayout:
     assert holder.header is not None
     if holder.header.format.base == L.FORMAT_8_0_30:
+        uuid = holder.header.log_uuid
         same = [f for f in file_set.files if f.role == "log" and f.header is not None
-                and f.header.format.base == L.FORMAT_8_0_30]
+                and f.header.format.base == L.FORMAT_8_0_30 and f.header.log_uuid == uuid
+                and f.path.parent == holder.path.parent]  # never walk into another server's files
         return FileSetLayout(same or [holder])
     group = _ring_group(file_set, holder)
     return RingLayout(group, ckpt.lsn, ckpt.group_offset)

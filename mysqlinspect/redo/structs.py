@@ -28,7 +28,8 @@ def u64(buf: bytes, offset: int) -> int:
 
 
 def c_string(raw: bytes) -> str:
-    return raw.split(b"\0", 1)[0].decode("latin-1").strip()
+    """The bytes up to the first NUL, as stored (MySQL 5.5 writes four spaces as the creator)."""
+    return raw.split(b"\0", 1)[0].decode("latin-1")
 
 
 @dataclass(frozen=True)
@@ -175,7 +176,7 @@ def decode_checkpoints(head: bytes, fmt: FormatInfo) -> list[CheckpointSlot]:
 
 def _block_slot(block: bytes, n: int, off: int, fmt: FormatInfo) -> CheckpointSlot:
     if not any(block):
-        return CheckpointSlot(n, off, "empty", "mismatch", message="slot is all zero (never written)")
+        return CheckpointSlot(n, off, "empty", "none", message="slot is all zero (never written)")
     checksum = "ok" if crc32c(block[:L.BLOCK_CHECKSUM_OFFSET]) == u32(block, L.BLOCK_CHECKSUM_OFFSET) else "mismatch"
     status = "ok" if checksum == "ok" else "checksum_mismatch"
     message = None if checksum == "ok" else (
@@ -198,7 +199,7 @@ def _block_slot(block: bytes, n: int, off: int, fmt: FormatInfo) -> CheckpointSl
 
 def _legacy_slot(block: bytes, n: int, off: int) -> CheckpointSlot:
     if not any(block):
-        return CheckpointSlot(n, off, "empty", "mismatch", message="slot is all zero (never written)")
+        return CheckpointSlot(n, off, "empty", "none", message="slot is all zero (never written)")
     ok1 = ut_fold_binary(block[:L.LEGACY_CKPT_CHECKSUM_1]) == u32(block, L.LEGACY_CKPT_CHECKSUM_1)
     ok2 = ut_fold_binary(block[8:L.LEGACY_CKPT_CHECKSUM_2]) == u32(block, L.LEGACY_CKPT_CHECKSUM_2)
     checksum = "ok" if ok1 and ok2 else "mismatch"
@@ -213,7 +214,7 @@ def _legacy_slot(block: bytes, n: int, off: int) -> CheckpointSlot:
 def _mdb_10_8_slot(head: bytes, n: int, off: int) -> CheckpointSlot:
     slot = head[off:off + L.MDB_CKPT_SIZE]
     if not any(slot):
-        return CheckpointSlot(n, off, "empty", "mismatch", message="slot is all zero (never written)")
+        return CheckpointSlot(n, off, "empty", "none", message="slot is all zero (never written)")
     checksum = "ok" if crc32c(slot[:L.MDB_CKPT_CRC]) == u32(slot, L.MDB_CKPT_CRC) else "mismatch"
     lsn, end_lsn = u64(slot, 0), u64(slot, 8)
     status, message = "ok", None

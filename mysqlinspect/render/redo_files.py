@@ -23,26 +23,50 @@ def render_file_set(file_set: RedoFileSet) -> RenderableType:
     summary = Table(title="Redo files", title_justify="left")
     for column in ("file", "status", "format", "creator", "start LSN", "end LSN", "size", "flags", "encrypted"):
         summary.add_column(column, justify="right" if column in ("start LSN", "end LSN", "size") else "left")
+    spares = [r for r in file_set.files if r.status == "spare"]
     for report in file_set.files:
-        summary.add_row(*_summary_row(report))
+        if report.status != "spare" or len(spares) == 1:
+            summary.add_row(*_summary_row(report))
+    if len(spares) > 1:
+        summary.add_row(*_spares_row(spares))
     parts: list[RenderableType] = [summary]
     detailed = [r for r in file_set.files
                 if any(slot.status != "empty" for slot in r.checkpoints) or not r.ok]
     for report in detailed:
         parts.append(_file_detail(report))
     parts.append(_latest(file_set))
+    parts += _set_findings(file_set)
     for note in file_set.notes:
         parts.append(f"[yellow]note:[/yellow] {escape(note)}")
     return Group(*parts)
+
+
+def _set_findings(file_set: RedoFileSet) -> list[str]:
+    return ([f"[bold red]missing file:[/bold red] {escape(m)}" for m in file_set.missing_files]
+            + [f"[bold red]LSN gap:[/bold red] {escape(g)}" for g in file_set.lsn_gaps]
+            + [f"[yellow]warning:[/yellow] {escape(w)}" for w in file_set.warnings])
+
+
+def _spares_row(spares: list[RedoFileReport]) -> list[str]:
+    """One line for the pre-created #ib_redoN_tmp files (MySQL keeps up to 32 of them)."""
+    total = sum(r.size or 0 for r in spares)
+    names = f"{spares[0].name} … {spares[-1].name} ({len(spares)} files)"
+    return [escape(names), _status("spare"), "-", "-", "-", "-", human_bytes(total), "-", "-"]
+
+
+def show_creator(creator: str) -> str:
+    """The creator as stored; quoted when blank or padded (MySQL 5.5 writes four spaces)."""
+    return f'"{creator}"' if creator != creator.strip() or not creator else creator
 
 
 def _summary_row(report: RedoFileReport) -> list[str]:
     hdr = report.header
     flags = ", ".join(hdr.flags.names()) if hdr and hdr.flags else ""
     encrypted = ("yes" if hdr.encryption.encrypted else "no") if hdr else "-"
-    return [escape(report.name), _status(report.status), escape(hdr.format.name) if hdr else "-",
-            escape(hdr.creator) if hdr else "-", show(hdr.start_lsn) if hdr else "-", show(report.end_lsn),
-            human_bytes(report.size), flags or "-", encrypted]
+    creator = escape(show_creator(hdr.creator)) if hdr else "-"
+    return [escape(report.name), _status(report.status), escape(hdr.format.name) if hdr else "-", creator,
+            show(hdr.start_lsn) if hdr else "-", show(report.end_lsn), human_bytes(report.size), flags or "-",
+            encrypted]
 
 
 def _file_detail(report: RedoFileReport) -> RenderableType:
@@ -112,9 +136,10 @@ def render_recovery(preview: RecoveryPreview) -> RenderableType:
     if preview.stop_file:
         stop += f" in {preview.stop_file}"
     table.add_row("stopped because", escape(stop + (f": {preview.stop_message}" if preview.stop_message else "")))
-    scanned = preview.blocks_scanned if preview.blocks_scanned is not None else preview.mtrs_scanned
-    unit = "blocks" if preview.blocks_scanned is not None else "mini-transactions"
-    table.add_row(f"{unit} scanned", show(scanned))
+    if preview.blocks_scanned is not None:
+        table.add_row("blocks scanned", show(preview.blocks_scanned))
+    if preview.mtrs_scanned is not None:
+        table.add_row("mini-transactions scanned", show(preview.mtrs_scanned))
     parts: list[RenderableType] = [table]
     if preview.record_counts:
         counts = Table(title="Records by type", title_justify="left")
@@ -127,6 +152,8 @@ def render_recovery(preview: RecoveryPreview) -> RenderableType:
         parts.append("[dim]record counts: only MariaDB 10.8+ records are decoded[/dim]")
     for problem in preview.problems:
         parts.append(f"[bold red]problem:[/bold red] {escape(problem)}")
+    for warning in preview.file_set.warnings:
+        parts.append(f"[yellow]warning:[/yellow] {escape(warning)}")
     return Group(*parts)
 
 

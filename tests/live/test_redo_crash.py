@@ -2,6 +2,8 @@
 
 One dedicated server per flavor with a small redo log: write load, kill -9, decode a copy of the redo files,
 start the server (crash recovery) and compare its log lines; then a clean stop, decode, start, compare.
+On MySQL the same crash set also checks a hole: a copy without one `#ib_redoN` from the middle, and the server
+started once with that file moved aside (it refuses, MY-013882) before it is put back for the real recovery.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from mysqlinspect.errors import SandboxError
 from mysqlinspect.sandbox.server import SandboxServer
 from tests.servers import Writer, create_database
 
@@ -26,6 +29,7 @@ MYSQL_CHECKPOINT = re.compile(r"The latest found checkpoint is at lsn = (\d+) in
 MYSQL_SCANNED = re.compile(r"Doing recovery: scanned up to log sequence number (\d+)")
 MARIADB_START = re.compile(r"Starting crash recovery from checkpoint LSN=(\d+)")
 MARIADB_END = re.compile(r"End of log at LSN=(\d+)")
+MYSQL_MISSING = re.compile(r"\[MY-013882\] \[InnoDB\] (Missing redo log file \S+ \(with start_lsn = \d+\))")
 
 
 def server_log(server: SandboxServer) -> str:
@@ -63,6 +67,45 @@ def server_numbers(flavor: str, log: str) -> dict[str, Any]:
     return {"checkpoint_lsn": int(start[-1]) if start else None, "end_lsn": int(end[-1])}
 
 
+def middle_redo_file(files: list[dict[str, Any]], preview: dict[str, Any]) -> dict[str, Any]:
+    """A #ib_redoN strictly between the first and the last one; between the checkpoint's and the end's if any."""
+    logs = sorted((f for f in files if f["role"] == "log"), key=lambda f: f["file_id"])
+    assert len(logs) >= 3, [f["name"] for f in logs]
+    inner = logs[1:-1]
+    end_lsn = preview["end_lsn"]
+    ckpt_id = next(f["file_id"] for f in logs if f["name"] == preview["checkpoint_file"])
+    end_id = next(f["file_id"] for f in logs if f["start_lsn"] <= end_lsn < f["end_lsn"])
+    between = [f for f in inner if ckpt_id < f["file_id"] < end_id]
+    return (between or inner)[len(between or inner) // 2]
+
+
+def check_hole_like_the_server(server: SandboxServer, files: list[dict[str, Any]], preview: dict[str, Any],
+                               run_cli: Callable[..., Any], tmp_path: Path) -> None:
+    """Regression (issue 13): a set with a file missing from the middle was a clean recovery, exit 0."""
+    hole = middle_redo_file(files, preview)
+    holed = copy_redo(server, tmp_path / "holed")
+    (holed / "#innodb_redo" / hole["name"]).unlink()
+    result = run_cli("redo", "recovery", str(holed), "--format", "json")
+    assert result.exit_code == 65, result.stdout
+    ours = f"Missing redo log file ./#innodb_redo/{hole['name']} (with start_lsn = {hole['start_lsn']})"
+    assert result.json()["status"] == "missing_file"
+    assert ours in result.json()["problems"]
+    assert ours in result.stderr
+    listed = run_cli("redo", "files", str(holed), "--format", "json")
+    assert listed.exit_code == 65 and listed.json()["missing_files"] == [ours]
+
+    redo_dir = server.datadir / "#innodb_redo"
+    aside = tmp_path / "aside"
+    aside.mkdir()
+    shutil.move(redo_dir / hole["name"], aside / hole["name"])
+    before = len(server_log(server))
+    with pytest.raises(SandboxError):
+        server.start()
+    server_says = MYSQL_MISSING.findall(server_log(server)[before:])
+    shutil.move(aside / hole["name"], redo_dir / hole["name"])
+    assert server_says == [ours]
+
+
 def test_preview_agrees_with_server_after_crash_and_clean_stop(
         sandbox_flavor: str, make_server: Callable[..., SandboxServer], run_cli: Callable[..., Any],
         tmp_path: Path) -> None:
@@ -80,6 +123,8 @@ def test_preview_agrees_with_server_after_crash_and_clean_stop(
     preview = crashed.json()
     assert files.json()["latest_checkpoint"]["lsn"] == preview["checkpoint_lsn"]
 
+    if sandbox_flavor == "mysql":
+        check_hole_like_the_server(server, files.json()["files"], preview, run_cli, tmp_path)
     printed = server_numbers(sandbox_flavor, start_and_read_log(server))
     assert preview["clean_shutdown"] is False
     assert preview["checkpoint_lsn"] == printed["checkpoint_lsn"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import random
+from collections import Counter
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -20,7 +21,7 @@ from mysqlinspect.redo import synthetic as S
 from mysqlinspect.redo.checksum import _first_invalid_slow, first_invalid_block
 from mysqlinspect.redo.discover import classify
 from mysqlinspect.redo.files import find_latest_checkpoint, report_from_bytes
-from mysqlinspect.redo.mtrwalk import MtrRing, walk_mtrs
+from mysqlinspect.redo.mtrwalk import MtrRing, find_file_checkpoint, kind_name, skip_mtr, walk_mtrs
 from mysqlinspect.render.jsonout import dumps
 from tests.unit.redo_samples import SAMPLES, head_bytes
 
@@ -108,3 +109,73 @@ def test_vectorised_block_check_agrees_with_the_scalar_one(mutations: list[tuple
         data[offset] = value
     view = memoryview(bytes(data))
     assert first_invalid_block(view, _BLOCK_LSN, legacy) == _first_invalid_slow(view, _BLOCK_LSN, legacy)
+
+
+def _long_write(space: int, page: int, body: bytes) -> bytes:
+    """A WRITE record with a two-byte length varint (record bodies of 127 bytes and more)."""
+    data = bytes([space, page, 0x26]) + body
+    value = len(data) + 2 - 15  # the two varint bytes are counted in the length
+    assert 0x80 <= value < 0x4080
+    return bytes([0x30, 0x80 | ((value - 0x80) >> 8), (value - 0x80) & 0xFF]) + data
+
+
+def _mixed_log(encrypted: bool) -> tuple[bytes, int, int]:
+    """A ring of short, one-byte-varint, two-byte-varint and file-level mtrs over several laps."""
+    rnd = random.Random(7)
+    writer = S.MariaRingWriter(8192, encrypted=encrypted)
+    ckpt = slot_end = 0
+    for i in range(400):
+        kind = rnd.random()
+        if kind < 0.5:
+            records = b"".join(S.write_record(3, rnd.randrange(50), bytes(rnd.randrange(1, 10)))
+                               for _ in range(rnd.randint(1, 4)))
+        elif kind < 0.8:
+            records = S.write_record(3, 9, bytes(rnd.randrange(13, 120))) + b"\xb2\x00\x01"
+        elif kind < 0.95:
+            records = _long_write(4, 1, bytes(rnd.randrange(130, 700)))
+        else:
+            records = b"\xb9\x03\x00t/b.ibd"
+        writer.mtr(records)
+        if i == 380:
+            ckpt = writer.lsn
+            slot_end = writer.mtr(b"\xb9\x03\x00t/a.ibd" + S.file_checkpoint_record(ckpt))
+    writer.terminate()
+    return bytes(writer.area), ckpt, slot_end
+
+
+_MIXED = {encrypted: _mixed_log(encrypted) for encrypted in (False, True)}
+
+
+def _exact_walk(ring: MtrRing, checkpoint_lsn: int, slot_end_lsn: int) -> tuple[int, str, int, Counter[str]]:
+    """The walk with the exact per-mtr path only (the reference for the fast path)."""
+    file_ckpt, reached, reason = find_file_checkpoint(ring, checkpoint_lsn, slot_end_lsn)
+    if file_ckpt is None:
+        return reached, "missing_file_checkpoint", 0, Counter()
+    start = lsn = checkpoint_lsn if slot_end_lsn != checkpoint_lsn else file_ckpt
+    kinds: dict[int, int] = {}
+    mtrs = 0
+    while True:
+        after, reason = skip_mtr(ring, lsn, kinds)
+        if after < 0:
+            break
+        mtrs += 1
+        lsn = after
+        if lsn - start > ring.capacity:
+            reason = "wrapped"
+            break
+    return lsn, reason, mtrs, Counter({kind_name(kind): n for kind, n in kinds.items()})
+
+
+@_examples(1500)
+@given(st.lists(st.tuples(st.integers(0, 8191), st.integers(0, 255)), max_size=6), st.booleans())
+def test_fast_mtr_walk_agrees_with_the_exact_one(mutations: list[tuple[int, int]], encrypted: bool) -> None:
+    area, ckpt, slot_end = _MIXED[encrypted]
+    data = bytearray(area)
+    for offset, value in mutations:
+        data[offset] = value
+    ring = MtrRing(bytes(data), L.MDB_FIRST_LSN, encrypted)
+    result = walk_mtrs(ring, ckpt, slot_end)
+    expected = _exact_walk(ring, ckpt, slot_end)
+    assert (result.end_lsn, result.stop_reason, result.mtrs_scanned, result.record_counts) == expected
+    if not mutations:
+        assert result.mtrs_scanned > 10 and result.stop_reason == "end_marker"

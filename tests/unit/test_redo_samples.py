@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from mysqlinspect.redo.files import inspect_redo_files
+from mysqlinspect.redo.redoset import inspect_redo_files
 from tests.unit.redo_samples import SAMPLES, restore
 
 # sample -> (format, creator, start LSN, log uuid, slot 1, slot 2, latest slot); slot = (status, no, lsn, extra)
