@@ -27,6 +27,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "doublewrite": "mysqlinspect.cli.doublewrite:doublewrite",
     "durability": "mysqlinspect.cli.durability:durability",
     "watch": "mysqlinspect.cli.watch:watch",
+    "datadir": "mysqlinspect.cli.datadir:datadir",
+    "pages": "mysqlinspect.cli.pages:pages",
 }
 
 
