@@ -18,6 +18,7 @@ from mysqlinspect.innodb import layout as L
 from mysqlinspect.innodb.structs import FilHeader, FspFlags, FspHeader
 
 _NOATIME = getattr(os, "O_NOATIME", 0)
+READ_CHUNK = 4 << 20
 
 
 def open_read_only(path: Path) -> int:
@@ -107,9 +108,6 @@ class TablespaceFile:
         """The whole file as a read-only memoryview (empty for an empty file)."""
         return memoryview(self._map) if self._map is not None else memoryview(b"")
 
-    def advise_sequential(self) -> None:
-        if self._map is not None and hasattr(mmap, "MADV_SEQUENTIAL"):
-            self._map.madvise(mmap.MADV_SEQUENTIAL)
 
     def page(self, page_no: int) -> memoryview:
         if not 0 <= page_no < self.page_count:
@@ -121,9 +119,22 @@ class TablespaceFile:
         return FilHeader.from_bytes(self.page(page_no))
 
     def iter_pages(self, start: int = 0) -> Iterator[tuple[int, memoryview]]:
-        view, ps = self.view, self.physical_page_size
-        for page_no in range(start, self.page_count):
-            yield page_no, view[page_no * ps:(page_no + 1) * ps]
+        """Every page from `start`, read sequentially in large chunks into one reused buffer (memory stays small
+        whatever the file size). A yielded view is valid until the next chunk is read: copy what you keep."""
+        ps = self.physical_page_size
+        per_chunk = max(1, READ_CHUNK // ps)
+        buf = bytearray(per_chunk * ps)
+        view = memoryview(buf)
+        if hasattr(os, "posix_fadvise"):
+            os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        page_no = start
+        while page_no < self.page_count:
+            got = os.preadv(self._fd, [buf], page_no * ps) // ps
+            if got == 0:
+                return
+            for i in range(min(got, self.page_count - page_no)):
+                yield page_no + i, view[i * ps:(i + 1) * ps]
+            page_no += got
 
     @property
     def trailing_bytes(self) -> int:

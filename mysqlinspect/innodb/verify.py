@@ -140,7 +140,6 @@ def scan_pages(ts: TablespaceFile, result: FileVerification) -> None:
     space_id = fsp.space_id if fsp is not None else None
     skip = {n for r in skipped_pages(ts) for n in r}
     counts, algorithms = result.counts, result.algorithms
-    ts.advise_sequential()
     for page_no, page in ts.iter_pages():
         if page_no in skip:
             counts["skipped"] += 1
@@ -161,6 +160,8 @@ def verify_file(path: Path, kind: str | None = None, page_size: int | None = Non
     """Verify one tablespace file; unreadable or unrecognisable files come back with `error` set."""
     result = FileVerification(path=path, kind=kind or classify_file(path))
     try:
+        if path.is_file() and path.stat().st_size == 0:
+            return result  # an empty file (a temporary tablespace never written): nothing to check
         with TablespaceFile(path, page_size=page_size) as ts:
             assert ts.flags is not None
             fsp = ts.fsp_header

@@ -1,0 +1,159 @@
+"""Benchmark `pages verify` against both servers' innochecksum and a plain read of the same files, in the same run.
+
+Two tablespace files are generated (1 GiB each by default): a MySQL-style crc32 file (FSP flags 0x21) and a MariaDB
+full_crc32 file (flags 0x15), 16 KiB pages with B-tree page headers, varied bodies and correct checksums, LSNs and
+page ids, so that every tool checks every page and finds nothing wrong. (A live server would need many minutes of
+inserts to grow a 1 GiB table on a 2-core machine.)
+
+    .venv/bin/python benchmarks/bench_pages_verify.py [--size-mib 1024] [--dir /tmp] [--runs 3]
+
+Each measurement runs as a child process (best of --runs, page cache warm), so wall time and peak RSS (from
+wait4) are comparable: a plain read (dd-like, 4 MiB reads), `mysqlinspect pages verify` (the CLI, interpreter
+start included), MySQL 9.7's innochecksum (crc32 file; from the sandbox cache, run through its own loader) and
+MariaDB's /usr/bin/innochecksum (both files). A tool that is not on the machine is reported as missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from crc32c import crc32c
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mysqlinspect.errors import SandboxError
+from mysqlinspect.innodb.checksum import page_crc32
+from mysqlinspect.sandbox.distributions import cache_dir, mysql_97
+
+PS = 16384
+SPACE_ID = 42
+READ_SCRIPT = (
+    "import os, sys\n"
+    "fd = os.open(sys.argv[1], os.O_RDONLY); buf = bytearray(4 << 20)\n"
+    "while os.readv(fd, [buf]): pass\n"
+)
+
+
+def _template(rnd: random.Random) -> bytearray:
+    page = bytearray(PS)
+    page[38:PS - 8] = rnd.randbytes(PS - 46)
+    return page
+
+
+def _page0(pages: int, flags: int) -> bytearray:
+    page = bytearray(PS)
+    struct.pack_into(">IIIIQHQI", page, 0, 0, 0, 0, 0, 1000, 8, 0, SPACE_ID)
+    struct.pack_into(">IIIII", page, 38, SPACE_ID, 0, pages, pages, flags)
+    return page
+
+
+def _seal(page: bytearray, page_no: int, lsn: int, full_crc32: bool) -> bytes:
+    struct.pack_into(">IIIIQHQI", page, 0, 0, page_no, 0xFFFFFFFF, 0xFFFFFFFF, lsn, 17855 if page_no else 8, 0,
+                     SPACE_ID)
+    if full_crc32:
+        struct.pack_into(">I", page, PS - 8, lsn & 0xFFFFFFFF)
+        struct.pack_into(">I", page, PS - 4, crc32c(memoryview(page)[:PS - 4]))
+    else:
+        struct.pack_into(">I", page, PS - 4, lsn & 0xFFFFFFFF)
+        crc = page_crc32(page, PS)
+        struct.pack_into(">I", page, 0, crc)
+        struct.pack_into(">I", page, PS - 8, crc)
+    return bytes(page)
+
+
+def generate(path: Path, pages: int, flags: int, full_crc32: bool) -> None:
+    rnd = random.Random(7)
+    templates = [_template(rnd) for _ in range(16)]
+    with open(path, "wb") as fh:
+        fh.write(_seal(_page0(pages, flags), 0, 1000, full_crc32))
+        batch: list[bytes] = []
+        for page_no in range(1, pages):
+            batch.append(_seal(templates[page_no % 16], page_no, 1000 + page_no * 37, full_crc32))
+            if len(batch) == 256:
+                fh.write(b"".join(batch))
+                batch.clear()
+        fh.write(b"".join(batch))
+
+
+def run_child(argv: list[str]) -> tuple[float, int, int]:
+    """(wall seconds, peak RSS KiB, exit status) of one child process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.stderr is not None:
+        proc.stderr.close()
+    return elapsed, usage.ru_maxrss, proc.returncode
+
+
+def best(argv: list[str], runs: int) -> tuple[float, int, int]:
+    results = [run_child(argv) for _ in range(runs)]
+    return min(results, key=lambda r: r[0])
+
+
+def mysql_innochecksum() -> list[str] | None:
+    if not (cache_dir() / "mysql-9.7" / ".complete").exists():
+        return None
+    try:
+        return mysql_97().program("innochecksum")
+    except SandboxError:
+        return None
+
+
+def report(name: str, size: int, result: tuple[float, int, int] | None, read_s: float) -> None:
+    if result is None:
+        print(f"{name:44s}: not available on this machine")
+        return
+    seconds, rss, status = result
+    mbs = size / seconds / 1e6
+    print(f"{name:44s}: {mbs:8.1f} MB/s  {seconds:6.3f}s  peak RSS {rss / 1024:7.1f} MiB  exit {status}  "
+          f"({read_s / seconds:.2f} x plain read speed)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--dir", default=None, help="where to write the files (default: a temp dir)")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    directory = Path(tempfile.mkdtemp(prefix="pages-bench-", dir=args.dir))
+    pages = (args.size_mib << 20) // PS
+    try:
+        crc_file, fcrc_file = directory / "crc32.ibd", directory / "full_crc32.ibd"
+        t0 = time.perf_counter()
+        generate(crc_file, pages, 0x21, full_crc32=False)
+        generate(fcrc_file, pages, 0x15, full_crc32=True)
+        print(f"generated 2 x {args.size_mib} MiB ({pages} pages each) in {time.perf_counter() - t0:.1f}s; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; best of {args.runs} runs")
+        size = pages * PS
+        verify = [sys.executable, "-m", "mysqlinspect", "pages", "verify", "--format", "json"]
+        mysql_tool = mysql_innochecksum()
+        mariadb_tool = ["/usr/bin/innochecksum"] if Path("/usr/bin/innochecksum").exists() else None
+        for label, path in (("crc32 file (MySQL layout)", crc_file), ("full_crc32 file (MariaDB)", fcrc_file)):
+            print(f"-- {label}: {path.name}")
+            run_child([sys.executable, "-c", READ_SCRIPT, str(path)])  # warm the page cache
+            read = best([sys.executable, "-c", READ_SCRIPT, str(path)], args.runs)
+            report("plain read (4 MiB reads)", size, read, read[0])
+            mine = best([*verify, str(path)], args.runs)
+            report("mysqlinspect pages verify", size, mine, read[0])
+            if path is crc_file:
+                theirs = best([*mysql_tool, str(path)], args.runs) if mysql_tool else None
+                report("innochecksum (MySQL 9.7)", size, theirs, read[0])
+            maria = best([*mariadb_tool, str(path)], args.runs) if mariadb_tool else None
+            report("innochecksum (MariaDB)", size, maria, read[0])
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
