@@ -118,23 +118,40 @@ class TablespaceFile:
     def header(self, page_no: int) -> FilHeader:
         return FilHeader.from_bytes(self.page(page_no))
 
-    def iter_pages(self, start: int = 0) -> Iterator[tuple[int, memoryview]]:
-        """Every page from `start`, read sequentially in large chunks into one reused buffer (memory stays small
-        whatever the file size). A yielded view is valid until the next chunk is read: copy what you keep."""
+    def iter_chunks(self, start: int = 0) -> Iterator[tuple[int, int, memoryview]]:
+        """(first page number, page count, view) over consecutive pages of the map, chunk by chunk. Each chunk
+        is dropped from this process's memory once the caller moves on (MADV_DONTNEED on a read-only file map
+        only unmaps; the page cache keeps the data), so memory stays small whatever the file size. Zero-copy: a
+        view is only valid until the next chunk."""
+        if self._map is None:
+            return
         ps = self.physical_page_size
         per_chunk = max(1, READ_CHUNK // ps)
-        buf = bytearray(per_chunk * ps)
-        view = memoryview(buf)
-        if hasattr(os, "posix_fadvise"):
-            os.posix_fadvise(self._fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
-        page_no = start
-        while page_no < self.page_count:
-            got = os.preadv(self._fd, [buf], page_no * ps) // ps
-            if got == 0:
-                return
-            for i in range(min(got, self.page_count - page_no)):
-                yield page_no + i, view[i * ps:(i + 1) * ps]
-            page_no += got
+        whole = memoryview(self._map)
+        drop = getattr(mmap, "MADV_DONTNEED", None)
+        if hasattr(mmap, "MADV_SEQUENTIAL"):
+            self._map.madvise(mmap.MADV_SEQUENTIAL)
+        try:
+            page_no = start
+            while page_no < self.page_count:
+                count = min(per_chunk, self.page_count - page_no)
+                chunk = whole[page_no * ps:(page_no + count) * ps]
+                try:
+                    yield page_no, count, chunk
+                finally:
+                    chunk.release()
+                if drop is not None:
+                    self._map.madvise(drop, page_no * ps, count * ps)
+                page_no += count
+        finally:
+            whole.release()
+
+    def iter_pages(self, start: int = 0) -> Iterator[tuple[int, memoryview]]:
+        """Every page from `start` (see iter_chunks: copy what you keep)."""
+        ps = self.physical_page_size
+        for first, count, view in self.iter_chunks(start):
+            for i in range(count):
+                yield first + i, view[i * ps:(i + 1) * ps]
 
     @property
     def trailing_bytes(self) -> int:

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import struct
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from mysqlinspect.errors import InputNotFoundError, MysqlInspectError
+from mysqlinspect.innodb import fastcheck
 from mysqlinspect.innodb import layout as L
 from mysqlinspect.innodb.checksum import (
     BAD_STATUSES,
@@ -132,28 +133,53 @@ def _position_problem(page: memoryview, page_no: int, space_id: int, check: Page
     return None
 
 
+FastCheck = Callable[[memoryview, int, int, int, "int | None"], list[int]]
+
+
+def fast_check(flags: FspFlags) -> tuple[FastCheck, str] | None:
+    """The chunk-level pre-check for uncompressed pages (None: every page goes through the per-page checks)."""
+    if not fastcheck.AVAILABLE or flags.zip_size:
+        return None
+    if flags.full_crc32:
+        return fastcheck.full_crc32_suspects, "full_crc32"
+    return fastcheck.classic_suspects, "crc32"
+
+
 def scan_pages(ts: TablespaceFile, result: FileVerification) -> None:
     """Check every page of an open tablespace file into `result`."""
     assert ts.flags is not None
     checker = page_checker(ts.flags)
+    fast = fast_check(ts.flags)
     fsp = ts.fsp_header
     space_id = fsp.space_id if fsp is not None else None
     skip = {n for r in skipped_pages(ts) for n in r}
-    counts, algorithms = result.counts, result.algorithms
-    for page_no, page in ts.iter_pages():
-        if page_no in skip:
-            counts["skipped"] += 1
-            continue
-        check = checker(page)
-        if check.status is PageStatus.VALID and space_id is not None:
-            problem = _position_problem(page, page_no, space_id, check)
-            if problem is not None:
-                check = PageCheck(PageStatus.MISPLACED, check.algorithm, problem)
-        counts[check.status.value] += 1
-        if check.algorithm is not None and check.status is PageStatus.VALID:
-            algorithms[check.algorithm] += 1
-        if check.status in BAD_STATUSES:
-            result.bad_pages.append(_bad(page_no, page, check))
+    ps = ts.physical_page_size
+    for first, count, view in ts.iter_chunks():
+        indices: Iterable[int] = range(count)
+        if fast is not None and not any(first <= n < first + count for n in skip):
+            indices = fast[0](view, count, ps, first, space_id)
+            result.counts["valid"] += count - len(indices)
+            result.algorithms[fast[1]] += count - len(indices)
+        for i in indices:
+            page_no = first + i
+            if page_no in skip:
+                result.counts["skipped"] += 1
+            else:
+                _check_one(view[i * ps:(i + 1) * ps], page_no, space_id, checker, result)
+
+
+def _check_one(page: memoryview, page_no: int, space_id: int | None, checker: PageChecker,
+               result: FileVerification) -> None:
+    check = checker(page)
+    if check.status is PageStatus.VALID and space_id is not None:
+        problem = _position_problem(page, page_no, space_id, check)
+        if problem is not None:
+            check = PageCheck(PageStatus.MISPLACED, check.algorithm, problem)
+    result.counts[check.status.value] += 1
+    if check.algorithm is not None and check.status is PageStatus.VALID:
+        result.algorithms[check.algorithm] += 1
+    if check.status in BAD_STATUSES:
+        result.bad_pages.append(_bad(page_no, page, check))
 
 
 def verify_file(path: Path, kind: str | None = None, page_size: int | None = None) -> FileVerification:
