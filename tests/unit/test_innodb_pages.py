@@ -175,3 +175,30 @@ def test_verify_file_without_fsp_header_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "junk.ibd"
     path.write_bytes(b"\x01" * PS)
     assert "not a tablespace" in (verify_file(path).error or "")
+
+
+@pytest.mark.parametrize(("name", "kind"), [
+    ("ibdata1", "system"), ("ibdata2", "system"), ("ibtmp1", "temporary"), ("mysql.ibd", "dictionary"),
+    ("undo_001", "undo"), ("undo003", "undo"), ("u3.ibu", "undo"), ("temp_1.ibt", "session_temporary"),
+    ("t.ibd", "file_per_table"), ("t#p#p0.ibd", "file_per_table"), ("#ib_16384_0.dblwr", "doublewrite"),
+    ("#ib_16384_0.bdblwr", "doublewrite_reduced"), ("ib_logfile0", "redo"), ("#ib_redo12", "redo"),
+    ("#ib_redo13_tmp", "redo_spare"), ("auto.cnf", "auto_cnf"), ("t.frm", "frm"), ("t_123.sdi", "sdi"),
+    ("t.MYD", "myisam_data"), ("t.MAI", "aria_index"), ("aria_log.00000001", "aria_log"),
+    ("aria_log_control", "aria_control"), ("host-relay-bin.000002", "relay_log"),
+    ("host-relay-bin.index", "relay_log_index"), ("binlog.index", "binlog_index"), ("t.cfg", "export_metadata"),
+    ("ib_buffer_pool", "buffer_pool_dump"), ("ddl_recovery.log", "ddl_recovery_log"),
+])
+def test_file_kinds_by_name(name: str, kind: str) -> None:
+    from mysqlinspect.innodb.filekinds import kind_by_name
+
+    assert kind_by_name(name) == kind
+
+
+def test_binlog_recognised_by_magic(tmp_path: Path) -> None:
+    from mysqlinspect.innodb.filekinds import classify_file
+
+    log = tmp_path / "mariadb-bin.000007"
+    log.write_bytes(b"\xfebin" + bytes(100))
+    other = tmp_path / "notes.000001"
+    other.write_bytes(b"hello")
+    assert classify_file(log) == "binlog" and classify_file(other) == "other"
