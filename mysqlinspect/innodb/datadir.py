@@ -18,7 +18,8 @@ from mysqlinspect.innodb import layout as L
 from mysqlinspect.innodb.filekinds import BINLOG_MAGIC, TABLESPACE_KINDS, classify_file, walk_files
 from mysqlinspect.innodb.reader import flags_from_head, read_head
 from mysqlinspect.innodb.structs import FilHeader, FspHeader
-from mysqlinspect.redo.files import RedoFileSet, inspect_redo_files
+from mysqlinspect.redo.discover import classify as classify_redo_name
+from mysqlinspect.redo.files import RedoFileSet, inspect_redo_files, read_redo_file
 
 _BINLOG_HEADER = struct.Struct("<IBIIIH")
 _FDE_BODY = struct.Struct("<H50s")
@@ -139,10 +140,27 @@ def read_log_info(path: Path) -> LogFileInfo | None:
     return LogFileInfo(version, binlog_version, timestamp or None)
 
 
+def sniff_kind(path: Path, size: int) -> str | None:
+    """The kind of a file whose name says nothing, from its content: a tablespace page 0 or a redo header."""
+    if size < 2048:
+        return None
+    if flags_from_head(read_head(path)) is not None:
+        return "file_per_table"
+    report = read_redo_file(classify_redo_name(path))
+    if report.header is not None or (report.status == "never_written" and "ib_logfile" in path.name):
+        return "redo"
+    return None
+
+
 def _describe(path: Path, root: Path) -> DataFile:
     kind = classify_file(path)
     size = path.stat().st_size
     item = DataFile(path=path, relative=path.relative_to(root).as_posix(), kind=kind, size=size)
+    if kind == "other":
+        sniffed = sniff_kind(path, size)
+        if sniffed is not None:
+            item.kind = kind = sniffed
+            item.note = f"recognised as {sniffed} by its content (the name is not a server file name)"
     if kind in TABLESPACE_KINDS:
         item.tablespace = read_tablespace_info(path, size) if size else None
         if item.tablespace is None:
@@ -190,6 +208,7 @@ def map_datadir(path: str | Path) -> DatadirMap:
     if not root.is_dir():
         raise InputNotFoundError(f"{root}: not a directory (datadir takes a data directory)")
     files = [_describe(p, root) for p in walk_files(root)]
-    redo = inspect_redo_files([root]) if any(f.kind in ("redo", "redo_spare") for f in files) else None
+    redo_paths = [f.path for f in files if f.kind in ("redo", "redo_spare")]
+    redo = inspect_redo_files(redo_paths) if redo_paths else None
     return DatadirMap(root=root, files=files, redo=redo, server_uuid=_server_uuid(root),
                       server_versions=_versions(files, redo, root))

@@ -41,12 +41,13 @@ def read_head(path: Path, size: int = L.UNIV_PAGE_SIZE_MAX) -> bytes:
 
 
 def flags_from_head(head: bytes) -> FspFlags | None:
-    """FSP flags of page 0 if the head looks like an FSP header page (space ids agree, flags valid)."""
+    """FSP flags of page 0 if the head looks like an FSP header page (type 8, space ids agree, flags valid)."""
     if len(head) < L.UNIV_PAGE_SIZE_MIN:
         return None
     header = FilHeader.from_bytes(head)
     fsp = FspHeader.from_bytes(head)
-    if header.page_no != 0 or fsp.space_id != header.space_id or not fsp.flags.valid:
+    if (header.page_no != 0 or header.page_type != L.FIL_PAGE_TYPE_FSP_HDR or fsp.space_id != header.space_id
+            or not fsp.flags.valid):
         return None
     return fsp.flags
 

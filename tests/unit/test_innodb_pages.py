@@ -202,3 +202,15 @@ def test_binlog_recognised_by_magic(tmp_path: Path) -> None:
     other = tmp_path / "notes.000001"
     other.write_bytes(b"hello")
     assert classify_file(log) == "binlog" and classify_file(other) == "other"
+
+
+def test_datadir_on_the_redo_samples_recognises_them_by_content() -> None:
+    from mysqlinspect.innodb.datadir import map_datadir
+    from tests.servers import repo_root
+
+    result = map_datadir(repo_root() / "tests" / "data" / "redo")
+    kinds = {f.relative: f.kind for f in result.files}
+    assert kinds["SOURCES.md"] == "other"
+    assert all(kind == "redo" for name, kind in kinds.items() if ".head16k" in name), kinds
+    assert result.redo is not None and len(result.redo.files) == len(kinds) - 1
+    assert "redo header" in result.server_versions
