@@ -10,22 +10,17 @@ the checkpoint.
 
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mysqlinspect.errors import DataError, InputNotFoundError, MysqlInspectError
-from mysqlinspect.innodb import layout as L
-from mysqlinspect.innodb.checksum import BAD_STATUSES, PageCheck, PageStatus, check_classic, check_full_crc32, zeros
-from mysqlinspect.innodb.filekinds import tablespace_files
-from mysqlinspect.innodb.reader import TablespaceFile, open_read_only
-from mysqlinspect.innodb.structs import DoublewriteHeader, FilHeader, FspFlags
+from mysqlinspect.errors import InputNotFoundError, MysqlInspectError
+from mysqlinspect.innodb.checksum import BAD_STATUSES, PageCheck, PageStatus, check_classic, check_full_crc32
+from mysqlinspect.innodb.dblwr_sources import Slot, SpaceIndex, read_buffer
+from mysqlinspect.innodb.reader import TablespaceFile
+from mysqlinspect.innodb.structs import FilHeader, FspFlags
 from mysqlinspect.innodb.verify import FileVerification, page_checker, scan_pages
 from mysqlinspect.redo.files import inspect_redo_files
-
-DBLWR_NAME = re.compile(r"^#ib_(\d+)_(\d+)\.dblwr$")
 
 
 @dataclass
@@ -101,88 +96,6 @@ class DoublewriteReport:
                 "copies": [c.to_dict() for c in self.copies], "notes": self.notes}
 
 
-@dataclass
-class _Slot:
-    source: str
-    slot: int
-    image: bytes
-
-
-class _Spaces:
-    """Tablespace files of the data directory by space id, opened on first use."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.paths: dict[int, Path] = {}
-        self.open: dict[int, TablespaceFile] = {}
-        for path in tablespace_files(root):
-            if path.name.startswith("ibdata") and path.name != "ibdata1":
-                continue
-            try:
-                with TablespaceFile(path) as ts:
-                    if ts.fsp_header is not None:
-                        self.paths.setdefault(ts.fsp_header.space_id, path)
-            except MysqlInspectError:
-                continue
-
-    def get(self, space_id: int) -> TablespaceFile | None:
-        if space_id not in self.paths:
-            return None
-        if space_id not in self.open:
-            self.open[space_id] = TablespaceFile(self.paths[space_id])
-        return self.open[space_id]
-
-    def relative(self, space_id: int) -> str:
-        return self.paths[space_id].relative_to(self.root).as_posix()
-
-    def close(self) -> None:
-        for ts in self.open.values():
-            ts.close()
-
-
-def _read_dblwr_file(path: Path, page_size: int) -> list[_Slot]:
-    fd = open_read_only(path)
-    try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 22):
-            chunks.append(chunk)
-    finally:
-        os.close(fd)
-    data = b"".join(chunks)
-    zero = zeros(page_size)
-    return [_Slot(path.name, n, data[n * page_size:(n + 1) * page_size])
-            for n in range(len(data) // page_size) if data[n * page_size:(n + 1) * page_size] != zero]
-
-
-def _dblwr_files(paths: list[Path]) -> list[Path]:
-    found: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            found += sorted((p for p in path.iterdir() if DBLWR_NAME.match(p.name)),
-                            key=lambda p: int(DBLWR_NAME.match(p.name).group(2)))  # type: ignore[union-attr]
-        elif DBLWR_NAME.match(path.name):
-            found.append(path)
-    return found
-
-
-def _system_area(system: TablespaceFile) -> tuple[list[_Slot], int]:
-    header = DoublewriteHeader.from_page(system.page(L.FSP_TRX_SYS_PAGE_NO), system.physical_page_size)
-    if not header.present:
-        return [], 0
-    slots: list[_Slot] = []
-    count = 0
-    zero = zeros(system.physical_page_size)
-    for block in header.page_ranges(system.physical_page_size):
-        for page_no in block:
-            if page_no >= system.page_count:
-                continue
-            image = bytes(system.page(page_no))
-            if image != zero:
-                slots.append(_Slot(system.path.name, count, image))
-            count += 1
-    return slots, count
-
-
 def _check_copy(image: bytes, flags: FspFlags | None) -> PageCheck | None:
     if flags is None:
         return None
@@ -201,7 +114,7 @@ class _Candidate:
     image: bytes
 
 
-def _copies(slots: list[_Slot], spaces: _Spaces, page_size: int) -> list[_Candidate]:
+def _copies(slots: list[Slot], spaces: SpaceIndex, page_size: int) -> list[_Candidate]:
     out: list[_Candidate] = []
     for slot in slots:
         header = FilHeader.from_bytes(slot.image)
@@ -230,7 +143,7 @@ def _pick(cands: list[_Candidate], highest_lsn: bool, checkpoint: int | None) ->
     return max(usable, key=lambda c: c.copy.lsn) if highest_lsn else usable[0]
 
 
-def _bad_pages(spaces: _Spaces) -> dict[tuple[int, int], tuple[str, str, int]]:
+def _bad_pages(spaces: SpaceIndex) -> dict[tuple[int, int], tuple[str, str, int]]:
     bad: dict[tuple[int, int], tuple[str, str, int]] = {}
     for space_id in list(spaces.paths):
         ts = spaces.get(space_id)
@@ -250,37 +163,18 @@ def analyse_doublewrite(paths: list[str | Path], datadir: str | Path | None = No
         if not p.exists():
             raise InputNotFoundError(f"{p}: no such file or directory")
     root = Path(datadir) if datadir else (given[0] if given[0].is_dir() else given[0].parent)
-    spaces = _Spaces(root)
+    spaces = SpaceIndex(root)
     try:
         return _analyse(given, root, spaces)
     finally:
         spaces.close()
 
 
-def _analyse(given: list[Path], root: Path, spaces: _Spaces) -> DoublewriteReport:
-    dblwr = _dblwr_files(given)
-    notes: list[str] = []
-    if dblwr:
-        page_size = int(DBLWR_NAME.match(dblwr[0].name).group(1))  # type: ignore[union-attr]
-        slots: list[_Slot] = []
-        total = 0
-        for path in dblwr:
-            found = _read_dblwr_file(path, page_size)
-            slots += found
-            total += path.stat().st_size // page_size
-        layout, sources = "dblwr_files", [p.name for p in dblwr]
-    else:
-        system = spaces.get(0)
-        if system is None:
-            raise InputNotFoundError(f"{root}: no .dblwr files and no system tablespace (ibdata1) to read")
-        page_size = system.physical_page_size
-        slots, total = _system_area(system)
-        if not total:
-            raise DataError(f"{system.path}: no doublewrite buffer (no magic on the TRX_SYS page)")
-        layout, sources = "system_tablespace", [system.path.name]
-    checkpoint = _checkpoint_lsn(root)
-    report = DoublewriteReport(root, layout, sources, page_size, total, [], [], checkpoint, notes)
-    _judge(report, _copies(slots, spaces, page_size), spaces, highest_lsn=layout == "dblwr_files")
+def _analyse(given: list[Path], root: Path, spaces: SpaceIndex) -> DoublewriteReport:
+    found = read_buffer(given, spaces, root)
+    report = DoublewriteReport(root, found.layout, found.sources, found.page_size, found.slot_count, [], [],
+                               _checkpoint_lsn(root))
+    _judge(report, _copies(found.slots, spaces, found.page_size), spaces, highest_lsn=found.layout == "dblwr_files")
     return report
 
 
@@ -292,7 +186,7 @@ def _checkpoint_lsn(root: Path) -> int | None:
     return latest.lsn if latest else None
 
 
-def _judge(report: DoublewriteReport, cands: list[_Candidate], spaces: _Spaces, highest_lsn: bool) -> None:
+def _judge(report: DoublewriteReport, cands: list[_Candidate], spaces: SpaceIndex, highest_lsn: bool) -> None:
     by_page: dict[tuple[int, int], list[_Candidate]] = {}
     for cand in cands:
         report.copies.append(cand.copy)
@@ -308,7 +202,7 @@ def _judge(report: DoublewriteReport, cands: list[_Candidate], spaces: _Spaces, 
     report.damaged.sort(key=lambda d: (d.space_id, d.page_no))
 
 
-def _judge_page(report: DoublewriteReport, key: tuple[int, int], group: list[_Candidate], spaces: _Spaces,
+def _judge_page(report: DoublewriteReport, key: tuple[int, int], group: list[_Candidate], spaces: SpaceIndex,
                 bad: dict[tuple[int, int], tuple[str, str, int]], highest_lsn: bool, checkpoint: int | None) -> None:
     space_id, page_no = key
     ts = spaces.get(space_id)
