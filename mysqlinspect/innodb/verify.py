@@ -60,7 +60,8 @@ class FileVerification:
 
     @property
     def ok(self) -> bool:
-        return self.error is None and not self.bad_pages
+        """No bad page, no error, and no partial page at the end (a truncated copy)."""
+        return self.error is None and not self.bad_pages and not self.trailing_bytes
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -214,3 +214,11 @@ def test_datadir_on_the_redo_samples_recognises_them_by_content() -> None:
     assert all(kind == "redo" for name, kind in kinds.items() if ".head16k" in name), kinds
     assert result.redo is not None and len(result.redo.files) == len(kinds) - 1
     assert "redo header" in result.server_versions
+
+
+def test_truncated_file_is_not_ok(tmp_path: Path) -> None:
+    path = _file(tmp_path, [crc32_page(page_no=0, page_type=8), crc32_page(page_no=1)])
+    with open(path, "ab") as fh:
+        fh.write(b"\x07" * 1000)
+    result = verify_file(path)
+    assert result.pages == 2 and result.trailing_bytes == 1000 and not result.bad_pages and not result.ok
