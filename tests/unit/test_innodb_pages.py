@@ -222,3 +222,17 @@ def test_truncated_file_is_not_ok(tmp_path: Path) -> None:
         fh.write(b"\x07" * 1000)
     result = verify_file(path)
     assert result.pages == 2 and result.trailing_bytes == 1000 and not result.bad_pages and not result.ok
+
+
+def test_parallel_scan_gives_the_same_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mysqlinspect.innodb import verify as V
+
+    pages = [crc32_page(page_no=0, page_type=8)] + [crc32_page(page_no=n) for n in range(1, 40)]
+    pages[3][5000] ^= 1
+    pages[31][6000] ^= 1
+    pages[20] = bytearray(PS)
+    path = _file(tmp_path, pages)
+    monkeypatch.setattr(V, "PARALLEL_MIN_BYTES", 0)
+    serial, parallel = V.verify_file(path), V.verify_file(path, jobs=3)
+    assert serial.to_dict() == parallel.to_dict()
+    assert [b.page_no for b in parallel.bad_pages] == [3, 31] and parallel.counts["empty"] == 1
