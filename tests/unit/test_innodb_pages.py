@@ -236,3 +236,19 @@ def test_parallel_scan_gives_the_same_result(tmp_path: Path, monkeypatch: pytest
     serial, parallel = V.verify_file(path), V.verify_file(path, jobs=3)
     assert serial.to_dict() == parallel.to_dict()
     assert [b.page_no for b in parallel.bad_pages] == [3, 31] and parallel.counts["empty"] == 1
+
+
+def test_copy_choice_follows_each_server() -> None:
+    from mysqlinspect.innodb.doublewrite import DoublewriteCopy, _Candidate, _pick
+
+    def cand(slot: int, lsn: int, valid: bool) -> _Candidate:
+        return _Candidate(DoublewriteCopy("f", slot, 5, 9, lsn, "index", valid), b"")
+
+    older_valid, newer_corrupt, newest_valid = cand(0, 100, True), cand(1, 300, False), cand(2, 200, True)
+    # MySQL: the highest LSN wins, and a corrupt newest copy means no repair
+    assert _pick([older_valid, newest_valid], True, None) is newest_valid
+    assert _pick([older_valid, newer_corrupt, newest_valid], True, None) is None
+    # MariaDB: the first valid copy in slot order not older than the checkpoint
+    assert _pick([older_valid, newer_corrupt, newest_valid], False, 50) is older_valid
+    assert _pick([older_valid, newer_corrupt, newest_valid], False, 150) is newest_valid
+    assert _pick([older_valid], False, 150) is None
