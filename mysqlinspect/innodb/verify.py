@@ -107,10 +107,6 @@ def page_checker(flags: FspFlags) -> PageChecker:
     return partial(check_classic, ps=flags.page_size, page_compression=flags.page_compression)
 
 
-def check_page(page: memoryview, flags: FspFlags) -> PageCheck:
-    return page_checker(flags)(page)
-
-
 def skipped_pages(ts: TablespaceFile) -> list[range]:
     """The legacy doublewrite area of a system tablespace (innochecksum does not check it either)."""
     fsp = ts.fsp_header
