@@ -28,6 +28,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "tablespaces": "mysqlinspect.cli.tablespaces:tablespaces",
     "durability": "mysqlinspect.cli.durability:durability",
     "watch": "mysqlinspect.cli.watch:watch",
+    "datadir": "mysqlinspect.cli.datadir:datadir",
+    "pages": "mysqlinspect.cli.pages:pages",
 }
 
 

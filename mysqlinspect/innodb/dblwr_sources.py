@@ -1,0 +1,126 @@
+"""Where doublewrite copies are read from: `#ib_<ps>_<n>.dblwr` files or the ibdata1 area, and the tablespace
+files of a data directory by space id (to check each copy in its tablespace's format and compare it)."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from mysqlinspect.errors import DataError, InputNotFoundError
+from mysqlinspect.innodb import layout as L
+from mysqlinspect.innodb.checksum import zeros
+from mysqlinspect.innodb.filekinds import tablespace_files
+from mysqlinspect.innodb.reader import TablespaceFile, flags_from_head, open_read_only, read_head
+from mysqlinspect.innodb.structs import DoublewriteHeader, FspHeader
+
+DBLWR_NAME = re.compile(r"^#ib_(\d+)_(\d+)\.dblwr$")
+
+
+@dataclass
+class Slot:
+    source: str
+    slot: int
+    image: bytes
+
+
+class SpaceIndex:
+    """Tablespace files of the data directory by space id, opened on first use."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.paths: dict[int, Path] = {}
+        self.open: dict[int, TablespaceFile] = {}
+        for path in tablespace_files(root):
+            if path.name.startswith("ibdata") and path.name != "ibdata1":
+                continue
+            try:
+                head = read_head(path, L.UNIV_PAGE_SIZE_MIN)
+            except OSError:
+                continue
+            if flags_from_head(head) is not None:
+                self.paths.setdefault(FspHeader.from_bytes(head).space_id, path)
+
+    def get(self, space_id: int) -> TablespaceFile | None:
+        if space_id not in self.paths:
+            return None
+        if space_id not in self.open:
+            self.open[space_id] = TablespaceFile(self.paths[space_id])
+        return self.open[space_id]
+
+    def relative(self, space_id: int) -> str:
+        return self.paths[space_id].relative_to(self.root).as_posix()
+
+    def close(self) -> None:
+        for ts in self.open.values():
+            ts.close()
+
+
+def read_dblwr_file(path: Path, page_size: int) -> list[Slot]:
+    fd = open_read_only(path)
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 22):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    zero = zeros(page_size)
+    return [Slot(path.name, n, data[n * page_size:(n + 1) * page_size])
+            for n in range(len(data) // page_size) if data[n * page_size:(n + 1) * page_size] != zero]
+
+
+def dblwr_files(paths: list[Path]) -> list[Path]:
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted((p for p in path.iterdir() if DBLWR_NAME.match(p.name)),
+                            key=lambda p: int(DBLWR_NAME.match(p.name).group(2)))  # type: ignore[union-attr]
+        elif DBLWR_NAME.match(path.name):
+            found.append(path)
+    return found
+
+
+def system_area(system: TablespaceFile) -> tuple[list[Slot], int]:
+    header = DoublewriteHeader.from_page(system.page(L.FSP_TRX_SYS_PAGE_NO), system.physical_page_size)
+    if not header.present:
+        return [], 0
+    slots: list[Slot] = []
+    count = 0
+    zero = zeros(system.physical_page_size)
+    for block in header.page_ranges(system.physical_page_size):
+        for page_no in block:
+            if page_no >= system.page_count:
+                continue
+            image = bytes(system.page(page_no))
+            if image != zero:
+                slots.append(Slot(system.path.name, count, image))
+            count += 1
+    return slots, count
+
+
+@dataclass
+class BufferContents:
+    layout: str  # "dblwr_files" or "system_tablespace"
+    sources: list[str]
+    page_size: int
+    slot_count: int
+    slots: list[Slot]  # the slots that are not all zero
+
+
+def read_buffer(given: list[Path], spaces: SpaceIndex, root: Path) -> BufferContents:
+    """The .dblwr files among (or in) `given`, else the doublewrite area of the system tablespace."""
+    files = dblwr_files(given)
+    if files:
+        page_size = int(DBLWR_NAME.match(files[0].name).group(1))  # type: ignore[union-attr]
+        slots = [slot for path in files for slot in read_dblwr_file(path, page_size)]
+        total = sum(path.stat().st_size // page_size for path in files)
+        return BufferContents("dblwr_files", [p.name for p in files], page_size, total, slots)
+    system = spaces.get(0)
+    if system is None:
+        raise InputNotFoundError(f"{root}: no .dblwr files and no system tablespace (ibdata1) to read")
+    slots, total = system_area(system)
+    if not total:
+        raise DataError(f"{system.path}: no doublewrite buffer (no magic on the TRX_SYS page)")
+    return BufferContents("system_tablespace", [system.path.name], system.physical_page_size, total, slots)
