@@ -19,7 +19,8 @@ from mysqlinspect.innodb.filekinds import BINLOG_MAGIC, TABLESPACE_KINDS, classi
 from mysqlinspect.innodb.reader import flags_from_head, read_head
 from mysqlinspect.innodb.structs import FilHeader, FspHeader
 from mysqlinspect.redo.discover import classify as classify_redo_name
-from mysqlinspect.redo.files import RedoFileSet, inspect_redo_files, read_redo_file
+from mysqlinspect.redo.files import RedoFileSet, read_redo_file
+from mysqlinspect.redo.redoset import inspect_redo_files
 
 _BINLOG_HEADER = struct.Struct("<IBIIIH")
 _FDE_BODY = struct.Struct("<H50s")

@@ -20,7 +20,7 @@ from mysqlinspect.innodb.dblwr_sources import Slot, SpaceIndex, read_buffer
 from mysqlinspect.innodb.reader import TablespaceFile
 from mysqlinspect.innodb.structs import FilHeader, FspFlags
 from mysqlinspect.innodb.verify import FileVerification, page_checker, scan_pages
-from mysqlinspect.redo.files import inspect_redo_files
+from mysqlinspect.redo.redoset import inspect_redo_files
 
 
 @dataclass
