@@ -15,10 +15,12 @@ from pymysqlreplication import event as lib_event
 from pymysqlreplication import row_event as lib_rows
 
 from mysqlinspect.binlog.library_events import TaggedGtidEvent
-from mysqlinspect.binlog.model import ColumnInfo, EventRecord, RowChange
+from mysqlinspect.binlog.model import ColumnInfo, EventRecord, QuerySession, RowChange
+from mysqlinspect.binlog.statement_text import statement_head
 from mysqlinspect.binlog.values import converter_for, none_value, type_name
 
 ARTIFICIAL_FLAG = 0x20  # LOG_EVENT_ARTIFICIAL_F
+SUPPRESS_USE_FLAG = 0x08  # LOG_EVENT_SUPPRESS_USE_F: CREATE/DROP DATABASE run without a default database
 ANONYMOUS_GTID_EVENT = 34
 MARIADB_FL_STANDALONE = 0x01
 
@@ -171,8 +173,9 @@ def is_artificial(event: Any) -> bool:
 
 
 def classify_query(query: str) -> str:
-    """begin / commit / rollback / ddl / xa / other for a QueryEvent's text."""
-    head = query.lstrip().upper()
+    """begin / commit / rollback / ddl / xa / other for a QueryEvent's text (leading comments skipped, a leading
+    version comment's content read as the statement)."""
+    head = statement_head(query).upper()
     if head.startswith(("BEGIN", "START TRANSACTION")):
         return "begin"
     if head.startswith("COMMIT"):
@@ -184,6 +187,17 @@ def classify_query(query: str) -> str:
     if head.startswith(DDL_PREFIXES):
         return "ddl"
     return "other"
+
+
+def query_session(event: Any) -> QuerySession:
+    """The Query event's status variables that shape how its statement runs."""
+    charset = None
+    if getattr(event, "character_set_client", None) is not None:
+        charset = (int(event.character_set_client), int(event.collation_connection), int(event.collation_server))
+    zone = getattr(event, "time_zone", None)
+    sql_mode = getattr(event, "sql_mode", None)
+    return QuerySession(sql_mode=int(sql_mode) if sql_mode is not None else None, charset=charset,
+                        time_zone=zone.decode("ascii", "replace") if isinstance(zone, bytes) else zone)
 
 
 @dataclass
@@ -224,6 +238,8 @@ class EventAdapter:
             schema = event.schema
             record.schema = schema.decode("utf-8", "backslashreplace") if isinstance(schema, bytes) else schema
             record.op = classify_query(event.query)
+            record.session = query_session(event)
+            record.suppress_use = bool(event.packet.flags & SUPPRESS_USE_FLAG)
         elif isinstance(event, (lib_event.GtidEvent, lib_event.MariadbGtidEvent, TaggedGtidEvent)):
             record.gtid = event.gtid
             record.op = "gtid"
