@@ -1,5 +1,5 @@
 """What a logged statement's text says once leading comments are skipped: the servers and mysqldump wrap DDL in
-version comments (`/*!50610 ALTER TABLE t ENGINE=InnoDB */`, `/*!40000 ALTER TABLE t DISABLE KEYS */`), which
+version comments (`/*!50610 ALTER TABLE t ENGINE=InnoDB */`, `/*!40000 ALTER TABLE t DISABLE KEYS */`, MariaDB `/*M!`), which
 the server executes when its version is at least the number; plain comments (`/* ... */`, `-- `, `#`) are not
 part of the statement."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-_VERSION_COMMENT = re.compile(r"/\*!(?:M!)?\d{0,6}")
+_VERSION_COMMENT = re.compile(r"/\*M?!\d{0,6}")
 
 
 def statement_head(query: str) -> str:

@@ -44,6 +44,7 @@ from mysqlinspect.binlog.replay import (
 from mysqlinspect.binlog.schema_lookup import InformationSchemaLookup
 from mysqlinspect.binlog.session_vars import SessionNames
 from mysqlinspect.binlog.sqlgen import SqlOptions
+from mysqlinspect.binlog.statement_text import keywords
 from mysqlinspect.binlog.stream import StopBound, StreamOptions
 from mysqlinspect.cli.binlog_options import binlog_filter_options, binlog_range_options, binlog_stream_options
 from mysqlinspect.cli.context import AppContext, pass_app
@@ -238,8 +239,8 @@ STATEMENT_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE", "LOAD")
 def _refuse_statement_dml(txn: Transaction) -> None:
     """Statement-logged DML has no row images. Other statements (FLUSH, SAVEPOINT ...) change no rows: ignored."""
     for event in txn.events:
-        words = (event.query or "").lstrip("( ").split(None, 1)
-        if event.event_type == "QueryEvent" and event.op == "other" and words and words[0].upper() in STATEMENT_DML:
+        words = keywords((event.query or "").lstrip("( "), 1)
+        if event.event_type == "QueryEvent" and event.op == "other" and words and words[0] in STATEMENT_DML:
             text = " ".join((event.query or "").split())[:100]
             raise DataError(f"statement-logged change at {event.file}:{event.start_pos} ({text}): it has no row "
                             "images, so replay cannot reproduce it exactly (binlog_format was not ROW)")
