@@ -1,7 +1,7 @@
 """What a logged statement's text says once leading comments are skipped: the servers and mysqldump wrap DDL in
-version comments (`/*!50610 ALTER TABLE t ENGINE=InnoDB */`, `/*!40000 ALTER TABLE t DISABLE KEYS */`, MariaDB `/*M!`), which
-the server executes when its version is at least the number; plain comments (`/* ... */`, `-- `, `#`) are not
-part of the statement."""
+version comments (`/*!50610 ALTER TABLE t ENGINE=InnoDB */`, `/*!40000 ALTER TABLE t DISABLE KEYS */`, MariaDB's
+`/*M!100100 ... */`), which the server executes when its version is at least the number; plain comments
+(`/* ... */`, `-- `, `#`) are not part of the statement."""
 
 from __future__ import annotations
 
