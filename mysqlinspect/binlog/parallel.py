@@ -56,7 +56,7 @@ def prepare(txn: Transaction, options: SqlOptions) -> Prepared:
         for row in event.rows:
             key = (f"{row.schema}.{row.table}", row.op)
             counts[key] = counts.get(key, 0) + 1
-    light = replace(txn, events=[e for e in txn.events if is_logged_statement(e)])
+    light = replace(txn, events=[e for e in txn.events if is_logged_statement(e)] if txn.is_ddl else [])
     trimmed = [replace(st, rows=st.rows[:1]) for st in statements]
     warnings = list(dict.fromkeys(st.warning for st in statements if st.warning))
     return Prepared(light, trimmed, txn.row_count, counts, warnings)

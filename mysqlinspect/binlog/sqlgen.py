@@ -336,7 +336,24 @@ def transaction_statements(txn: Transaction, opts: SqlOptions) -> list[Statement
         if opts.definitions_changed is not None:
             opts.definitions_changed()
         return out
-    return list(row_statements(transaction_rows(txn), opts))
+    if not any(is_logged_statement(e) for e in txn.events):
+        return list(row_statements(transaction_rows(txn), opts))
+    return interleaved_statements(txn, opts)
+
+
+def interleaved_statements(txn: Transaction, opts: SqlOptions) -> list[Statement]:
+    """Row changes with the statements logged between them (SAVEPOINT, ROLLBACK TO SAVEPOINT) in their place:
+    nothing logged is left out."""
+    out: list[Statement] = []
+    rows: list[RowChange] = []
+    for event in txn.events:
+        if is_logged_statement(event):
+            out += row_statements(rows, opts)
+            rows = []
+            out.append(Statement((event.query or "").strip().rstrip(";").strip(), "statement", None))
+        else:
+            rows += event.rows
+    return out + list(row_statements(rows, opts))
 
 
 def transaction_comment(txn: Transaction, label: str = "txn") -> str:

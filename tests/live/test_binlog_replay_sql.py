@@ -161,9 +161,18 @@ def test_versioned_comment_ddl_and_other_statements_are_not_dropped(server: Any,
         cur.execute("FLUSH TABLES")
         cur.execute("INSERT INTO m VALUES (1, 1)")
         cur.execute("INSERT INTO c VALUES (1)")
+        cur.execute("BEGIN")
+        cur.execute("INSERT INTO c VALUES (2)")
+        cur.execute("SAVEPOINT a")
+        cur.execute("INSERT INTO c VALUES (3)")
+        cur.execute("ROLLBACK TO SAVEPOINT a")
+        cur.execute("INSERT INTO c VALUES (4)")
+        cur.execute("COMMIT")
         stop = binlog_position(conn)
     sql = dry_run_sql(run_cli, server, start, stop, "--table", f"{db}.*")
     assert "/*!50610 ALTER TABLE m ENGINE=InnoDB */;" in sql and "FLUSH TABLES;" in sql
+    if b"SAVEPOINT" in reference_sql(server, conn, start, stop, None, None):  # logged inside the transaction
+        assert "SAVEPOINT" in sql
     targets = replay_three_ways(server, conn, run_cli, start, stop, db, extra_dbs)
     engines = {way: _engines(conn, name) for way, name in targets.items()}
     assert engines == {way: {"c": "InnoDB", "m": "InnoDB"} for way in targets}

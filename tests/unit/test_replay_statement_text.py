@@ -103,3 +103,20 @@ def test_decimals_inside_mysql_json_stay_decimals() -> None:
         "DECIMAL(6,6)), 0.1e0, CAST('true' AS JSON), CAST('null' AS JSON), CAST('\"x''y\"' AS JSON), 7), 'o', "
         "JSON_OBJECT()) AS JSON)")
     assert json_literal({"a": 1.5}, "mysql") == "CAST('{\"a\": 1.5}' AS JSON)"
+
+
+def test_statements_inside_a_row_transaction_keep_their_place() -> None:
+    cols = [ColumnInfo("id", "int")]
+
+    def rows(op: str, key: int) -> EventRecord:
+        change = RowChange(op, "app", "t", cols, ["id"], None, {"id": key})
+        return EventRecord(file="b.1", start_pos=4, end_pos=9, timestamp=0, server_id=1,
+                           event_type="WriteRowsEvent", op=op, rows=[change])
+
+    savepoint = EventRecord(file="b.1", start_pos=4, end_pos=9, timestamp=0, server_id=1, event_type="QueryEvent",
+                            op=classify_query("SAVEPOINT `a`"), query="SAVEPOINT `a`")
+    txn = Transaction(number=1, file="b.1", start_pos=4, end_pos=90, end_file="b.1", timestamp=0, server_id=1,
+                      gtid=None, xid=1, events=[rows("insert", 1), savepoint, rows("insert", 2)])
+    assert not txn.is_ddl
+    assert [s.sql for s in transaction_statements(txn, SqlOptions())] == [
+        "INSERT INTO `app`.`t` (`id`) VALUES (1)", "SAVEPOINT `a`", "INSERT INTO `app`.`t` (`id`) VALUES (2)"]
