@@ -107,6 +107,16 @@ def test_expression_defaults_and_on_update_columns_are_written(server: Any, db: 
     source = table_dump(conn, db)
     for way, name in replay_three_ways(server, conn, run_cli, start, stop, db, extra_dbs).items():
         assert table_dump(conn, name) == source, way
+    for way, options in {"one_process": ["--no-parallel"], "auto": ["--apply-mode", "auto"]}.items():
+        name = f"{db}_{way}"
+        extra_dbs.append(name)
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{name}`")
+        result = run_cli("binlog", "replay", *server.cli_args(), *range_args(start, stop), "--table", f"{db}.*",
+                         "--rewrite-db", f"{db}={name}", "--execute", "--target", f"127.0.0.1:{server.port}",
+                         "--allow-same-server", "--yes", *options, "--format", "json")
+        assert result.exit_code == 0, result.stderr
+        assert table_dump(conn, name) == source, way
 
     result = run_cli("binlog", "replay", *server.cli_args(), *range_args(middle, stop), "--table", f"{db}.*",
                      "--flashback", "--execute", "--target", f"127.0.0.1:{server.port}", "--allow-same-server",
