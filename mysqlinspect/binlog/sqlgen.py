@@ -380,9 +380,13 @@ def render_transaction(txn: Transaction, statements: list[Statement], label: str
 
 def framed(st: Statement) -> str:
     """Statement text for the client: DDL holding `;` (routine, trigger and event bodies) is written between
-    DELIMITER lines with mysqlbinlog's delimiter `/*!*/;`."""
+    DELIMITER lines with mysqlbinlog's delimiter `/*!*/;`; a logged statement whose last line may end in a
+    comment gets its delimiter on a line of its own."""
     if st.kind == "ddl" and ";" in st.sql:
         return f"DELIMITER {DDL_DELIMITER}\n{st.sql}\n{DDL_DELIMITER}\nDELIMITER ;"
+    last_line = st.sql.rsplit("\n", 1)[-1]
+    if st.kind in ("ddl", "statement") and ("--" in last_line or "#" in last_line):
+        return st.sql + "\n;"  # a trailing comment would swallow the delimiter
     return st.sql + ";"
 
 

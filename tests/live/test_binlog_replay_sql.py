@@ -168,6 +168,7 @@ def test_versioned_comment_ddl_and_other_statements_are_not_dropped(server: Any,
         cur.execute("CREATE TABLE m (id INT PRIMARY KEY, v INT) ENGINE=MyISAM")
         cur.execute("/*!50610 ALTER TABLE m ENGINE=InnoDB */")
         cur.execute("/* a plain comment */ CREATE TABLE c (id INT PRIMARY KEY)")
+        cur.execute("CREATE TABLE c3 (id INT PRIMARY KEY) -- a trailing comment")
         cur.execute("FLUSH TABLES")
         cur.execute("INSERT INTO m VALUES (1, 1)")
         cur.execute("INSERT INTO c VALUES (1)")
@@ -185,7 +186,7 @@ def test_versioned_comment_ddl_and_other_statements_are_not_dropped(server: Any,
         assert "SAVEPOINT" in sql
     targets = replay_three_ways(server, conn, run_cli, start, stop, db, extra_dbs)
     engines = {way: _engines(conn, name) for way, name in targets.items()}
-    assert engines == {way: {"c": "InnoDB", "m": "InnoDB"} for way in targets}
+    assert engines == {way: {"c": "InnoDB", "c3": "InnoDB", "m": "InnoDB"} for way in targets}
     for name in targets.values():
         assert table_dump(conn, name) == table_dump(conn, db)
     conn.close()

@@ -120,3 +120,9 @@ def test_statements_inside_a_row_transaction_keep_their_place() -> None:
     assert not txn.is_ddl
     assert [s.sql for s in transaction_statements(txn, SqlOptions())] == [
         "INSERT INTO `app`.`t` (`id`) VALUES (1)", "SAVEPOINT `a`", "INSERT INTO `app`.`t` (`id`) VALUES (2)"]
+
+
+def test_trailing_comment_does_not_swallow_the_delimiter() -> None:
+    txn = _ddl("CREATE TABLE t (a INT) -- the note")
+    assert "CREATE TABLE t (a INT) -- the note\n;\n" in render_transaction(txn, transaction_statements(
+        txn, SqlOptions()))
