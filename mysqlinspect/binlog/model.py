@@ -69,6 +69,7 @@ class QuerySession:
     sql_mode: int | None = None  # the source flavor's sql_mode bitmask
     charset: tuple[int, int, int] | None = None  # collation ids: character_set_client, collation_connection, server
     time_zone: str | None = None
+    explicit_defaults_for_timestamp: bool | None = None
 
 
 @dataclass

@@ -38,7 +38,16 @@ def session_statements(session: QuerySession | None, namer: Namer | None = None)
         out.append(_charset_statement(session.charset, namer))
     if session.time_zone:
         out.append("SET @@session.time_zone = '" + session.time_zone.replace("'", "''") + "'")
+    if session.explicit_defaults_for_timestamp is False:  # the legacy TIMESTAMP defaults (only then: setting it
+        out.append("SET @@session.explicit_defaults_for_timestamp = 0")  # needs SESSION_VARIABLES_ADMIN on MySQL)
     return out
+
+
+def restoring_statements(session: QuerySession | None) -> list[str]:
+    """What session_statements set beyond the tool's own session settings, back to the target's default."""
+    if session is not None and session.explicit_defaults_for_timestamp is False:
+        return ["SET @@session.explicit_defaults_for_timestamp = DEFAULT"]
+    return []
 
 
 def _charset_statement(charset: tuple[int, int, int], namer: Namer | None) -> str:

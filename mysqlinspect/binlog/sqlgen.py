@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mysqlinspect.binlog.model import ColumnInfo, EventRecord, RowChange, Transaction, is_logged_statement
-from mysqlinspect.binlog.session_vars import Namer, session_statements
+from mysqlinspect.binlog.session_vars import Namer, restoring_statements, session_statements
 from mysqlinspect.binlog.sqlliteral import column_renderers, qualified_name, quote_identifier, render_literal
 from mysqlinspect.binlog.statement_text import is_database_statement
 
@@ -317,7 +317,8 @@ def ddl_statements(event: EventRecord, opts: SqlOptions) -> list[Statement]:
         out.append(Statement(f"USE {quote_identifier(opts.target_schema(event.schema))}", "use", None))
     out.append(Statement(query, "ddl", None))
     if session:
-        out += [Statement(sql, "session", None) for sql in RESTORED_SETTINGS]
+        restore = [*RESTORED_SETTINGS, *restoring_statements(event.session)]
+        out += [Statement(sql, "session", None) for sql in restore]
     return out
 
 

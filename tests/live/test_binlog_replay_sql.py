@@ -235,6 +235,35 @@ def test_routines_replay_with_delimiters_and_the_source_session(server: Any, db:
     conn.close()
 
 
+def test_legacy_timestamp_defaults_of_the_source_session(server: Any, db: str, extra_dbs: list[str],
+                                                          run_cli: Any) -> None:
+    """explicit_defaults_for_timestamp = 0 on the source: CREATE TABLE gave a TIMESTAMP column NOT NULL DEFAULT
+    CURRENT_TIMESTAMP ON UPDATE CURRENT_TIMESTAMP; the replayed CREATE TABLE must too (mysqlbinlog sets it)."""
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute(f"USE `{db}`")
+        cur.execute("SET SESSION explicit_defaults_for_timestamp = 0")
+        start = binlog_position(conn)
+        cur.execute("CREATE TABLE legacy (id INT PRIMARY KEY, ts TIMESTAMP)")
+        cur.execute("SET SESSION explicit_defaults_for_timestamp = 1")
+        cur.execute("CREATE TABLE modern (id INT PRIMARY KEY, ts TIMESTAMP)")
+        stop = binlog_position(conn)
+    source = _create_tables(conn, db)
+    assert "CURRENT_TIMESTAMP" in source["legacy"].upper() and "CURRENT_TIMESTAMP" not in source["modern"].upper()
+    for way, name in replay_three_ways(server, conn, run_cli, start, stop, db, extra_dbs).items():
+        assert _create_tables(conn, name) == source, way
+    conn.close()
+
+
+def _create_tables(conn: Any, db: str) -> dict[str, str]:
+    out = {}
+    with conn.cursor() as cur:
+        for table in ("legacy", "modern"):
+            cur.execute(f"SHOW CREATE TABLE `{db}`.`{table}`")
+            out[table] = str(cur.fetchone()[1])
+    return out
+
+
 def _definitions(conn: Any, db: str) -> dict[str, list[tuple[Any, ...]]]:
     """Routines, triggers, views and events of `db` with the session they were created in (db name masked)."""
     queries = {

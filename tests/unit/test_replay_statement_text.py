@@ -126,3 +126,12 @@ def test_trailing_comment_does_not_swallow_the_delimiter() -> None:
     txn = _ddl("CREATE TABLE t (a INT) -- the note")
     assert "CREATE TABLE t (a INT) -- the note\n;\n" in render_transaction(txn, transaction_statements(
         txn, SqlOptions()))
+
+
+def test_legacy_timestamp_defaults_set_and_restored_only_when_off() -> None:
+    txn = _ddl("CREATE TABLE t (ts TIMESTAMP)")
+    txn.events[0].session = QuerySession(explicit_defaults_for_timestamp=False)
+    text = render_transaction(txn, transaction_statements(txn, SqlOptions()))
+    assert text.index("explicit_defaults_for_timestamp = 0") < text.index("CREATE TABLE")
+    assert text.rstrip().endswith("SET @@session.explicit_defaults_for_timestamp = DEFAULT;")
+    assert session_statements(QuerySession(explicit_defaults_for_timestamp=True)) == []
