@@ -14,7 +14,7 @@ from typing import Any
 from mysqlinspect.binlog.model import ColumnInfo, EventRecord, RowChange, Transaction, is_logged_statement
 from mysqlinspect.binlog.session_vars import Namer, restoring_statements, session_statements
 from mysqlinspect.binlog.sqlliteral import column_renderers, qualified_name, quote_identifier, render_literal
-from mysqlinspect.binlog.statement_text import is_database_statement
+from mysqlinspect.binlog.statement_text import is_database_statement, names_database
 
 SESSION_SETTINGS = (
     "SET NAMES utf8mb4",
@@ -315,11 +315,20 @@ def ddl_statements(event: EventRecord, opts: SqlOptions) -> list[Statement]:
     out: list[Statement] = list(session)
     if event.schema and not event.suppress_use and not is_database_statement(query):
         out.append(Statement(f"USE {quote_identifier(opts.target_schema(event.schema))}", "use", None))
-    out.append(Statement(query, "ddl", None))
+    out.append(Statement(query, "ddl", None, warning=_unrewritten_names(query, opts)))
     if session:
         restore = [*RESTORED_SETTINGS, *restoring_statements(event.session)]
         out += [Statement(sql, "session", None) for sql in restore]
     return out
+
+
+def _unrewritten_names(query: str, opts: SqlOptions) -> str | None:
+    named = [old for old, _ in opts.rewrite_db if names_database(query, old)]
+    if not named:
+        return None
+    short = " ".join(query.split())[:80]
+    return (f"'{short}' names database {', '.join(named)} in its text, which --rewrite-db does not rewrite (it "
+            "changes the default database only, as mysqlbinlog does): the statement acts on that database")
 
 
 def transaction_rows(txn: Transaction) -> Iterator[RowChange]:

@@ -45,3 +45,13 @@ def is_database_statement(query: str) -> bool:
     words = keywords(query, 2)
     return len(words) == 2 and words[0] in ("CREATE", "DROP", "ALTER") and words[1] in ("DATABASE", "SCHEMA")
 
+
+
+def names_database(query: str, database: str) -> bool:
+    """True when the statement text names `database` itself: a qualified name (`db`.t, db.t) or CREATE/DROP/ALTER
+    DATABASE db (what --rewrite-db, like mysqlbinlog's, does not rewrite)."""
+    name = "(?:`" + re.escape(database.replace("`", "``")) + "`|" + re.escape(database) + r"(?![\w$]))"
+    qualified = re.compile(r"(?<![\w$`.])" + name + r"\s*\.", re.IGNORECASE)
+    database_word = re.compile(r"\b(?:DATABASE|SCHEMA)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?" + name, re.IGNORECASE)
+    head = statement_head(query)
+    return bool(qualified.search(head) or database_word.search(head))

@@ -324,8 +324,11 @@ def test_rewrite_db_reaches_ddl_as_the_reference_does(server: Any, db: str, extr
         cur.execute(f"CREATE VIEW vq AS SELECT a FROM `{db}`.t1")  # qualified: keeps naming the source
         cur.execute("INSERT INTO t1 VALUES (1), (2)")
         stop = binlog_position(conn)
-    sql = dry_run_sql(run_cli, server, start, stop, "--table", f"{db}.*", "--rewrite-db", f"{db}=elsewhere")
-    assert f"CREATE TABLE IF NOT EXISTS `{db}`.t2" in sql and "USE `elsewhere`;" in sql
+    result = run_cli("binlog", "replay", *server.cli_args(), *range_args(start, stop), "--table", f"{db}.*",
+                     "--rewrite-db", f"{db}=elsewhere")
+    assert result.exit_code == 0, result.stderr
+    assert f"CREATE TABLE IF NOT EXISTS `{db}`.t2" in result.stdout and "USE `elsewhere`;" in result.stdout
+    assert f"names database {db} in its text, which --rewrite-db does not rewrite" in result.stderr
     targets = replay_three_ways(server, conn, run_cli, start, stop, db, extra_dbs)  # t2: exists in db, a no-op
     assert "t2" not in _engines(conn, targets["ref"])
     reference = _views(conn, targets["ref"], db)

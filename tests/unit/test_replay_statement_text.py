@@ -135,3 +135,11 @@ def test_legacy_timestamp_defaults_set_and_restored_only_when_off() -> None:
     assert text.index("explicit_defaults_for_timestamp = 0") < text.index("CREATE TABLE")
     assert text.rstrip().endswith("SET @@session.explicit_defaults_for_timestamp = DEFAULT;")
     assert session_statements(QuerySession(explicit_defaults_for_timestamp=True)) == []
+
+
+def test_rewrite_db_warns_about_names_it_cannot_reach() -> None:
+    opts = SqlOptions(rewrite_db=(("app", "copy"),))
+    qualified = transaction_statements(_ddl("CREATE TABLE `app`.t2 (a INT)"), opts)
+    assert any(s.warning and "names database app" in s.warning for s in qualified)
+    plain = transaction_statements(_ddl("CREATE TABLE t2 (app INT)"), opts)
+    assert not any(s.warning for s in plain)
