@@ -7,6 +7,7 @@ so the applier can assert that a statement touched exactly the rows it was writt
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ SESSION_SETTINGS = (
     "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'",
     "SET SESSION foreign_key_checks = 0",
 )
+_START_TRANSACTION = re.compile(r"\s+START\s+TRANSACTION\s*$", re.IGNORECASE)
 RESTORED_SETTINGS = SESSION_SETTINGS[:3]  # after a statement run in the source's session
 DDL_DELIMITER = "/*!*/;"
 NO_KEY_WARNING = "{table} has neither a primary nor a usable unique key: WHERE compares every column, with LIMIT 1"
@@ -343,12 +345,26 @@ def transaction_statements(txn: Transaction, opts: SqlOptions) -> list[Statement
         for event in txn.events:
             if is_logged_statement(event):
                 out += ddl_statements(event, opts)
+        if txn.row_count:
+            out += rows_after_ddl(out, txn, opts)
         if opts.definitions_changed is not None:
             opts.definitions_changed()
         return out
     if not any(is_logged_statement(e) for e in txn.events):
         return list(row_statements(transaction_rows(txn), opts))
     return interleaved_statements(txn, opts)
+
+
+def rows_after_ddl(ddl: list[Statement], txn: Transaction, opts: SqlOptions) -> list[Statement]:
+    """The rows logged with DDL (CREATE TABLE ... SELECT) in one transaction after the DDL. MySQL logs the
+    statement as `CREATE TABLE ... START TRANSACTION`, after which the server accepts only BINLOG statements: the
+    clause is dropped (the CREATE commits on its own, as on MariaDB) and the rows get their own transaction."""
+    for st in ddl:
+        match = _START_TRANSACTION.search(st.sql) if st.kind == "ddl" else None
+        if match:
+            st.sql = st.sql[: match.start()]
+    return [Statement("BEGIN", "control", None), *row_statements(transaction_rows(txn), opts),
+            Statement("COMMIT", "control", None)]
 
 
 def interleaved_statements(txn: Transaction, opts: SqlOptions) -> list[Statement]:

@@ -192,6 +192,24 @@ def test_versioned_comment_ddl_and_other_statements_are_not_dropped(server: Any,
     conn.close()
 
 
+def test_rows_logged_with_ddl_are_replayed(server: Any, db: str, extra_dbs: list[str], run_cli: Any) -> None:
+    """CREATE TABLE ... SELECT logs the CREATE and the rows in one transaction: the rows must not vanish."""
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute(f"USE `{db}`")
+        start = binlog_position(conn)
+        cur.execute("CREATE TABLE s (id INT PRIMARY KEY, v VARCHAR(10))")
+        cur.execute("INSERT INTO s VALUES (1, 'a'), (2, 'b')")
+        cur.execute("CREATE TABLE c (PRIMARY KEY (id)) AS SELECT id, v FROM s")
+        cur.execute("INSERT INTO c VALUES (3, 'c')")
+        stop = binlog_position(conn)
+    source = table_dump(conn, db)
+    assert len(source["c"]) == 3
+    for way, name in replay_three_ways(server, conn, run_cli, start, stop, db, extra_dbs).items():
+        assert table_dump(conn, name) == source, way
+    conn.close()
+
+
 def _engines(conn: Any, db: str) -> dict[str, str]:
     with conn.cursor() as cur:
         cur.execute("SELECT TABLE_NAME, ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s", (db,))
