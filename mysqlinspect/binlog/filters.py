@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from mysqlinspect.binlog.model import EventRecord, Transaction
+from mysqlinspect.binlog.statement_text import statement_head
 from mysqlinspect.errors import UsageError
 
 OPS = ("insert", "update", "delete", "ddl", "other")
@@ -38,7 +39,7 @@ def _normalise_event_type(name: str) -> str:
 
 def ddl_table(query: str, default_schema: str | None) -> tuple[str | None, str | None]:
     """(schema, table) named by a table DDL statement, or (default_schema, None)."""
-    match = _DDL_TABLE.match(query)
+    match = _DDL_TABLE.match(statement_head(query))
     if not match:
         return default_schema, None
     parts = [p.strip().strip("`") for p in match.group(1).split(".")]

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from typing import BinaryIO
 
-from mysqlinspect.binlog.model import EventRecord, RowChange, Transaction
+from mysqlinspect.binlog.model import EventRecord, RowChange, Transaction, is_logged_statement
 from mysqlinspect.errors import DataError, UsageError
 
 _LENGTH = struct.Struct("<Q")
@@ -84,7 +84,7 @@ class SpillStack:
 
 
 def ddl_error(txn: Transaction) -> DdlInRangeError:
-    query = next((e.query for e in txn.events if e.op == "ddl"), "") or ""
+    query = next((e.query for e in txn.events if is_logged_statement(e)), "") or ""
     short = " ".join(query.split())[:120]
     return DdlInRangeError(
         f"DDL at {txn.file}:{txn.start_pos} is inside the flashback range ({short}); a flashback cannot undo DDL. "

@@ -1,6 +1,15 @@
-"""Generated columns (VIRTUAL or STORED) of a table, which replayed INSERT/UPDATE must not assign: MySQL refuses
-a value for them (error 3105), and the server computes them anyway. Row images carry them, so they are known
-only from a table definition: the target's when applying, the source's for SQL output."""
+"""Column roles a replayed statement needs from a table definition (row images do not carry them):
+
+- generated columns (VIRTUAL or STORED), which INSERT/UPDATE must not assign: the server refuses a value for them
+  (error 3105) and computes them anyway. Only these: a column with an expression default (`DEFAULT
+  CURRENT_TIMESTAMP`, `DEFAULT (uuid())`, MySQL's EXTRA `DEFAULT_GENERATED`) is an ordinary column whose logged
+  value must be written;
+- `ON UPDATE CURRENT_TIMESTAMP` columns, which UPDATE must always assign: left out of SET, the target would set
+  them to its own clock even where the row image kept the value.
+
+Definitions are the target's when applying, the source's for SQL output; `forget()` drops the cached ones after
+DDL (a CREATE TABLE of the range defines the columns of the rows that follow it).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +21,13 @@ from mysqlinspect.connection.connect import open_connection
 from mysqlinspect.connection.query import query_rows
 from mysqlinspect.connection.settings import ConnectionSettings
 
+# MySQL: EXTRA 'VIRTUAL GENERATED' / 'STORED GENERATED' (an expression default is 'DEFAULT_GENERATED').
+# MariaDB: EXTRA 'VIRTUAL GENERATED' / 'STORED GENERATED' (PERSISTENT is reported as STORED), IS_GENERATED 'ALWAYS'.
 SQL = ("SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s "
-       "AND (GENERATION_EXPRESSION <> '' OR EXTRA LIKE '%%GENERATED%%')")
+       "AND (EXTRA LIKE '%%VIRTUAL GENERATED%%' OR EXTRA LIKE '%%STORED GENERATED%%' "
+       "OR EXTRA LIKE '%%PERSISTENT GENERATED%%')")
+ON_UPDATE_SQL = ("SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = %s "
+                 "AND TABLE_NAME = %s AND EXTRA LIKE '%%on update%%'")
 UNIQUE_SQL = ("SELECT DISTINCT COLUMN_NAME AS name FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = %s "
               "AND TABLE_NAME = %s AND NON_UNIQUE = 0 AND INDEX_NAME <> 'PRIMARY' AND COLUMN_NAME IS NOT NULL")
 
@@ -41,6 +55,10 @@ class GeneratedColumns:
             self._cache[key] = names
         return names
 
+    def forget(self) -> None:
+        """Drop every cached definition (called after DDL)."""
+        self._cache.clear()
+
     def _connection(self) -> Any:
         if self._conn is None or self._pid != os.getpid():
             self._conn = open_connection(self.settings)  # a forked child never reuses the parent's socket
@@ -54,6 +72,12 @@ class GeneratedColumns:
             except Exception:
                 pass
         self._conn = None
+
+
+class OnUpdateColumns(GeneratedColumns):
+    """Callable (source schema, table) -> the `ON UPDATE CURRENT_TIMESTAMP` columns of the table."""
+
+    query = ON_UPDATE_SQL
 
 
 class UniqueKeyColumns(GeneratedColumns):

@@ -62,6 +62,16 @@ class RowChange:
     names_from_metadata: bool = True  # False: names taken from the current table definition (may be stale)
 
 
+@dataclass(frozen=True)
+class QuerySession:
+    """Session state a Query event was logged under (its status variables; None: not logged)."""
+
+    sql_mode: int | None = None  # the source flavor's sql_mode bitmask
+    charset: tuple[int, int, int] | None = None  # collation ids: character_set_client, collation_connection, server
+    time_zone: str | None = None
+    explicit_defaults_for_timestamp: bool | None = None
+
+
 @dataclass
 class EventRecord:
     """One binlog event with its position and context; `rows` for row events, `query` for statements/DDL."""
@@ -84,6 +94,8 @@ class EventRecord:
     compressed: bool = False  # decoded from inside a TRANSACTION_PAYLOAD (binlog_transaction_compression)
     decoded: bool = True  # False: an event type the decoder does not know (its content is not shown)
     gtid_flags: int = 0  # MariaDB GTID event flags (0x01 FL_STANDALONE: a statement outside BEGIN/COMMIT)
+    session: QuerySession | None = None  # QueryEvent: sql_mode, character set and time zone of the source session
+    suppress_use: bool = False  # QueryEvent flag LOG_EVENT_SUPPRESS_USE_F: run it without USE of `schema`
 
 
 @dataclass
@@ -119,4 +131,12 @@ class Transaction:
 
     @property
     def is_ddl(self) -> bool:
-        return any(e.op == "ddl" for e in self.events)
+        """DDL, or another statement logged on its own (FLUSH ...): replay writes it as logged."""
+        if any(e.op == "ddl" for e in self.events):
+            return True
+        return self.row_count == 0 and any(is_logged_statement(e) for e in self.events)
+
+
+def is_logged_statement(event: EventRecord) -> bool:
+    """A Query event that is neither transaction control nor XA: DDL or another statement."""
+    return event.event_type == "QueryEvent" and event.op in ("ddl", "other")

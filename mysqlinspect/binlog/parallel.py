@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mysqlinspect.binlog.apply import Applier, SourcePoint
-from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.model import Transaction, is_logged_statement
 from mysqlinspect.binlog.replay import (
     LocalCheckpoint,
     ReplayMode,
@@ -56,7 +56,7 @@ def prepare(txn: Transaction, options: SqlOptions) -> Prepared:
         for row in event.rows:
             key = (f"{row.schema}.{row.table}", row.op)
             counts[key] = counts.get(key, 0) + 1
-    light = replace(txn, events=[e for e in txn.events if e.op == "ddl"])
+    light = replace(txn, events=[e for e in txn.events if is_logged_statement(e)] if txn.is_ddl else [])
     trimmed = [replace(st, rows=st.rows[:1]) for st in statements]
     warnings = list(dict.fromkeys(st.warning for st in statements if st.warning))
     return Prepared(light, trimmed, txn.row_count, counts, warnings)
@@ -68,7 +68,8 @@ def _die_with_parent() -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def _child(source: TransactionSource, options: SqlOptions, mode: ReplayMode, out: Any, parent: int) -> None:
+def _child(source: TransactionSource, options: SqlOptions, mode: ReplayMode, out: Any, parent: int,
+           ddl_applied: Any) -> None:
     _die_with_parent()
     if os.getppid() != parent:
         return
@@ -77,6 +78,8 @@ def _child(source: TransactionSource, options: SqlOptions, mode: ReplayMode, out
         with source() as transactions:
             for txn in ordered_transactions(transactions, mode, summary):
                 out.put(("txn", prepare(txn, options)))
+                if txn.is_ddl and not _wait_for_parent(ddl_applied, parent):
+                    return
         out.put(("end", summary.skipped_ddl))
     except BaseException as exc:  # reported to the parent, which owns the exit code
         code = exc.exit_code if isinstance(exc, MysqlInspectError) else ExitCode.SOFTWARE
@@ -85,6 +88,15 @@ def _child(source: TransactionSource, options: SqlOptions, mode: ReplayMode, out
     finally:
         out.close()
         out.join_thread()
+
+
+def _wait_for_parent(ddl_applied: Any, parent: int) -> bool:
+    """After DDL: the statements that follow are written from table definitions the DDL may change, so wait
+    until the parent has applied it. False when the parent is gone."""
+    while not ddl_applied.acquire(timeout=1.0):
+        if os.getppid() != parent:
+            return False
+    return True
 
 
 def _child_error(code: int, text: str) -> MysqlInspectError:
@@ -114,7 +126,8 @@ def execute_parallel(source: TransactionSource, options: SqlOptions, mode: Repla
     last_save = 0.0
     ctx = multiprocessing.get_context("fork")
     inbox = ctx.Queue(QUEUE_DEPTH)
-    proc = ctx.Process(target=_child, args=(source, options, mode, inbox, os.getpid()), daemon=True,
+    ddl_applied = ctx.Semaphore(0)
+    proc = ctx.Process(target=_child, args=(source, options, mode, inbox, os.getpid(), ddl_applied), daemon=True,
                        name="mysqlinspect-decode")
     proc.start()
     try:
@@ -127,11 +140,15 @@ def execute_parallel(source: TransactionSource, options: SqlOptions, mode: Repla
             prepared: Prepared = item[1]
             if already_applied(prepared.txn, resume_from, False):
                 summary.skipped_applied += 1
+                if prepared.txn.is_ddl:
+                    ddl_applied.release()
                 continue
             done_txns += 1
             done_rows += prepared.row_count
             point = SourcePoint.of(prepared.txn, done_txns, done_rows)
             applier.apply(prepared.txn, prepared.statements, point, prepared.row_count)
+            if prepared.txn.is_ddl:
+                ddl_applied.release()
             summary.add_prepared(prepared.txn.is_ddl, prepared.row_count, prepared.counts, prepared.warnings)
             summary.checkpoint = point.to_dict()
             if local is not None and time.monotonic() - last_save >= save_every:

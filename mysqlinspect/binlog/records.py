@@ -15,10 +15,13 @@ from pymysqlreplication import event as lib_event
 from pymysqlreplication import row_event as lib_rows
 
 from mysqlinspect.binlog.library_events import TaggedGtidEvent
-from mysqlinspect.binlog.model import ColumnInfo, EventRecord, RowChange
+from mysqlinspect.binlog.model import ColumnInfo, EventRecord, QuerySession, RowChange
+from mysqlinspect.binlog.statement_text import statement_head
 from mysqlinspect.binlog.values import converter_for, none_value, type_name
 
 ARTIFICIAL_FLAG = 0x20  # LOG_EVENT_ARTIFICIAL_F
+MARIADB_EXPLICIT_DEFAULTS_TS = 0x1000000  # Q_FLAGS2 bit of explicit_defaults_for_timestamp (MariaDB)
+SUPPRESS_USE_FLAG = 0x08  # LOG_EVENT_SUPPRESS_USE_F: CREATE/DROP DATABASE run without a default database
 ANONYMOUS_GTID_EVENT = 34
 MARIADB_FL_STANDALONE = 0x01
 
@@ -171,8 +174,9 @@ def is_artificial(event: Any) -> bool:
 
 
 def classify_query(query: str) -> str:
-    """begin / commit / rollback / ddl / xa / other for a QueryEvent's text."""
-    head = query.lstrip().upper()
+    """begin / commit / rollback / ddl / xa / other for a QueryEvent's text (leading comments skipped, a leading
+    version comment's content read as the statement)."""
+    head = statement_head(query).upper()
     if head.startswith(("BEGIN", "START TRANSACTION")):
         return "begin"
     if head.startswith("COMMIT"):
@@ -186,13 +190,28 @@ def classify_query(query: str) -> str:
     return "other"
 
 
+def query_session(event: Any, flavor: str) -> QuerySession:
+    """The Query event's status variables that shape how its statement runs."""
+    charset = None
+    if getattr(event, "character_set_client", None) is not None:
+        charset = (int(event.character_set_client), int(event.collation_connection), int(event.collation_server))
+    zone = getattr(event, "time_zone", None)
+    sql_mode = getattr(event, "sql_mode", None)
+    explicit = getattr(event, "explicit_defaults_ts", None)  # MySQL: its own status variable (CREATE TABLE...)
+    if flavor == "mariadb" and getattr(event, "flags2", None) is not None:
+        explicit = event.flags2 & MARIADB_EXPLICIT_DEFAULTS_TS
+    return QuerySession(sql_mode=int(sql_mode) if sql_mode is not None else None, charset=charset,
+                        time_zone=zone.decode("ascii", "replace") if isinstance(zone, bytes) else zone,
+                        explicit_defaults_for_timestamp=bool(explicit) if explicit is not None else None)
+
+
 @dataclass
 class EventAdapter:
     """Turns library events into EventRecords, tracking the current file across rotations."""
 
     shapes: TableShapes
     file: str = ""
-    server_flavor: str = "mysql"
+    server_flavor: str = "mysql"  # "mariadb" once a MariaDB GTID event has been seen
 
     def position(self, event: Any) -> tuple[int, int, int]:
         packet = event.packet
@@ -224,10 +243,14 @@ class EventAdapter:
             schema = event.schema
             record.schema = schema.decode("utf-8", "backslashreplace") if isinstance(schema, bytes) else schema
             record.op = classify_query(event.query)
+            record.session = query_session(event, self.server_flavor)
+            record.suppress_use = bool(event.packet.flags & SUPPRESS_USE_FLAG)
         elif isinstance(event, (lib_event.GtidEvent, lib_event.MariadbGtidEvent, TaggedGtidEvent)):
             record.gtid = event.gtid
             record.op = "gtid"
             record.gtid_flags = int(getattr(event, "flags", 0) or 0) if name == "MariadbGtidEvent" else 0
+            if name == "MariadbGtidEvent":
+                self.server_flavor = "mariadb"  # every MariaDB statement follows one (Q_FLAGS2 bits differ)
         elif isinstance(event, lib_event.NotImplementedEvent):
             code = event.packet.event_type
             if code == ANONYMOUS_GTID_EVENT:

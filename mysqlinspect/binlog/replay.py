@@ -319,6 +319,9 @@ def execute(transactions: Iterable[Transaction], options: SqlOptions, mode: Repl
             if pipeline is None:
                 pipeline = ApplyThread(depth=8)
             pipeline.submit(functools.partial(apply_one, txn, statements, SourcePoint.of(txn, done_txns, done_rows)))
+            if txn.is_ddl:  # the statements that follow are written from definitions this DDL may change
+                pipeline.close()
+                pipeline = None
     finally:
         if pipeline is not None:
             pipeline.close()

@@ -7,12 +7,15 @@ so the applier can assert that a statement touched exactly the rows it was writt
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from mysqlinspect.binlog.model import ColumnInfo, EventRecord, RowChange, Transaction
+from mysqlinspect.binlog.model import ColumnInfo, EventRecord, RowChange, Transaction, is_logged_statement
+from mysqlinspect.binlog.session_vars import Namer, restoring_statements, session_statements
 from mysqlinspect.binlog.sqlliteral import column_renderers, qualified_name, quote_identifier, render_literal
+from mysqlinspect.binlog.statement_text import is_database_statement, names_database
 
 SESSION_SETTINGS = (
     "SET NAMES utf8mb4",
@@ -20,6 +23,9 @@ SESSION_SETTINGS = (
     "SET SESSION sql_mode = 'NO_AUTO_VALUE_ON_ZERO,NO_ENGINE_SUBSTITUTION'",
     "SET SESSION foreign_key_checks = 0",
 )
+_START_TRANSACTION = re.compile(r"\s+START\s+TRANSACTION\s*$", re.IGNORECASE)
+RESTORED_SETTINGS = SESSION_SETTINGS[:3]  # after a statement run in the source's session
+DDL_DELIMITER = "/*!*/;"
 NO_KEY_WARNING = "{table} has neither a primary nor a usable unique key: WHERE compares every column, with LIMIT 1"
 
 
@@ -34,6 +40,9 @@ class SqlOptions:
     batch_rows: int = 1  # rows per statement for consecutive changes of one shape (see row_statements)
     generated: Callable[[str, str], frozenset[str]] | None = None  # (source schema, table) -> generated columns
     unique_columns: Callable[[str, str], frozenset[str]] | None = None  # -> columns of secondary unique keys
+    on_update: Callable[[str, str], frozenset[str]] | None = None  # -> ON UPDATE CURRENT_TIMESTAMP columns
+    session_names: Namer | None = None  # the source's names for sql_mode bits and collation ids
+    definitions_changed: Callable[[], None] | None = None  # called after DDL: cached definitions are stale
 
     def target_schema(self, schema: str) -> str:
         for old, new in self.rewrite_db:
@@ -46,6 +55,27 @@ class SqlOptions:
         if self.generated is None:
             return frozenset()
         return self.generated(change.schema, change.table)
+
+    def always_assigned(self, change: RowChange) -> list[str]:
+        """Columns UPDATE SET must write even when unchanged (ON UPDATE CURRENT_TIMESTAMP), in column order."""
+        if self.on_update is None:
+            return []
+        names = self.on_update(change.schema, change.table)
+        return [c.name for c in change.columns if c.name in names] if names else []
+
+    def assigned_columns(self, change: RowChange) -> list[str]:
+        """What UPDATE SET writes: every column (--full-columns) or the changed ones plus the ON UPDATE columns,
+        never a generated column; every assignable column when that leaves nothing."""
+        skip = self.not_assignable(change)
+        if self.full_columns:
+            names = [c.name for c in change.columns]
+        else:
+            names = changed_columns(change)
+            extra = [n for n in self.always_assigned(change) if n not in names]
+            if extra:
+                wanted = {*names, *extra}
+                names = [c.name for c in change.columns if c.name in wanted]
+        return [n for n in names if n not in skip] or [c.name for c in change.columns if c.name not in skip]
 
 
 @dataclass
@@ -133,9 +163,7 @@ def insert_statement(changes: list[RowChange], opts: SqlOptions) -> Statement:
 
 def update_statement(change: RowChange, opts: SqlOptions) -> Statement:
     before, after = change.before or {}, change.after or {}
-    skip = opts.not_assignable(change)
-    names = [c.name for c in change.columns] if opts.full_columns else changed_columns(change)
-    names = [n for n in names if n not in skip] or [n for n in (c.name for c in change.columns) if n not in skip]
+    names = opts.assigned_columns(change)
     render = column_renderers(change.columns, opts.flavor)
     assignments = ", ".join(f"{quote_identifier(n)} = {render[n](after.get(n))}" for n in names)
     where, warning = _where(change, before, opts)
@@ -188,9 +216,9 @@ def _batch_shape(change: RowChange, opts: SqlOptions) -> tuple[Any, ...] | None:
         return None
     if change.op == "delete":
         return ("delete", change.schema, change.table, key.columns)
-    skip = opts.not_assignable(change)
-    assigned = tuple(n for n in ((c.name for c in change.columns) if opts.full_columns else changed_columns(change))
-                     if n not in skip)
+    if not changed_columns(change) and not opts.full_columns:
+        return None  # nothing changed: the statement assigns every column and stands alone
+    assigned = tuple(opts.assigned_columns(change))
     if not assigned or any(k in assigned for k in key.columns):
         return None  # a key change stands alone (it could collide with another row's key in the batch)
     if opts.unique_columns is not None and not opts.unique_columns(change.schema, change.table).isdisjoint(assigned):
@@ -280,13 +308,29 @@ def update_batch_statement(changes: list[RowChange], key: tuple[str, ...], assig
 
 
 def ddl_statements(event: EventRecord, opts: SqlOptions) -> list[Statement]:
-    """The original statement, preceded by USE of its default database (rewritten with --rewrite-db)."""
+    """The logged statement as logged, in the source's session (sql_mode, character set, time zone: as mysqlbinlog
+    writes them), preceded by USE of its default database (rewritten with --rewrite-db) - not for statements the
+    server logged to run without one (CREATE/DROP DATABASE: the database may not exist); the tool's own session
+    settings are restored after it."""
     query = (event.query or "").strip().rstrip(";").strip()
-    out: list[Statement] = []
-    if event.schema:
+    session = [Statement(sql, "session", None) for sql in session_statements(event.session, opts.session_names)]
+    out: list[Statement] = list(session)
+    if event.schema and not event.suppress_use and not is_database_statement(query):
         out.append(Statement(f"USE {quote_identifier(opts.target_schema(event.schema))}", "use", None))
-    out.append(Statement(query, "ddl", None))
+    out.append(Statement(query, "ddl", None, warning=_unrewritten_names(query, opts)))
+    if session:
+        restore = [*RESTORED_SETTINGS, *restoring_statements(event.session)]
+        out += [Statement(sql, "session", None) for sql in restore]
     return out
+
+
+def _unrewritten_names(query: str, opts: SqlOptions) -> str | None:
+    named = [old for old, _ in opts.rewrite_db if names_database(query, old)]
+    if not named:
+        return None
+    short = " ".join(query.split())[:80]
+    return (f"'{short}' names database {', '.join(named)} in its text, which --rewrite-db does not rewrite (it "
+            "changes the default database only, as mysqlbinlog does): the statement acts on that database")
 
 
 def transaction_rows(txn: Transaction) -> Iterator[RowChange]:
@@ -299,10 +343,43 @@ def transaction_statements(txn: Transaction, opts: SqlOptions) -> list[Statement
     if txn.is_ddl:
         out: list[Statement] = []
         for event in txn.events:
-            if event.op == "ddl":
+            if is_logged_statement(event):
                 out += ddl_statements(event, opts)
+        if txn.row_count:
+            out += rows_after_ddl(out, txn, opts)
+        if opts.definitions_changed is not None:
+            opts.definitions_changed()
         return out
-    return list(row_statements(transaction_rows(txn), opts))
+    if not any(is_logged_statement(e) for e in txn.events):
+        return list(row_statements(transaction_rows(txn), opts))
+    return interleaved_statements(txn, opts)
+
+
+def rows_after_ddl(ddl: list[Statement], txn: Transaction, opts: SqlOptions) -> list[Statement]:
+    """The rows logged with DDL (CREATE TABLE ... SELECT) in one transaction after the DDL. MySQL logs the
+    statement as `CREATE TABLE ... START TRANSACTION`, after which the server accepts only BINLOG statements: the
+    clause is dropped (the CREATE commits on its own, as on MariaDB) and the rows get their own transaction."""
+    for st in ddl:
+        match = _START_TRANSACTION.search(st.sql) if st.kind == "ddl" else None
+        if match:
+            st.sql = st.sql[: match.start()]
+    return [Statement("BEGIN", "control", None), *row_statements(transaction_rows(txn), opts),
+            Statement("COMMIT", "control", None)]
+
+
+def interleaved_statements(txn: Transaction, opts: SqlOptions) -> list[Statement]:
+    """Row changes with the statements logged between them (SAVEPOINT, ROLLBACK TO SAVEPOINT) in their place:
+    nothing logged is left out."""
+    out: list[Statement] = []
+    rows: list[RowChange] = []
+    for event in txn.events:
+        if is_logged_statement(event):
+            out += row_statements(rows, opts)
+            rows = []
+            out.append(Statement((event.query or "").strip().rstrip(";").strip(), "statement", None))
+        else:
+            rows += event.rows
+    return out + list(row_statements(rows, opts))
 
 
 def transaction_comment(txn: Transaction, label: str = "txn") -> str:
@@ -321,10 +398,22 @@ def render_transaction(txn: Transaction, statements: list[Statement], label: str
     """SQL text of one transaction: a comment, then BEGIN ... COMMIT (DDL stands alone)."""
     lines = [transaction_comment(txn, label)]
     lines += [f"-- warning: {w}" for w in dict.fromkeys(st.warning for st in statements if st.warning)]
-    body = [st.sql + ";" for st in statements]
+    body = [framed(st) for st in statements]
     if txn.is_ddl:
         return "\n".join(lines + body) + "\n"
     return "\n".join([*lines, "BEGIN;", *body, "COMMIT;"]) + "\n"
+
+
+def framed(st: Statement) -> str:
+    """Statement text for the client: DDL holding `;` (routine, trigger and event bodies) is written between
+    DELIMITER lines with mysqlbinlog's delimiter `/*!*/;`; a logged statement whose last line may end in a
+    comment gets its delimiter on a line of its own."""
+    if st.kind == "ddl" and ";" in st.sql:
+        return f"DELIMITER {DDL_DELIMITER}\n{st.sql}\n{DDL_DELIMITER}\nDELIMITER ;"
+    last_line = st.sql.rsplit("\n", 1)[-1]
+    if st.kind in ("ddl", "statement") and ("--" in last_line or "#" in last_line):
+        return st.sql + "\n;"  # a trailing comment would swallow the delimiter
+    return st.sql + ";"
 
 
 def session_preamble() -> str:

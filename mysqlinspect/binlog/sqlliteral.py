@@ -147,10 +147,52 @@ def _decode_json(value: Any) -> Any:
 
 
 def json_literal(value: Any, flavor: str) -> str:
-    """MySQL: CAST of the document text. MariaDB stores JSON as text: a str is that text, kept byte for byte."""
+    """MySQL: CAST of the document text, or, for a document holding DECIMAL values (which JSON text would read
+    back as doubles), the document built by JSON_OBJECT/JSON_ARRAY with each decimal as a DECIMAL. MariaDB stores
+    JSON as text: a str is that text, kept byte for byte."""
     if flavor == "mariadb":
         return string_literal(value if isinstance(value, str) else json_text(value))
+    if _holds_decimal(value):
+        return f"CAST({json_expression(value)} AS JSON)"
     return f"CAST({string_literal(json_text(value))} AS JSON)"
+
+
+def _holds_decimal(value: Any) -> bool:
+    if isinstance(value, Decimal):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_decimal(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_decimal(v) for v in value)
+    return False
+
+
+def json_expression(value: Any) -> str:
+    """A MySQL expression building the JSON value `value` with its scalar types kept: DECIMAL as DECIMAL (not the
+    double its text would parse to), doubles as doubles, true/false/null as JSON literals."""
+    if isinstance(value, dict):
+        return "JSON_OBJECT(" + ", ".join(f"{string_literal(str(_decode_json(k)))}, {json_expression(v)}"
+                                         for k, v in value.items()) + ")"
+    if isinstance(value, (list, tuple)):
+        return "JSON_ARRAY(" + ", ".join(json_expression(v) for v in value) + ")"
+    if isinstance(value, Decimal):
+        return decimal_cast(value)
+    if isinstance(value, float):
+        text = double_literal(value)
+        return text if "e" in text or "E" in text else text + "e0"
+    if isinstance(value, bool) or value is None or value is JSON_NULL:
+        return "CAST('" + json.dumps(_decode_json(value)) + "' AS JSON)"
+    if isinstance(value, int):
+        return str(value)
+    return f"CAST({string_literal(json_text(value))} AS JSON)"
+
+
+def decimal_cast(value: Decimal) -> str:
+    """CAST('text' AS DECIMAL(p,s)) keeping the value's digits and scale."""
+    _sign, digits, exponent = value.as_tuple()
+    scale = max(-int(exponent), 0) if isinstance(exponent, int) else 0
+    precision = min(max(len(digits) + max(int(exponent), 0) if isinstance(exponent, int) else 1, scale, 1), 65)
+    return f"CAST('{decimal_literal(value)}' AS DECIMAL({precision},{min(scale, 30)}))"
 
 
 def set_text(value: Any, column: ColumnInfo) -> str:

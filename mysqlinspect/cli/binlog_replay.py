@@ -19,7 +19,7 @@ from mysqlinspect.binlog.apply import (
 )
 from mysqlinspect.binlog.events_replay import execute_events
 from mysqlinspect.binlog.filters import EventFilter
-from mysqlinspect.binlog.generated import GeneratedColumns, UniqueKeyColumns
+from mysqlinspect.binlog.generated import GeneratedColumns, OnUpdateColumns, UniqueKeyColumns
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.parallel import execute_parallel
 from mysqlinspect.binlog.passthrough import (
@@ -42,7 +42,9 @@ from mysqlinspect.binlog.replay import (
     write_sql_file,
 )
 from mysqlinspect.binlog.schema_lookup import InformationSchemaLookup
+from mysqlinspect.binlog.session_vars import SessionNames
 from mysqlinspect.binlog.sqlgen import SqlOptions
+from mysqlinspect.binlog.statement_text import keywords
 from mysqlinspect.binlog.stream import StopBound, StreamOptions
 from mysqlinspect.cli.binlog_options import binlog_filter_options, binlog_range_options, binlog_stream_options
 from mysqlinspect.cli.context import AppContext, pass_app
@@ -146,12 +148,8 @@ def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec
                              verify_current=bool(verify_current if verify_current is not None else
                                                  (flashback and execute)),
                              batch_rows=batch_rows or (100 if execute else 1))
-    definitions = target_settings(target, settings) if execute and target else settings
-    generated = GeneratedColumns(definitions, rename=sql_options.target_schema if execute else str)
-    unique_columns = UniqueKeyColumns(definitions, rename=sql_options.target_schema if execute else str)
-    click.get_current_context().call_on_close(generated.close)
-    click.get_current_context().call_on_close(unique_columns.close)
-    sql_options = dataclasses.replace(sql_options, generated=generated, unique_columns=unique_columns)
+    sql_options = _with_definitions(sql_options, settings, target_settings(target, settings) if execute and target
+                                    else settings, execute)
     summary = ReplaySummary(mode=mode.name, executed=execute, source=_source_dict(info, settings, conn),
                             range=rng.to_dict())
     stream_options = StreamOptions(server_id=replica_server_id, blocking=False)
@@ -172,6 +170,26 @@ def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec
             app.warn(warning)
         return
     _emit_summary(app, summary, output_format)
+
+
+def _with_definitions(options: SqlOptions, source: ConnectionSettings, definitions: ConnectionSettings,
+                      execute: bool) -> SqlOptions:
+    """Column roles from the target's tables (the source's for SQL output), the source's names for session
+    numbers; every cached definition is dropped after DDL."""
+    rename = options.target_schema if execute else str
+    generated = GeneratedColumns(definitions, rename=rename)
+    unique_columns = UniqueKeyColumns(definitions, rename=rename)
+    on_update = OnUpdateColumns(definitions, rename=rename)
+    names = SessionNames(source)
+    for closer in (generated.close, unique_columns.close, on_update.close, names.close):
+        click.get_current_context().call_on_close(closer)
+
+    def forget() -> None:
+        for lookup in (generated, unique_columns, on_update):
+            lookup.forget()
+
+    return dataclasses.replace(options, generated=generated, unique_columns=unique_columns, on_update=on_update,
+                               session_names=names, definitions_changed=forget)
 
 
 def _check_combinations(execute: bool, target: str | None, output_file: str | None, checkpoint: str | None,
@@ -221,8 +239,8 @@ STATEMENT_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE", "LOAD")
 def _refuse_statement_dml(txn: Transaction) -> None:
     """Statement-logged DML has no row images. Other statements (FLUSH, SAVEPOINT ...) change no rows: ignored."""
     for event in txn.events:
-        words = (event.query or "").lstrip("( ").split(None, 1)
-        if event.event_type == "QueryEvent" and event.op == "other" and words and words[0].upper() in STATEMENT_DML:
+        words = keywords((event.query or "").lstrip("( "), 1)
+        if event.event_type == "QueryEvent" and event.op == "other" and words and words[0] in STATEMENT_DML:
             text = " ".join((event.query or "").split())[:100]
             raise DataError(f"statement-logged change at {event.file}:{event.start_pos} ({text}): it has no row "
                             "images, so replay cannot reproduce it exactly (binlog_format was not ROW)")
