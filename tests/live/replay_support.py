@@ -9,7 +9,7 @@ import random
 import signal
 import subprocess
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -317,21 +317,49 @@ def logged_range(conn: Any, db: str, dst: str, flavor: str) -> tuple[tuple[str, 
     return start, binlog_position(conn)
 
 
-def kill_during_runs(argv: list[str], delays: Iterable[float], checkpoint: Path | None = None) -> int:
-    """Start `argv` once per delay and kill -9 it after that delay; return how many runs were killed.
-    Each run ends killed or successful, and the checkpoint file, when there is one, is never torn."""
+def kill_during_runs(argv: list[str], delays: Iterable[float], checkpoint: Path | None = None,
+                     progress: Callable[[], Any] | None = None) -> int:
+    """Start `argv` once per delay and kill -9 it that long after it has made progress (`progress()` changed;
+    without it, after the start); return how many runs were killed. Waiting for progress rather than for a fixed
+    time keeps the kills inside the work on a loaded machine, where start-up alone can take seconds. Each run
+    ends killed or successful, and the checkpoint file, when there is one, is never torn."""
     kills = 0
     for delay in delays:
+        before = progress() if progress is not None else None
         proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 120
+        while progress is not None and proc.poll() is None and time.monotonic() < deadline:
+            if progress() != before:
+                break
+            time.sleep(0.02)
         time.sleep(delay)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
-        _, err = proc.communicate(timeout=60)
+        _, err = proc.communicate(timeout=120)
         assert proc.returncode in (0, -signal.SIGKILL), err
         if checkpoint is not None and checkpoint.exists():
             json.loads(checkpoint.read_text())
     return kills
+
+
+def target_checkpoint_progress(server: Any) -> Callable[[], Any]:
+    """A progress probe for kill_during_runs: the replay checkpoint rows of the target, which move with each
+    applied transaction (tests run one at a time, so only the replay under test moves them)."""
+
+    def probe() -> Any:
+        conn = server.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT COALESCE(SUM(transactions), 0), MAX(updated_at)"
+                            " FROM mysqlinspect_replay.checkpoint")
+                return cur.fetchone()
+        except (pymysql.err.ProgrammingError, pymysql.err.OperationalError):  # no checkpoint table yet
+            return None
+        finally:
+            conn.close()
+
+    return probe
 
 
 def assert_each_transaction_applied_once(conn: Any, db: str, dst: str) -> None:

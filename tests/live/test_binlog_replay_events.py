@@ -21,6 +21,7 @@ from tests.live.replay_support import (
     kill_during_runs,
     logged_range,
     table_dump,
+    target_checkpoint_progress,
 )
 
 pytestmark = pytest.mark.live
@@ -77,7 +78,8 @@ def test_events_mode_killed_and_resumed_applies_each_transaction_once(server: An
     checkpoint = tmp_path / "events.checkpoint"
     argv = [sys.executable, "-m", "mysqlinspect", *replay_args(server, db, start, stop, dst), "--apply-mode",
             "events", "--rate", "300", "--checkpoint", str(checkpoint)]
-    kills = kill_during_runs(argv, (0.9, 1.3), checkpoint)
+    kills = kill_during_runs(argv, (0.2, 0.4), checkpoint,
+                             target_checkpoint_progress(server))
     final = subprocess.run(argv, capture_output=True, text=True, timeout=300)
     assert final.returncode == 0, final.stderr
     summary = json.loads(final.stdout)

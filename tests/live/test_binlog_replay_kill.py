@@ -21,6 +21,7 @@ from tests.live.replay_support import (
     kill_during_runs,
     logged_range,
     table_dump,
+    target_checkpoint_progress,
 )
 from tests.servers import drop_database
 
@@ -40,7 +41,8 @@ def test_kill_and_resume_applies_each_transaction_once(server: Any, db: str, tmp
                 "--target", f"127.0.0.1:{server.port}", "--allow-same-server", "--yes", "--rate", "250",
                 "--checkpoint", str(checkpoint), "--format", "json"]
         rnd = random.Random(2024)
-        kills = kill_during_runs(argv, [rnd.uniform(0.6, 1.6) for _ in range(KILLS)], checkpoint)
+        kills = kill_during_runs(argv, [rnd.uniform(0.1, 0.5) for _ in range(KILLS)], checkpoint,
+                             target_checkpoint_progress(server))
         final = subprocess.run(argv, capture_output=True, text=True, timeout=300)
         assert final.returncode == 0, final.stderr
         summary = json.loads(final.stdout)
@@ -69,7 +71,8 @@ def test_flashback_killed_and_resumed_restores_the_snapshot(server: Any, db: str
                 "--target", f"127.0.0.1:{server.port}", "--allow-same-server", "--yes", "--rate", "200",
                 "--checkpoint", str(checkpoint), "--format", "json"]
         rnd = random.Random(7)
-        kill_during_runs(argv, [rnd.uniform(0.8, 1.6) for _ in range(3)], checkpoint)
+        kill_during_runs(argv, [rnd.uniform(0.1, 0.5) for _ in range(3)], checkpoint,
+                             target_checkpoint_progress(server))
         final = subprocess.run(argv, capture_output=True, text=True, timeout=300)
         assert final.returncode == 0, final.stderr
         assert json.loads(final.stdout)["skipped_applied"] > 0
