@@ -236,7 +236,7 @@ class Applier:
             self._drain(cur)
             code = exc.args[0] if exc.args else None
             if code == ER_DUP_ENTRY:
-                raise self._conflict(txn, packet[index], "a row with this key already exists") from exc
+                raise self._duplicate(txn, packet[index], str(exc.args[-1])) from exc
             raise DataError(f"{_where(txn)}: statement failed: {exc.args[-1]} [{_short(packet[index].sql)}]") from exc
 
     @staticmethod
@@ -259,6 +259,24 @@ class Applier:
         detail = describe_conflict(self.conn, change, self.flavor, self.target_schema) if change else ""
         return ReplayConflictError(f"{_where(txn)}: {st.kind} on {detail or 'the target'}: {reason}; "
                                    "the transaction was rolled back and nothing of it was applied")
+
+    def _duplicate(self, txn: Transaction, st: Statement, server_message: str) -> ReplayConflictError:
+        """A statement that creates a key found it taken: name the row it meant to create and what holds the key."""
+        self._rollback()
+        found = ""
+        for change in st.rows:
+            if change.after is None:
+                continue
+            table, key_text, current = key_and_current(self.conn, change, change.after, self.flavor,
+                                                       self.target_schema)
+            if current != "absent" or not found:
+                found = (f"{table} row ({key_text}); expected no row with this key; found "
+                         + (current if current != "absent" else "no such row before the transaction (the key is "
+                            "taken by a row this transaction writes first, or by another unique key)"))
+            if current != "absent":
+                break
+        return ReplayConflictError(f"{_where(txn)}: {st.kind} on {found or 'the target'}; the server says: "
+                                   f"{server_message}; the transaction was rolled back and nothing of it was applied")
 
     def _rollback(self) -> None:
         try:
@@ -301,14 +319,19 @@ def describe_conflict(conn: pymysql.connections.Connection, change: RowChange, f
                       target_schema: Callable[[str], str] = str) -> str:
     """`db.t` key (...) expected (...) current (...) for the report of a mismatch."""
     image = change.before if change.before is not None else (change.after or {})
+    table, key_text, current = key_and_current(conn, change, image, flavor, target_schema)
+    expected = "absent" if change.before is None else _short(_image_text(change, change.before, flavor), 400)
+    return f"{table} row ({key_text}); expected {expected}; current {current}"
+
+
+def key_and_current(conn: pymysql.connections.Connection, change: RowChange, image: dict[str, Any], flavor: str,
+                    target_schema: Callable[[str], str] = str) -> tuple[str, str, str]:
+    """`db.t`, the key of `image` as text, and the target's row with that key (or "absent")."""
     key = choose_key(change, image)
     cols = {c.name: c for c in change.columns}
     key_text = ", ".join(f"{k}={render_literal(image.get(k), cols[k], flavor)}" for k in key.columns)
     schema = target_schema(change.schema)
-    table = f"{schema}.{change.table}"
-    current = _current_row(conn, change, schema, key.columns, image, flavor)
-    expected = "absent" if change.before is None else _short(_image_text(change, change.before, flavor), 400)
-    return f"{table} row ({key_text}); expected {expected}; current {current}"
+    return f"{schema}.{change.table}", key_text, _current_row(conn, change, schema, key.columns, image, flavor)
 
 
 def _image_text(change: RowChange, image: dict[str, Any], flavor: str) -> str:

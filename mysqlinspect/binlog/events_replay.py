@@ -5,7 +5,7 @@ Progress, checkpoints and summary counts work as on the SQL path (replay.execute
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from mysqlinspect.binlog.apply import Applier, ApplyThread, SourcePoint
@@ -68,8 +68,8 @@ def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlO
         try:
             apply_raw(applier, raw, point)
         except RowEventsRefused:  # rolled back: the SQL path applies it, or reports the conflicting row
-            for txn in decode(BinlogPosition(raw.model.file, raw.model.start_pos),
-                              BinlogPosition(raw.model.end_file, raw.model.end_pos)):
+            for txn in _numbered(raw, decode(BinlogPosition(raw.model.file, raw.model.start_pos),
+                                             BinlogPosition(raw.model.end_file, raw.model.end_pos))):
                 apply_sql(txn, point)
             return
         summary.add_prepared(False, raw.row_count, raw.counts, [])
@@ -91,8 +91,8 @@ def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlO
                 worker.submit(_bind(apply_events, raw, transactions.fde, point))
                 continue
             start = BinlogPosition(raw.model.file, raw.model.start_pos)
-            for txn in ordered_transactions(decode(start, BinlogPosition(raw.model.end_file, raw.model.end_pos)),
-                                            mode, summary):
+            stop = BinlogPosition(raw.model.end_file, raw.model.end_pos)
+            for txn in ordered_transactions(_numbered(raw, decode(start, stop)), mode, summary):
                 worker.submit(_bind(apply_sql, txn, progress.next_point(txn, txn.row_count)))
     finally:
         worker.close()
@@ -100,6 +100,14 @@ def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlO
         local.last = summary.checkpoint
         local.save()
     summary.elapsed_seconds = time.monotonic() - started
+
+
+def _numbered(raw: RawTransaction, decoded: Iterable[Transaction]) -> Iterator[Transaction]:
+    """The decoded stretch of one raw transaction, numbered from the start of the range (as the SQL path numbers
+    it), not from the start of the stretch."""
+    for offset, txn in enumerate(decoded):
+        txn.number = raw.model.number + offset
+        yield txn
 
 
 def _bind(function: Callable[..., None], *args: Any) -> Callable[[], None]:

@@ -44,7 +44,12 @@ from mysqlinspect.binlog.replay import (
 from mysqlinspect.binlog.schema_lookup import InformationSchemaLookup
 from mysqlinspect.binlog.sqlgen import SqlOptions
 from mysqlinspect.binlog.stream import StopBound, StreamOptions
-from mysqlinspect.cli.binlog_options import binlog_filter_options, binlog_range_options, binlog_stream_options
+from mysqlinspect.cli.binlog_options import (
+    binlog_filter_options,
+    binlog_range_options,
+    binlog_stream_options,
+    refuse_taken_server_id,
+)
 from mysqlinspect.cli.context import AppContext, pass_app
 from mysqlinspect.cli.options import connection_options, output_options
 from mysqlinspect.connection.server import ServerInfo, detect_server
@@ -136,6 +141,7 @@ def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec
     settings = app.settings(conn_opts)
     conn = app.connect(settings)
     info = detect_server(conn)
+    refuse_taken_server_id(conn, replica_server_id)
     refuse_unreproducible(app, preflight_issues(info))
     rng = resolve_range(conn, settings, range_spec, info.flavor, warn=app.warn)
     if not range_spec.start.given and not range_spec.uses_gtids:

@@ -1,0 +1,94 @@
+"""Replay rules against real servers (issue 9): server ids that are taken, messages that number transactions from
+the start of the range and say what a duplicate key found, --verify-current comparing bytes, foreign-key
+cascades as the reference applies them, triggers that must not fire again, cross-flavor targets."""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator
+from typing import Any
+
+import pymysql
+import pytest
+
+from mysqlinspect.exit_codes import ExitCode
+from tests.live.replay_support import binlog_position, reference_replay, table_dump
+
+pytestmark = pytest.mark.live
+
+
+def range_args(server: Any, start: tuple[str, int], stop: tuple[str, int]) -> list[str]:
+    return ["binlog", "replay", *server.cli_args(), "--start-file", start[0], "--start-pos", str(start[1]),
+            "--stop-file", stop[0], "--stop-pos", str(stop[1])]
+
+
+def execute_args(server: Any, db: str, into: str, start: tuple[str, int], stop: tuple[str, int],
+                 target: Any = None) -> list[str]:
+    target = target or server
+    return [*range_args(server, start, stop), "--table", f"{db}.*", "--rewrite-db", f"{db}={into}", "--execute",
+            "--target", f"127.0.0.1:{target.port}", "--allow-same-server", "--yes", "--format", "json"]
+
+
+def run_sql(conn: pymysql.connections.Connection, *statements: str) -> None:
+    with conn.cursor() as cur:
+        for sql in statements:
+            cur.execute(sql)
+
+
+# item 12 ----------------------------------------------------------------------------------------------------------
+@pytest.fixture
+def registered_replica(server: Any) -> Iterator[int]:
+    """A connection registered as a replica (COM_REGISTER_SLAVE) with server id 4242, listed by SHOW REPLICAS."""
+    conn = server.connect()
+    host, user = b"replica-test", b"root"
+    payload = (struct.pack("<I", 4242) + bytes([len(host)]) + host + bytes([len(user)]) + user + b"\x00"
+               + struct.pack("<HII", 3306, 0, 0))
+    conn._execute_command(0x15, payload)  # COM_REGISTER_SLAVE
+    conn._read_ok_packet()
+    yield 4242
+    conn.close()
+
+
+@pytest.mark.parametrize("command", ["replay", "tail", "stats"])
+def test_replica_server_id_of_the_source_or_a_connected_replica_is_refused(
+        server: Any, registered_replica: int, run_cli: Any, command: str) -> None:
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute("SELECT @@server_id")
+        source_id = int(cur.fetchone()[0])
+    conn.close()
+    for taken, words in ((source_id, "source's own server_id"), (registered_replica, "replica connected")):
+        result = run_cli("binlog", command, *server.cli_args(), "--replica-server-id", str(taken))
+        assert result.exit_code == ExitCode.USAGE, result.stderr
+        assert words in result.stderr and "Traceback" not in result.stderr
+
+
+# item 13 ----------------------------------------------------------------------------------------------------------
+def test_duplicate_key_message_numbers_from_the_range_start_and_says_what_it_found(
+        server: Any, db: str, extra_dbs: list[str], run_cli: Any) -> None:
+    conn = server.connect()
+    dst = f"{db}_dst"
+    extra_dbs.append(dst)
+    for name in (db, dst):
+        run_sql(conn, f"CREATE DATABASE IF NOT EXISTS `{name}`",
+                f"CREATE TABLE `{name}`.t (id INT PRIMARY KEY, v VARCHAR(20)) ENGINE=InnoDB")
+    start = binlog_position(conn)
+    for n in range(1, 41):
+        run_sql(conn, f"INSERT INTO `{db}`.t VALUES ({n}, 'v{n}')")
+    run_sql(conn, f"USE `{db}`", "CREATE TABLE other (id INT PRIMARY KEY)")  # a DDL transaction: number 41
+    run_sql(conn, f"INSERT INTO `{db}`.t VALUES (41, 'source')")  # 42, collides on the target
+    stop = binlog_position(conn)
+    run_sql(conn, f"INSERT INTO `{dst}`.t VALUES (41, 'there')")
+
+    messages = {}
+    for mode in ("auto", "sql"):
+        run_sql(conn, f"DELETE FROM `{dst}`.t WHERE id <= 40", f"DROP TABLE IF EXISTS `{dst}`.other")
+        result = run_cli(*execute_args(server, db, dst, start, stop), "--apply-mode", mode)
+        assert result.exit_code == ExitCode.DATA_ERROR, result.stderr
+        messages[mode] = result.stderr
+    for mode, message in messages.items():
+        assert "source transaction 42 " in message, (mode, message)
+        assert "expected no row with this key; found (id=41, v='there')" in message, (mode, message)
+        assert "Duplicate entry '41'" in message, (mode, message)
+        assert "current absent" not in message
+    conn.close()
