@@ -165,6 +165,21 @@ def set_text(value: Any, column: ColumnInfo) -> str:
     return ",".join(ordered)
 
 
+TEXT_TYPES = frozenset({"char", "varchar", "tinytext", "text", "mediumtext", "longtext"})
+
+
+def exact_condition(column: ColumnInfo, value: Any, flavor: str = "mysql", null_safe: bool = True) -> str:
+    """`column` equals `value` byte for byte: text columns are compared as the bytes of their character set, so
+    a change of case or accent is seen even under a case- or accent-insensitive collation (`--verify-current`)."""
+    literal = render_literal(value, column, flavor, exact_float=True)
+    op = "<=>" if null_safe or value is None else "="
+    condition = f"{quote_identifier(column.name)} {op} {literal}"
+    if value is None or column.type_name.lower() not in TEXT_TYPES or not column.charset:
+        return condition
+    return (f"{condition} AND CAST(CONVERT({quote_identifier(column.name)} USING utf8mb4) AS BINARY) = "
+            f"CAST({literal} AS BINARY)")  # the literal is utf8mb4 (SET NAMES utf8mb4)
+
+
 def render_literal(value: Any, column: ColumnInfo, flavor: str = "mysql", exact_float: bool = False) -> str:
     """The SQL literal for `value` stored in `column`. `exact_float`: FLOAT as its exact double (for WHERE)."""
     if value is None:

@@ -12,7 +12,7 @@ import pymysql
 import pytest
 
 from mysqlinspect.exit_codes import ExitCode
-from tests.live.replay_support import binlog_position, reference_replay, table_dump
+from tests.live.replay_support import binlog_position, table_dump
 
 pytestmark = pytest.mark.live
 
@@ -91,4 +91,33 @@ def test_duplicate_key_message_numbers_from_the_range_start_and_says_what_it_fou
         assert "expected no row with this key; found (id=41, v='there')" in message, (mode, message)
         assert "Duplicate entry '41'" in message, (mode, message)
         assert "current absent" not in message
+    conn.close()
+
+
+# item 11 ----------------------------------------------------------------------------------------------------------
+def test_verify_current_sees_a_case_only_change(server: Any, db: str, extra_dbs: list[str], run_cli: Any) -> None:
+    conn = server.connect()
+    dst = f"{db}_dst"
+    extra_dbs.append(dst)
+    for name in (db, dst):
+        run_sql(conn, f"CREATE DATABASE IF NOT EXISTS `{name}`",
+                f"CREATE TABLE `{name}`.t (id INT PRIMARY KEY, v VARCHAR(20) CHARACTER SET utf8mb4 "
+                "COLLATE utf8mb4_general_ci, l VARCHAR(20) CHARACTER SET latin1) ENGINE=InnoDB")
+    run_sql(conn, f"INSERT INTO `{db}`.t VALUES (1, 'Alpha', 'Été'), (2, 'beta', 'b')",
+            f"INSERT INTO `{dst}`.t VALUES (1, 'ALPHA', 'Été'), (2, 'beta', 'B')")
+    start = binlog_position(conn)
+    run_sql(conn, f"UPDATE `{db}`.t SET v = 'alpha2' WHERE id = 1", f"UPDATE `{db}`.t SET v = 'beta2' WHERE id = 2")
+    stop = binlog_position(conn)
+
+    forward = run_cli(*execute_args(server, db, dst, start, stop), "--verify-current")
+    assert forward.exit_code == ExitCode.DATA_ERROR, forward.stderr
+    assert "source transaction 1 " in forward.stderr and "no row matches" in forward.stderr
+    assert table_dump(conn, dst)["t"] == [(1, "ALPHA", "Été"), (2, "beta", "B")]
+
+    run_sql(conn, f"UPDATE `{db}`.t SET l = 'été' WHERE id = 1")  # after the range, case only, latin1
+    undo = run_cli(*range_args(server, start, stop), "--table", f"{db}.*", "--flashback", "--execute", "--target",
+                   f"127.0.0.1:{server.port}", "--allow-same-server", "--yes")
+    assert undo.exit_code == ExitCode.DATA_ERROR, undo.stderr
+    assert "pre-check of the flashback" in undo.stderr and "Nothing was applied" in undo.stderr
+    assert table_dump(conn, db)["t"] == [(1, "alpha2", "été"), (2, "beta2", "b")]
     conn.close()
