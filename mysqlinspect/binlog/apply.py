@@ -77,6 +77,21 @@ class ApplyOptions:
     sql_log_bin: bool = True
     rate: float | None = None  # row changes per second
     checkpoint_job: str | None = None
+    cascades_logged: bool = True  # the source logs foreign-key cascades as rows (see foreign_key_checks())
+
+
+def source_logs_cascades(flavor: str, version: tuple[int, int, int]) -> bool:
+    """MySQL 9.7 logs the rows changed by ON DELETE/UPDATE CASCADE and SET NULL; MariaDB (and older MySQL, whose
+    InnoDB cascades inside the engine) logs only the statement's own rows, so the target has to cascade."""
+    return flavor != "mariadb" and version >= (9, 7, 0)
+
+
+def foreign_key_checks(txn: Transaction, cascades_logged: bool) -> int:
+    """The session foreign_key_checks a transaction is applied with, as `mysqlbinlog | mysql` applies its row
+    events: the source session's setting (the rows events' NO_FOREIGN_KEY_CHECKS_F flag), except that a source
+    which logs cascaded rows is applied with checks off (the logged rows are the cascade; doing it again on the
+    target would leave the logged child rows nothing to match)."""
+    return 0 if cascades_logged or txn.no_foreign_key_checks else 1
 
 
 @dataclass
@@ -187,6 +202,7 @@ class Applier:
         self.flavor = flavor
         self.checkpoint = checkpoint
         self.stats = ApplyStats()
+        self.session_fk_checks = 0  # SESSION_SETTINGS
         self._prepare_session()
 
     def _prepare_session(self) -> None:
@@ -210,7 +226,7 @@ class Applier:
 
     def _apply_rows(self, txn: Transaction, statements: list[Statement], point: SourcePoint) -> None:
         """BEGIN rides in the first packet and the checkpoint in the last; COMMIT only after every count checked."""
-        framed = [Statement("START TRANSACTION", "control", None), *statements]
+        framed = [*self._fk_setting(txn), Statement("START TRANSACTION", "control", None), *statements]
         if self.checkpoint:
             framed.append(Statement(self.checkpoint.update_sql(point), "control", None))
         with self.conn.cursor() as cur:
@@ -222,6 +238,13 @@ class Applier:
                 self._rollback()
                 raise
         self.stats.statements += len(statements)
+
+    def _fk_setting(self, txn: Transaction) -> list[Statement]:
+        wanted = foreign_key_checks(txn, self.options.cascades_logged)
+        if wanted == self.session_fk_checks:
+            return []
+        self.session_fk_checks = wanted
+        return [Statement(f"SET SESSION foreign_key_checks = {wanted}", "control", None)]
 
     def _run_packet(self, cur: Any, txn: Transaction, packet: list[Statement]) -> None:
         index = 0

@@ -15,6 +15,7 @@ from mysqlinspect.binlog.apply import (
     TargetCheckpoint,
     open_target,
     server_identity,
+    source_logs_cascades,
     target_settings,
 )
 from mysqlinspect.binlog.events_replay import execute_events
@@ -161,17 +162,20 @@ def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec
     summary = ReplaySummary(mode=mode.name, executed=execute, source=_source_dict(info, settings, conn),
                             range=rng.to_dict())
     stream_options = StreamOptions(server_id=replica_server_id, blocking=False)
+    cascades_logged = source_logs_cascades(info.flavor, info.version)
     if execute:
         assert target is not None
         _execute(app, settings, info, rng, event_filter, stream_options, mode, sql_options, summary,
-                 target_settings(target, settings), ApplyOptions(sql_log_bin=sql_log_bin == "1", rate=rate),
+                 target_settings(target, settings),
+                 ApplyOptions(sql_log_bin=sql_log_bin == "1", rate=rate, cascades_logged=cascades_logged),
                  checkpoint, allow_same_server, yes, range_spec, parallel, apply_mode)
     elif output_file:
         with _reader(settings, rng, event_filter, stream_options, app) as transactions:
-            write_sql_file(output_file, lambda out: _write(transactions, sql_options, mode, out, summary), summary)
+            write_sql_file(output_file, lambda out: _write(transactions, sql_options, mode, out, summary,
+                                                           cascades_logged), summary)
     else:
         with _reader(settings, rng, event_filter, stream_options, app) as transactions:
-            _write(transactions, sql_options, mode, sys.stdout, summary)
+            _write(transactions, sql_options, mode, sys.stdout, summary, cascades_logged)
             sys.stdout.flush()
         app.err.print(summary_text(summary), markup=False, highlight=False, soft_wrap=True)
         for warning in summary.warnings:
@@ -235,8 +239,8 @@ def _refuse_statement_dml(txn: Transaction) -> None:
 
 
 def _write(transactions: Iterator[Transaction], options: SqlOptions, mode: ReplayMode, out: TextIO,
-           summary: ReplaySummary) -> None:
-    write_sql(transactions, options, mode, out, summary)
+           summary: ReplaySummary, cascades_logged: bool) -> None:
+    write_sql(transactions, options, mode, out, summary, cascades_logged)
 
 
 def _emit_summary(app: AppContext, summary: ReplaySummary, output_format: str) -> None:

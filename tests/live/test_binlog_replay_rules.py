@@ -5,6 +5,7 @@ cascades as the reference applies them, triggers that must not fire again, cross
 from __future__ import annotations
 
 import struct
+import subprocess
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,7 +13,7 @@ import pymysql
 import pytest
 
 from mysqlinspect.exit_codes import ExitCode
-from tests.live.replay_support import binlog_position, table_dump
+from tests.live.replay_support import binlog_position, reference_replay, table_dump
 
 pytestmark = pytest.mark.live
 
@@ -120,4 +121,56 @@ def test_verify_current_sees_a_case_only_change(server: Any, db: str, extra_dbs:
     assert undo.exit_code == ExitCode.DATA_ERROR, undo.stderr
     assert "pre-check of the flashback" in undo.stderr and "Nothing was applied" in undo.stderr
     assert table_dump(conn, db)["t"] == [(1, "alpha2", "été"), (2, "beta2", "b")]
+    conn.close()
+
+
+# item 4 -----------------------------------------------------------------------------------------------------------
+FK_SCHEMA = (
+    "CREATE TABLE parent (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB",
+    "CREATE TABLE child_cascade (id INT PRIMARY KEY, pid INT, FOREIGN KEY (pid) REFERENCES parent (id) "
+    "ON DELETE CASCADE ON UPDATE CASCADE) ENGINE=InnoDB",
+    "CREATE TABLE child_null (id INT PRIMARY KEY, pid INT, FOREIGN KEY (pid) REFERENCES parent (id) "
+    "ON DELETE SET NULL ON UPDATE SET NULL) ENGINE=InnoDB",
+    "INSERT INTO parent VALUES (1, 'a'), (2, 'b'), (3, 'c')",
+    "INSERT INTO child_cascade VALUES (10, 1), (11, 1), (12, 2), (13, 3)",
+    "INSERT INTO child_null VALUES (20, 1), (21, 2), (22, 3)",
+)
+
+
+def fk_schema(conn: pymysql.connections.Connection, name: str) -> None:
+    run_sql(conn, f"CREATE DATABASE IF NOT EXISTS `{name}`", f"USE `{name}`", *FK_SCHEMA)
+
+
+def pipe_into_client(server: Any, sql: str) -> None:
+    """The dry-run SQL loaded by the server's own client, as a user would."""
+    client = ["mariadb"] if server.flavor == "mariadb" else server.program("mysql")
+    subprocess.run([*client, "--no-defaults", "--host=127.0.0.1", f"--port={server.port}", "--user=root",
+                    "--binary-mode"], input=sql.encode(), capture_output=True, check=True, timeout=300)
+
+
+@pytest.mark.parametrize("mode", ["dry-run", "sql", "auto", "events"])
+def test_foreign_key_cascades_match_the_reference(server: Any, db: str, extra_dbs: list[str], run_cli: Any,
+                                                 mode: str) -> None:
+    conn = server.connect()
+    ref, dst = f"{db}_ref", f"{db}_dst"
+    extra_dbs += [ref, dst]
+    for name in (db, ref, dst):
+        fk_schema(conn, name)
+    start = binlog_position(conn)
+    run_sql(conn, f"USE `{db}`", "DELETE FROM parent WHERE id = 1", "UPDATE parent SET id = 4 WHERE id = 3",
+            "BEGIN", "DELETE FROM parent WHERE id = 2", "INSERT INTO parent VALUES (5, 'e')",
+            "INSERT INTO child_cascade VALUES (14, 5)", "COMMIT",
+            "SET SESSION foreign_key_checks = 0", "INSERT INTO child_cascade VALUES (15, 99)",  # an orphan, logged
+            "SET SESSION foreign_key_checks = 1", "DELETE FROM parent WHERE id = 5")  # with NO_FOREIGN_KEY_CHECKS_F
+    stop = binlog_position(conn)
+    reference_replay(server, conn, start, stop, db, ref)
+    if mode == "dry-run":
+        result = run_cli(*range_args(server, start, stop), "--table", f"{db}.*", "--rewrite-db", f"{db}={dst}")
+        assert result.exit_code == 0, result.stderr
+        pipe_into_client(server, result.stdout)
+    else:
+        result = run_cli(*execute_args(server, db, dst, start, stop), "--apply-mode", mode)
+        assert result.exit_code == 0, result.stderr
+    assert table_dump(conn, ref) == table_dump(conn, db)
+    assert table_dump(conn, dst) == table_dump(conn, ref)
     conn.close()
