@@ -78,6 +78,7 @@ class ApplyOptions:
     rate: float | None = None  # row changes per second
     checkpoint_job: str | None = None
     cascades_logged: bool = True  # the source logs foreign-key cascades as rows (see foreign_key_checks())
+    allow_triggers: bool = False  # apply as SQL although triggers on touched tables fire again
 
 
 def source_logs_cascades(flavor: str, version: tuple[int, int, int]) -> bool:

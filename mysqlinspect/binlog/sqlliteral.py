@@ -146,10 +146,22 @@ def _decode_json(value: Any) -> Any:
     return value
 
 
+MYSQL_TO_MARIADB = "mysql-to-mariadb"  # the literal dialect of a MySQL source's values for a MariaDB target
+
+
+def cross_flavor_dialect(source: str, target: str) -> str:
+    """The `flavor` literals are rendered in: the source's, except MySQL values bound for a MariaDB target (JSON
+    documents as plain text: MariaDB's JSON is a LONGTEXT alias and has no CAST(... AS JSON))."""
+    return MYSQL_TO_MARIADB if source != "mariadb" and target == "mariadb" else source
+
+
 def json_literal(value: Any, flavor: str) -> str:
-    """MySQL: CAST of the document text. MariaDB stores JSON as text: a str is that text, kept byte for byte."""
+    """MySQL: CAST of the document text. MariaDB stores JSON as text: a str is that text, kept byte for byte.
+    A MySQL document for a MariaDB target: its text, as a plain string."""
     if flavor == "mariadb":
         return string_literal(value if isinstance(value, str) else json_text(value))
+    if flavor == MYSQL_TO_MARIADB:
+        return string_literal(json_text(value))
     return f"CAST({string_literal(json_text(value))} AS JSON)"
 
 

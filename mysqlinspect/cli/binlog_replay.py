@@ -33,6 +33,7 @@ from mysqlinspect.binlog.passthrough import (
 from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.preflight import PreflightIssue, preflight_issues
 from mysqlinspect.binlog.range import RangeSpec, ResolvedRange, resolve_range
+from mysqlinspect.binlog.range_contents import VECTOR_TYPE, RangeContents, read_range_contents, triggers_on
 from mysqlinspect.binlog.reader import RangeReader
 from mysqlinspect.binlog.replay import (
     LocalCheckpoint,
@@ -44,6 +45,7 @@ from mysqlinspect.binlog.replay import (
 )
 from mysqlinspect.binlog.schema_lookup import InformationSchemaLookup
 from mysqlinspect.binlog.sqlgen import SqlOptions
+from mysqlinspect.binlog.sqlliteral import cross_flavor_dialect
 from mysqlinspect.binlog.stream import StopBound, StreamOptions
 from mysqlinspect.cli.binlog_options import (
     binlog_filter_options,
@@ -115,6 +117,10 @@ def parse_rewrite(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 @click.option("--verify-current/--no-verify-current", default=None,
               help="Before changing a row, require the target row to equal the expected current image "
                    "(default: on for --flashback --execute).")
+@click.option("--allow-triggers", is_flag=True,
+              help="Write or apply SQL although triggers exist on tables the range changes (they fire again, so the "
+                   "result differs from the source); by default such a replay is refused unless it is applied "
+                   "through row events.")
 @click.option("--allow-same-server", is_flag=True, help="Allow --execute against the server the binlog comes from.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation before --execute.")
 @click.option("--spill-dir", type=click.Path(file_okay=False, exists=True, writable=True),
@@ -131,7 +137,8 @@ def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec
            replica_server_id: int | None, flashback: bool, skip_ddl: bool, full_columns: bool,
            rewrite_db: tuple[str, ...], batch_rows: int | None, output_file: str | None, execute: bool,
            target: str | None, sql_log_bin: str, rate: float | None, checkpoint: str | None,
-           verify_current: bool | None, allow_same_server: bool, yes: bool, spill_dir: str | None,
+           verify_current: bool | None, allow_triggers: bool, allow_same_server: bool, yes: bool,
+           spill_dir: str | None,
            parallel: bool, apply_mode: str, output_format: str) -> None:
     """Replay a binlog range as SQL, or undo it with --flashback.
 
@@ -167,9 +174,15 @@ def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec
         assert target is not None
         _execute(app, settings, info, rng, event_filter, stream_options, mode, sql_options, summary,
                  target_settings(target, settings),
-                 ApplyOptions(sql_log_bin=sql_log_bin == "1", rate=rate, cascades_logged=cascades_logged),
+                 ApplyOptions(sql_log_bin=sql_log_bin == "1", rate=rate, cascades_logged=cascades_logged,
+                              allow_triggers=allow_triggers),
                  checkpoint, allow_same_server, yes, range_spec, parallel, apply_mode)
-    elif output_file:
+        _emit_summary(app, summary, output_format)
+        return
+    contents = read_range_contents(settings, rng, event_filter, replica_server_id)
+    refuse_refiring_triggers(app, triggers_on(conn, list(contents.tables)), contents, allow_triggers,
+                             "a server loading this SQL")
+    if output_file:
         with _reader(settings, rng, event_filter, stream_options, app) as transactions:
             write_sql_file(output_file, lambda out: _write(transactions, sql_options, mode, out, summary,
                                                            cascades_logged), summary)
@@ -279,6 +292,18 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
     if target_identity == summary.source["identity"] and not allow_same_server:
         raise UsageError(f"the target {target.endpoint} is the server the binlog comes from; "
                          "pass --allow-same-server to apply to it anyway")
+    target_flavor = detect_server(target_conn).flavor
+    if target_flavor != info.flavor:
+        sql_options = dataclasses.replace(sql_options, flavor=cross_flavor_dialect(info.flavor, target_flavor))
+    applier = Applier(target_conn, apply_options, info.flavor, target_schema=sql_options.target_schema)
+    fde = _events_session(app, apply_mode, settings, rng, event_filter, stream_options, mode, sql_options, summary,
+                          applier, target_flavor)
+    if fde is None:  # row changes applied as SQL: refuse up front what SQL cannot reproduce
+        contents = read_range_contents(settings, rng, event_filter, stream_options.server_id)
+        refuse_uncrossable(contents, info.flavor, target_flavor)
+        renamed = [(sql_options.target_schema(s), t) for s, t in contents.tables]
+        refuse_refiring_triggers(app, triggers_on(target_conn, renamed), contents, apply_options.allow_triggers,
+                                 "the target")
     local = None
     resume = None
     tcp = None
@@ -297,16 +322,13 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
                      f"{resume.file}:{resume.pos}")
             summary.checkpoint = resume.to_dict()
         local.save()
-    applier = Applier(target_conn, apply_options, info.flavor, checkpoint=tcp,
-                      target_schema=sql_options.target_schema)
+    applier.checkpoint = tcp
     gtid_started = False
     if resume is not None and not mode.flashback:
         after = BinlogPosition(resume.end_file, resume.end_pos)
         if after > rng.start:
             rng.start = after
             gtid_started = rng.start_gtid is not None
-    fde = _events_session(app, apply_mode, settings, rng, event_filter, stream_options, mode, sql_options, summary,
-                          applier)
     if fde is not None:
         def decode(start: BinlogPosition, stop: BinlogPosition) -> list[Transaction]:
             part = dataclasses.replace(rng, start=start, stop=StopBound(position=stop))
@@ -327,11 +349,20 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
 
 def _events_session(app: AppContext, apply_mode: str, settings: ConnectionSettings, rng: ResolvedRange,
                     event_filter: EventFilter, stream_options: StreamOptions, mode: ReplayMode,
-                    sql_options: SqlOptions, summary: ReplaySummary, applier: Applier) -> bytes | None:
+                    sql_options: SqlOptions, summary: ReplaySummary, applier: Applier,
+                    target_flavor: str) -> bytes | None:
     """Events mode when asked for or (auto) when it gives the same result: the Format_description sent to the
     target session, or None for the SQL path (summary.apply_mode says which, and why)."""
     summary.apply_mode = "sql"
     if apply_mode == "sql":
+        return None
+    if target_flavor != applier.flavor:
+        why = (f"the source is {applier.flavor} and the target {target_flavor}: a server applies only row events "
+               "of its own flavor")
+        if apply_mode == "events":
+            raise UsageError(f"--apply-mode events: {why}; use --apply-mode sql (or auto)")
+        summary.apply_mode_note = f"binlog events not used: {why}"
+        app.warn(f"{summary.apply_mode_note}; applying as SQL")
         return None
     blockers = events_mode_blockers(mode.flashback, sql_options.verify_current, event_filter, rng)
     if blockers:
@@ -351,6 +382,31 @@ def _events_session(app: AppContext, apply_mode: str, settings: ConnectionSettin
         return None
     summary.apply_mode = "binlog-events"
     return fde
+
+
+def refuse_uncrossable(contents: RangeContents, source_flavor: str, target_flavor: str) -> None:
+    """Types of the range that a target of the other flavor does not have stop the replay before it starts."""
+    if source_flavor == target_flavor:
+        return
+    vectors = contents.columns_of_type(VECTOR_TYPE)
+    if vectors and target_flavor == "mariadb":
+        raise UnsupportedServerError(f"the range changes VECTOR columns ({', '.join(vectors)}), a type the MariaDB "
+                                     "target does not have; nothing was applied")
+
+
+def refuse_refiring_triggers(app: AppContext, triggers: list[str], contents: RangeContents, allow: bool,
+                             where: str) -> None:
+    """Applied as SQL, the rows the binlog holds fire these triggers again (the source's triggers already did
+    their work, and it is in the binlog): refused unless --allow-triggers, then a warning naming them."""
+    named = triggers + [f"{name} (created in the range)" for name in contents.created_triggers]
+    if not named:
+        return
+    text = f"triggers on tables the range changes would fire again when its rows are applied as SQL on {where}: " \
+           + "; ".join(named)
+    if not allow:
+        raise UsageError(f"{text}. Apply with --execute through row events (--apply-mode auto/events; they fire "
+                         "no triggers), or pass --allow-triggers to apply as SQL anyway")
+    app.warn(f"{text} (--allow-triggers: the result will differ from the source)")
 
 
 def _fix_range(local: LocalCheckpoint, rng: ResolvedRange) -> None:

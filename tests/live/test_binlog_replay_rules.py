@@ -4,6 +4,7 @@ cascades as the reference applies them, triggers that must not fire again, cross
 
 from __future__ import annotations
 
+import json
 import struct
 import subprocess
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ import pytest
 
 from mysqlinspect.exit_codes import ExitCode
 from tests.live.replay_support import binlog_position, reference_replay, table_dump
+from tests.servers import wanted_flavors
 
 pytestmark = pytest.mark.live
 
@@ -174,3 +176,121 @@ def test_foreign_key_cascades_match_the_reference(server: Any, db: str, extra_db
     assert table_dump(conn, ref) == table_dump(conn, db)
     assert table_dump(conn, dst) == table_dump(conn, ref)
     conn.close()
+
+
+# item 3 -----------------------------------------------------------------------------------------------------------
+TRIGGER_SCHEMA = (
+    "CREATE TABLE item (id INT PRIMARY KEY, v VARCHAR(40), stamp VARCHAR(20)) ENGINE=InnoDB",
+    "CREATE TABLE audit (id INT PRIMARY KEY, what VARCHAR(20)) ENGINE=InnoDB",
+    "CREATE TRIGGER item_bi BEFORE INSERT ON item FOR EACH ROW SET NEW.stamp = CONCAT('set by trigger ', "
+    "CONNECTION_ID() MOD 1)",
+    "CREATE TRIGGER item_ai AFTER INSERT ON item FOR EACH ROW INSERT INTO audit VALUES (NEW.id, 'insert')",
+    "CREATE TRIGGER item_bu BEFORE UPDATE ON item FOR EACH ROW SET NEW.v = CONCAT(NEW.v, '+')",
+)
+
+
+def trigger_schema(conn: pymysql.connections.Connection, name: str) -> None:
+    run_sql(conn, f"CREATE DATABASE IF NOT EXISTS `{name}`", f"USE `{name}`", *TRIGGER_SCHEMA)
+
+
+def trigger_range(conn: pymysql.connections.Connection, db: str) -> tuple[tuple[str, int], tuple[str, int]]:
+    start = binlog_position(conn)
+    run_sql(conn, f"USE `{db}`", "INSERT INTO item (id, v) VALUES (1, 'one'), (2, 'two')",
+            "UPDATE item SET v = 'uno' WHERE id = 1", "DELETE FROM item WHERE id = 2",
+            "INSERT INTO item (id, v) VALUES (3, 'three')")
+    return start, binlog_position(conn)
+
+
+def test_sql_replay_refuses_triggers_that_would_fire_again(server: Any, db: str, extra_dbs: list[str],
+                                                           run_cli: Any) -> None:
+    conn = server.connect()
+    dst = f"{db}_dst"
+    extra_dbs.append(dst)
+    for name in (db, dst):
+        trigger_schema(conn, name)
+    start, stop = trigger_range(conn, db)
+    before = table_dump(conn, dst)
+
+    dry = run_cli(*range_args(server, start, stop), "--table", f"{db}.*")
+    assert dry.exit_code == ExitCode.USAGE, dry.stderr
+    assert dry.stdout == ""
+    for name in ("item_ai", "item_bi", "item_bu"):
+        assert f"{db}.item: {name}" in dry.stderr
+    sql = run_cli(*execute_args(server, db, dst, start, stop), "--apply-mode", "sql")
+    assert sql.exit_code == ExitCode.USAGE, sql.stderr
+    assert f"{dst}.item: item_ai (AFTER INSERT)" in sql.stderr and "--allow-triggers" in sql.stderr
+    assert table_dump(conn, dst) == before
+
+    allowed = run_cli(*range_args(server, start, stop), "--table", f"{db}.*", "--allow-triggers")
+    assert allowed.exit_code == 0, allowed.stderr
+    assert "INSERT INTO" in allowed.stdout and "item_bi" in allowed.stderr and "--allow-triggers" in allowed.stderr
+    conn.close()
+
+
+def test_row_event_replay_fires_no_trigger_and_equals_the_reference(server: Any, db: str, extra_dbs: list[str],
+                                                                     run_cli: Any) -> None:
+    conn = server.connect()
+    ref, dst = f"{db}_ref", f"{db}_dst"
+    extra_dbs += [ref, dst]
+    for name in (db, ref, dst):
+        trigger_schema(conn, name)
+    start, stop = trigger_range(conn, db)
+    reference_replay(server, conn, start, stop, db, ref)
+    result = run_cli(*execute_args(server, db, dst, start, stop))
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["apply_mode"] == "binlog-events"
+    assert table_dump(conn, dst) == table_dump(conn, ref) == table_dump(conn, db)
+    conn.close()
+
+
+# item 9 -----------------------------------------------------------------------------------------------------------
+@pytest.fixture
+def other_server(server: Any, server_pool: Any) -> Any:
+    """The shared server of the other flavor (the pool starts it when this session has not yet)."""
+    other = "mariadb" if server.flavor != "mariadb" else "mysql"
+    flavors = list(wanted_flavors())
+    return server_pool.get(other, server_id=100 + (flavors.index(other) if other in flavors else len(flavors)))
+
+
+CROSS_TABLE = ("CREATE TABLE t (id INT PRIMARY KEY, j JSON, v VARCHAR(30) CHARACTER SET utf8mb4, d DECIMAL(20,6), "
+               "dt DATETIME(6), b VARBINARY(20), e ENUM('a','b'), f DOUBLE) ENGINE=InnoDB")
+
+
+def cross_rows(conn: pymysql.connections.Connection, name: str) -> list[tuple[Any, ...]]:
+    with conn.cursor() as cur:
+        cur.execute(f"SELECT id, j, v, d, dt, b, e, f FROM `{name}`.t ORDER BY id")
+        return [(r[0], json.loads(r[1]) if r[1] is not None else None, *r[2:]) for r in cur.fetchall()]
+
+
+def test_cross_flavor_target_is_applied_as_sql(server: Any, other_server: Any, db: str, run_cli: Any) -> None:
+    conn, target = server.connect(), other_server.connect()
+    run_sql(conn, f"USE `{db}`", CROSS_TABLE)
+    run_sql(target, f"DROP DATABASE IF EXISTS `{db}`", f"CREATE DATABASE `{db}`", f"USE `{db}`", CROSS_TABLE)
+    try:
+        start = binlog_position(conn)
+        run_sql(conn, f"USE `{db}`",
+                "INSERT INTO t VALUES (1, '{\"a\": [1, 2.5, \"x\"], \"b\": null}', 'héllo', 12.5, "
+                "'2020-02-29 23:59:59.123456', X'00ff', 'b', 0.1)",
+                "INSERT INTO t VALUES (2, '\"just a string\"', NULL, -1, NULL, NULL, NULL, 1e300)",
+                "INSERT INTO t VALUES (3, '[]', 'x', 0, '1999-01-01', X'', 'a', -0.5)",
+                "UPDATE t SET j = '{\"k\": \"v\"}', v = 'ünïcode' WHERE id = 1", "DELETE FROM t WHERE id = 3")
+        stop = binlog_position(conn)
+        base = [*range_args(server, start, stop), "--table", f"{db}.*", "--execute", "--target",
+                f"127.0.0.1:{other_server.port}", "--yes", "--format", "json"]
+        events = run_cli(*base, "--apply-mode", "events")
+        assert events.exit_code == ExitCode.USAGE, events.stderr
+        assert "a server applies only row events of its own flavor" in events.stderr
+        assert cross_rows(target, db) == []
+        auto = run_cli(*base)
+        assert auto.exit_code == 0, auto.stderr
+        summary = auto.json()
+        assert summary["apply_mode"] == "sql" and "own flavor" in summary["apply_mode_note"]
+        assert cross_rows(target, db) == cross_rows(conn, db)
+        run_sql(target, f"DELETE FROM `{db}`.t")
+        sql = run_cli(*base, "--apply-mode", "sql")
+        assert sql.exit_code == 0, sql.stderr
+        assert cross_rows(target, db) == cross_rows(conn, db)
+    finally:
+        run_sql(target, f"DROP DATABASE IF EXISTS `{db}`")
+        target.close()
+        conn.close()
