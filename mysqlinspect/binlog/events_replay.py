@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
-from mysqlinspect.binlog.apply import Applier, ApplyThread, SourcePoint
+from mysqlinspect.binlog.apply import Applier, ApplyThread, ReplayConflictError, SourcePoint
+from mysqlinspect.binlog.flashback import INVERSE_OP, SpillStack, invert_transaction
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.passthrough import (
     RawTransaction,
@@ -18,6 +20,7 @@ from mysqlinspect.binlog.passthrough import (
     start_events_session,
 )
 from mysqlinspect.binlog.position import BinlogPosition
+from mysqlinspect.binlog.raw_flashback import invert_chunks
 from mysqlinspect.binlog.replay import LocalCheckpoint, ReplayMode, ReplaySummary, already_applied, ordered_transactions
 from mysqlinspect.binlog.sqlgen import SqlOptions, transaction_statements
 
@@ -100,6 +103,71 @@ def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlO
         local.last = summary.checkpoint
         local.save()
     summary.elapsed_seconds = time.monotonic() - started
+
+
+def execute_events_flashback(transactions: RawTransactions, decode: Decoder, options: SqlOptions, mode: ReplayMode,
+                             applier: Applier, summary: ReplaySummary, resume_from: SourcePoint | None = None,
+                             local: LocalCheckpoint | None = None, save_every: float = 1.0,
+                             session_fde: bytes | None = None,
+                             before_sql: Callable[[set[tuple[str, str]]], None] | None = None) -> None:
+    """Flashback through inverted row events (raw_flashback), newest transaction first. The whole range is spilled
+    to disk first; a transaction that is not plain row events is decoded, inverted and kept for the SQL path, and
+    `before_sql` gets their tables before anything is applied (the trigger check). DDL was refused by the caller's
+    decoded pre-pass unless --skip-ddl; here it is left out."""
+    started = time.monotonic()
+    progress = _Progress(summary, resume_from, local, save_every)
+    sent_fde: list[bytes | None] = [session_fde]
+    with SpillStack(mode.spill_dir) as stack:
+        as_sql: set[tuple[str, str]] = set()  # tables of the transactions applied as SQL
+        for raw in transactions:
+            if raw.simple:
+                stack.push(raw)
+                continue
+            stop = BinlogPosition(raw.model.end_file, raw.model.end_pos)
+            for txn in _numbered(raw, decode(BinlogPosition(raw.model.file, raw.model.start_pos), stop)):
+                if txn.is_ddl:
+                    summary.skipped_ddl += 1
+                elif txn.row_count:
+                    stack.push(txn)
+                    as_sql.update((e.schema, e.table) for e in txn.events if e.rows and e.schema and e.table)
+        if before_sql is not None and as_sql:
+            before_sql(as_sql)
+        fde = transactions.fde
+        checksum_len = transactions.dump.checksum_len
+        for item in stack.pop_all():
+            model = item.model if isinstance(item, RawTransaction) else item
+            if already_applied(model, resume_from, True):
+                summary.skipped_applied += 1
+                continue
+            if isinstance(item, RawTransaction):
+                _apply_inverted(applier, item, fde, checksum_len, progress, summary, sent_fde)
+            else:
+                undo = invert_transaction(item)
+                statements = transaction_statements(undo, options)
+                point = progress.next_point(undo, undo.row_count)
+                applier.apply(undo, statements, point)
+                summary.count(undo, (st.warning for st in statements))
+                progress.applied(point)
+    if local is not None and summary.checkpoint is not None:
+        local.last = summary.checkpoint
+        local.save()
+    summary.elapsed_seconds = time.monotonic() - started
+
+
+def _apply_inverted(applier: Applier, raw: RawTransaction, fde: bytes | None, checksum_len: int,
+                    progress: _Progress, summary: ReplaySummary, sent_fde: list[bytes | None]) -> None:
+    if fde is not None and fde != sent_fde[0]:
+        start_events_session(applier, fde)
+        sent_fde[0] = fde
+    undo = replace(raw, chunks=invert_chunks(raw.chunks, checksum_len),
+                   counts={(table, INVERSE_OP[op]): n for (table, op), n in raw.counts.items()})
+    point = progress.next_point(raw.model, raw.row_count)
+    try:
+        apply_raw(applier, undo, point)
+    except RowEventsRefused as exc:
+        raise ReplayConflictError(f"undo of {exc}") from exc
+    summary.add_prepared(False, undo.row_count, undo.counts, [])
+    progress.applied(point)
 
 
 def _numbered(raw: RawTransaction, decoded: Iterable[Transaction]) -> Iterator[Transaction]:

@@ -287,6 +287,23 @@ def already_applied(txn: Transaction, point: SourcePoint | None, flashback: bool
     return key >= point.key if flashback else key <= point.key
 
 
+def check_flashback(transactions: Iterable[Transaction], options: SqlOptions, mode: ReplayMode, conn: Any,
+                    resume_from: SourcePoint | None = None) -> int:
+    """The decoded pass before an events-mode flashback applies anything: DDL in the range refused (unless
+    --skip-ddl) and, with --verify-current, every row the undo touches checked (precheck); the keys checked."""
+    scratch = ReplaySummary(mode=mode.name, executed=True)
+    checked = [0]
+
+    def check_all(undo: Iterable[Transaction]) -> None:
+        if options.verify_current:
+            pending = (t for t in undo if not already_applied(t, resume_from, True))
+            checked[0] = precheck(conn, pending, options, options.target_schema, mode.spill_dir)
+
+    for _ in ordered_transactions(transactions, mode, scratch, check_all):
+        break
+    return checked[0]
+
+
 def execute(transactions: Iterable[Transaction], options: SqlOptions, mode: ReplayMode, applier: Applier,
             summary: ReplaySummary, resume_from: SourcePoint | None = None,
             local: LocalCheckpoint | None = None, save_every: float = 1.0) -> None:

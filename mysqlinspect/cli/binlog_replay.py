@@ -18,7 +18,7 @@ from mysqlinspect.binlog.apply import (
     source_logs_cascades,
     target_settings,
 )
-from mysqlinspect.binlog.events_replay import execute_events
+from mysqlinspect.binlog.events_replay import execute_events, execute_events_flashback
 from mysqlinspect.binlog.filters import EventFilter
 from mysqlinspect.binlog.generated import GeneratedColumns, UniqueKeyColumns
 from mysqlinspect.binlog.model import Transaction
@@ -39,6 +39,7 @@ from mysqlinspect.binlog.replay import (
     LocalCheckpoint,
     ReplayMode,
     ReplaySummary,
+    check_flashback,
     execute,
     write_sql,
     write_sql_file,
@@ -336,8 +337,20 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
                 return list(transactions)
 
         raw = RawTransactions(settings, rng, event_filter, stream_options.server_id, sql_options.target_schema)
-        execute_events(raw, decode, sql_options, mode, applier, summary, resume_from=resume, local=local,
-                       session_fde=fde)
+        if not mode.flashback:
+            execute_events(raw, decode, sql_options, mode, applier, summary, resume_from=resume, local=local,
+                           session_fde=fde)
+            return
+        with _reader(settings, rng, event_filter, stream_options, app) as transactions:
+            summary.prechecked_keys = check_flashback(transactions, sql_options, mode, target_conn, resume)
+
+        def before_sql(tables: set[tuple[str, str]]) -> None:
+            renamed = [(sql_options.target_schema(schema), table) for schema, table in tables]
+            refuse_refiring_triggers(app, triggers_on(target_conn, renamed), RangeContents(),
+                                     apply_options.allow_triggers, "the target")
+
+        execute_events_flashback(raw, decode, sql_options, mode, applier, summary, resume_from=resume, local=local,
+                                 session_fde=fde, before_sql=before_sql)
         return
     if mode.flashback or not parallel:
         with _reader(settings, rng, event_filter, stream_options, app, gtid_started) as transactions:

@@ -294,3 +294,26 @@ def test_cross_flavor_target_is_applied_as_sql(server: Any, other_server: Any, d
         run_sql(target, f"DROP DATABASE IF EXISTS `{db}`")
         target.close()
         conn.close()
+
+
+def test_flashback_through_row_events_fires_no_trigger(server: Any, db: str, run_cli: Any) -> None:
+    conn = server.connect()
+    trigger_schema(conn, db)
+    run_sql(conn, f"USE `{db}`", "INSERT INTO item (id, v) VALUES (7, 'seven'), (8, 'eight')")
+    before = table_dump(conn, db)
+    start = binlog_position(conn)
+    run_sql(conn, f"USE `{db}`", "BEGIN", "INSERT INTO item (id, v) VALUES (1, 'one'), (2, 'two')",
+            "UPDATE item SET v = 'uno' WHERE id IN (1, 7)", "DELETE FROM item WHERE id = 8", "COMMIT",
+            "DELETE FROM item WHERE id = 2", "UPDATE item SET id = 9 WHERE id = 7")
+    stop = binlog_position(conn)
+    base = [*range_args(server, start, stop), "--table", f"{db}.*", "--flashback", "--execute", "--target",
+            f"127.0.0.1:{server.port}", "--allow-same-server", "--yes", "--format", "json"]
+    refused = run_cli(*base, "--apply-mode", "sql")
+    assert refused.exit_code == ExitCode.USAGE and f"{db}.item: item_bi" in refused.stderr, refused.stderr
+    undo = run_cli(*base)
+    assert undo.exit_code == 0, undo.stderr
+    summary = undo.json()
+    assert summary["apply_mode"] == "binlog-events" and summary["prechecked_keys"] > 0
+    assert summary["counts"][f"{db}.item"] == {"insert": 2, "update": 3, "delete": 2}
+    assert table_dump(conn, db) == before
+    conn.close()
