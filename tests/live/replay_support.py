@@ -334,6 +334,34 @@ def kill_during_runs(argv: list[str], delays: Iterable[float], checkpoint: Path 
     return kills
 
 
+def kill_after_progress(argv: list[str], checkpoint: Path, delays: Iterable[float]) -> int:
+    """Like kill_during_runs, but each kill comes `delay` seconds after the checkpoint file first records an
+    applied transaction (so a run that reads the whole range before applying, as a flashback does, is killed
+    while applying whatever the machine's speed); return how many runs were killed."""
+    kills = 0
+    for delay in delays:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        while proc.poll() is None and not _checkpoint_moved(checkpoint):
+            time.sleep(0.02)
+        time.sleep(delay)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode in (0, -signal.SIGKILL), err
+        data = json.loads(checkpoint.read_text())  # never torn
+        data["last"] = None  # the next run must move it again before it is killed
+        checkpoint.write_text(json.dumps(data))
+    return kills
+
+
+def _checkpoint_moved(checkpoint: Path) -> bool:
+    try:
+        return json.loads(checkpoint.read_text()).get("last") is not None
+    except (OSError, ValueError):
+        return False
+
+
 def assert_each_transaction_applied_once(conn: Any, db: str, dst: str) -> None:
     """No duplicate and no gap in dst's t_log, and dst equal to db."""
     with conn.cursor() as cur:

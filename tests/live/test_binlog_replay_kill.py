@@ -18,6 +18,7 @@ from tests.live.replay_support import (
     assert_each_transaction_applied_once,
     binlog_position,
     create_schema,
+    kill_after_progress,
     kill_during_runs,
     logged_range,
     table_dump,
@@ -69,7 +70,7 @@ def test_flashback_killed_and_resumed_restores_the_snapshot(server: Any, db: str
                 "--target", f"127.0.0.1:{server.port}", "--allow-same-server", "--yes", "--rate", "200",
                 "--checkpoint", str(checkpoint), "--format", "json"]
         rnd = random.Random(7)
-        kill_during_runs(argv, [rnd.uniform(0.8, 1.6) for _ in range(3)], checkpoint)
+        kill_after_progress(argv, checkpoint, [rnd.uniform(0.0, 0.4) for _ in range(3)])
         final = subprocess.run(argv, capture_output=True, text=True, timeout=300)
         assert final.returncode == 0, final.stderr
         assert json.loads(final.stdout)["skipped_applied"] > 0
