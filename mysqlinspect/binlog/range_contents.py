@@ -14,6 +14,7 @@ import pymysql
 
 from mysqlinspect.binlog import rawdump
 from mysqlinspect.binlog.filters import EventFilter
+from mysqlinspect.binlog.payload import decompress_payload, split_events
 from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.range import ResolvedRange
 from mysqlinspect.connection.settings import ConnectionSettings
@@ -27,6 +28,8 @@ VECTOR_TYPE = 242  # MySQL 9 VECTOR: no such type on a MariaDB 10.x/11.x target 
 class RangeContents:
     tables: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (schema, table) -> column type codes
     created_triggers: list[str] = field(default_factory=list)  # names in CREATE TRIGGER statements of the range
+    sql_tables: set[tuple[str, str]] = field(default_factory=set)  # tables changed inside compressed payloads:
+    # the events mode applies those transactions as SQL
 
     def columns_of_type(self, type_code: int) -> list[str]:
         return [f"{schema}.{table}" for (schema, table), types in sorted(self.tables.items()) if type_code in types]
@@ -56,6 +59,13 @@ def read_range_contents(settings: ConnectionSettings, rng: ResolvedRange, event_
             schema, table, types = _table_map(event.body)
             if event_filter.table_matches(schema, table):
                 contents.tables[(schema, table)] = types
+        elif event.type_code == rawdump.TRANSACTION_PAYLOAD_EVENT:
+            for inner in split_events(decompress_payload(event.body)):
+                if inner[4] == rawdump.TABLE_MAP_EVENT:
+                    schema, table, types = _table_map(inner[rawdump.HEADER_LEN :])
+                    if event_filter.table_matches(schema, table):
+                        contents.tables[(schema, table)] = types
+                        contents.sql_tables.add((schema, table))
         elif event.type_code == rawdump.QUERY_EVENT:
             match = CREATE_TRIGGER.match(rawdump.query_text(event.body)[1])
             if match:

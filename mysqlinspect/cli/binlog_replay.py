@@ -305,6 +305,13 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
         renamed = [(sql_options.target_schema(s), t) for s, t in contents.tables]
         refuse_refiring_triggers(app, triggers_on(target_conn, renamed), contents, apply_options.allow_triggers,
                                  "the target")
+    elif info.flavor != "mariadb" and not mode.flashback:
+        # compressed transactions (binlog_transaction_compression, global or any session's) go through the SQL
+        # path of the events mode: their tables' triggers would fire
+        contents = read_range_contents(settings, rng, event_filter, stream_options.server_id)
+        renamed = [(sql_options.target_schema(s), t) for s, t in contents.sql_tables]
+        refuse_refiring_triggers(app, triggers_on(target_conn, renamed), RangeContents(),
+                                 apply_options.allow_triggers, "the target")
     local = None
     resume = None
     tcp = None

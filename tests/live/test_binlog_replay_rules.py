@@ -317,3 +317,28 @@ def test_flashback_through_row_events_fires_no_trigger(server: Any, db: str, run
     assert summary["counts"][f"{db}.item"] == {"insert": 2, "update": 3, "delete": 2}
     assert table_dump(conn, db) == before
     conn.close()
+
+
+def test_events_mode_refuses_compressed_transactions_on_tables_with_triggers(server: Any, db: str,
+                                                                             extra_dbs: list[str],
+                                                                             run_cli: Any) -> None:
+    """MySQL compressed transactions are applied as SQL in events mode: refused up front like the SQL path.
+    MariaDB has no such transactions (log_bin_compress is refused by the preflight): its range is applied."""
+    conn = server.connect()
+    dst = f"{db}_dst"
+    extra_dbs.append(dst)
+    for name in (db, dst):
+        trigger_schema(conn, name)
+    if server.flavor != "mariadb":
+        run_sql(conn, "SET SESSION binlog_transaction_compression = ON")
+    start, stop = trigger_range(conn, db)
+    before = table_dump(conn, dst)
+    result = run_cli(*execute_args(server, db, dst, start, stop))
+    if server.flavor == "mariadb":
+        assert result.exit_code == 0, result.stderr
+        assert table_dump(conn, dst) == table_dump(conn, db)
+    else:
+        assert result.exit_code == ExitCode.USAGE, result.stderr
+        assert f"{dst}.item: item_ai" in result.stderr
+        assert table_dump(conn, dst) == before
+    conn.close()
