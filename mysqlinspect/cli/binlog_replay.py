@@ -130,8 +130,10 @@ def parse_rewrite(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
               help="--execute of a forward replay: decode in a second process while this one applies.")
 @click.option("--apply-mode", type=click.Choice(APPLY_MODES), default="auto", show_default=True,
               help="--execute: events sends the source's row events as BINLOG statements (like mysqlbinlog | mysql; "
-                   "needs SUPER/BINLOG_ADMIN or BINLOG REPLAY on the target), sql applies generated SQL, auto uses "
-                   "events when it reproduces the same result and falls back to sql otherwise.")
+                   "with --flashback inverted, like mariadb-binlog --flashback; needs SUPER/BINLOG_ADMIN or BINLOG "
+                   "REPLAY on the target; no trigger fires), sql applies generated SQL, auto uses events when it "
+                   "reproduces the same result and falls back to sql otherwise (always sql for a target of the "
+                   "other flavor).")
 @output_options("table", "json")
 @pass_app
 def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec, event_filter: EventFilter,
