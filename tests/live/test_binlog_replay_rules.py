@@ -14,7 +14,14 @@ import pymysql
 import pytest
 
 from mysqlinspect.exit_codes import ExitCode
-from tests.live.replay_support import Workload, binlog_position, create_schema, reference_replay, table_dump
+from tests.live.replay_support import (
+    Workload,
+    binlog_files_between,
+    binlog_position,
+    create_schema,
+    reference_replay,
+    table_dump,
+)
 from tests.servers import wanted_flavors
 
 pytestmark = pytest.mark.live
@@ -380,3 +387,45 @@ def test_cross_flavor_sql_replay_of_every_common_type(server: Any, other_server:
         run_sql(target, f"DROP DATABASE IF EXISTS `{db}`")
         target.close()
         conn.close()
+
+
+def reference_flashback(server: Any, conn: pymysql.connections.Connection, start: tuple[str, int],
+                        stop: tuple[str, int], db: str) -> None:
+    """mariadb-binlog --flashback of the range, piped into mariadb (the MariaDB reference; MySQL has none)."""
+    files = binlog_files_between(conn, start[0], stop[0])
+    conn_args = ["--host=127.0.0.1", f"--port={server.port}", "--user=root"]
+    dump = subprocess.run(["mariadb-binlog", "--no-defaults", "--read-from-remote-server", *conn_args, "--flashback",
+                           f"--start-position={start[1]}", f"--stop-position={stop[1]}", f"--database={db}", *files],
+                          capture_output=True, check=True, timeout=300)
+    subprocess.run(["mariadb", "--no-defaults", *conn_args, "--binary-mode"], input=dump.stdout,
+                   capture_output=True, check=True, timeout=300)
+
+
+@pytest.mark.parametrize("mode", ["auto", "sql"])
+def test_flashback_of_cascades_matches_the_reference(server: Any, db: str, extra_dbs: list[str], run_cli: Any,
+                                                     mode: str) -> None:
+    """MySQL 9.7 logs the cascaded rows: the flashback restores everything. MariaDB does not: like
+    mariadb-binlog --flashback, the parent comes back and the cascaded child changes stay."""
+    conn = server.connect()
+    ref = f"{db}_ref"
+    extra_dbs.append(ref)
+    ranges = {}
+    for name in (db, ref):
+        fk_schema(conn, name)
+    snapshot = table_dump(conn, db)
+    for name in (db, ref):
+        start = binlog_position(conn)
+        run_sql(conn, f"USE `{name}`", "DELETE FROM parent WHERE id = 1", "UPDATE parent SET id = 4 WHERE id = 3")
+        ranges[name] = (start, binlog_position(conn))
+    start, stop = ranges[db]
+    undo = run_cli(*range_args(server, start, stop), "--table", f"{db}.*", "--flashback", "--execute", "--target",
+                   f"127.0.0.1:{server.port}", "--allow-same-server", "--yes", "--format", "json",
+                   "--apply-mode", mode)
+    assert undo.exit_code == 0, undo.stderr
+    assert undo.json()["apply_mode"] == ("binlog-events" if mode == "auto" else "sql")
+    if server.flavor == "mariadb":
+        reference_flashback(server, conn, *ranges[ref], ref)
+        assert table_dump(conn, db) == table_dump(conn, ref) != snapshot
+    else:
+        assert table_dump(conn, db) == snapshot
+    conn.close()
