@@ -23,6 +23,7 @@ from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.raw_flashback import invert_chunks
 from mysqlinspect.binlog.replay import LocalCheckpoint, ReplayMode, ReplaySummary, already_applied, ordered_transactions
 from mysqlinspect.binlog.sqlgen import SqlOptions, transaction_statements
+from mysqlinspect.errors import MysqlInspectError
 
 # decode(start, stop) -> the decoded transactions of that stretch of the log (the SQL path's reader)
 Decoder = Callable[[BinlogPosition, BinlogPosition], Iterable[Transaction]]
@@ -54,8 +55,11 @@ class _Progress:
 def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlOptions, mode: ReplayMode,
                    applier: Applier, summary: ReplaySummary, resume_from: SourcePoint | None = None,
                    local: LocalCheckpoint | None = None, save_every: float = 1.0,
-                   session_fde: bytes | None = None) -> None:
-    """Apply every transaction not yet applied; `session_fde`: the Format_description already sent (the probe)."""
+                   session_fde: bytes | None = None,
+                   before_sql: Callable[[set[tuple[str, str]]], None] | None = None) -> None:
+    """Apply every transaction not yet applied; `session_fde`: the Format_description already sent (the probe).
+    `before_sql` sees the tables of a transaction whose row events the target refused before it is applied as
+    SQL instead, and may raise (the trigger check: SQL would fire triggers the row events would not)."""
     started = time.monotonic()
     progress = _Progress(summary, resume_from, local, save_every)
     sent_fde: list[bytes | None] = [session_fde]
@@ -70,9 +74,16 @@ def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlO
         ensure_fde(fde)
         try:
             apply_raw(applier, raw, point)
-        except RowEventsRefused:  # rolled back: the SQL path applies it, or reports the conflicting row
-            for txn in _numbered(raw, decode(BinlogPosition(raw.model.file, raw.model.start_pos),
-                                             BinlogPosition(raw.model.end_file, raw.model.end_pos))):
+        except RowEventsRefused as refused:  # rolled back: the SQL path applies it, or reports the conflicting row
+            decoded = list(_numbered(raw, decode(BinlogPosition(raw.model.file, raw.model.start_pos),
+                                                 BinlogPosition(raw.model.end_file, raw.model.end_pos))))
+            if before_sql is not None:
+                try:
+                    before_sql({(e.schema, e.table) for t in decoded for e in t.events if e.rows and e.schema
+                                and e.table})
+                except MysqlInspectError as exc:
+                    raise ReplayConflictError(f"{refused}; it was not applied as SQL instead: {exc}") from exc
+            for txn in decoded:
                 apply_sql(txn, point)
             return
         summary.add_prepared(False, raw.row_count, raw.counts, [])

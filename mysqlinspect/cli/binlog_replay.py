@@ -345,18 +345,18 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
             with _reader(settings, part, event_filter, stream_options, app) as transactions:
                 return list(transactions)
 
-        raw = RawTransactions(settings, rng, event_filter, stream_options.server_id, sql_options.target_schema)
-        if not mode.flashback:
-            execute_events(raw, decode, sql_options, mode, applier, summary, resume_from=resume, local=local,
-                           session_fde=fde)
-            return
-        with _reader(settings, rng, event_filter, stream_options, app) as transactions:
-            summary.prechecked_keys = check_flashback(transactions, sql_options, mode, target_conn, resume)
-
         def before_sql(tables: set[tuple[str, str]]) -> None:
             renamed = [(sql_options.target_schema(schema), table) for schema, table in tables]
             refuse_refiring_triggers(app, triggers_on(target_conn, renamed), RangeContents(),
                                      apply_options.allow_triggers, "the target")
+
+        raw = RawTransactions(settings, rng, event_filter, stream_options.server_id, sql_options.target_schema)
+        if not mode.flashback:
+            execute_events(raw, decode, sql_options, mode, applier, summary, resume_from=resume, local=local,
+                           session_fde=fde, before_sql=before_sql)
+            return
+        with _reader(settings, rng, event_filter, stream_options, app) as transactions:
+            summary.prechecked_keys = check_flashback(transactions, sql_options, mode, target_conn, resume)
 
         execute_events_flashback(raw, decode, sql_options, mode, applier, summary, resume_from=resume, local=local,
                                  session_fde=fde, before_sql=before_sql)

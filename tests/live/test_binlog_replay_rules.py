@@ -429,3 +429,28 @@ def test_flashback_of_cascades_matches_the_reference(server: Any, db: str, extra
     else:
         assert table_dump(conn, db) == snapshot
     conn.close()
+
+
+def test_row_events_refused_are_not_applied_as_sql_on_tables_with_triggers(server: Any, db: str,
+                                                                          extra_dbs: list[str],
+                                                                          run_cli: Any) -> None:
+    """The target's column type differs (row events refuse the conversion; SQL would not): falling back to SQL
+    would fire the target's trigger, so the replay stops instead, naming it."""
+    conn = server.connect()
+    dst = f"{db}_dst"
+    extra_dbs.append(dst)
+    run_sql(conn, f"CREATE TABLE `{db}`.t (id INT PRIMARY KEY, v BIGINT, w VARCHAR(20)) ENGINE=InnoDB",
+            f"CREATE DATABASE `{dst}`", f"CREATE TABLE `{dst}`.t (id INT PRIMARY KEY, v INT, w VARCHAR(20)) "
+            "ENGINE=InnoDB", f"CREATE TRIGGER `{dst}`.t_bi BEFORE INSERT ON `{dst}`.t FOR EACH ROW SET NEW.w = 'x'")
+    start = binlog_position(conn)
+    run_sql(conn, f"INSERT INTO `{db}`.t VALUES (1, 5, 'source')")
+    stop = binlog_position(conn)
+    result = run_cli(*execute_args(server, db, dst, start, stop))
+    assert result.exit_code == ExitCode.DATA_ERROR, result.stderr
+    assert "refused its row events" in result.stderr and f"{dst}.t: t_bi" in result.stderr
+    assert table_dump(conn, dst)["t"] == []
+    run_sql(conn, f"DROP TRIGGER `{dst}`.t_bi")
+    again = run_cli(*execute_args(server, db, dst, start, stop))
+    assert again.exit_code == 0, again.stderr
+    assert table_dump(conn, dst)["t"] == [(1, 5, "source")]
+    conn.close()
