@@ -119,6 +119,21 @@ def open_target(settings: ConnectionSettings) -> pymysql.connections.Connection:
         raise translate_error(exc, settings) from exc
 
 
+def flavor_family(flavor: str) -> str:
+    """"mariadb" or "mysql" (Percona Server applies MySQL's row events and SQL)."""
+    return "mariadb" if flavor == "mariadb" else "mysql"
+
+
+def target_flavor(conn: pymysql.connections.Connection) -> str:
+    """The target's flavor family, from VERSION() and @@version_comment (no privileges needed)."""
+    from mysqlinspect.connection.server import detect_flavor
+
+    with conn.cursor() as cur:
+        _execute(cur, "SELECT VERSION(), @@version_comment")
+        row = cur.fetchone()
+    return flavor_family(detect_flavor(str(row[0]), str(row[1] or ""))) if row else "mysql"
+
+
 def server_identity(conn: pymysql.connections.Connection) -> str:
     """@@server_uuid where it exists (MySQL), else server_id, hostname, port and datadir (MariaDB)."""
     with conn.cursor() as cur:

@@ -13,9 +13,11 @@ from mysqlinspect.binlog.apply import (
     Applier,
     ApplyOptions,
     TargetCheckpoint,
+    flavor_family,
     open_target,
     server_identity,
     source_logs_cascades,
+    target_flavor,
     target_settings,
 )
 from mysqlinspect.binlog.events_replay import execute_events, execute_events_flashback
@@ -295,15 +297,15 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
     if target_identity == summary.source["identity"] and not allow_same_server:
         raise UsageError(f"the target {target.endpoint} is the server the binlog comes from; "
                          "pass --allow-same-server to apply to it anyway")
-    target_flavor = detect_server(target_conn).flavor
-    if target_flavor != info.flavor:
-        sql_options = dataclasses.replace(sql_options, flavor=cross_flavor_dialect(info.flavor, target_flavor))
+    source_family, target_family = flavor_family(info.flavor), target_flavor(target_conn)
+    if target_family != source_family:
+        sql_options = dataclasses.replace(sql_options, flavor=cross_flavor_dialect(source_family, target_family))
     applier = Applier(target_conn, apply_options, info.flavor, target_schema=sql_options.target_schema)
     fde = _events_session(app, apply_mode, settings, rng, event_filter, stream_options, mode, sql_options, summary,
-                          applier, target_flavor)
+                          applier, target_family)
     if fde is None:  # row changes applied as SQL: refuse up front what SQL cannot reproduce
         contents = read_range_contents(settings, rng, event_filter, stream_options.server_id)
-        refuse_uncrossable(contents, info.flavor, target_flavor)
+        refuse_uncrossable(contents, source_family, target_family)
         renamed = [(sql_options.target_schema(s), t) for s, t in contents.tables]
         refuse_refiring_triggers(app, triggers_on(target_conn, renamed), contents, apply_options.allow_triggers,
                                  "the target")
@@ -372,15 +374,15 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
 def _events_session(app: AppContext, apply_mode: str, settings: ConnectionSettings, rng: ResolvedRange,
                     event_filter: EventFilter, stream_options: StreamOptions, mode: ReplayMode,
                     sql_options: SqlOptions, summary: ReplaySummary, applier: Applier,
-                    target_flavor: str) -> bytes | None:
+                    target_family: str) -> bytes | None:
     """Events mode when asked for or (auto) when it gives the same result: the Format_description sent to the
     target session, or None for the SQL path (summary.apply_mode says which, and why)."""
     summary.apply_mode = "sql"
     if apply_mode == "sql":
         return None
-    if target_flavor != applier.flavor:
-        why = (f"the source is {applier.flavor} and the target {target_flavor}: a server applies only row events "
-               "of its own flavor")
+    if target_family != flavor_family(applier.flavor):
+        why = (f"the source is {flavor_family(applier.flavor)} and the target {target_family}: a server applies "
+               "only row events of its own flavor")
         if apply_mode == "events":
             raise UsageError(f"--apply-mode events: {why}; use --apply-mode sql (or auto)")
         summary.apply_mode_note = f"binlog events not used: {why}"
@@ -406,12 +408,12 @@ def _events_session(app: AppContext, apply_mode: str, settings: ConnectionSettin
     return fde
 
 
-def refuse_uncrossable(contents: RangeContents, source_flavor: str, target_flavor: str) -> None:
+def refuse_uncrossable(contents: RangeContents, source_family: str, target_family: str) -> None:
     """Types of the range that a target of the other flavor does not have stop the replay before it starts."""
-    if source_flavor == target_flavor:
+    if source_family == target_family:
         return
     vectors = contents.columns_of_type(VECTOR_TYPE)
-    if vectors and target_flavor == "mariadb":
+    if vectors and target_family == "mariadb":
         raise UnsupportedServerError(f"the range changes VECTOR columns ({', '.join(vectors)}), a type the MariaDB "
                                      "target does not have; nothing was applied")
 
