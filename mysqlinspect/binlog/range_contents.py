@@ -19,6 +19,7 @@ from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.range import ResolvedRange
 from mysqlinspect.connection.settings import ConnectionSettings
 
+COLLATION = re.compile(r"\bCOLLATE\s*=?\s*['\"`]?(\w+)", re.IGNORECASE)
 CREATE_TRIGGER = re.compile(r"^\s*(?:/\*!\d*\s*)?CREATE\s+(?:OR\s+REPLACE\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
                             r"TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?(\S+)", re.IGNORECASE)
 VECTOR_TYPE = 242  # MySQL 9 VECTOR: no such type on a MariaDB 10.x/11.x target before 11.7
@@ -30,6 +31,7 @@ class RangeContents:
     created_triggers: list[str] = field(default_factory=list)  # names in CREATE TRIGGER statements of the range
     sql_tables: set[tuple[str, str]] = field(default_factory=set)  # tables changed inside compressed payloads:
     # the events mode applies those transactions as SQL
+    collations: set[str] = field(default_factory=set)  # named in COLLATE clauses of the range's statements (DDL)
 
     def columns_of_type(self, type_code: int) -> list[str]:
         return [f"{schema}.{table}" for (schema, table), types in sorted(self.tables.items()) if type_code in types]
@@ -67,9 +69,11 @@ def read_range_contents(settings: ConnectionSettings, rng: ResolvedRange, event_
                         contents.tables[(schema, table)] = types
                         contents.sql_tables.add((schema, table))
         elif event.type_code == rawdump.QUERY_EVENT:
-            match = CREATE_TRIGGER.match(rawdump.query_text(event.body)[1])
+            text = rawdump.query_text(event.body)[1]
+            match = CREATE_TRIGGER.match(text)
             if match:
                 contents.created_triggers.append(match.group(1).replace("`", ""))
+            contents.collations.update(name.lower() for name in COLLATION.findall(text))
     return contents
 
 
@@ -88,3 +92,15 @@ def triggers_on(conn: pymysql.connections.Connection, tables: Iterable[tuple[str
                         [v for pair in part for v in pair])
             found += [f"{r[0]}.{r[1]}: {r[2]} ({r[3]} {r[4]})" for r in cur.fetchall()]
     return found
+
+
+def missing_collations(conn: pymysql.connections.Connection, names: Iterable[str]) -> list[str]:
+    """The collations among `names` this server does not know (the range's DDL would fail on it)."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return []
+    with conn.cursor() as cur:
+        cur.execute("SELECT LOWER(COLLATION_NAME) FROM information_schema.COLLATIONS WHERE LOWER(COLLATION_NAME) IN ("
+                    + ", ".join(["%s"] * len(wanted)) + ")", wanted)
+        known = {str(r[0]) for r in cur.fetchall()}
+    return [n for n in wanted if n not in known]

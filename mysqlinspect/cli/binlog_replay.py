@@ -35,7 +35,13 @@ from mysqlinspect.binlog.passthrough import (
 from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.preflight import PreflightIssue, preflight_issues
 from mysqlinspect.binlog.range import RangeSpec, ResolvedRange, resolve_range
-from mysqlinspect.binlog.range_contents import VECTOR_TYPE, RangeContents, read_range_contents, triggers_on
+from mysqlinspect.binlog.range_contents import (
+    VECTOR_TYPE,
+    RangeContents,
+    missing_collations,
+    read_range_contents,
+    triggers_on,
+)
 from mysqlinspect.binlog.reader import RangeReader
 from mysqlinspect.binlog.replay import (
     LocalCheckpoint,
@@ -305,7 +311,7 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
                           applier, target_family)
     if fde is None:  # row changes applied as SQL: refuse up front what SQL cannot reproduce
         contents = read_range_contents(settings, rng, event_filter, stream_options.server_id)
-        refuse_uncrossable(contents, source_family, target_family)
+        refuse_uncrossable(contents, source_family, target_family, target_conn)
         renamed = [(sql_options.target_schema(s), t) for s, t in contents.tables]
         refuse_refiring_triggers(app, triggers_on(target_conn, renamed), contents, apply_options.allow_triggers,
                                  "the target")
@@ -408,10 +414,15 @@ def _events_session(app: AppContext, apply_mode: str, settings: ConnectionSettin
     return fde
 
 
-def refuse_uncrossable(contents: RangeContents, source_family: str, target_family: str) -> None:
-    """Types of the range that a target of the other flavor does not have stop the replay before it starts."""
+def refuse_uncrossable(contents: RangeContents, source_family: str, target_family: str, target_conn: Any) -> None:
+    """Types and collations of the range that a target of the other flavor does not have stop the replay before
+    it starts (the collations named in the range's DDL, which would fail at that statement)."""
     if source_family == target_family:
         return
+    missing = missing_collations(target_conn, contents.collations)
+    if missing:
+        raise UnsupportedServerError(f"the range's DDL names collations the {target_family} target does not have "
+                                     f"({', '.join(missing)}); nothing was applied")
     vectors = contents.columns_of_type(VECTOR_TYPE)
     if vectors and target_family == "mariadb":
         raise UnsupportedServerError(f"the range changes VECTOR columns ({', '.join(vectors)}), a type the MariaDB "

@@ -454,3 +454,29 @@ def test_row_events_refused_are_not_applied_as_sql_on_tables_with_triggers(serve
     assert again.exit_code == 0, again.stderr
     assert table_dump(conn, dst)["t"] == [(1, 5, "source")]
     conn.close()
+
+
+ONE_FLAVOR_COLLATION = {"mysql": "utf8mb4_ja_0900_as_cs_ks", "mariadb": "utf8mb4_nopad_bin"}
+
+
+def test_cross_flavor_ddl_with_an_unknown_collation_is_refused_up_front(server: Any, other_server: Any, db: str,
+                                                                       run_cli: Any) -> None:
+    conn, target = server.connect(), other_server.connect()
+    run_sql(target, f"DROP DATABASE IF EXISTS `{db}`", f"CREATE DATABASE `{db}`")
+    try:
+        start = binlog_position(conn)
+        run_sql(conn, f"USE `{db}`", "CREATE TABLE t0 (id INT PRIMARY KEY)", "INSERT INTO t0 VALUES (1)",
+                f"CREATE TABLE t1 (id INT PRIMARY KEY, v VARCHAR(10)) CHARACTER SET utf8mb4 "
+                f"COLLATE {ONE_FLAVOR_COLLATION[server.flavor]}", "INSERT INTO t1 VALUES (1, 'a')")
+        stop = binlog_position(conn)
+        result = run_cli(*range_args(server, start, stop), "--table", f"{db}.*", "--execute", "--target",
+                         f"127.0.0.1:{other_server.port}", "--yes")
+        assert result.exit_code == ExitCode.UNAVAILABLE, result.stderr
+        assert ONE_FLAVOR_COLLATION[server.flavor] in result.stderr and "nothing was applied" in result.stderr
+        with target.cursor() as cur:
+            cur.execute("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = %s", (db,))
+            assert cur.fetchone()[0] == 0
+    finally:
+        run_sql(target, f"DROP DATABASE IF EXISTS `{db}`")
+        target.close()
+        conn.close()
