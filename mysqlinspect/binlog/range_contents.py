@@ -20,8 +20,15 @@ from mysqlinspect.binlog.range import ResolvedRange
 from mysqlinspect.connection.settings import ConnectionSettings
 
 COLLATION = re.compile(r"\bCOLLATE\s*=?\s*['\"`]?(\w+)", re.IGNORECASE)
-CREATE_TRIGGER = re.compile(r"^\s*(?:/\*!\d*\s*)?CREATE\s+(?:OR\s+REPLACE\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
+CREATE_TRIGGER = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
                             r"TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?(\S+)", re.IGNORECASE)
+VERSION_COMMENT = re.compile(r"/\*!\d*|\*/")
+
+
+def created_trigger(text: str) -> str | None:
+    """The trigger a CREATE TRIGGER statement creates (mysqldump's versioned-comment form too), else None."""
+    match = CREATE_TRIGGER.match(VERSION_COMMENT.sub(" ", text))
+    return match.group(1).replace("`", "") if match else None
 VECTOR_TYPE = 242  # MySQL 9 VECTOR: no such type on a MariaDB 10.x/11.x target before 11.7
 
 
@@ -70,9 +77,9 @@ def read_range_contents(settings: ConnectionSettings, rng: ResolvedRange, event_
                         contents.sql_tables.add((schema, table))
         elif event.type_code == rawdump.QUERY_EVENT:
             text = rawdump.query_text(event.body)[1]
-            match = CREATE_TRIGGER.match(text)
-            if match:
-                contents.created_triggers.append(match.group(1).replace("`", ""))
+            trigger = created_trigger(text)
+            if trigger:
+                contents.created_triggers.append(trigger)
             contents.collations.update(name.lower() for name in COLLATION.findall(text))
     return contents
 

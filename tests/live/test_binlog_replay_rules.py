@@ -480,3 +480,17 @@ def test_cross_flavor_ddl_with_an_unknown_collation_is_refused_up_front(server: 
         run_sql(target, f"DROP DATABASE IF EXISTS `{db}`")
         target.close()
         conn.close()
+
+
+def test_a_trigger_created_in_the_range_is_refused_too(server: Any, db: str, run_cli: Any) -> None:
+    conn = server.connect()
+    run_sql(conn, f"USE `{db}`", "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))")
+    start = binlog_position(conn)
+    run_sql(conn, f"USE `{db}`", "CREATE TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW SET NEW.v = 'trigger'",
+            "INSERT INTO t VALUES (1, 'a')")
+    stop = binlog_position(conn)
+    run_sql(conn, f"USE `{db}`", "DROP TRIGGER t_bi")  # not on the server any more: only the range knows it
+    dry = run_cli(*range_args(server, start, stop), "--table", f"{db}.*")
+    assert dry.exit_code == ExitCode.USAGE, dry.stderr
+    assert "t_bi (created in the range)" in dry.stderr and dry.stdout == ""
+    conn.close()
