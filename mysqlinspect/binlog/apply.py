@@ -77,6 +77,22 @@ class ApplyOptions:
     sql_log_bin: bool = True
     rate: float | None = None  # row changes per second
     checkpoint_job: str | None = None
+    cascades_logged: bool = True  # the source logs foreign-key cascades as rows (see foreign_key_checks())
+    allow_triggers: bool = False  # apply as SQL although triggers on touched tables fire again
+
+
+def source_logs_cascades(flavor: str, version: tuple[int, int, int]) -> bool:
+    """MySQL 9.7 logs the rows changed by ON DELETE/UPDATE CASCADE and SET NULL; MariaDB (and older MySQL, whose
+    InnoDB cascades inside the engine) logs only the statement's own rows, so the target has to cascade."""
+    return flavor != "mariadb" and version >= (9, 7, 0)
+
+
+def foreign_key_checks(txn: Transaction, cascades_logged: bool) -> int:
+    """The session foreign_key_checks a transaction is applied with, as `mysqlbinlog | mysql` applies its row
+    events: the source session's setting (the rows events' NO_FOREIGN_KEY_CHECKS_F flag), except that a source
+    which logs cascaded rows is applied with checks off (the logged rows are the cascade; doing it again on the
+    target would leave the logged child rows nothing to match)."""
+    return 0 if cascades_logged or txn.no_foreign_key_checks else 1
 
 
 @dataclass
@@ -101,6 +117,21 @@ def open_target(settings: ConnectionSettings) -> pymysql.connections.Connection:
         return connect_preferring_tls(settings, kwargs)
     except (pymysql.err.MySQLError, OSError) as exc:
         raise translate_error(exc, settings) from exc
+
+
+def flavor_family(flavor: str) -> str:
+    """"mariadb" or "mysql" (Percona Server applies MySQL's row events and SQL)."""
+    return "mariadb" if flavor == "mariadb" else "mysql"
+
+
+def target_flavor(conn: pymysql.connections.Connection) -> str:
+    """The target's flavor family, from VERSION() and @@version_comment (no privileges needed)."""
+    from mysqlinspect.connection.server import detect_flavor
+
+    with conn.cursor() as cur:
+        _execute(cur, "SELECT VERSION(), @@version_comment")
+        row = cur.fetchone()
+    return flavor_family(detect_flavor(str(row[0]), str(row[1] or ""))) if row else "mysql"
 
 
 def server_identity(conn: pymysql.connections.Connection) -> str:
@@ -187,6 +218,7 @@ class Applier:
         self.flavor = flavor
         self.checkpoint = checkpoint
         self.stats = ApplyStats()
+        self.session_fk_checks = 0  # SESSION_SETTINGS
         self._prepare_session()
 
     def _prepare_session(self) -> None:
@@ -210,7 +242,7 @@ class Applier:
 
     def _apply_rows(self, txn: Transaction, statements: list[Statement], point: SourcePoint) -> None:
         """BEGIN rides in the first packet and the checkpoint in the last; COMMIT only after every count checked."""
-        framed = [Statement("START TRANSACTION", "control", None), *statements]
+        framed = [*self._fk_setting(txn), Statement("START TRANSACTION", "control", None), *statements]
         if self.checkpoint:
             framed.append(Statement(self.checkpoint.update_sql(point), "control", None))
         with self.conn.cursor() as cur:
@@ -222,6 +254,13 @@ class Applier:
                 self._rollback()
                 raise
         self.stats.statements += len(statements)
+
+    def _fk_setting(self, txn: Transaction) -> list[Statement]:
+        wanted = foreign_key_checks(txn, self.options.cascades_logged)
+        if wanted == self.session_fk_checks:
+            return []
+        self.session_fk_checks = wanted
+        return [Statement(f"SET SESSION foreign_key_checks = {wanted}", "control", None)]
 
     def _run_packet(self, cur: Any, txn: Transaction, packet: list[Statement]) -> None:
         index = 0
@@ -236,7 +275,7 @@ class Applier:
             self._drain(cur)
             code = exc.args[0] if exc.args else None
             if code == ER_DUP_ENTRY:
-                raise self._conflict(txn, packet[index], "a row with this key already exists") from exc
+                raise self._duplicate(txn, packet[index], str(exc.args[-1])) from exc
             raise DataError(f"{_where(txn)}: statement failed: {exc.args[-1]} [{_short(packet[index].sql)}]") from exc
 
     @staticmethod
@@ -259,6 +298,24 @@ class Applier:
         detail = describe_conflict(self.conn, change, self.flavor, self.target_schema) if change else ""
         return ReplayConflictError(f"{_where(txn)}: {st.kind} on {detail or 'the target'}: {reason}; "
                                    "the transaction was rolled back and nothing of it was applied")
+
+    def _duplicate(self, txn: Transaction, st: Statement, server_message: str) -> ReplayConflictError:
+        """A statement that creates a key found it taken: name the row it meant to create and what holds the key."""
+        self._rollback()
+        found = ""
+        for change in st.rows:
+            if change.after is None:
+                continue
+            table, key_text, current = key_and_current(self.conn, change, change.after, self.flavor,
+                                                       self.target_schema)
+            if current != "absent" or not found:
+                found = (f"{table} row ({key_text}); expected no row with this key; found "
+                         + (current if current != "absent" else "no such row before the transaction (the key is "
+                            "taken by a row this transaction writes first, or by another unique key)"))
+            if current != "absent":
+                break
+        return ReplayConflictError(f"{_where(txn)}: {st.kind} on {found or 'the target'}; the server says: "
+                                   f"{server_message}; the transaction was rolled back and nothing of it was applied")
 
     def _rollback(self) -> None:
         try:
@@ -301,14 +358,19 @@ def describe_conflict(conn: pymysql.connections.Connection, change: RowChange, f
                       target_schema: Callable[[str], str] = str) -> str:
     """`db.t` key (...) expected (...) current (...) for the report of a mismatch."""
     image = change.before if change.before is not None else (change.after or {})
+    table, key_text, current = key_and_current(conn, change, image, flavor, target_schema)
+    expected = "absent" if change.before is None else _short(_image_text(change, change.before, flavor), 400)
+    return f"{table} row ({key_text}); expected {expected}; current {current}"
+
+
+def key_and_current(conn: pymysql.connections.Connection, change: RowChange, image: dict[str, Any], flavor: str,
+                    target_schema: Callable[[str], str] = str) -> tuple[str, str, str]:
+    """`db.t`, the key of `image` as text, and the target's row with that key (or "absent")."""
     key = choose_key(change, image)
     cols = {c.name: c for c in change.columns}
     key_text = ", ".join(f"{k}={render_literal(image.get(k), cols[k], flavor)}" for k in key.columns)
     schema = target_schema(change.schema)
-    table = f"{schema}.{change.table}"
-    current = _current_row(conn, change, schema, key.columns, image, flavor)
-    expected = "absent" if change.before is None else _short(_image_text(change, change.before, flavor), 400)
-    return f"{table} row ({key_text}); expected {expected}; current {current}"
+    return f"{schema}.{change.table}", key_text, _current_row(conn, change, schema, key.columns, image, flavor)
 
 
 def _image_text(change: RowChange, image: dict[str, Any], flavor: str) -> str:

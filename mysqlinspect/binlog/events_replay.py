@@ -5,10 +5,12 @@ Progress, checkpoints and summary counts work as on the SQL path (replay.execute
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import Any
 
-from mysqlinspect.binlog.apply import Applier, ApplyThread, SourcePoint
+from mysqlinspect.binlog.apply import Applier, ApplyThread, ReplayConflictError, SourcePoint
+from mysqlinspect.binlog.flashback import INVERSE_OP, SpillStack, invert_transaction
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.passthrough import (
     RawTransaction,
@@ -18,8 +20,10 @@ from mysqlinspect.binlog.passthrough import (
     start_events_session,
 )
 from mysqlinspect.binlog.position import BinlogPosition
+from mysqlinspect.binlog.raw_flashback import invert_chunks
 from mysqlinspect.binlog.replay import LocalCheckpoint, ReplayMode, ReplaySummary, already_applied, ordered_transactions
 from mysqlinspect.binlog.sqlgen import SqlOptions, transaction_statements
+from mysqlinspect.errors import MysqlInspectError
 
 # decode(start, stop) -> the decoded transactions of that stretch of the log (the SQL path's reader)
 Decoder = Callable[[BinlogPosition, BinlogPosition], Iterable[Transaction]]
@@ -51,8 +55,11 @@ class _Progress:
 def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlOptions, mode: ReplayMode,
                    applier: Applier, summary: ReplaySummary, resume_from: SourcePoint | None = None,
                    local: LocalCheckpoint | None = None, save_every: float = 1.0,
-                   session_fde: bytes | None = None) -> None:
-    """Apply every transaction not yet applied; `session_fde`: the Format_description already sent (the probe)."""
+                   session_fde: bytes | None = None,
+                   before_sql: Callable[[set[tuple[str, str]]], None] | None = None) -> None:
+    """Apply every transaction not yet applied; `session_fde`: the Format_description already sent (the probe).
+    `before_sql` sees the tables of a transaction whose row events the target refused before it is applied as
+    SQL instead, and may raise (the trigger check: SQL would fire triggers the row events would not)."""
     started = time.monotonic()
     progress = _Progress(summary, resume_from, local, save_every)
     sent_fde: list[bytes | None] = [session_fde]
@@ -67,9 +74,16 @@ def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlO
         ensure_fde(fde)
         try:
             apply_raw(applier, raw, point)
-        except RowEventsRefused:  # rolled back: the SQL path applies it, or reports the conflicting row
-            for txn in decode(BinlogPosition(raw.model.file, raw.model.start_pos),
-                              BinlogPosition(raw.model.end_file, raw.model.end_pos)):
+        except RowEventsRefused as refused:  # rolled back: the SQL path applies it, or reports the conflicting row
+            decoded = list(_numbered(raw, decode(BinlogPosition(raw.model.file, raw.model.start_pos),
+                                                 BinlogPosition(raw.model.end_file, raw.model.end_pos))))
+            if before_sql is not None:
+                try:
+                    before_sql({(e.schema, e.table) for t in decoded for e in t.events if e.rows and e.schema
+                                and e.table})
+                except MysqlInspectError as exc:
+                    raise ReplayConflictError(f"{refused}; it was not applied as SQL instead: {exc}") from exc
+            for txn in decoded:
                 apply_sql(txn, point)
             return
         summary.add_prepared(False, raw.row_count, raw.counts, [])
@@ -91,8 +105,8 @@ def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlO
                 worker.submit(_bind(apply_events, raw, transactions.fde, point))
                 continue
             start = BinlogPosition(raw.model.file, raw.model.start_pos)
-            for txn in ordered_transactions(decode(start, BinlogPosition(raw.model.end_file, raw.model.end_pos)),
-                                            mode, summary):
+            stop = BinlogPosition(raw.model.end_file, raw.model.end_pos)
+            for txn in ordered_transactions(_numbered(raw, decode(start, stop)), mode, summary):
                 worker.submit(_bind(apply_sql, txn, progress.next_point(txn, txn.row_count)))
     finally:
         worker.close()
@@ -100,6 +114,79 @@ def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlO
         local.last = summary.checkpoint
         local.save()
     summary.elapsed_seconds = time.monotonic() - started
+
+
+def execute_events_flashback(transactions: RawTransactions, decode: Decoder, options: SqlOptions, mode: ReplayMode,
+                             applier: Applier, summary: ReplaySummary, resume_from: SourcePoint | None = None,
+                             local: LocalCheckpoint | None = None, save_every: float = 1.0,
+                             session_fde: bytes | None = None,
+                             before_sql: Callable[[set[tuple[str, str]]], None] | None = None) -> None:
+    """Flashback through inverted row events (raw_flashback), newest transaction first. The whole range is spilled
+    to disk first; a transaction that is not plain row events is decoded, inverted and kept for the SQL path, and
+    `before_sql` gets their tables before anything is applied (the trigger check). DDL was refused by the caller's
+    decoded pre-pass unless --skip-ddl; here it is left out."""
+    started = time.monotonic()
+    progress = _Progress(summary, resume_from, local, save_every)
+    sent_fde: list[bytes | None] = [session_fde]
+    with SpillStack(mode.spill_dir) as stack:
+        as_sql: set[tuple[str, str]] = set()  # tables of the transactions applied as SQL
+        for raw in transactions:
+            if raw.simple:
+                stack.push(raw)
+                continue
+            stop = BinlogPosition(raw.model.end_file, raw.model.end_pos)
+            for txn in _numbered(raw, decode(BinlogPosition(raw.model.file, raw.model.start_pos), stop)):
+                if txn.is_ddl:
+                    summary.skipped_ddl += 1
+                elif txn.row_count:
+                    stack.push(txn)
+                    as_sql.update((e.schema, e.table) for e in txn.events if e.rows and e.schema and e.table)
+        if before_sql is not None and as_sql:
+            before_sql(as_sql)
+        fde = transactions.fde
+        checksum_len = transactions.dump.checksum_len
+        for item in stack.pop_all():
+            model = item.model if isinstance(item, RawTransaction) else item
+            if already_applied(model, resume_from, True):
+                summary.skipped_applied += 1
+                continue
+            if isinstance(item, RawTransaction):
+                _apply_inverted(applier, item, fde, checksum_len, progress, summary, sent_fde)
+            else:
+                undo = invert_transaction(item)
+                statements = transaction_statements(undo, options)
+                point = progress.next_point(undo, undo.row_count)
+                applier.apply(undo, statements, point)
+                summary.count(undo, (st.warning for st in statements))
+                progress.applied(point)
+    if local is not None and summary.checkpoint is not None:
+        local.last = summary.checkpoint
+        local.save()
+    summary.elapsed_seconds = time.monotonic() - started
+
+
+def _apply_inverted(applier: Applier, raw: RawTransaction, fde: bytes | None, checksum_len: int,
+                    progress: _Progress, summary: ReplaySummary, sent_fde: list[bytes | None]) -> None:
+    if fde is not None and fde != sent_fde[0]:
+        start_events_session(applier, fde)
+        sent_fde[0] = fde
+    undo = replace(raw, chunks=invert_chunks(raw.chunks, checksum_len),
+                   counts={(table, INVERSE_OP[op]): n for (table, op), n in raw.counts.items()})
+    point = progress.next_point(raw.model, raw.row_count)
+    try:
+        apply_raw(applier, undo, point)
+    except RowEventsRefused as exc:
+        raise ReplayConflictError(f"undo of {exc}") from exc
+    summary.add_prepared(False, undo.row_count, undo.counts, [])
+    progress.applied(point)
+
+
+def _numbered(raw: RawTransaction, decoded: Iterable[Transaction]) -> Iterator[Transaction]:
+    """The decoded stretch of one raw transaction, numbered from the start of the range (as the SQL path numbers
+    it), not from the start of the stretch."""
+    for offset, txn in enumerate(decoded):
+        txn.number = raw.model.number + offset
+        yield txn
 
 
 def _bind(function: Callable[..., None], *args: Any) -> Callable[[], None]:

@@ -11,7 +11,7 @@ import struct
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from mysqlinspect.binlog.model import EventRecord, RowChange, Transaction, is_logged_statement
 from mysqlinspect.errors import DataError, UsageError
@@ -49,14 +49,15 @@ class SpillStack:
         self.count = 0
         self.bytes = 0
 
-    def push(self, txn: Transaction) -> None:
+    def push(self, txn: Any) -> None:
+        """A Transaction (or any picklable item: the events-mode flashback spills raw transactions)."""
         data = pickle.dumps(txn, protocol=pickle.HIGHEST_PROTOCOL)
         self._file.write(data)
         self._file.write(_LENGTH.pack(len(data)))
         self.count += 1
         self.bytes += len(data) + _LENGTH.size
 
-    def pop_all(self) -> Iterator[Transaction]:
+    def pop_all(self) -> Iterator[Any]:
         """Yield every transaction, newest first (the file is consumed)."""
         self._file.flush()
         pos = self._file.seek(0, 2)
@@ -69,7 +70,7 @@ class SpillStack:
             if start < 0:
                 raise DataError("flashback spill file is corrupt")
             self._file.seek(start)
-            txn: Transaction = pickle.loads(self._file.read(length))
+            txn = pickle.loads(self._file.read(length))
             yield txn
             pos = start
 

@@ -96,6 +96,7 @@ class EventRecord:
     gtid_flags: int = 0  # MariaDB GTID event flags (0x01 FL_STANDALONE: a statement outside BEGIN/COMMIT)
     session: QuerySession | None = None  # QueryEvent: sql_mode, character set and time zone of the source session
     suppress_use: bool = False  # QueryEvent flag LOG_EVENT_SUPPRESS_USE_F: run it without USE of `schema`
+    rows_flags: int = 0  # Rows event flags (0x02 NO_FOREIGN_KEY_CHECKS_F: the source session had them off)
 
 
 @dataclass
@@ -116,6 +117,7 @@ class Transaction:
     end_timestamp: int = 0  # timestamp of the last event (duration = end_timestamp - timestamp, in seconds)
     compressed: bool = False  # the transaction was a TRANSACTION_PAYLOAD event (decoded)
     complete: bool = True  # False only for a trailing transaction cut by the end of the range
+    no_foreign_key_checks: bool = False  # a rows event was logged with foreign_key_checks=0 (NO_FOREIGN_KEY_CHECKS_F)
 
     @property
     def row_count(self) -> int:

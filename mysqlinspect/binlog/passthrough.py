@@ -67,9 +67,7 @@ def events_mode_blockers(flashback: bool, verify_current: bool, event_filter: Ev
                          rng: ResolvedRange) -> list[str]:
     """Why the events path cannot reproduce exactly what the SQL path would (empty: it can)."""
     reasons = []
-    if flashback:
-        reasons.append("--flashback")
-    if verify_current:
+    if verify_current and not flashback:  # a flashback verifies every row up front (precheck) instead
         reasons.append("--verify-current")
     if event_filter.ops or event_filter.event_types or event_filter.min_rows or event_filter.server_ids:
         reasons.append("row-level filters (--op, --event-type, --min-rows, --server-id)")

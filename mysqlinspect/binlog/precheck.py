@@ -20,7 +20,7 @@ import pymysql
 from mysqlinspect.binlog.apply import ReplayConflictError, describe_conflict
 from mysqlinspect.binlog.model import RowChange, Transaction
 from mysqlinspect.binlog.sqlgen import SqlOptions, choose_key
-from mysqlinspect.binlog.sqlliteral import qualified_name, quote_identifier, render_literal
+from mysqlinspect.binlog.sqlliteral import exact_condition, qualified_name, render_literal
 
 BATCH = 500
 
@@ -82,9 +82,8 @@ def _expect(txn: Transaction, change: RowChange, image: dict[str, Any], present:
     cols = {c.name: c for c in change.columns}
     key = choose_key(change, image)
     names = [c.name for c in change.columns] if present else list(key.columns)
-    where = " AND ".join(
-        f"{quote_identifier(n)} {'=' if n in key.columns else '<=>'} "
-        f"{render_literal(image.get(n), cols[n], options.flavor, exact_float=True)}" for n in names)
+    where = " AND ".join(exact_condition(cols[n], image.get(n), options.flavor, null_safe=n not in key.columns)
+                         for n in names)
     sql = f"SELECT 1 FROM {qualified_name(options.target_schema(change.schema), change.table)} WHERE {where} LIMIT 1"
     return Expectation(txn, change, image, present, sql)
 

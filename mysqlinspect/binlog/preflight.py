@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import pymysql
 
 from mysqlinspect.connection.server import ServerInfo
 
@@ -69,3 +72,28 @@ def privilege_issues(info: ServerInfo, need_rows: bool) -> list[PreflightIssue]:
         issues.append(PreflightIssue("privileges", "the account lacks a global SELECT: the column-name fallback "
                                                    "only works for tables it can see", blocking=False))
     return issues
+
+
+def taken_server_id(conn: Any, server_id: int | None) -> str | None:
+    """Why `--replica-server-id` cannot be used: the source's own server_id, or that of a replica connected to it
+    (the source would disconnect that replica when we connect with its id). None when it is free."""
+    if server_id is None:
+        return None
+    with conn.cursor() as cur:
+        cur.execute("SELECT @@server_id")
+        row = cur.fetchone()
+        if row is not None and int(row[0]) == server_id:
+            return f"--replica-server-id {server_id} is the source's own server_id"
+        for statement in ("SHOW REPLICAS", "SHOW SLAVE HOSTS"):
+            try:
+                cur.execute(statement)
+            except pymysql.err.MySQLError:
+                continue
+            names = [d[0].lower() for d in cur.description or ()]
+            column = names.index("server_id") if "server_id" in names else 0
+            for replica in cur.fetchall():
+                if int(replica[column]) == server_id:
+                    return (f"--replica-server-id {server_id} is the id of a replica connected to the source "
+                            "(connecting with it would disconnect that replica); pick another id")
+            break
+    return None

@@ -285,6 +285,7 @@ class EventAdapter:
     def _fill_rows(self, record: EventRecord, event: Any) -> None:
         op = ROW_OPS.get(type(event), "other")
         record.schema, record.table, record.op = event.schema, event.table, op
+        record.rows_flags = int(getattr(event, "flags", 0) or 0)
         shape = self.shapes.shape_for(event)
         rows: list[RowChange] = []
         for raw in event.rows:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from mysqlinspect.binlog import fastrows
-from mysqlinspect.binlog.apply import Applier, ApplyThread, SourcePoint
+from mysqlinspect.binlog.apply import Applier, ApplyThread, SourcePoint, foreign_key_checks
 from mysqlinspect.binlog.checkpoint import fsync_directory, write_json_atomic
 from mysqlinspect.binlog.flashback import SpillStack, flashback_transactions, spill_range
 from mysqlinspect.binlog.model import Transaction
@@ -147,8 +147,9 @@ def _counting_ddl(transactions: Iterable[Transaction], summary: ReplaySummary) -
 
 # dry run ----------------------------------------------------------------------------------------------------------
 def write_sql(transactions: Iterable[Transaction], options: SqlOptions, mode: ReplayMode, out: TextIO,
-              summary: ReplaySummary) -> str:
-    """Write the SQL body to `out`; return its SHA-256."""
+              summary: ReplaySummary, cascades_logged: bool = True) -> str:
+    """Write the SQL body to `out`; return its SHA-256. Each transaction runs with the source's
+    foreign_key_checks (apply.foreign_key_checks: a MariaDB source relies on the target's cascades)."""
     started = time.monotonic()
     digest = hashlib.sha256()
     label = "undo of txn" if mode.flashback else "txn"
@@ -158,10 +159,14 @@ def write_sql(transactions: Iterable[Transaction], options: SqlOptions, mode: Re
         out.write(text)
 
     preamble = session_preamble()
+    fk_checks = 0  # as the preamble sets it
     for txn in ordered_transactions(transactions, mode, summary):
         if preamble:  # after the flashback spill, so a DDL refusal leaves no output at all
             emit(preamble)
             preamble = ""
+        if not txn.is_ddl and foreign_key_checks(txn, cascades_logged) != fk_checks:
+            fk_checks = foreign_key_checks(txn, cascades_logged)
+            emit(f"SET SESSION foreign_key_checks = {fk_checks};\n")
         statements = transaction_statements(txn, options)
         summary.count(txn, (s.warning for s in statements))
         emit(render_transaction(txn, statements, label))
@@ -280,6 +285,23 @@ def already_applied(txn: Transaction, point: SourcePoint | None, flashback: bool
         return False
     key = BinlogPosition(txn.file, txn.start_pos).key
     return key >= point.key if flashback else key <= point.key
+
+
+def check_flashback(transactions: Iterable[Transaction], options: SqlOptions, mode: ReplayMode, conn: Any,
+                    resume_from: SourcePoint | None = None) -> int:
+    """The decoded pass before an events-mode flashback applies anything: DDL in the range refused (unless
+    --skip-ddl) and, with --verify-current, every row the undo touches checked (precheck); the keys checked."""
+    scratch = ReplaySummary(mode=mode.name, executed=True)
+    checked = [0]
+
+    def check_all(undo: Iterable[Transaction]) -> None:
+        if options.verify_current:
+            pending = (t for t in undo if not already_applied(t, resume_from, True))
+            checked[0] = precheck(conn, pending, options, options.target_schema, mode.spill_dir)
+
+    for _ in ordered_transactions(transactions, mode, scratch, check_all):
+        break
+    return checked[0]
 
 
 def execute(transactions: Iterable[Transaction], options: SqlOptions, mode: ReplayMode, applier: Applier,

@@ -14,7 +14,13 @@ from typing import Any
 
 from mysqlinspect.binlog.model import ColumnInfo, EventRecord, RowChange, Transaction, is_logged_statement
 from mysqlinspect.binlog.session_vars import Namer, restoring_statements, session_statements
-from mysqlinspect.binlog.sqlliteral import column_renderers, qualified_name, quote_identifier, render_literal
+from mysqlinspect.binlog.sqlliteral import (
+    column_renderers,
+    exact_condition,
+    qualified_name,
+    quote_identifier,
+    render_literal,
+)
 from mysqlinspect.binlog.statement_text import is_database_statement, names_database
 
 SESSION_SETTINGS = (
@@ -127,9 +133,9 @@ def _where(change: RowChange, image: dict[str, Any], opts: SqlOptions) -> tuple[
     key = choose_key(change, image)
     cols = _columns_by_name(change)
     parts = [_condition(cols[name], image.get(name), opts, null_safe=not key.complete) for name in key.columns]
-    if opts.verify_current and key.complete:
-        parts += [_condition(c, image.get(c.name), opts, null_safe=True) for c in change.columns
-                  if c.name not in key.columns]
+    if opts.verify_current:  # every column, text compared as bytes (a case-only change is a difference)
+        parts = [exact_condition(c, image.get(c.name), opts.flavor, null_safe=c.name not in key.columns)
+                 for c in change.columns]
     clause = " AND ".join(parts)
     if key.complete:
         return clause, None

@@ -146,12 +146,24 @@ def _decode_json(value: Any) -> Any:
     return value
 
 
+MYSQL_TO_MARIADB = "mysql-to-mariadb"  # the literal dialect of a MySQL source's values for a MariaDB target
+
+
+def cross_flavor_dialect(source: str, target: str) -> str:
+    """The `flavor` literals are rendered in: the source's, except MySQL values bound for a MariaDB target (JSON
+    documents as plain text: MariaDB's JSON is a LONGTEXT alias and has no CAST(... AS JSON))."""
+    return MYSQL_TO_MARIADB if source != "mariadb" and target == "mariadb" else source
+
+
 def json_literal(value: Any, flavor: str) -> str:
     """MySQL: CAST of the document text, or, for a document holding DECIMAL values (which JSON text would read
     back as doubles), the document built by JSON_OBJECT/JSON_ARRAY with each decimal as a DECIMAL. MariaDB stores
-    JSON as text: a str is that text, kept byte for byte."""
+    JSON as text: a str is that text, kept byte for byte. A MySQL document for a MariaDB target: its text, as a
+    plain string."""
     if flavor == "mariadb":
         return string_literal(value if isinstance(value, str) else json_text(value))
+    if flavor == MYSQL_TO_MARIADB:
+        return string_literal(json_text(value))
     if _holds_decimal(value):
         return f"CAST({json_expression(value)} AS JSON)"
     return f"CAST({string_literal(json_text(value))} AS JSON)"
@@ -205,6 +217,21 @@ def set_text(value: Any, column: ColumnInfo) -> str:
     else:
         ordered = sorted(members)
     return ",".join(ordered)
+
+
+TEXT_TYPES = frozenset({"char", "varchar", "tinytext", "text", "mediumtext", "longtext"})
+
+
+def exact_condition(column: ColumnInfo, value: Any, flavor: str = "mysql", null_safe: bool = True) -> str:
+    """`column` equals `value` byte for byte: text columns are compared as the bytes of their character set, so
+    a change of case or accent is seen even under a case- or accent-insensitive collation (`--verify-current`)."""
+    literal = render_literal(value, column, flavor, exact_float=True)
+    op = "<=>" if null_safe or value is None else "="
+    condition = f"{quote_identifier(column.name)} {op} {literal}"
+    if value is None or column.type_name.lower() not in TEXT_TYPES or not column.charset:
+        return condition
+    return (f"{condition} AND CAST(CONVERT({quote_identifier(column.name)} USING utf8mb4) AS BINARY) = "
+            f"CAST({literal} AS BINARY)")  # the literal is utf8mb4 (SET NAMES utf8mb4)
 
 
 def render_literal(value: Any, column: ColumnInfo, flavor: str = "mysql", exact_float: bool = False) -> str:

@@ -18,6 +18,7 @@ OUTSIDE_TYPES = frozenset({
 })
 ENDING_OPS = frozenset({"commit", "rollback", "xa_prepare"})
 STATEMENT_OPS = frozenset({"ddl", "other", "xa"})
+NO_FOREIGN_KEY_CHECKS_F = 0x0002  # Rows event flag
 
 
 @dataclass
@@ -87,6 +88,8 @@ class TransactionAssembler:
             txn.xid = rec.xid
         if rec.compressed:
             txn.compressed = True
+        if rec.rows_flags & NO_FOREIGN_KEY_CHECKS_F:
+            txn.no_foreign_key_checks = True
 
     def _close(self, complete: bool) -> Transaction:
         txn = self.current

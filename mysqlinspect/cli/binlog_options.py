@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from mysqlinspect.binlog.filters import EventFilter
+from mysqlinspect.binlog.preflight import taken_server_id
 from mysqlinspect.binlog.range import RangeSpec, StartSpec, StopSpec, parse_datetime
 from mysqlinspect.errors import UsageError
 
@@ -128,3 +129,10 @@ def binlog_stream_options(fn: F) -> F:
     option = click.option("--replica-server-id", type=click.IntRange(1, 2**32 - 1), default=None,
                           help="Server id this reader registers with (default: random, unique).")
     return option(fn)
+
+
+def refuse_taken_server_id(conn: Any, replica_server_id: int | None) -> None:
+    """--replica-server-id must be neither the source's own id nor a connected replica's (exit 64)."""
+    reason = taken_server_id(conn, replica_server_id)
+    if reason:
+        raise UsageError(reason)

@@ -13,11 +13,14 @@ from mysqlinspect.binlog.apply import (
     Applier,
     ApplyOptions,
     TargetCheckpoint,
+    flavor_family,
     open_target,
     server_identity,
+    source_logs_cascades,
+    target_flavor,
     target_settings,
 )
-from mysqlinspect.binlog.events_replay import execute_events
+from mysqlinspect.binlog.events_replay import execute_events, execute_events_flashback
 from mysqlinspect.binlog.filters import EventFilter
 from mysqlinspect.binlog.generated import GeneratedColumns, OnUpdateColumns, UniqueKeyColumns
 from mysqlinspect.binlog.model import Transaction
@@ -32,11 +35,19 @@ from mysqlinspect.binlog.passthrough import (
 from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.preflight import PreflightIssue, preflight_issues
 from mysqlinspect.binlog.range import RangeSpec, ResolvedRange, resolve_range
+from mysqlinspect.binlog.range_contents import (
+    VECTOR_TYPE,
+    RangeContents,
+    missing_collations,
+    read_range_contents,
+    triggers_on,
+)
 from mysqlinspect.binlog.reader import RangeReader
 from mysqlinspect.binlog.replay import (
     LocalCheckpoint,
     ReplayMode,
     ReplaySummary,
+    check_flashback,
     execute,
     write_sql,
     write_sql_file,
@@ -44,9 +55,15 @@ from mysqlinspect.binlog.replay import (
 from mysqlinspect.binlog.schema_lookup import InformationSchemaLookup
 from mysqlinspect.binlog.session_vars import SessionNames
 from mysqlinspect.binlog.sqlgen import SqlOptions
+from mysqlinspect.binlog.sqlliteral import cross_flavor_dialect
 from mysqlinspect.binlog.statement_text import keywords
 from mysqlinspect.binlog.stream import StopBound, StreamOptions
-from mysqlinspect.cli.binlog_options import binlog_filter_options, binlog_range_options, binlog_stream_options
+from mysqlinspect.cli.binlog_options import (
+    binlog_filter_options,
+    binlog_range_options,
+    binlog_stream_options,
+    refuse_taken_server_id,
+)
 from mysqlinspect.cli.context import AppContext, pass_app
 from mysqlinspect.cli.options import connection_options, output_options
 from mysqlinspect.connection.server import ServerInfo, detect_server
@@ -111,6 +128,10 @@ def parse_rewrite(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 @click.option("--verify-current/--no-verify-current", default=None,
               help="Before changing a row, require the target row to equal the expected current image "
                    "(default: on for --flashback --execute).")
+@click.option("--allow-triggers", is_flag=True,
+              help="Write or apply SQL although triggers exist on tables the range changes (they fire again, so the "
+                   "result differs from the source); by default such a replay is refused unless it is applied "
+                   "through row events.")
 @click.option("--allow-same-server", is_flag=True, help="Allow --execute against the server the binlog comes from.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation before --execute.")
 @click.option("--spill-dir", type=click.Path(file_okay=False, exists=True, writable=True),
@@ -119,15 +140,18 @@ def parse_rewrite(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
               help="--execute of a forward replay: decode in a second process while this one applies.")
 @click.option("--apply-mode", type=click.Choice(APPLY_MODES), default="auto", show_default=True,
               help="--execute: events sends the source's row events as BINLOG statements (like mysqlbinlog | mysql; "
-                   "needs SUPER/BINLOG_ADMIN or BINLOG REPLAY on the target), sql applies generated SQL, auto uses "
-                   "events when it reproduces the same result and falls back to sql otherwise.")
+                   "with --flashback inverted, like mariadb-binlog --flashback; needs SUPER/BINLOG_ADMIN or BINLOG "
+                   "REPLAY on the target; no trigger fires), sql applies generated SQL, auto uses events when it "
+                   "reproduces the same result and falls back to sql otherwise (always sql for a target of the "
+                   "other flavor).")
 @output_options("table", "json")
 @pass_app
 def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec, event_filter: EventFilter,
            replica_server_id: int | None, flashback: bool, skip_ddl: bool, full_columns: bool,
            rewrite_db: tuple[str, ...], batch_rows: int | None, output_file: str | None, execute: bool,
            target: str | None, sql_log_bin: str, rate: float | None, checkpoint: str | None,
-           verify_current: bool | None, allow_same_server: bool, yes: bool, spill_dir: str | None,
+           verify_current: bool | None, allow_triggers: bool, allow_same_server: bool, yes: bool,
+           spill_dir: str | None,
            parallel: bool, apply_mode: str, output_format: str) -> None:
     """Replay a binlog range as SQL, or undo it with --flashback.
 
@@ -138,6 +162,7 @@ def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec
     settings = app.settings(conn_opts)
     conn = app.connect(settings)
     info = detect_server(conn)
+    refuse_taken_server_id(conn, replica_server_id)
     refuse_unreproducible(app, preflight_issues(info))
     rng = resolve_range(conn, settings, range_spec, info.flavor, warn=app.warn)
     if not range_spec.start.given and not range_spec.uses_gtids:
@@ -153,17 +178,26 @@ def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec
     summary = ReplaySummary(mode=mode.name, executed=execute, source=_source_dict(info, settings, conn),
                             range=rng.to_dict())
     stream_options = StreamOptions(server_id=replica_server_id, blocking=False)
+    cascades_logged = source_logs_cascades(info.flavor, info.version)
     if execute:
         assert target is not None
         _execute(app, settings, info, rng, event_filter, stream_options, mode, sql_options, summary,
-                 target_settings(target, settings), ApplyOptions(sql_log_bin=sql_log_bin == "1", rate=rate),
+                 target_settings(target, settings),
+                 ApplyOptions(sql_log_bin=sql_log_bin == "1", rate=rate, cascades_logged=cascades_logged,
+                              allow_triggers=allow_triggers),
                  checkpoint, allow_same_server, yes, range_spec, parallel, apply_mode)
-    elif output_file:
+        _emit_summary(app, summary, output_format)
+        return
+    contents = read_range_contents(settings, rng, event_filter, replica_server_id)
+    refuse_refiring_triggers(app, triggers_on(conn, list(contents.tables)), contents, allow_triggers,
+                             "a server loading this SQL")
+    if output_file:
         with _reader(settings, rng, event_filter, stream_options, app) as transactions:
-            write_sql_file(output_file, lambda out: _write(transactions, sql_options, mode, out, summary), summary)
+            write_sql_file(output_file, lambda out: _write(transactions, sql_options, mode, out, summary,
+                                                           cascades_logged), summary)
     else:
         with _reader(settings, rng, event_filter, stream_options, app) as transactions:
-            _write(transactions, sql_options, mode, sys.stdout, summary)
+            _write(transactions, sql_options, mode, sys.stdout, summary, cascades_logged)
             sys.stdout.flush()
         app.err.print(summary_text(summary), markup=False, highlight=False, soft_wrap=True)
         for warning in summary.warnings:
@@ -247,8 +281,8 @@ def _refuse_statement_dml(txn: Transaction) -> None:
 
 
 def _write(transactions: Iterator[Transaction], options: SqlOptions, mode: ReplayMode, out: TextIO,
-           summary: ReplaySummary) -> None:
-    write_sql(transactions, options, mode, out, summary)
+           summary: ReplaySummary, cascades_logged: bool) -> None:
+    write_sql(transactions, options, mode, out, summary, cascades_logged)
 
 
 def _emit_summary(app: AppContext, summary: ReplaySummary, output_format: str) -> None:
@@ -287,6 +321,25 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
     if target_identity == summary.source["identity"] and not allow_same_server:
         raise UsageError(f"the target {target.endpoint} is the server the binlog comes from; "
                          "pass --allow-same-server to apply to it anyway")
+    source_family, target_family = flavor_family(info.flavor), target_flavor(target_conn)
+    if target_family != source_family:
+        sql_options = dataclasses.replace(sql_options, flavor=cross_flavor_dialect(source_family, target_family))
+    applier = Applier(target_conn, apply_options, info.flavor, target_schema=sql_options.target_schema)
+    fde = _events_session(app, apply_mode, settings, rng, event_filter, stream_options, mode, sql_options, summary,
+                          applier, target_family)
+    if fde is None:  # row changes applied as SQL: refuse up front what SQL cannot reproduce
+        contents = read_range_contents(settings, rng, event_filter, stream_options.server_id)
+        refuse_uncrossable(contents, source_family, target_family, target_conn)
+        renamed = [(sql_options.target_schema(s), t) for s, t in contents.tables]
+        refuse_refiring_triggers(app, triggers_on(target_conn, renamed), contents, apply_options.allow_triggers,
+                                 "the target")
+    elif info.flavor != "mariadb" and not mode.flashback:
+        # compressed transactions (binlog_transaction_compression, global or any session's) go through the SQL
+        # path of the events mode: their tables' triggers would fire
+        contents = read_range_contents(settings, rng, event_filter, stream_options.server_id)
+        renamed = [(sql_options.target_schema(s), t) for s, t in contents.sql_tables]
+        refuse_refiring_triggers(app, triggers_on(target_conn, renamed), RangeContents(),
+                                 apply_options.allow_triggers, "the target")
     local = None
     resume = None
     tcp = None
@@ -305,25 +358,34 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
                      f"{resume.file}:{resume.pos}")
             summary.checkpoint = resume.to_dict()
         local.save()
-    applier = Applier(target_conn, apply_options, info.flavor, checkpoint=tcp,
-                      target_schema=sql_options.target_schema)
+    applier.checkpoint = tcp
     gtid_started = False
     if resume is not None and not mode.flashback:
         after = BinlogPosition(resume.end_file, resume.end_pos)
         if after > rng.start:
             rng.start = after
             gtid_started = rng.start_gtid is not None
-    fde = _events_session(app, apply_mode, settings, rng, event_filter, stream_options, mode, sql_options, summary,
-                          applier)
     if fde is not None:
         def decode(start: BinlogPosition, stop: BinlogPosition) -> list[Transaction]:
             part = dataclasses.replace(rng, start=start, stop=StopBound(position=stop))
             with _reader(settings, part, event_filter, stream_options, app) as transactions:
                 return list(transactions)
 
+        def before_sql(tables: set[tuple[str, str]]) -> None:
+            renamed = [(sql_options.target_schema(schema), table) for schema, table in tables]
+            refuse_refiring_triggers(app, triggers_on(target_conn, renamed), RangeContents(),
+                                     apply_options.allow_triggers, "the target")
+
         raw = RawTransactions(settings, rng, event_filter, stream_options.server_id, sql_options.target_schema)
-        execute_events(raw, decode, sql_options, mode, applier, summary, resume_from=resume, local=local,
-                       session_fde=fde)
+        if not mode.flashback:
+            execute_events(raw, decode, sql_options, mode, applier, summary, resume_from=resume, local=local,
+                           session_fde=fde, before_sql=before_sql)
+            return
+        with _reader(settings, rng, event_filter, stream_options, app) as transactions:
+            summary.prechecked_keys = check_flashback(transactions, sql_options, mode, target_conn, resume)
+
+        execute_events_flashback(raw, decode, sql_options, mode, applier, summary, resume_from=resume, local=local,
+                                 session_fde=fde, before_sql=before_sql)
         return
     if mode.flashback or not parallel:
         with _reader(settings, rng, event_filter, stream_options, app, gtid_started) as transactions:
@@ -335,11 +397,20 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
 
 def _events_session(app: AppContext, apply_mode: str, settings: ConnectionSettings, rng: ResolvedRange,
                     event_filter: EventFilter, stream_options: StreamOptions, mode: ReplayMode,
-                    sql_options: SqlOptions, summary: ReplaySummary, applier: Applier) -> bytes | None:
+                    sql_options: SqlOptions, summary: ReplaySummary, applier: Applier,
+                    target_family: str) -> bytes | None:
     """Events mode when asked for or (auto) when it gives the same result: the Format_description sent to the
     target session, or None for the SQL path (summary.apply_mode says which, and why)."""
     summary.apply_mode = "sql"
     if apply_mode == "sql":
+        return None
+    if target_family != flavor_family(applier.flavor):
+        why = (f"the source is {flavor_family(applier.flavor)} and the target {target_family}: a server applies "
+               "only row events of its own flavor")
+        if apply_mode == "events":
+            raise UsageError(f"--apply-mode events: {why}; use --apply-mode sql (or auto)")
+        summary.apply_mode_note = f"binlog events not used: {why}"
+        app.warn(f"{summary.apply_mode_note}; applying as SQL")
         return None
     blockers = events_mode_blockers(mode.flashback, sql_options.verify_current, event_filter, rng)
     if blockers:
@@ -359,6 +430,36 @@ def _events_session(app: AppContext, apply_mode: str, settings: ConnectionSettin
         return None
     summary.apply_mode = "binlog-events"
     return fde
+
+
+def refuse_uncrossable(contents: RangeContents, source_family: str, target_family: str, target_conn: Any) -> None:
+    """Types and collations of the range that a target of the other flavor does not have stop the replay before
+    it starts (the collations named in the range's DDL, which would fail at that statement)."""
+    if source_family == target_family:
+        return
+    missing = missing_collations(target_conn, contents.collations)
+    if missing:
+        raise UnsupportedServerError(f"the range's DDL names collations the {target_family} target does not have "
+                                     f"({', '.join(missing)}); nothing was applied")
+    vectors = contents.columns_of_type(VECTOR_TYPE)
+    if vectors and target_family == "mariadb":
+        raise UnsupportedServerError(f"the range changes VECTOR columns ({', '.join(vectors)}), a type the MariaDB "
+                                     "target does not have; nothing was applied")
+
+
+def refuse_refiring_triggers(app: AppContext, triggers: list[str], contents: RangeContents, allow: bool,
+                             where: str) -> None:
+    """Applied as SQL, the rows the binlog holds fire these triggers again (the source's triggers already did
+    their work, and it is in the binlog): refused unless --allow-triggers, then a warning naming them."""
+    named = triggers + [f"{name} (created in the range)" for name in contents.created_triggers]
+    if not named:
+        return
+    text = f"triggers on tables the range changes would fire again when its rows are applied as SQL on {where}: " \
+           + "; ".join(named)
+    if not allow:
+        raise UsageError(f"{text}. Apply with --execute through row events (--apply-mode auto/events; they fire "
+                         "no triggers), or pass --allow-triggers to apply as SQL anyway")
+    app.warn(f"{text} (--allow-triggers: the result will differ from the source)")
 
 
 def _fix_range(local: LocalCheckpoint, rng: ResolvedRange) -> None:

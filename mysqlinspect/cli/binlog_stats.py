@@ -15,7 +15,12 @@ from mysqlinspect.binlog.schema_lookup import InformationSchemaLookup
 from mysqlinspect.binlog.server_files import binlog_files
 from mysqlinspect.binlog.stats import StatsAccumulator
 from mysqlinspect.binlog.stream import StreamOptions
-from mysqlinspect.cli.binlog_options import binlog_filter_options, binlog_range_options, binlog_stream_options
+from mysqlinspect.cli.binlog_options import (
+    binlog_filter_options,
+    binlog_range_options,
+    binlog_stream_options,
+    refuse_taken_server_id,
+)
 from mysqlinspect.cli.context import AppContext, pass_app
 from mysqlinspect.cli.options import connection_options, output_options
 from mysqlinspect.connection.server import detect_server
@@ -42,6 +47,7 @@ def stats(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec,
     settings = app.settings(conn_opts)
     conn = app.connect(settings)
     info = detect_server(conn)
+    refuse_taken_server_id(conn, replica_server_id)
     if not range_spec.start.given and not range_spec.include_gtids and not range_spec.exclude_gtids:
         range_spec.start = StartSpec(file=_first_file(conn), pos=FIRST_EVENT_POS)
     rng = resolve_range(conn, settings, range_spec, info.flavor, warn=app.warn)

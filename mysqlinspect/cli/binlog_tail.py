@@ -16,7 +16,12 @@ from mysqlinspect.binlog.reader import RangeReader
 from mysqlinspect.binlog.schema_lookup import InformationSchemaLookup
 from mysqlinspect.binlog.stream import RetryPolicy, StreamOptions
 from mysqlinspect.binlog.values import json_default
-from mysqlinspect.cli.binlog_options import binlog_filter_options, binlog_range_options, binlog_stream_options
+from mysqlinspect.cli.binlog_options import (
+    binlog_filter_options,
+    binlog_range_options,
+    binlog_stream_options,
+    refuse_taken_server_id,
+)
 from mysqlinspect.cli.context import AppContext, pass_app
 from mysqlinspect.cli.interrupts import deferred_interrupts
 from mysqlinspect.cli.options import connection_options
@@ -68,6 +73,7 @@ def tail(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec, 
     settings = app.settings(conn_opts)
     conn = app.connect(settings)
     info = detect_server(conn)
+    refuse_taken_server_id(conn, replica_server_id)
     check_preflight(app, preflight_issues(info), strict)
     rng = resolve_range(conn, settings, range_spec, info.flavor, warn=app.warn)
     if not (range_spec.start.given or range_spec.uses_gtids or range_spec.follow or checkpoint):

@@ -1,0 +1,113 @@
+"""What a replay range touches, read before anything is written: the tables of its row events (from the Table_map
+events, with their column type codes), and the triggers it creates. A raw read of the range (no row decoding),
+so the replay can refuse up front what it cannot reproduce: triggers that SQL would fire again, types that do not
+exist on a target of the other flavor.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pymysql
+
+from mysqlinspect.binlog import rawdump
+from mysqlinspect.binlog.filters import EventFilter
+from mysqlinspect.binlog.payload import decompress_payload, split_events
+from mysqlinspect.binlog.position import BinlogPosition
+from mysqlinspect.binlog.range import ResolvedRange
+from mysqlinspect.connection.settings import ConnectionSettings
+
+COLLATION = re.compile(r"\bCOLLATE\s*=?\s*['\"`]?(\w+)", re.IGNORECASE)
+CREATE_TRIGGER = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
+                            r"TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?(\S+)", re.IGNORECASE)
+VERSION_COMMENT = re.compile(r"/\*!\d*|\*/")
+
+
+def created_trigger(text: str) -> str | None:
+    """The trigger a CREATE TRIGGER statement creates (mysqldump's versioned-comment form too), else None."""
+    match = CREATE_TRIGGER.match(VERSION_COMMENT.sub(" ", text))
+    return match.group(1).replace("`", "") if match else None
+VECTOR_TYPE = 242  # MySQL 9 VECTOR: no such type on a MariaDB 10.x/11.x target before 11.7
+
+
+@dataclass
+class RangeContents:
+    tables: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (schema, table) -> column type codes
+    created_triggers: list[str] = field(default_factory=list)  # names in CREATE TRIGGER statements of the range
+    sql_tables: set[tuple[str, str]] = field(default_factory=set)  # tables changed inside compressed payloads:
+    # the events mode applies those transactions as SQL
+    collations: set[str] = field(default_factory=set)  # named in COLLATE clauses of the range's statements (DDL)
+
+    def columns_of_type(self, type_code: int) -> list[str]:
+        return [f"{schema}.{table}" for (schema, table), types in sorted(self.tables.items()) if type_code in types]
+
+
+def _table_map(body: bytes) -> tuple[str, str, bytes]:
+    _, schema, table = rawdump.table_map_names(body)
+    pos = 8 + 1 + body[8] + 1
+    pos += 1 + body[pos] + 1
+    count = body[pos]  # packed int; a table has at most 4096 columns
+    if count >= 251:
+        count, pos = int.from_bytes(body[pos + 1 : pos + 3], "little"), pos + 3
+    else:
+        pos += 1
+    return schema, table, bytes(body[pos : pos + count])
+
+
+def read_range_contents(settings: ConnectionSettings, rng: ResolvedRange, event_filter: EventFilter,
+                        server_id: int | None = None) -> RangeContents:
+    """One raw pass over the range (to its stop position, or the end of the log)."""
+    contents = RangeContents()
+    stop = rng.stop.position
+    for event in rawdump.RawDump(settings, rng.start, server_id=server_id):
+        if stop is not None and BinlogPosition(event.file, event.start_pos) >= stop:
+            break
+        if event.type_code == rawdump.TABLE_MAP_EVENT:
+            schema, table, types = _table_map(event.body)
+            if event_filter.table_matches(schema, table):
+                contents.tables[(schema, table)] = types
+        elif event.type_code == rawdump.TRANSACTION_PAYLOAD_EVENT:
+            for inner in split_events(decompress_payload(event.body)):
+                if inner[4] == rawdump.TABLE_MAP_EVENT:
+                    schema, table, types = _table_map(inner[rawdump.HEADER_LEN :])
+                    if event_filter.table_matches(schema, table):
+                        contents.tables[(schema, table)] = types
+                        contents.sql_tables.add((schema, table))
+        elif event.type_code == rawdump.QUERY_EVENT:
+            text = rawdump.query_text(event.body)[1]
+            trigger = created_trigger(text)
+            if trigger:
+                contents.created_triggers.append(trigger)
+            contents.collations.update(name.lower() for name in COLLATION.findall(text))
+    return contents
+
+
+def triggers_on(conn: pymysql.connections.Connection, tables: Iterable[tuple[str, str]]) -> list[str]:
+    """`schema.table: trigger (timing event)` for every trigger defined on `tables` on this server."""
+    wanted = sorted(set(tables))
+    if not wanted:
+        return []
+    found: list[str] = []
+    with conn.cursor() as cur:
+        for start in range(0, len(wanted), 200):
+            part = wanted[start : start + 200]
+            where = " OR ".join(["(EVENT_OBJECT_SCHEMA = %s AND EVENT_OBJECT_TABLE = %s)"] * len(part))
+            cur.execute("SELECT EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, TRIGGER_NAME, ACTION_TIMING, "
+                        f"EVENT_MANIPULATION FROM information_schema.TRIGGERS WHERE {where} ORDER BY 1, 2, 3",
+                        [v for pair in part for v in pair])
+            found += [f"{r[0]}.{r[1]}: {r[2]} ({r[3]} {r[4]})" for r in cur.fetchall()]
+    return found
+
+
+def missing_collations(conn: pymysql.connections.Connection, names: Iterable[str]) -> list[str]:
+    """The collations among `names` this server does not know (the range's DDL would fail on it)."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return []
+    with conn.cursor() as cur:
+        cur.execute("SELECT LOWER(COLLATION_NAME) FROM information_schema.COLLATIONS WHERE LOWER(COLLATION_NAME) IN ("
+                    + ", ".join(["%s"] * len(wanted)) + ")", wanted)
+        known = {str(r[0]) for r in cur.fetchall()}
+    return [n for n in wanted if n not in known]
