@@ -47,12 +47,18 @@ class ColumnCodec:
         return struct.calcsize("<" + self.fmt) if self.fmt else 0
 
 
+# MySQL's UCS-2/UTF-16/UTF-32 are big-endian; Python's bare "utf16"/"utf32" codecs assume a BOM or the host order.
+_WIDE_CODECS = {"ucs2": "utf-16-be", "utf16": "utf-16-be", "utf16le": "utf-16-le", "utf32": "utf-32-be"}
+
+
 def encoding_of(col: ColumnDef, mariadb: bool) -> str:
     """The Python codec of a character column ('binary' for binary data), as mysql-replication names it."""
     if col.collation is None:
         return "utf8"
     charset = CHARSET.charset_by_id(col.collation, "mariadb" if mariadb else "mysql")
-    return charset.encoding if charset else "utf8"
+    if charset is None:
+        return "utf8"
+    return _WIDE_CODECS.get(charset.name, charset.encoding)
 
 
 def codec_for(col: ColumnDef, mariadb: bool) -> ColumnCodec:
@@ -230,7 +236,10 @@ def _text(raw: bytes, encoding: str) -> Any:
     except LookupError:
         return raw
     except UnicodeDecodeError:
-        return raw.decode(encoding, "surrogateescape")
+        try:
+            return raw.decode(encoding, "surrogateescape")
+        except UnicodeDecodeError:
+            return raw
 
 
 def _string_reader(length_size: int, col: ColumnDef, mariadb: bool) -> Reader:

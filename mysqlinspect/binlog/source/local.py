@@ -37,6 +37,7 @@ IN_USE_FLAG = 0x0001
 FDE_FLAGS_OFFSET = 17
 
 Buffer = bytes | memoryview | mmap.mmap
+_BODY_NEEDED = frozenset({2, 162, 165, FORMAT_DESCRIPTION_EVENT})  # boundary tracking reads these bodies
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ def walk_file(data: Buffer, name: str, verify: bool) -> _Walk:
     check_magic(data, name)
     walk, tracker = _Walk(), BoundaryTracker()
     fde: FormatDescription | None = None
-    pos, view = 4, memoryview(data)
+    pos = 4
     while pos < size:
         if pos + HEADER_LEN > size:
             walk.stop_reason = f"a partial event header ({size - pos} bytes)"
@@ -124,7 +125,7 @@ def walk_file(data: Buffer, name: str, verify: bool) -> _Walk:
         if ev_size < HEADER_LEN or pos + ev_size > size:
             walk.stop_reason = _partial_reason(ev_size, size - pos)
             break
-        event = view[pos : pos + ev_size]
+        event = data[pos : pos + ev_size] if verify or code in _BODY_NEEDED else b""
         if code == FORMAT_DESCRIPTION_EVENT:
             fde = _read_fde(event, name, pos, verify)
             if pos == 4:
@@ -143,8 +144,10 @@ def walk_file(data: Buffer, name: str, verify: bool) -> _Walk:
         if code == START_ENCRYPTION_EVENT:
             raise DataError(f"{name}: an encrypted MariaDB binlog (Start_encryption event at {pos}, "
                             "encrypt_binlog=ON); mysqlinspect cannot read encrypted binlogs")
-        body = event[HEADER_LEN : ev_size - csum] if csum else event[HEADER_LEN:]
-        tracker.feed(code, body, fde.post_header(QUERY_EVENT) if fde else 13)
+        if code in _BODY_NEEDED:
+            tracker.feed(code, event[HEADER_LEN : ev_size - csum], fde.post_header(QUERY_EVENT) if fde else 13)
+        else:
+            tracker.feed(code, b"", 0)
         pos += ev_size
         if code in (ROTATE_EVENT, STOP_EVENT):
             walk.last_event = "rotate" if code == ROTATE_EVENT else "stop"
@@ -165,11 +168,11 @@ def _partial_reason(ev_size: int, left: int) -> str:
     return f"a partial event ({left} of {ev_size} bytes)"
 
 
-def _crc_ok(event: memoryview) -> bool:
+def _crc_ok(event: Buffer) -> bool:
     return zlib.crc32(event[:-CHECKSUM_LEN]) == int.from_bytes(event[-CHECKSUM_LEN:], "little")
 
 
-def _read_fde(event: memoryview, name: str, pos: int, verify: bool) -> FormatDescription:
+def _read_fde(event: Buffer, name: str, pos: int, verify: bool) -> FormatDescription:
     version = bytes(event[HEADER_LEN + 2 : HEADER_LEN + 52]).split(b"\x00", 1)[0].decode("ascii", "replace")
     if int.from_bytes(event[HEADER_LEN : HEADER_LEN + 2], "little") != 4:
         raise DataError(f"{name}: binlog format version below 4 at position {pos} (MySQL 4.x or older)")
@@ -179,7 +182,7 @@ def _read_fde(event: memoryview, name: str, pos: int, verify: bool) -> FormatDes
         # the CRC was computed with the in-use flag clear; the server clears it in place on close
         copy = bytearray(event)
         copy[FDE_FLAGS_OFFSET] &= ~IN_USE_FLAG & 0xFF
-        if not _crc_ok(memoryview(copy)):
+        if not _crc_ok(bytes(copy)):
             raise DataError(f"{name}: the Format_description event at position {pos} fails its CRC32 checksum")
     return FormatDescription.from_body(bytes(event[HEADER_LEN:-CHECKSUM_LEN]))
 

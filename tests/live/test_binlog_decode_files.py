@@ -1,0 +1,216 @@
+"""Our own event source and decoder over the shared servers' binlog files, against mysql-replication (the
+reference, fed by the server) and the servers' own mysqlbinlog/mariadb-binlog: every value of every event."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+import subprocess
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import zstandard
+
+from mysqlinspect.binlog.source.local import LocalBinlogSource
+from mysqlinspect.errors import DataError, InputNotFoundError
+from mysqlinspect.exit_codes import ExitCode
+from tests.live.decode_support import (
+    WIDE_ROWS,
+    binlog_path,
+    comparable,
+    decode_files,
+    flush,
+    library_records,
+    prepare,
+    write_everything,
+    write_library_unreadable,
+    write_types_rows,
+)
+
+pytestmark = pytest.mark.live
+
+
+@pytest.fixture
+def workload_file(server: Any, db: str) -> Path:
+    """A closed binlog file holding only the every-type workload (written into `db`)."""
+    conn = server.connect(db)
+    try:
+        prepare(conn, db, server.flavor)
+        first = flush(conn)
+        with conn.cursor() as cur:
+            cur.execute(f"USE `{db}`")
+        write_everything(conn, db, server.flavor)
+        flush(conn)
+    finally:
+        conn.close()
+    return binlog_path(server, first[0])
+
+
+def test_own_decoder_matches_the_library_on_every_event(server: Any, workload_file: Path) -> None:
+    ours, source = decode_files([workload_file])
+    library = library_records(server, workload_file.name)
+    mine, theirs = comparable(ours), comparable(library, library=True)
+    assert len(mine) > 300
+    assert sum(len(r[-1]) for r in mine) > 150  # rows compared
+    for a, b in zip(mine, theirs, strict=False):
+        assert a[:-1] == b[:-1]
+        assert len(a[-1]) == len(b[-1]), a[:-1]
+        for row_a, row_b in zip(a[-1], b[-1], strict=True):
+            assert row_a[:3] == row_b[:3], a[:-1]
+            for image_a, image_b in zip(row_a[3:], row_b[3:], strict=True):
+                diff = {k: (v, image_b.get(k)) for k, v in (image_a or {}).items() if v != (image_b or {}).get(k)}
+                assert image_a == image_b, (a[:8], diff)
+    assert len(mine) == len(theirs)
+    assert [e.complete for e in source.ends] == [True]
+    assert source.ends[0].last_event == "rotate" and source.ends[0].closed
+    if server.flavor == "mysql":
+        assert any(r.compressed and r.rows for r in ours)  # TRANSACTION_PAYLOAD decoded
+        assert any(r.event_type == "TaggedGtidEvent" and ":decoder_tag:" in (r.gtid or "") for r in ours)
+    else:
+        assert any(r.event_type == "MariadbGtidEvent" and r.gtid for r in ours)
+        assert any(r.event_type == "MariadbAnnotateRowsEvent" and r.query for r in ours)
+
+
+def test_types_the_library_cannot_read(server: Any, db: str) -> None:
+    """Big-endian wide charsets (utf16, ucs2, utf32, and utf16le) and MySQL 9 VECTOR: the values written."""
+    conn = server.connect(db)
+    try:
+        prepare(conn, db, server.flavor)
+        first = flush(conn)
+        write_library_unreadable(conn, server.flavor)
+        flush(conn)
+    finally:
+        conn.close()
+    ours, _ = decode_files([binlog_path(server, first[0])])
+    wide = [row.after for r in ours if r.table == "t_wide" for row in r.rows]
+    assert wide == [dict(zip(("id", "cu16", "cucs", "cu32", "cle"), values, strict=True)) for values in WIDE_ROWS]
+    if server.flavor == "mysql":
+        vectors = [row.after for r in ours if r.table == "t_vec" for row in r.rows]
+        assert vectors == [{"id": 1, "v": [1.5, -2.0, 0.1], "w": None},
+                           {"id": 2, "v": [3.25e10, -0.0015, 0.0], "w": [7.0, 8.0]}]
+        columns = next(r.rows[0].columns for r in ours if r.table == "t_vec" and r.rows)
+        assert [c.type_name for c in columns] == ["int", "vector", "vector"]
+
+
+def test_compressed_copies_read_the_same(server: Any, workload_file: Path, tmp_path: Path) -> None:
+    plain, _ = decode_files([workload_file])
+    gz = tmp_path / (workload_file.name + ".gz")
+    gz.write_bytes(gzip.compress(workload_file.read_bytes()))
+    zst = tmp_path / (workload_file.name + ".zst")
+    zst.write_bytes(zstandard.ZstdCompressor().compress(workload_file.read_bytes()))
+    for copy in (gz, zst):
+        records, source = decode_files([copy])
+        assert comparable(records) == comparable(plain)
+        assert records[0].file == workload_file.name and source.ends[0].complete
+
+
+def _mysqlbinlog_events(server: Any, path: Path) -> list[tuple[int, int]]:
+    """(position, end_log_pos) of every event mysqlbinlog prints, in order."""
+    tool = "mariadb-binlog" if server.flavor == "mariadb" else "mysqlbinlog"
+    argv = [tool] if server.flavor == "mariadb" else server.program(tool)
+    out = subprocess.run([*argv, "--base64-output=decode-rows", "-vv", str(path)], capture_output=True, text=True,
+                         errors="replace", check=True).stdout
+    found = re.findall(r"^# at (\d+)\n#\d{6} +\d+:\d+:\d+ server id \d+ +end_log_pos (\d+)", out, re.M)
+    return [(int(a), int(b)) for a, b in found]
+
+
+def test_positions_match_mysqlbinlog(server: Any, workload_file: Path) -> None:
+    source = LocalBinlogSource([workload_file])
+    raw = [(e.start_pos, e.end_pos) for e in source]
+    printed = _mysqlbinlog_events(server, workload_file)
+    outer = [p for p in printed if p[0] != p[1]]  # events inside a TRANSACTION_PAYLOAD print at == end
+    assert raw == outer
+    records, _ = decode_files([workload_file])
+    assert sum(1 for r in records if r.compressed) == len(printed) - len(outer)
+
+
+def _transaction_starts(path: Path) -> list[int]:
+    records, _ = decode_files([path])
+    return [r.start_pos for r in records if r.op == "gtid"]
+
+
+def test_truncated_copy_ends_at_the_last_complete_transaction(workload_file: Path, tmp_path: Path) -> None:
+    data = workload_file.read_bytes()
+    starts = _transaction_starts(workload_file)
+    records, _ = decode_files([workload_file])
+    rows_events = [r for r in records if r.rows and not r.compressed and r.start_pos > starts[len(starts) // 2]]
+    cut_in = rows_events[0]  # cut in the middle of a rows event of a transaction
+    txn_start = max(s for s in starts if s < cut_in.start_pos)
+    cut = tmp_path / workload_file.name
+    cut.write_bytes(data[: (cut_in.start_pos + cut_in.end_pos) // 2])
+    got, source = decode_files([cut])
+    end = source.ends[0]
+    assert end.valid_end == txn_start and not end.complete
+    assert "partial event" in end.stop_reason and end.trailing_events >= 1
+    assert f"valid data ends at {txn_start}" in end.describe()
+    assert max(r.end_pos for r in got) == txn_start
+    assert comparable(got) == comparable([r for r in records if r.end_pos <= txn_start])
+    # cut right after the rows event: complete events, but the transaction has no commit
+    cut.write_bytes(data[: cut_in.end_pos])
+    _, source = decode_files([cut])
+    assert source.ends[0].valid_end == txn_start
+    assert source.ends[0].stop_reason == "an uncommitted transaction at the end of the file"
+
+
+def test_flipped_byte_is_a_data_error_naming_file_and_position(workload_file: Path, tmp_path: Path) -> None:
+    records, _ = decode_files([workload_file])
+    target = next(r for r in records if r.rows and not r.compressed and r.end_pos - r.start_pos > 60)
+    data = bytearray(workload_file.read_bytes())
+    data[target.start_pos + 40] ^= 0x01
+    bad = tmp_path / workload_file.name
+    bad.write_bytes(bytes(data))
+    with pytest.raises(DataError) as info:
+        decode_files([bad])
+    assert info.value.exit_code == ExitCode.DATA_ERROR == 65
+    assert f"{workload_file.name}: event at position {target.start_pos}" in str(info.value)
+    assert "CRC32" in str(info.value)
+    _, source = decode_files([bad], verify=False)  # --no-verify-checksum reads on
+    assert source.ends[0].complete
+
+
+def test_directory_order_by_index_or_sequence(server: Any, db: str, tmp_path: Path) -> None:
+    conn = server.connect(db)
+    try:
+        prepare(conn, db, server.flavor)
+        first = flush(conn)
+        names = [first[0]]
+        for i in range(3):
+            write_types_rows(conn, "t_types", seed=20 + i, rows=2, first_id=10 * i)
+            names.append(flush(conn)[0])
+    finally:
+        conn.close()
+    names = names[:-1]
+    for name in names:
+        shutil.copy(binlog_path(server, name), tmp_path / name)
+    expected, _ = decode_files([tmp_path / n for n in names])
+    numbered, _ = decode_files([tmp_path])
+    assert comparable(numbered) == comparable(expected) and {r.file for r in numbered} == set(names)
+    (tmp_path / "binlog.index").write_text("".join(f"./{n}\n" for n in reversed(names[1:])))
+    indexed, source = decode_files([tmp_path])
+    assert [Path(p).name for p in source.files] == list(reversed(names[1:]))
+    assert indexed[0].file == names[-1]
+    (tmp_path / "binlog.index").write_text(f"./{names[0]}\n/elsewhere/binlog.999999\n")
+    with pytest.raises(InputNotFoundError, match=r"binlog\.999999"):
+        decode_files([tmp_path])
+
+
+def test_encrypted_binlogs_are_refused(workload_file: Path, tmp_path: Path) -> None:
+    data = workload_file.read_bytes()
+    mysql_encrypted = tmp_path / "binlog.000001"
+    mysql_encrypted.write_bytes(b"\xfdbin" + data[4:512])
+    with pytest.raises(DataError, match="encrypted MySQL binlog"):
+        decode_files([mysql_encrypted])
+    fde_end = 4 + int.from_bytes(data[4 + 9 : 4 + 13], "little")
+    body = bytes([1]) + (7).to_bytes(4, "little") + bytes(12)
+    header = (0).to_bytes(4, "little") + bytes([164]) + (1).to_bytes(4, "little")
+    size = 19 + len(body) + 4
+    event = header + size.to_bytes(4, "little") + (fde_end + size).to_bytes(4, "little") + (0).to_bytes(2, "little")
+    event += body
+    event += zlib.crc32(event).to_bytes(4, "little")
+    mariadb_encrypted = tmp_path / "binlog.000002"
+    mariadb_encrypted.write_bytes(data[:fde_end] + event + b"\x55" * 200)
+    with pytest.raises(DataError, match="encrypted MariaDB binlog"):
+        decode_files([mariadb_encrypted])
