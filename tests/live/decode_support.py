@@ -212,3 +212,17 @@ def comparable(records: list[EventRecord], library: bool = False) -> list[tuple[
         out.append((r.start_pos, r.end_pos, r.event_type, r.op, r.gtid, r.xid, r.schema, r.table, r.query,
                     r.compressed, rows))
     return out
+
+
+def assert_same(mine: list[tuple[Any, ...]], theirs: list[tuple[Any, ...]]) -> None:
+    """comparable() lists equal, failing on the first differing event with the differing values."""
+    for a, b in zip(mine, theirs, strict=False):
+        assert a[:-1] == b[:-1]
+        assert len(a[-1]) == len(b[-1]), a[:-1]
+        for row_a, row_b in zip(a[-1], b[-1], strict=True):
+            assert row_a[:3] == row_b[:3], a[:-1]
+            for image_a, image_b in zip(row_a[3:], row_b[3:], strict=True):
+                diff = {k: (v, (image_b or {}).get(k)) for k, v in (image_a or {}).items()
+                        if v != (image_b or {}).get(k)}
+                assert image_a == image_b, (a[:8], diff)
+    assert len(mine) == len(theirs)
