@@ -310,7 +310,7 @@ def test_old_temporal_types_and_missing_metadata(server: Any, db: str) -> None:
                           "@4": dt.datetime(2038, 1, 19, 3, 14, 7, tzinfo=dt.UTC), "@5": 2**64 - 1, "@6": "é"}
     assert rows[2][2]["@2"] == -dt.timedelta(seconds=1)
     assert warnings == [f"{db}.t_old: the binlog has no column names (binlog_row_metadata is not FULL); columns "
-                        "are shown as @1..@6"]
+                        "of this and any other such table are shown as @1..@n"]
     if server.flavor == "mariadb":
         tmap = next(t for t in decoder.tables.values() if t.table == "t_old")
         assert [c.type for c in tmap.columns[1:4]] == [11, 12, 7]  # the old formats

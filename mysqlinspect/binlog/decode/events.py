@@ -134,8 +134,8 @@ class EventDecoder:
         rec.rows = decode_rows(body, code, post, tmap, self.mariadb)
 
     def _warn_unnamed(self, tmap: TableMap) -> None:
-        ident = f"{tmap.schema}.{tmap.table}"
-        if ident not in self._warned:
-            self._warned.add(ident)
-            self.warn(f"{ident}: the binlog has no column names (binlog_row_metadata is not FULL); columns are "
-                      f"shown as @1..@{len(tmap.columns)}")
+        """Once per decoder (a file set): as mysqlbinlog, columns are @1..@n without FULL row metadata."""
+        if not self._warned:
+            self._warned.add(f"{tmap.schema}.{tmap.table}")
+            self.warn(f"{tmap.schema}.{tmap.table}: the binlog has no column names (binlog_row_metadata is not "
+                      "FULL); columns of this and any other such table are shown as @1..@n")
