@@ -2,8 +2,7 @@
 
 A fixed-width column is a `struct` format plus an optional conversion of the unpacked item, so a plan can read a
 run of them with one precompiled Struct. A variable-width column is a reader `(data, pos) -> (value, pos)`.
-Decimal, DATETIME2 and DATE reuse fastrows' decoders; JSON documents go through the library's binary-JSON
-parser and values.decode_json, exactly as on the library path.
+Decimal, DATETIME2 and DATE reuse fastrows' decoders; JSON documents go through decode.jsonb.
 """
 
 from __future__ import annotations
@@ -16,13 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pymysqlreplication.constants import CHARSET
-from pymysqlreplication.packet import parse_json
 
 from mysqlinspect.binlog import fastrows
 from mysqlinspect.binlog.decode import types as T
+from mysqlinspect.binlog.decode.jsonb import parse_document
 from mysqlinspect.binlog.decode.tablemap import ColumnDef
 from mysqlinspect.binlog.jsonnull import JSON_NULL
-from mysqlinspect.binlog.values import ZERO_DATETIME, decode_json, none_value, shortest_float32
+from mysqlinspect.binlog.values import ZERO_DATETIME, none_value, shortest_float32
 from mysqlinspect.errors import DataError
 
 Convert = Callable[[Any], Any]
@@ -272,8 +271,8 @@ def _json_reader(length_size: int) -> Reader:
         end = start + int.from_bytes(data[pos:start], "little")
         if end == start:
             return JSON_NULL, end
-        value = parse_json(data[start], data[start + 1 : end])
-        return (JSON_NULL if value is None else decode_json(value)), end
+        value = parse_document(data[start:end])
+        return (JSON_NULL if value is None else value), end
 
     return read
 

@@ -27,6 +27,7 @@ QUERY, STOP, ROTATE, FDE, XID, TABLE_MAP, ROWS_QUERY = 2, 3, 4, 15, 16, 19, 29
 GTID, ANONYMOUS_GTID, PREVIOUS_GTIDS, XA_PREPARE, PAYLOAD, TAGGED_GTID = 33, 34, 35, 38, 40, 42
 ANNOTATE_ROWS, MARIADB_GTID, QUERY_COMPRESSED = 160, 162, 165
 HEADER_LEN = 19
+MAX_CACHED_MAPS = 10_000
 DEFAULT_FDE = FormatDescription(4, "", 0, b"", 0)  # until the first FDE: fallback post-header lengths
 
 
@@ -38,6 +39,7 @@ class EventDecoder:
     fde: FormatDescription = DEFAULT_FDE
     tables: dict[int, TableMap] = field(default_factory=dict)
     _warned: set[str] = field(default_factory=set)
+    _maps: dict[bytes, TableMap] = field(default_factory=dict)
 
     @property
     def mariadb(self) -> bool:
@@ -71,12 +73,21 @@ class EventDecoder:
         elif code in (QUERY, QUERY_COMPRESSED):
             self._query(rec, body, code == QUERY_COMPRESSED)
         elif code == TABLE_MAP:
-            tmap = parse_table_map(body, self.fde.post_header(TABLE_MAP))
+            tmap = self._table_map(body)
             self.tables[tmap.table_id] = tmap
             rec.schema, rec.table, rec.op = tmap.schema, tmap.table, "table_map"
         else:
             self._control(rec, code, body)
         return rec
+
+    def _table_map(self, body: bytes) -> TableMap:
+        """Parsed once per distinct Table_map body: the compiled row plans live on it across transactions."""
+        tmap = self._maps.get(body)
+        if tmap is None:
+            if len(self._maps) > MAX_CACHED_MAPS:
+                self._maps.clear()
+            tmap = self._maps[body] = parse_table_map(body, self.fde.post_header(TABLE_MAP))
+        return tmap
 
     def _control(self, rec: EventRecord, code: int, body: bytes) -> None:
         if code == FDE:

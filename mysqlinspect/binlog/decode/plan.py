@@ -1,18 +1,20 @@
 """Row plans compiled per Table_map: read a row image in place with precompiled struct layouts.
 
 Per table map, once: one ColumnCodec per column. Per distinct columns-present bitmap: the present columns and the
-null-bitmap size. Per distinct null bitmap (real tables show few null patterns): the steps of the image, where a
-run of fixed-width non-NULL columns is one `struct.Struct.unpack_from` and each variable-width column one reader
-call, plus the row dict template (NULL columns None, columns absent from a MINIMAL/NOBLOB image NOT_LOGGED).
+null-bitmap size. Per distinct null bitmap (real tables show few null patterns): one generated function reading
+the image, where a run of fixed-width non-NULL columns is one `struct.Struct.unpack_from` and each
+variable-width column one reader call, returning the row dict as a literal (NULL columns None, columns absent
+from a MINIMAL/NOBLOB image NOT_LOGGED).
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mysqlinspect.binlog.decode.columns import ColumnCodec, Convert, Reader, codec_for
+from mysqlinspect.binlog.decode.columns import ColumnCodec, codec_for
 from mysqlinspect.binlog.decode.tablemap import TableMap
 from mysqlinspect.binlog.model import NOT_LOGGED
 from mysqlinspect.errors import DataError
@@ -20,22 +22,13 @@ from mysqlinspect.errors import DataError
 MAX_CACHED_LAYOUTS = 4096
 
 
-@dataclass(frozen=True, slots=True)
-class Run:
-    layout: struct.Struct
-    targets: tuple[tuple[str, Convert | None], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Variable:
-    name: str
-    read: Reader
+ImageReader = Callable[[bytes, int], tuple[dict[str, Any], int]]
 
 
 @dataclass(frozen=True, slots=True)
 class ImageLayout:
-    template: dict[str, Any]
-    steps: tuple[Run | Variable, ...]
+    read: ImageReader
+    source: str  # the generated code, for debugging
 
 
 @dataclass
@@ -66,27 +59,45 @@ class RowPlan:
         return found
 
     def _compile(self, present: tuple[int, ...], nulls: bytes) -> ImageLayout:
-        template: dict[str, Any] = dict.fromkeys(self.names, NOT_LOGGED)
-        steps: list[Run | Variable] = []
-        fmt, targets = "", []
+        """Generate one function per layout: struct runs unpacked in one call, readers called in order, and the
+        row dict built as a literal (NULL columns None, absent columns NOT_LOGGED)."""
+        env: dict[str, Any] = {"NOT_LOGGED": NOT_LOGGED}
+        values: dict[str, str] = dict.fromkeys(self.names, "NOT_LOGGED")
+        lines: list[str] = []
+        fmt, run = "", []  # the pending run of fixed-width columns: (variable, converter name or None)
         for j, i in enumerate(present):
             name, codec = self.names[i], self.codecs[i]
             if nulls[j >> 3] >> (j & 7) & 1:
-                template[name] = None
+                values[name] = "None"
                 continue
-            template[name] = None
+            var = f"v{i}"
+            convert = None
+            if codec.convert is not None:
+                convert = env[f"c{i}"] = codec.convert
+            values[name] = f"c{i}({var})" if convert is not None else var
             if codec.fmt is not None:
                 fmt += codec.fmt
-                targets.append((name, codec.convert))
+                run.append(var)
                 continue
-            if targets:
-                steps.append(Run(struct.Struct("<" + fmt), tuple(targets)))
-                fmt, targets = "", []
-            assert codec.read is not None
-            steps.append(Variable(name, codec.read))
-        if targets:
-            steps.append(Run(struct.Struct("<" + fmt), tuple(targets)))
-        return ImageLayout(template, tuple(steps))
+            _flush_run(lines, env, fmt, run)
+            fmt, run = "", []
+            env[f"r{i}"] = codec.read
+            lines.append(f"    {var}, pos = r{i}(data, pos)")
+        _flush_run(lines, env, fmt, run)
+        body = ", ".join(f"{name!r}: {expr}" for name, expr in values.items())
+        source = "def read(data, pos):\n" + "\n".join(lines) + f"\n    return {{{body}}}, pos\n"
+        exec(compile(source, "<row image layout>", "exec"), env)  # our own generated code, names via repr()
+        return ImageLayout(env["read"], source)
+
+
+def _flush_run(lines: list[str], env: dict[str, Any], fmt: str, run: list[str]) -> None:
+    if not run:
+        return
+    layout = struct.Struct("<" + fmt)
+    name = f"s_{run[0]}"
+    env[name] = layout
+    lines.append(f"    {', '.join(run)}, = {name}.unpack_from(data, pos)")
+    lines.append(f"    pos += {layout.size}")
 
 
 def plan_for(tmap: TableMap, mariadb: bool) -> RowPlan:
@@ -101,18 +112,8 @@ def plan_for(tmap: TableMap, mariadb: bool) -> RowPlan:
 def read_image(plan: RowPlan, bitmap: bytes, data: bytes, pos: int) -> tuple[dict[str, Any], int]:
     """One row image at `pos`: (row dict, position after it)."""
     present, null_len = plan.present(bitmap)
-    nulls = data[pos : pos + null_len]
-    pos += null_len
-    layout = plan.layout(bitmap, nulls, present)
-    row = layout.template.copy()
-    for step in layout.steps:
-        if type(step) is Run:
-            values = step.layout.unpack_from(data, pos)
-            pos += step.layout.size
-            for (name, convert), value in zip(step.targets, values, strict=True):
-                row[name] = value if convert is None else convert(value)
-        else:
-            row[step.name], pos = step.read(data, pos)  # type: ignore[union-attr]
+    end = pos + null_len
+    row, pos = plan.layout(bitmap, data[pos:end], present).read(data, end)
     if pos > len(data):
         raise DataError("a row image runs past the end of its event")
     return row, pos
