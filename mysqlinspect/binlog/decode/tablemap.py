@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mysqlinspect.binlog.decode import types as T
+from mysqlinspect.binlog.payload import _lenenc
 from mysqlinspect.errors import DataError
 
 SIGNEDNESS, DEFAULT_CHARSET, COLUMN_CHARSET, COLUMN_NAME, SET_STR_VALUE, ENUM_STR_VALUE = 1, 2, 3, 4, 5, 6
@@ -21,16 +22,8 @@ ENUM_AND_SET_DEFAULT_CHARSET, ENUM_AND_SET_COLUMN_CHARSET, COLUMN_VISIBILITY, VE
 
 
 def packed_int(data: bytes, pos: int) -> tuple[int, int]:
-    first = data[pos]
-    if first < 0xFB:
-        return first, pos + 1
-    if first == 0xFC:
-        return int.from_bytes(data[pos + 1 : pos + 3], "little"), pos + 3
-    if first == 0xFD:
-        return int.from_bytes(data[pos + 1 : pos + 4], "little"), pos + 4
-    if first == 0xFE:
-        return int.from_bytes(data[pos + 1 : pos + 9], "little"), pos + 9
-    raise DataError(f"bad packed integer 0x{first:02x} in a binlog event")
+    """A length-encoded integer (the client protocol's, also used by Table_map/Rows events)."""
+    return _lenenc(data, pos)
 
 
 @dataclass
