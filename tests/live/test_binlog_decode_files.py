@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 import re
 import shutil
 import subprocess
@@ -314,3 +315,46 @@ def test_old_temporal_types_and_missing_metadata(server: Any, db: str) -> None:
     if server.flavor == "mariadb":
         tmap = next(t for t in decoder.tables.values() if t.table == "t_old")
         assert [c.type for c in tmap.columns[1:4]] == [11, 12, 7]  # the old formats
+
+
+PARTIAL_UPDATES = (
+    "UPDATE pj SET j = JSON_SET(j, '$.a', 2, '$.c.d', 'y', '$.new', 'z', '$.\"k e\"', 'q'), n = 6",
+    "UPDATE pj SET j = JSON_REMOVE(j, '$.b[1]'), k = JSON_ARRAY_INSERT(k, '$[0]', 0)",
+    "UPDATE pj SET j = JSON_REPLACE(j, '$.long', 'bb', '$.c', JSON_OBJECT('e', JSON_ARRAY(1, 2.5, NULL)))",
+    "UPDATE pj SET j = JSON_SET(j, '$.b[5]', 9), k = JSON_SET(k, '$[1]', 'one')",
+)
+
+
+def test_partial_json_updates_give_the_whole_document(server: Any, db: str) -> None:
+    """MySQL binlog_row_value_options=PARTIAL_JSON: every diff of every vector applied to the before image
+    gives the document the server holds afterwards (MariaDB logs whole documents: the same check)."""
+    mysql = server.flavor == "mysql"
+    expected: list[Any] = []
+
+    def statements(conn: Any) -> None:
+        with conn.cursor() as cur:
+            if mysql:
+                cur.execute("SET SESSION binlog_row_value_options = 'PARTIAL_JSON'")
+            for sql in PARTIAL_UPDATES:
+                cur.execute(sql)
+                cur.execute("SELECT j, k FROM pj")
+                expected.append(cur.fetchone())
+
+    conn = server.connect(db)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE pj (id INT PRIMARY KEY, j JSON, k JSON, n INT)")
+            cur.execute("""INSERT INTO pj VALUES (1, '{"a": 1, "b": [1, 2, 3], "c": {"d": "x"}, "long": "%s"}',
+                        '[1, 2]', 5)""" % ("a" * 60))
+    finally:
+        conn.close()
+    path = _logged_file(server, db, statements)
+    records, _ = decode_files([path])
+    if mysql:
+        assert {e.type_code for e in LocalBinlogSource([path])} >= {39}
+    afters = [(c.after["j"], c.after["k"]) for c in (row for r in records if r.table == "pj" for row in r.rows)]
+    if mysql:
+        assert afters == [(json.loads(j), json.loads(k)) for j, k in expected]
+    else:
+        assert [(json.loads(j), json.loads(k)) for j, k in afters] == [(json.loads(j), json.loads(k))
+                                                                        for j, k in expected]

@@ -19,6 +19,7 @@ from pymysqlreplication.constants import CHARSET
 from mysqlinspect.binlog import fastrows
 from mysqlinspect.binlog.decode import types as T
 from mysqlinspect.binlog.decode.jsonb import parse_document
+from mysqlinspect.binlog.decode.jsondiff import PartialJson
 from mysqlinspect.binlog.decode.tablemap import ColumnDef
 from mysqlinspect.binlog.jsonnull import JSON_NULL
 from mysqlinspect.binlog.values import ZERO_DATETIME, none_value, shortest_float32
@@ -40,6 +41,7 @@ class ColumnCodec:
     fmt: str | None = None
     convert: Convert | None = None
     read: Reader | None = None
+    length_size: int = 0  # variable-width columns: bytes of the length prefix
 
     @property
     def size(self) -> int:
@@ -68,7 +70,8 @@ def codec_for(col: ColumnDef, mariadb: bool) -> ColumnCodec:
     fixed = _fixed_codec(col)
     if fixed is not None:
         return fixed
-    return ColumnCodec(read=_variable_reader(col, mariadb))
+    length_size = col.max_length if col.real_type == T.JSON else 0
+    return ColumnCodec(read=_variable_reader(col, mariadb), length_size=length_size)
 
 
 def _fixed_codec(col: ColumnDef) -> ColumnCodec | None:
@@ -309,3 +312,15 @@ def _uncompress_field(raw: bytes) -> bytes:
     nlen = head & 0x07
     wbits = -zlib.MAX_WBITS if head & 0x08 else zlib.MAX_WBITS
     return zlib.decompress(raw[1 + nlen :], wbits)
+
+
+def diff_codec(codec: ColumnCodec) -> ColumnCodec:
+    """A JSON column of a partial after image: its bytes are a diff vector, kept raw (decode.jsondiff)."""
+    length_size = codec.length_size
+
+    def read(data: bytes, pos: int) -> tuple[Any, int]:
+        start = pos + length_size
+        end = start + int.from_bytes(data[pos:start], "little")
+        return PartialJson(data[start:end]), end
+
+    return ColumnCodec(read=read)

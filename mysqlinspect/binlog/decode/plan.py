@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mysqlinspect.binlog.decode.columns import ColumnCodec, codec_for
+from mysqlinspect.binlog.decode.columns import ColumnCodec, codec_for, diff_codec
 from mysqlinspect.binlog.decode.tablemap import TableMap
 from mysqlinspect.binlog.model import NOT_LOGGED
 from mysqlinspect.errors import DataError
@@ -38,7 +38,7 @@ class RowPlan:
     names: list[str]
     codecs: list[ColumnCodec]
     _present: dict[bytes, tuple[tuple[int, ...], int]]
-    _layouts: dict[tuple[bytes, bytes], ImageLayout]
+    _layouts: dict[tuple[bytes, bytes, tuple[int, ...]], ImageLayout]
 
     def present(self, bitmap: bytes) -> tuple[tuple[int, ...], int]:
         """(present column indexes, null bitmap length) for a columns-present bitmap."""
@@ -49,16 +49,17 @@ class RowPlan:
             self._present[bitmap] = found
         return found
 
-    def layout(self, bitmap: bytes, nulls: bytes, present: tuple[int, ...]) -> ImageLayout:
-        key = (bitmap, nulls)
+    def layout(self, bitmap: bytes, nulls: bytes, present: tuple[int, ...], partial: tuple[int, ...] = ()
+               ) -> ImageLayout:
+        key = (bitmap, nulls, partial)
         found = self._layouts.get(key)
         if found is None:
             if len(self._layouts) > MAX_CACHED_LAYOUTS:
                 self._layouts.clear()
-            found = self._layouts[key] = self._compile(present, nulls)
+            found = self._layouts[key] = self._compile(present, nulls, partial)
         return found
 
-    def _compile(self, present: tuple[int, ...], nulls: bytes) -> ImageLayout:
+    def _compile(self, present: tuple[int, ...], nulls: bytes, partial: tuple[int, ...]) -> ImageLayout:
         """Generate one function per layout: struct runs unpacked in one call, readers called in order, and the
         row dict built as a literal (NULL columns None, absent columns NOT_LOGGED)."""
         env: dict[str, Any] = {"NOT_LOGGED": NOT_LOGGED}
@@ -67,6 +68,8 @@ class RowPlan:
         fmt, run = "", []  # the pending run of fixed-width columns: (variable, converter name or None)
         for j, i in enumerate(present):
             name, codec = self.names[i], self.codecs[i]
+            if i in partial:
+                codec = diff_codec(codec)
             if nulls[j >> 3] >> (j & 7) & 1:
                 values[name] = "None"
                 continue
@@ -109,11 +112,13 @@ def plan_for(tmap: TableMap, mariadb: bool) -> RowPlan:
     return plan
 
 
-def read_image(plan: RowPlan, bitmap: bytes, data: bytes, pos: int) -> tuple[dict[str, Any], int]:
-    """One row image at `pos`: (row dict, position after it)."""
+def read_image(plan: RowPlan, bitmap: bytes, data: bytes, pos: int, partial: tuple[int, ...] = ()
+               ) -> tuple[dict[str, Any], int]:
+    """One row image at `pos`: (row dict, position after it). Columns in `partial` (JSON columns of a partial
+    after image) hold a PartialJson diff vector instead of a document."""
     present, null_len = plan.present(bitmap)
     end = pos + null_len
-    row, pos = plan.layout(bitmap, data[pos:end], present).read(data, end)
+    row, pos = plan.layout(bitmap, data[pos:end], present, partial).read(data, end)
     if pos > len(data):
         raise DataError("a row image runs past the end of its event")
     return row, pos

@@ -13,6 +13,7 @@ from typing import Any
 
 from mysqlinspect.binlog.decode import types as T
 from mysqlinspect.binlog.decode.columns import encoding_of
+from mysqlinspect.binlog.decode.jsondiff import PartialJson, apply_diffs
 from mysqlinspect.binlog.decode.plan import plan_for, read_image
 from mysqlinspect.binlog.decode.tablemap import ColumnDef, TableMap, packed_int
 from mysqlinspect.binlog.model import ColumnInfo, RowChange
@@ -68,7 +69,7 @@ def decode_rows(body: bytes, type_code: int, post_header_len: int, tmap: TableMa
     op = ROW_OPS[type_code]
     plan = plan_for(tmap, mariadb)
     columns, pk = column_infos(tmap, mariadb)
-    json_count = sum(1 for c in tmap.columns if c.type == T.JSON)
+    json_columns = tuple(c.index for c in tmap.columns if c.type == T.JSON)
     partial = type_code == PARTIAL_UPDATE_ROWS
     out: list[RowChange] = []
     end = len(data)
@@ -76,9 +77,15 @@ def decode_rows(body: bytes, type_code: int, post_header_len: int, tmap: TableMa
     while pos < end:
         if op == UPDATE:
             before, pos = read_image(plan, header.before_bitmap, data, pos)
+            diffs: tuple[int, ...] = ()
             if partial:
-                pos = _skip_value_options(data, pos, json_count)
-            after, pos = read_image(plan, header.after_bitmap, data, pos)
+                diffs, pos = _value_options(data, pos, json_columns)
+            after, pos = read_image(plan, header.after_bitmap, data, pos, diffs)
+            for i in diffs:
+                name = plan.names[i]
+                value = after[name]
+                if isinstance(value, PartialJson):
+                    after[name] = apply_diffs(before[name], value.raw)
             out.append(make(before, after))
         else:
             image, pos = read_image(plan, header.before_bitmap, data, pos)
@@ -86,14 +93,15 @@ def decode_rows(body: bytes, type_code: int, post_header_len: int, tmap: TableMa
     return out
 
 
-def _skip_value_options(data: bytes, pos: int, json_count: int) -> int:
+def _value_options(data: bytes, pos: int, json_columns: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+    """The partial after image's prefix: value_options, then one bit per JSON column of the table (set: the
+    column holds a diff vector). (indexes of those columns, position after the prefix)."""
     options, pos = packed_int(data, pos)
-    if options & PARTIAL_JSON:
-        partial_bits = data[pos : pos + (json_count + 7) // 8]
-        if any(partial_bits):
-            raise DataError("partial JSON updates (binlog_row_value_options=PARTIAL_JSON) are not decoded yet")
-        pos += len(partial_bits)
-    return pos
+    if not options & PARTIAL_JSON:
+        return (), pos
+    bits = data[pos : pos + (len(json_columns) + 7) // 8]
+    diffs = tuple(c for k, c in enumerate(json_columns) if bits[k >> 3] >> (k & 7) & 1)
+    return diffs, pos + len(bits)
 
 
 def _row_factory(op: str, tmap: TableMap, columns: list[ColumnInfo], pk: list[str]
