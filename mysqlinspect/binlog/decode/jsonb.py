@@ -55,27 +55,51 @@ def _value(t: int, data: bytes, pos: int) -> Any:
     raise ValueError(f"unknown binary JSON type {t}")
 
 
+_LAYOUTS: dict[tuple[bool, bool, int], struct.Struct] = {}
+
+
+def _entries(small: bool, is_object: bool, count: int) -> struct.Struct:
+    """count, size, then key entries (offset, u16 length) and value entries (type u8, offset/inline) as one
+    precompiled layout per container shape."""
+    key = (small, is_object, count)
+    layout = _LAYOUTS.get(key)
+    if layout is None:
+        o = "H" if small else "I"
+        layout = struct.Struct("<" + o + o + (o + "H") * count * is_object + ("B" + o) * count)
+        if len(_LAYOUTS) < 4096:
+            _LAYOUTS[key] = layout
+    return layout
+
+
+def _inline(t: int, raw: int) -> Any:
+    if t == LITERAL:
+        return _LITERALS[raw & 0xFF]
+    if t == UINT16:
+        return raw & 0xFFFF
+    if t == INT16:
+        raw &= 0xFFFF
+        return raw - 0x10000 if raw & 0x8000 else raw
+    if t == INT32:
+        return raw - 0x100000000 if raw & 0x80000000 else raw
+    return raw  # UINT32
+
+
 def _container(t: int, data: bytes, base: int) -> Any:
     small = t in (SMALL_OBJECT, SMALL_ARRAY)
-    header, osz = (_SMALL_HEADER, 2) if small else (_LARGE_HEADER, 4)
-    count, _ = header.unpack_from(data, base)
-    entry = base + 2 * osz
-    keys: list[str] = []
-    if t <= LARGE_OBJECT:
-        key_entry = osz + 2
-        for i in range(count):
-            at = entry + i * key_entry
-            offset = int.from_bytes(data[at : at + osz], "little")
-            length = int.from_bytes(data[at + osz : at + osz + 2], "little")
-            keys.append(data[base + offset : base + offset + length].decode("utf-8", "backslashreplace"))
-        entry += count * key_entry
+    is_object = t <= LARGE_OBJECT
+    count = int.from_bytes(data[base : base + (2 if small else 4)], "little")
+    fields = _entries(small, is_object, count).unpack_from(data, base)
     values = []
-    inline_wide = not small
-    for i in range(count):
-        at = entry + i * (1 + osz)
-        vt = data[at]
-        if vt in (LITERAL, INT16, UINT16) or (inline_wide and vt in (INT32, UINT32)):
-            values.append(_value(vt, data, at + 1))
+    at = 2 + 2 * count * is_object
+    for _ in range(count):
+        vt, raw = fields[at], fields[at + 1]
+        at += 2
+        if vt in (LITERAL, INT16, UINT16) or (not small and vt in (INT32, UINT32)):
+            values.append(_inline(vt, raw))
         else:
-            values.append(_value(vt, data, base + int.from_bytes(data[at + 1 : at + 1 + osz], "little")))
-    return dict(zip(keys, values, strict=True)) if t <= LARGE_OBJECT else values
+            values.append(_value(vt, data, base + raw))
+    if not is_object:
+        return values
+    keys = [data[base + fields[2 + 2 * i] : base + fields[2 + 2 * i] + fields[3 + 2 * i]].decode(
+        "utf-8", "backslashreplace") for i in range(count)]
+    return dict(zip(keys, values, strict=True))
