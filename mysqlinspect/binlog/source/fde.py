@@ -41,7 +41,7 @@ class FormatDescription:
     def from_body(cls, body: bytes) -> FormatDescription:
         """From an FDE body as sources yield it: without its CRC, so ending in the checksum_alg byte on
         checksum-aware servers (the FDE carries alg + CRC even when checksums are off)."""
-        version = body[2:52].split(b"\x00", 1)[0].decode("ascii", "replace")
+        version = server_version(body)
         if is_checksum_aware(version):
             post, alg = body[57:-1], body[-1]
         else:
@@ -59,11 +59,12 @@ def is_checksum_aware(version: str) -> bool:
     return numbers >= (5, 3, 0) if "MariaDB" in version else numbers >= (5, 6, 1)
 
 
-# A format description for the events inside a TRANSACTION_PAYLOAD: the outer FDE without checksums.
 def without_checksum(fde: FormatDescription) -> FormatDescription:
+    """The format of the events inside a TRANSACTION_PAYLOAD: the outer FDE's, without checksums."""
     return FormatDescription(fde.binlog_version, fde.server_version, fde.create_timestamp, fde.post_header_len,
                              CHECKSUM_OFF)
 
 
 def server_version(body: bytes) -> str:
+    """The NUL-padded server_version of an FDE body."""
     return body[2:52].split(b"\x00", 1)[0].decode("ascii", "replace")

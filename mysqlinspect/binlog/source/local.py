@@ -22,7 +22,13 @@ from pathlib import Path
 
 from mysqlinspect.binlog.rawdump import RawEvent
 from mysqlinspect.binlog.source.boundaries import BoundaryTracker
-from mysqlinspect.binlog.source.fde import CHECKSUM_LEN, HEADER_LEN, FormatDescription, is_checksum_aware
+from mysqlinspect.binlog.source.fde import (
+    CHECKSUM_LEN,
+    HEADER_LEN,
+    FormatDescription,
+    is_checksum_aware,
+    server_version,
+)
 from mysqlinspect.binlog.source.files import display_name, open_bytes, resolve_inputs
 from mysqlinspect.errors import DataError
 
@@ -173,7 +179,7 @@ def _crc_ok(event: Buffer) -> bool:
 
 
 def _read_fde(event: Buffer, name: str, pos: int, verify: bool) -> FormatDescription:
-    version = bytes(event[HEADER_LEN + 2 : HEADER_LEN + 52]).split(b"\x00", 1)[0].decode("ascii", "replace")
+    version = server_version(bytes(event[HEADER_LEN:]))
     if int.from_bytes(event[HEADER_LEN : HEADER_LEN + 2], "little") != 4:
         raise DataError(f"{name}: binlog format version below 4 at position {pos} (MySQL 4.x or older)")
     if not is_checksum_aware(version):
@@ -196,8 +202,7 @@ def events_until(data: Buffer, name: str, end: int) -> Iterator[RawEvent]:
         next_pos = pos + ev_size
         if code == FORMAT_DESCRIPTION_EVENT:
             body = bytes(data[pos + HEADER_LEN : next_pos])
-            aware = is_checksum_aware(body[2:52].split(b"\x00", 1)[0].decode("ascii", "replace"))
-            if aware:
+            if is_checksum_aware(server_version(body)):
                 body = body[:-CHECKSUM_LEN]
             csum = FormatDescription.from_body(body).checksum_len
         else:
