@@ -9,6 +9,7 @@ import json
 import re
 import shutil
 import subprocess
+import uuid
 import zlib
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,7 @@ from mysqlinspect.binlog.source.local import LocalBinlogSource
 from mysqlinspect.errors import DataError, InputNotFoundError
 from mysqlinspect.exit_codes import ExitCode
 from tests.live.decode_support import (
+    TYPES_TABLE,
     WIDE_ROWS,
     assert_same,
     binlog_path,
@@ -35,6 +37,7 @@ from tests.live.decode_support import (
     write_library_unreadable,
     write_types_rows,
 )
+from tests.servers import wait_for
 
 pytestmark = pytest.mark.live
 
@@ -375,3 +378,67 @@ def test_server_dump_and_file_feed_the_same_decoder(server: Any, workload_file: 
         return [(r.start_pos, r.event_type) for r in records if r.event_type != "MariadbAnnotateRowsEvent"]
 
     assert kinds(from_server) == kinds(from_file)
+
+
+def _replicate(source: Any, replica: Any, start: tuple[str, int]) -> None:
+    conn = replica.connect()
+    try:
+        with conn.cursor() as cur:
+            if source.flavor == "mysql":
+                cur.execute(f"CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT={source.port}, "
+                            f"SOURCE_USER='root', SOURCE_PASSWORD='', SOURCE_LOG_FILE='{start[0]}', "
+                            f"SOURCE_LOG_POS={start[1]}, GET_SOURCE_PUBLIC_KEY=1")
+                cur.execute("START REPLICA")
+            else:
+                cur.execute(f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={source.port}, "
+                            f"MASTER_USER='root', MASTER_PASSWORD='', MASTER_LOG_FILE='{start[0]}', "
+                            f"MASTER_LOG_POS={start[1]}, MASTER_USE_GTID=no")
+                cur.execute("START SLAVE")
+    finally:
+        conn.close()
+
+
+def _replica_has(replica: Any, db: str, table: str, rows: int) -> bool:
+    conn = replica.connect()
+    try:
+        with conn.cursor() as cur:
+            try:
+                cur.execute(f"SELECT COUNT(*) FROM `{db}`.`{table}`")
+            except Exception:
+                return False
+            return int(cur.fetchone()[0]) == rows
+    finally:
+        conn.close()
+
+
+def test_relay_log_files_decode_like_the_source_binlog(server: Any, make_server: Any) -> None:
+    """A replica's relay log (its own FDE and the source's, source positions in the headers) gives the rows of
+    the source's binlog."""
+    replica = make_server(server.flavor, extra_args=["--relay-log-purge=OFF"], server_id=700)
+    relay_db = "relay_" + uuid.uuid4().hex[:8]
+    conn = server.connect()
+    try:
+        start = flush(conn)
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE DATABASE `{relay_db}`")
+            cur.execute(f"USE `{relay_db}`")
+            cur.execute(TYPES_TABLE.format(name="t_types"))
+        write_types_rows(conn, "t_types", seed=31, rows=6)
+        flush(conn)
+        _replicate(server, replica, start)
+        wait_for(lambda: _replica_has(replica, relay_db, "t_types", 4), timeout=120)
+        rconn = replica.connect()
+        with rconn.cursor() as cur:
+            cur.execute("FLUSH RELAY LOGS")
+        rconn.close()
+        relay_files = sorted(p for p in Path(replica.datadir).glob("*relay-bin.[0-9]*"))
+        source_records, _ = decode_files([binlog_path(server, start[0])])
+        relay_records, source = decode_files(relay_files)
+        assert _rows(relay_records, "t_types") == _rows(source_records, "t_types") != []
+        fdes = [e for e in LocalBinlogSource(relay_files) if e.type_code == 15]
+        assert len(fdes) > len(relay_files)  # the replica's own FDEs and the source's
+        assert all(end.complete for end in source.ends[:-1])  # the last one is the open relay log
+    finally:
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{relay_db}`")
+        conn.close()
