@@ -43,6 +43,7 @@ def check_preflight(app: AppContext, issues: list[PreflightIssue], strict: bool)
 
 
 @click.command()
+@click.argument("files", nargs=-1, type=click.Path(), metavar="[FILE|DIR]...")
 @connection_options
 @binlog_range_options(follow=True)
 @binlog_filter_options
@@ -57,18 +58,27 @@ def check_preflight(app: AppContext, issues: list[PreflightIssue], strict: bool)
 @click.option("--rows-only", is_flag=True, help="jsonl: no per-transaction summary lines.")
 @click.option("--retry-timeout", type=click.FloatRange(min=0), default=120.0, show_default=True,
               help="Seconds to keep reconnecting after the connection drops (0: fail at once).")
+@click.option("--no-verify-checksum", is_flag=True,
+              help="Local files: read on past events whose CRC32 does not match (default: exit 65).")
 @pass_app
-def tail(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec, event_filter: EventFilter,
-         replica_server_id: int | None, output_format: str, checkpoint: str | None, strict: bool, all_events: bool,
-         rows_only: bool, retry_timeout: float) -> None:
+def tail(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions, range_spec: RangeSpec,
+         event_filter: EventFilter, replica_server_id: int | None, output_format: str, checkpoint: str | None,
+         strict: bool, all_events: bool, rows_only: bool, retry_timeout: float, no_verify_checksum: bool) -> None:
     """Stream binlog events, grouped into transactions, with decoded rows.
 
     Starts at the current end of the log unless a --start-* option, --gtid or a GTID set is given; without
-    --follow it stops at the end of the log as it was when it started.
+    --follow it stops at the end of the log as it was when it started. With FILE or DIR arguments it reads
+    local binlog/relay-log files (.gz/.zst copies too; a directory in its .index order) with no server.
     """
     fmt = output_format if output_format != "auto" else ("table" if sys.stdout.isatty() else "jsonl")
     if fmt == "json" and range_spec.follow:
         raise UsageError("--format json needs a bounded range; use --format jsonl with --follow")
+    if files:
+        from mysqlinspect.cli.binlog_tail_files import tail_files
+
+        tail_files(app, files, range_spec, event_filter, fmt, all_events, rows_only, not no_verify_checksum,
+                   checkpoint)
+        return
     all_events = all_events or event_filter.event_types is not None
     settings = app.settings(conn_opts)
     conn = app.connect(settings)

@@ -1,0 +1,152 @@
+"""RawEvents -> EventRecords with our own decoder (no mysql-replication event classes).
+
+Same records as the library path (records.EventAdapter): event type names, ops, positions, GTIDs, xids, row
+changes with model values. It follows FORMAT_DESCRIPTION events (post-header lengths, flavor), keeps Table_maps
+by table id, expands TRANSACTION_PAYLOAD events (zstd; inner events carry the outer event's positions, as
+`mysqlbinlog` prints them) and MariaDB compressed Query/Rows events (zlib).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from mysqlinspect.binlog import rawdump
+from mysqlinspect.binlog.decode.rows import EVENT_NAMES, ROW_OPS, decode_rows
+from mysqlinspect.binlog.decode.tablemap import TableMap, parse_table_map
+from mysqlinspect.binlog.model import EventRecord
+from mysqlinspect.binlog.payload import decompress_payload, split_events
+from mysqlinspect.binlog.rawdump import RawEvent
+from mysqlinspect.binlog.records import classify_query
+from mysqlinspect.binlog.source.compressed import uncompress_record
+from mysqlinspect.binlog.source.fde import FormatDescription, without_checksum
+from mysqlinspect.binlog.tagged_gtid import parse_tagged_gtid
+from mysqlinspect.errors import DataError
+
+QUERY, STOP, ROTATE, FDE, XID, TABLE_MAP, ROWS_QUERY = 2, 3, 4, 15, 16, 19, 29
+GTID, ANONYMOUS_GTID, PREVIOUS_GTIDS, XA_PREPARE, PAYLOAD, TAGGED_GTID = 33, 34, 35, 38, 40, 42
+ANNOTATE_ROWS, MARIADB_GTID, QUERY_COMPRESSED = 160, 162, 165
+HEADER_LEN = 19
+MAX_CACHED_MAPS = 10_000
+DEFAULT_FDE = FormatDescription(4, "", 0, b"", 0)  # until the first FDE: fallback post-header lengths
+
+
+@dataclass
+class EventDecoder:
+    """decode(raw) -> the records of one raw event (several for a transaction payload)."""
+
+    warn: Callable[[str], None] = lambda message: None
+    fde: FormatDescription = DEFAULT_FDE
+    tables: dict[int, TableMap] = field(default_factory=dict)
+    _warned: set[str] = field(default_factory=set)
+    _maps: dict[bytes, TableMap] = field(default_factory=dict)
+
+    @property
+    def mariadb(self) -> bool:
+        return self.fde.is_mariadb
+
+    def decode(self, raw: RawEvent) -> list[EventRecord]:
+        if raw.type_code == PAYLOAD:
+            return self._payload(raw)
+        return [self._record(raw, raw.type_code, raw.body, (raw.start_pos, raw.end_pos), raw.size, False)]
+
+    def _payload(self, raw: RawEvent) -> list[EventRecord]:
+        outer, inner_fde = self.fde, without_checksum(self.fde)
+        records = []
+        try:
+            self.fde = inner_fde
+            for event in split_events(decompress_payload(raw.body)):
+                timestamp, code, server_id, _, _, flags = rawdump.HEADER.unpack_from(event, 0)
+                inner = RawEvent(raw.file, raw.start_pos, raw.end_pos, timestamp or raw.timestamp, code,
+                                 server_id, 0, flags, bytes(event[HEADER_LEN:]))
+                records.append(self._record(inner, code, inner.body, (raw.start_pos, raw.end_pos), 0, True))
+        finally:
+            self.fde = outer
+        return records
+
+    def _record(self, raw: RawEvent, code: int, body: bytes, at: tuple[int, int], size: int,
+                compressed: bool) -> EventRecord:
+        rec = EventRecord(file=raw.file, start_pos=at[0], end_pos=at[1], timestamp=raw.timestamp,
+                          server_id=raw.server_id, event_type=raw.name, op="other", size=size, compressed=compressed)
+        if code in ROW_OPS:
+            self._rows(rec, code, body)
+        elif code in (QUERY, QUERY_COMPRESSED):
+            self._query(rec, body, code == QUERY_COMPRESSED)
+        elif code == TABLE_MAP:
+            tmap = self._table_map(body)
+            self.tables[tmap.table_id] = tmap
+            rec.schema, rec.table, rec.op = tmap.schema, tmap.table, "table_map"
+        else:
+            self._control(rec, code, body)
+        return rec
+
+    def _table_map(self, body: bytes) -> TableMap:
+        """Parsed once per distinct Table_map body: the compiled row plans live on it across transactions."""
+        tmap = self._maps.get(body)
+        if tmap is None:
+            if len(self._maps) > MAX_CACHED_MAPS:
+                self._maps.clear()
+            tmap = self._maps[body] = parse_table_map(body, self.fde.post_header(TABLE_MAP))
+        return tmap
+
+    def _control(self, rec: EventRecord, code: int, body: bytes) -> None:
+        if code == FDE:
+            self.fde = FormatDescription.from_body(body)
+        elif code == XID:
+            rec.xid, rec.op = int.from_bytes(body[0:8], "little"), "commit"
+        elif code == GTID:
+            rec.gtid, rec.op = rawdump.mysql_gtid(body), "gtid"
+        elif code == ANONYMOUS_GTID:
+            rec.op = "gtid"
+        elif code == TAGGED_GTID:
+            rec.event_type, rec.op = "TaggedGtidEvent", "gtid"
+            rec.gtid = parse_tagged_gtid(body)[0]
+        elif code == MARIADB_GTID:
+            rec.gtid, rec.gtid_flags = rawdump.mariadb_gtid(body, rec.server_id)
+            rec.op = "gtid"
+        elif code == ROTATE:
+            rec.op, rec.query = "rotate", body[8:].decode("utf-8", "replace")
+        elif code == XA_PREPARE:
+            rec.op = "xa_prepare"
+        elif code in (ROWS_QUERY, ANNOTATE_ROWS):
+            rec.query = body[1 if code == ROWS_QUERY else 0 :].decode("utf-8", "backslashreplace")
+        elif code == PREVIOUS_GTIDS:
+            rec.query = rawdump.previous_gtids(body)
+        elif code == rawdump.MARIADB_GTID_LIST:
+            rec.query = rawdump.mariadb_gtid_list(body)
+        elif code not in rawdump.EVENT_NAMES:
+            rec.decoded = False
+
+    def _query(self, rec: EventRecord, body: bytes, compressed: bool) -> None:
+        post = self.fde.post_header(QUERY_COMPRESSED if compressed else QUERY) or 13
+        db_len = body[8]
+        status_len = int.from_bytes(body[11:13], "little")
+        start = post + status_len
+        text = body[start + db_len + 1 :]
+        if compressed:
+            text = uncompress_record(text)
+            rec.event_type = "QueryEvent"
+        rec.schema = body[start : start + db_len].decode("utf-8", "backslashreplace")
+        rec.query = text.decode("utf-8", "backslashreplace")
+        rec.op = classify_query(rec.query)
+
+    def _rows(self, rec: EventRecord, code: int, body: bytes) -> None:
+        post = self.fde.post_header(code) or (10 if 30 <= code <= 32 or code in (39, 169, 170, 171) else 8)
+        table_id = int.from_bytes(body[0 : 4 if post == 6 else 6], "little")
+        tmap = self.tables.get(table_id)
+        op = ROW_OPS[code]
+        rec.event_type, rec.op = EVENT_NAMES[op], op
+        if tmap is None:
+            raise DataError(f"{rec.file}: rows event at {rec.start_pos} for table id {table_id} without a "
+                            "Table_map event (reading must start at a transaction boundary)")
+        rec.schema, rec.table = tmap.schema, tmap.table
+        if not tmap.has_names:
+            self._warn_unnamed(tmap)
+        rec.rows = decode_rows(body, code, post, tmap, self.mariadb)
+
+    def _warn_unnamed(self, tmap: TableMap) -> None:
+        """Once per decoder (a file set): as mysqlbinlog, columns are @1..@n without FULL row metadata."""
+        if not self._warned:
+            self._warned.add(f"{tmap.schema}.{tmap.table}")
+            self.warn(f"{tmap.schema}.{tmap.table}: the binlog has no column names (binlog_row_metadata is not "
+                      "FULL); columns of this and any other such table are shown as @1..@n")

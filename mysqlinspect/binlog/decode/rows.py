@@ -1,0 +1,145 @@
+"""ROWS events: v1 (23-25, MariaDB), v2 (30-32, MySQL), PARTIAL_UPDATE (39), MariaDB compressed (166-171).
+
+Post-header: table_id u48 (u32 with a 6-byte post-header), flags u16, [v2: extra_data_len u16 incl. itself +
+extra data]. Body: packed width, columns-present bitmap (two for updates), then row images to the end. The
+compressed MariaDB variants hold everything after the bitmaps as one zlib record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mysqlinspect.binlog.decode import types as T
+from mysqlinspect.binlog.decode.columns import encoding_of
+from mysqlinspect.binlog.decode.jsondiff import PartialJson, apply_diffs
+from mysqlinspect.binlog.decode.plan import plan_for, read_image
+from mysqlinspect.binlog.decode.tablemap import ColumnDef, TableMap, packed_int
+from mysqlinspect.binlog.model import ColumnInfo, RowChange
+from mysqlinspect.binlog.source.compressed import uncompress_record
+from mysqlinspect.binlog.values import type_name
+from mysqlinspect.errors import DataError
+
+WRITE, UPDATE, DELETE = "insert", "update", "delete"
+ROW_OPS = {23: WRITE, 24: UPDATE, 25: DELETE, 30: WRITE, 31: UPDATE, 32: DELETE, 39: UPDATE,
+           166: WRITE, 167: UPDATE, 168: DELETE, 169: WRITE, 170: UPDATE, 171: DELETE}
+EVENT_NAMES = {WRITE: "WriteRowsEvent", UPDATE: "UpdateRowsEvent", DELETE: "DeleteRowsEvent"}
+PARTIAL_UPDATE_ROWS = 39
+PARTIAL_JSON = 1
+
+
+@dataclass(frozen=True)
+class RowsHeader:
+    table_id: int
+    flags: int
+    width: int
+    before_bitmap: bytes
+    after_bitmap: bytes
+    rows_at: int
+
+
+def parse_rows_header(body: bytes, type_code: int, post_header_len: int) -> RowsHeader:
+    id_len = 4 if post_header_len == 6 else 6
+    table_id = int.from_bytes(body[0:id_len], "little")
+    flags = int.from_bytes(body[id_len : id_len + 2], "little")
+    pos = id_len + 2
+    if post_header_len == 10:
+        pos += int.from_bytes(body[pos : pos + 2], "little")
+    width, pos = packed_int(body, pos)
+    nbytes = (width + 7) // 8
+    first = body[pos : pos + nbytes]
+    pos += nbytes
+    second = first
+    if ROW_OPS[type_code] == UPDATE:
+        second = body[pos : pos + nbytes]
+        pos += nbytes
+    return RowsHeader(table_id, flags, width, first, second, pos)
+
+
+def decode_rows(body: bytes, type_code: int, post_header_len: int, tmap: TableMap, mariadb: bool
+                ) -> list[RowChange]:
+    header = parse_rows_header(body, type_code, post_header_len)
+    if header.width != len(tmap.columns):
+        raise DataError(f"rows event for {tmap.schema}.{tmap.table} has {header.width} columns, its table map "
+                        f"{len(tmap.columns)}")
+    data, pos = body, header.rows_at
+    if type_code >= 166:
+        data, pos = uncompress_record(body[pos:]), 0
+    op = ROW_OPS[type_code]
+    plan = plan_for(tmap, mariadb)
+    columns, pk = column_infos(tmap, mariadb)
+    json_columns = tuple(c.index for c in tmap.columns if c.type == T.JSON)
+    partial = type_code == PARTIAL_UPDATE_ROWS
+    out: list[RowChange] = []
+    end = len(data)
+    make = _row_factory(op, tmap, columns, pk)
+    while pos < end:
+        if op == UPDATE:
+            before, pos = read_image(plan, header.before_bitmap, data, pos)
+            diffs: tuple[int, ...] = ()
+            if partial:
+                diffs, pos = _value_options(data, pos, json_columns)
+            after, pos = read_image(plan, header.after_bitmap, data, pos, diffs)
+            for i in diffs:
+                name = plan.names[i]
+                value = after[name]
+                if isinstance(value, PartialJson):
+                    after[name] = apply_diffs(before[name], value.raw)
+            out.append(make(before, after))
+        else:
+            image, pos = read_image(plan, header.before_bitmap, data, pos)
+            out.append(make(None, image) if op == WRITE else make(image, None))
+    return out
+
+
+def _value_options(data: bytes, pos: int, json_columns: tuple[int, ...]) -> tuple[tuple[int, ...], int]:
+    """The partial after image's prefix: value_options, then one bit per JSON column of the table (set: the
+    column holds a diff vector). (indexes of those columns, position after the prefix)."""
+    options, pos = packed_int(data, pos)
+    if not options & PARTIAL_JSON:
+        return (), pos
+    bits = data[pos : pos + (len(json_columns) + 7) // 8]
+    diffs = tuple(c for k, c in enumerate(json_columns) if bits[k >> 3] >> (k & 7) & 1)
+    return diffs, pos + len(bits)
+
+
+def _row_factory(op: str, tmap: TableMap, columns: list[ColumnInfo], pk: list[str]
+                 ) -> Callable[[dict[str, Any] | None, dict[str, Any] | None], RowChange]:
+    schema, table, named = tmap.schema, tmap.table, tmap.has_names
+
+    def make(before: dict[str, Any] | None, after: dict[str, Any] | None) -> RowChange:
+        return RowChange(op, schema, table, columns, pk, before, after, names_from_metadata=named)
+
+    return make
+
+
+def column_infos(tmap: TableMap, mariadb: bool) -> tuple[list[ColumnInfo], list[str]]:
+    cached = tmap.cache.get("columns")
+    if cached is None:
+        plan = plan_for(tmap, mariadb)
+        infos = [_column_info(c, name, mariadb) for c, name in zip(tmap.columns, plan.names, strict=True)]
+        pk = [plan.names[i] for i in tmap.primary_key if i < len(plan.names)]
+        cached = tmap.cache["columns"] = (infos, pk)
+    return cached
+
+
+def _column_info(col: ColumnDef, name: str, mariadb: bool) -> ColumnInfo:
+    t = col.real_type
+    character = t in T.CHARACTER or t in (T.ENUM, T.SET)
+    charset = encoding_of(col, mariadb) if character else None
+    tname = "vector" if t == T.VECTOR else type_name(t, charset)
+    precision: int | None = None
+    scale: int | None = None
+    if t == T.NEWDECIMAL:
+        precision, scale = col.meta >> 8, col.meta & 0xFF
+    elif t in (T.DATETIME2, T.TIMESTAMP2, T.TIME2):
+        precision = col.meta
+    elif t in (T.DATETIME, T.TIMESTAMP, T.TIME):
+        precision = 0
+    elif t == T.BIT:
+        precision = (col.meta & 0xFF) * 8 + (col.meta >> 8)
+    return ColumnInfo(name=name, type_name=tname, unsigned=col.unsigned, nullable=col.nullable,
+                      charset=None if charset == "binary" else charset, precision=precision, scale=scale,
+                      enum_values=col.enum_values, set_values=col.set_values,
+                      length=col.max_length if tname == "binary" else None)

@@ -1,0 +1,50 @@
+"""`mysqlinspect binlog tail FILE|DIR...`: the same output as from a server, read from local binlog files."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from mysqlinspect.binlog.decode.files import FileTransactions, check_file_range
+from mysqlinspect.binlog.filters import EventFilter
+from mysqlinspect.binlog.range import RangeSpec
+from mysqlinspect.binlog.source.local import FileEnd
+from mysqlinspect.cli.context import AppContext
+from mysqlinspect.errors import UsageError
+from mysqlinspect.render.binlog_json import transaction_document
+from mysqlinspect.render.binlog_tail import render_transaction
+
+
+def tail_files(app: AppContext, files: tuple[str, ...], range_spec: RangeSpec, event_filter: EventFilter,
+               fmt: str, all_events: bool, rows_only: bool, verify_checksum: bool, checkpoint: str | None) -> None:
+    if checkpoint:
+        raise UsageError("--checkpoint is not supported on local files yet")
+    check_file_range(range_spec)
+    reader = FileTransactions(files, range_spec, event_filter, verify_checksum=verify_checksum, warn=app.warn)
+    if fmt == "json":
+        docs = [transaction_document(txn, all_events) for txn in reader]
+        app.emit_json({"files": [_end_dict(e) for e in reader.ends], "transactions": docs,
+                       "summary": {"transactions": len(docs), "rows": sum(d["rows"] for d in docs),
+                                   "size_bytes": sum(d["size_bytes"] for d in docs)}})
+    else:
+        from mysqlinspect.cli.binlog_tail import _write_jsonl
+
+        count = 0
+        for txn in reader:
+            count += 1
+            if fmt == "jsonl":
+                _write_jsonl(sys.stdout, txn, all_events, rows_only)
+            else:
+                app.emit(render_transaction(txn, all_events))
+        sys.stdout.flush()
+        if fmt == "table":
+            app.err.print(f"{count} transaction{'s' if count != 1 else ''}", style="dim", highlight=False)
+    for end in reader.ends:
+        if not end.complete:
+            app.warn(end.describe())
+
+
+def _end_dict(end: FileEnd) -> dict[str, Any]:
+    return {"file": end.file, "path": end.path, "size": end.size, "valid_end": end.valid_end,
+            "complete": end.complete, "closed": end.closed, "last_event": end.last_event or None,
+            "stop_reason": end.stop_reason or None, "trailing_events": end.trailing_events}
