@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
+# Off a terminal without COLUMNS, tables take the width their content needs: no folding inside names or numbers.
+UNBOUNDED_WIDTH = 100_000
+
 
 def make_consoles(no_color: bool = False) -> tuple[Console, Console]:
-    """Two consoles built without file= so that click's CliRunner can capture both streams."""
+    """Two consoles built without file= so that click's CliRunner can capture both streams.
+
+    On a terminal they follow its width; off one, `COLUMNS` when set (rich reads it), else an unbounded width.
+    """
     out = Console(no_color=no_color, highlight=False, soft_wrap=False)
     err = Console(stderr=True, no_color=no_color, highlight=False)
+    for console in (out, err):
+        _unbound_off_terminal(console)
     return out, err
+
+
+def _unbound_off_terminal(console: Console) -> None:
+    if console.is_terminal or os.environ.get("COLUMNS", "").strip().isdigit():
+        return
+    console.width = UNBOUNDED_WIDTH
 
 
 def human_bytes(value: int | float | None) -> str:
