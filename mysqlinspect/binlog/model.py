@@ -84,6 +84,12 @@ class EventRecord:
     compressed: bool = False  # decoded from inside a TRANSACTION_PAYLOAD (binlog_transaction_compression)
     decoded: bool = True  # False: an event type the decoder does not know (its content is not shown)
     gtid_flags: int = 0  # MariaDB GTID event flags (0x01 FL_STANDALONE: a statement outside BEGIN/COMMIT)
+    counted_rows: int | None = None  # rows counted without decoding them (header scan); None: len(rows)
+
+    @property
+    def row_total(self) -> int:
+        """Rows of the event: the decoded ones, or the count of the undecoded scan."""
+        return self.counted_rows if self.counted_rows is not None else len(self.rows)
 
 
 @dataclass
@@ -107,7 +113,7 @@ class Transaction:
 
     @property
     def row_count(self) -> int:
-        return sum(len(e.rows) for e in self.events)
+        return sum(e.row_total for e in self.events)
 
     @property
     def tables(self) -> list[str]:
