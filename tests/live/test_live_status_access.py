@@ -105,3 +105,18 @@ def test_watch_on_a_terminal_draws_a_live_table(server: Any) -> None:
     assert "checkpoint age" in text and "history list length" in text
     assert "sample 3" in text and "\x1b[" in text  # redrawn in place with terminal control codes
     assert not text.lstrip().startswith("{")
+
+
+def test_usage_account_status_shows_what_it_can_read(server: Any, run_cli: Any, usage_only_account: Any) -> None:
+    """Regression (issue 13): `status` refused as a whole (77) although most of it needs no privilege."""
+    result = run_cli("status", *user_args(server, usage_only_account), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert data["server"]["version"] and data["durability"]["sync_binlog"] is not None
+    assert data["redo"]["checkpoint_age_bytes"] is not None  # status variables, no privilege needed
+    assert data["binlog"]["position"] is None
+    grant = "BINLOG MONITOR" if server.flavor == "mariadb" else "REPLICATION CLIENT"
+    assert any(note.startswith("binary log position unavailable: needs") and grant in note for note in data["notes"])
+    assert any(grant in g for g in data["missing_grants"])
+    table = run_cli("status", *user_args(server, usage_only_account), "--format", "table")
+    assert table.exit_code == 0 and "note:" in table.stdout and grant in table.stdout
