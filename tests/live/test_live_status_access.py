@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -120,3 +121,21 @@ def test_usage_account_status_shows_what_it_can_read(server: Any, run_cli: Any, 
     assert any(grant in g for g in data["missing_grants"])
     table = run_cli("status", *user_args(server, usage_only_account), "--format", "table")
     assert table.exit_code == 0 and "note:" in table.stdout and grant in table.stdout
+
+
+def test_password_is_hidden_from_ps_like_the_mysql_client(server: Any, usage_only_account: Any) -> None:
+    """Regression (issue 13): `-pSECRET` stayed readable in `ps` / /proc/PID/cmdline of a running `watch`."""
+    name, password = usage_only_account
+    argv = [sys.executable, "-m", "mysqlinspect", "watch", "-h", getattr(server, "host", "127.0.0.1"), "-P",
+            str(server.port), "-u", name, f"-p{password}", "--interval", "0.2", "--format", "json"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=repo_root())
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # connected and sampling: the title was rewritten before this
+        assert json.loads(first)["sample"] == 1, proc.stderr.read() if proc.stderr else ""
+        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().decode()
+        assert password not in cmdline
+        assert "mysqlinspect" in cmdline and "-pxxxxx" in cmdline
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)
