@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from mysqlinspect.exit_codes import ExitCode
-from tests.servers import repo_root
+from tests.servers import repo_root, restore_sigint, sigint_ignored
 
 
 def user_args(server: Any, user: tuple[str, str]) -> list[str]:
@@ -65,8 +65,11 @@ def cli_argv(server: Any, *args: str) -> list[str]:
 
 
 def test_watch_ctrl_c_exits_130_cleanly(server: Any) -> None:
-    proc = subprocess.Popen(cli_argv(server, "watch", "--interval", "0.2", "--format", "json"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=repo_root())
+    """Also when the suite runs as a background job (SIGINT ignored): the child gets SIGINT back (regression)."""
+    with sigint_ignored():
+        proc = subprocess.Popen(cli_argv(server, "watch", "--interval", "0.2", "--format", "json"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=repo_root(),
+                                preexec_fn=restore_sigint)
     assert proc.stdout is not None
     first = proc.stdout.readline()
     assert json.loads(first)["sample"] == 1
