@@ -8,7 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 
 from mysqlinspect.binlog.stats import BinlogStats, Distribution, TransactionBrief
-from mysqlinspect.render.console import human_bytes, show
+from mysqlinspect.render.console import clip, human_bytes, show
 
 
 def _when(ts: int | None) -> str:
@@ -72,7 +72,7 @@ def render_binlog_stats(stats: BinlogStats) -> RenderableType:
     for col in ("time (UTC)", "position", "GTID", "statement"):
         ddl.add_column(col)
     for d in stats.ddl:
-        ddl.add_row(_when(d.timestamp), f"{d.file}:{d.start_pos}", d.gtid or "-", " ".join(d.query.split())[:120])
+        ddl.add_row(_when(d.timestamp), f"{d.file}:{d.start_pos}", d.gtid or "-", clip(" ".join(d.query.split())))
     servers = Table(title="Per server id", title_justify="left")
     for col in ("server id", "transactions", "events", "bytes"):
         servers.add_column(col, justify="right")

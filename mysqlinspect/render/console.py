@@ -31,14 +31,40 @@ def _unbound_off_terminal(console: Console) -> None:
 
 
 def human_bytes(value: int | float | None) -> str:
+    """1,023 B, 1.5 KiB, 1.0 MiB: the next unit from 1000 of the current one (never `1015.3 KiB`)."""
     if value is None:
         return "-"
     size = float(value)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(size) < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        text = f"{size:.0f}" if unit == "B" else f"{size:.1f}"
+        if abs(float(text)) < 1000 or unit == "TiB":
+            return f"{text} {unit}"
         size /= 1024
     return f"{size:.1f} TiB"
+
+
+def human_rate(value: float | None) -> str:
+    """Bytes per second in the same units as human_bytes, with a sign for trends."""
+    if value is None:
+        return "-"
+    return f"{'-' if value < 0 else ''}{human_bytes(abs(value))}/s"
+
+
+def plural(count: int, noun: str, plural_form: str | None = None) -> str:
+    """`1 file`, `2 files`."""
+    return f"{count:,} {noun if count == 1 else (plural_form or noun + 's')}"
+
+
+def clip(text: str, limit: int = 120) -> str:
+    """At most `limit` characters, with an ellipsis when something was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def share(part: int | float | None, whole: int | float | None) -> str:
+    """`part` as a percentage of `whole` with one decimal, from the exact ratio (no double rounding)."""
+    if part is None or not whole:
+        return "-"
+    return f"{100.0 * part / whole:.1f}%"
 
 
 def human_seconds(value: float | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -20,6 +21,7 @@ from mysqlinspect.errors import InputNotFoundError, SandboxError
 from mysqlinspect.sandbox.distributions import Distribution, distribution
 
 STATE_FILE = "sandbox.json"
+CLIENT_SCRIPT = "client"
 
 # Settings every sandbox has: binary log on, ROW with full images and metadata, CRC32 checksums. No deprecated
 # option: MySQL 8.0.34+ deprecates setting binlog_format (ROW is its default), so only MariaDB (default MIXED) sets it.
@@ -245,14 +247,23 @@ class SandboxServer:
         """Connection options for the mysqlinspect command line."""
         return ["-h", "127.0.0.1", "-P", str(self.port), "-u", "root", "--ssl-mode", "DISABLED"]
 
+    def write_client_script(self) -> Path:
+        """`BASE/client`: a short executable wrapper for client_command() (which runs through the distribution's
+        own loader and is about 300 characters long). Extra arguments are passed on."""
+        script = self.base / CLIENT_SCRIPT
+        script.write_text("#!/bin/sh\n# the sandbox's own client, connected to it (written by mysqlinspect sandbox "
+                          f"start)\nexec {self.client_command()} \"$@\"\n")
+        script.chmod(0o755)
+        return script
+
     def client_command(self) -> str:
-        """The command a user types to connect with the distribution's own client."""
+        """The command (shell-quoted) that connects the distribution's own client to this sandbox."""
         client = "mariadb" if self.flavor == "mariadb" else "mysql"
         try:
             argv = self.distribution.program(client)
         except SandboxError:
             argv = [client]
-        return " ".join([*argv, "-h", "127.0.0.1", "-P", str(self.port), "-u", "root"])
+        return shlex.join([*argv, "-h", "127.0.0.1", "-P", str(self.port), "-u", "root"])
 
     def program(self, name: str) -> list[str]:
         return self.distribution.program(name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -37,6 +38,17 @@ def test_check_on_the_demo_sandbox_is_ok(sandbox_flavor: str, demo_dir: Path,
     result = run_cli("check", "-h", "127.0.0.1", "-P", str(port), "-u", "root", "--format", "json")
     not_ok = {f["name"]: f["message"] for f in result.json()["findings"] if f["status"] != "OK"}
     assert result.exit_code == ExitCode.OK, not_ok
+    # first-use cosmetics on the demo's own server (issue 13, item 13)
+    client_line = next(line for line in started.stdout.splitlines() if "client:" in line)
+    assert len(client_line) < 120, client_line  # was ~300 characters of loader and library paths
+    wrapper = client_line.split()[1]
+    query = subprocess.run([wrapper, "-N", "-e", "SELECT 40 + 2"], capture_output=True, text=True, timeout=60)
+    assert query.returncode == 0 and query.stdout.strip() == "42", query.stderr
+    conn = ["-h", "127.0.0.1", "-P", str(port), "-u", "root", "--format", "table"]
+    status = run_cli("status", *conn)
+    assert status.exit_code == 0 and "((" not in status.stdout
+    durability = run_cli("durability", *conn)
+    assert durability.exit_code == 0 and "Crash-recovery messages" not in durability.stdout
     stopped = run_cli("sandbox", "stop", "--dir", str(demo_dir))
     assert stopped.exit_code == 0 and "stopped" in stopped.stdout
 
