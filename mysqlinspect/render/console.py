@@ -60,11 +60,17 @@ def clip(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def exact_pct(part: int | float | None, whole: int | float | None, rounded: float | None = None) -> float | None:
+    """100 * part / whole unrounded (for display next to the sizes), else the stored `rounded` value."""
+    if part is None or not whole:
+        return rounded
+    return 100.0 * part / whole
+
+
 def share(part: int | float | None, whole: int | float | None) -> str:
     """`part` as a percentage of `whole` with one decimal, from the exact ratio (no double rounding)."""
-    if part is None or not whole:
-        return "-"
-    return f"{100.0 * part / whole:.1f}%"
+    value = exact_pct(part, whole)
+    return "-" if value is None else f"{value:.1f}%"
 
 
 def human_seconds(value: float | None) -> str:

@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mysqlinspect.collectors.redo import RedoStatus
-from mysqlinspect.render.console import human_bytes, share, show
+from mysqlinspect.render.console import exact_pct, human_bytes, share, show
 from mysqlinspect.render.live_common import notes_block, short_source, source_table, sources_getter, spaced, styled
 
 
@@ -69,7 +69,10 @@ def lsn_table(st: RedoStatus) -> Table:
 def flush_points_table(st: RedoStatus) -> Table:
     t = source_table("Checkpoint age against the flush points")
     src = sources_getter(st.sources)
-    t.add_row("gauge", age_bar(st.checkpoint_age_pct, st.async_flush_point_pct, st.sync_flush_point_pct), "")
+    gauge = age_bar(exact_pct(st.checkpoint_age_bytes, st.capacity_bytes, st.checkpoint_age_pct),
+                    exact_pct(st.async_flush_point_bytes, st.capacity_bytes, st.async_flush_point_pct),
+                    exact_pct(st.sync_flush_point_bytes, st.capacity_bytes, st.sync_flush_point_pct))
+    t.add_row("gauge", gauge, "")
     t.add_row("async (adaptive) flushing from",
               f"{_bytes_and_raw(st.async_flush_point_bytes)}  "
               f"{_share_or(st.async_flush_point_bytes, st.capacity_bytes, st.async_flush_point_pct)} of capacity; "

@@ -9,8 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mysqlinspect.collectors.rates import WatchSample, seconds_to_sync_point
-from mysqlinspect.collectors.sources import pct
-from mysqlinspect.render.console import human_bytes, human_rate, human_seconds, show
+from mysqlinspect.render.console import exact_pct, human_bytes, human_rate, human_seconds, show
 from mysqlinspect.render.redo_status import age_bar
 
 
@@ -43,8 +42,10 @@ def render_watch_sample(sample: WatchSample, server_label: str = "") -> Renderab
     t.add_row("redo generated (LSN)", show(sample.current_lsn), _rate(r.redo_bytes_per_second, as_bytes=True))
     t.add_row("redo written to files", human_bytes(sample.os_log_written),
               _rate(r.os_log_written_per_second, as_bytes=True))
-    gauge = age_bar(sample.checkpoint_age_pct, pct(sample.async_flush_point_bytes, sample.capacity_bytes),
-                    pct(sample.sync_flush_point_bytes, sample.capacity_bytes))
+    capacity = sample.capacity_bytes
+    gauge = age_bar(exact_pct(sample.checkpoint_age_bytes, capacity, sample.checkpoint_age_pct),
+                    exact_pct(sample.async_flush_point_bytes, capacity),
+                    exact_pct(sample.sync_flush_point_bytes, capacity))
     t.add_row("checkpoint age", human_bytes(sample.checkpoint_age_bytes),
               _trend(r.checkpoint_age_change_per_second, as_bytes=True))
     t.add_row("", "", gauge)

@@ -45,6 +45,18 @@ def test_percentage_and_size_round_the_same_way() -> None:
     assert f"{round(100.0 * sync_point / capacity, 2):.1f}%" == "83.0%"  # the old path
 
 
+def test_redo_status_gauge_and_rows_agree_with_the_sizes() -> None:
+    from mysqlinspect.collectors.redo import RedoStatus
+    from mysqlinspect.render.redo_status import flush_points_table, lsn_table
+
+    capacity, sync_point, age = 100 << 20, int(83.0512 * (1 << 20)), int(1.0512 * (1 << 20))
+    st = RedoStatus(capacity_bytes=capacity, sync_flush_point_bytes=sync_point, sync_flush_point_pct=83.05,
+                    checkpoint_age_bytes=age, checkpoint_age_pct=1.05)
+    text = text_of(flush_points_table(st)) + text_of(lsn_table(st))
+    assert "83.1 MiB" in text and "83.1% of capacity" in text and "83.0%" not in text
+    assert "1.1% of capacity" in text and "1.0%" not in text  # the gauge, too
+
+
 def test_watch_shows_the_checkpoint_age_trend_in_bytes_like_the_other_rates() -> None:
     sample = WatchSample(sample=2, timestamp=0.0, interval_seconds=1.0, current_lsn=1, checkpoint_lsn=1,
                          checkpoint_age_bytes=4 << 20, checkpoint_age_pct=4.0, capacity_bytes=100 << 20,
