@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -178,3 +179,19 @@ def wait_for(predicate: Any, timeout: float = 30.0, interval: float = 0.2) -> An
 
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+def restore_sigint() -> None:
+    """preexec_fn for a child the test will Ctrl-C: a suite started as a background job (or by a CI wrapper)
+    ignores SIGINT, the child inherits that, and Python then installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """Run the block as a background job would: SIGINT ignored in this process (and in children by default)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

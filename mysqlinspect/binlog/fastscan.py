@@ -1,8 +1,10 @@
-"""The header-only transaction reader behind `binlog stats` (no row decoding, no column metadata).
+"""The header scan behind `binlog stats` (no value decoding, no column metadata from the server).
 
 Raw events become EventRecords with positions, sizes, GTIDs, table names (from Table_map bodies), operations
-and query text, but no rows; they are grouped with the same TransactionAssembler as the full reader. A
-compressed transaction (TRANSACTION_PAYLOAD) is decompressed and its inner events are read the same way.
+and query text, but no rows; they are grouped with the same TransactionAssembler as the full reader. With
+`count_rows` each rows event's rows are counted from the Table_map's column types (rowsizes), still without
+decoding a value. A compressed transaction (TRANSACTION_PAYLOAD) is decompressed and its inner events are read
+the same way.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from mysqlinspect.binlog.payload import decompress_payload, split_events
 from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.range import ResolvedRange
 from mysqlinspect.binlog.records import classify_query
+from mysqlinspect.binlog.rowsizes import TableShape, count_rows
 from mysqlinspect.binlog.stats import DdlEntry, StatsAccumulator
 from mysqlinspect.binlog.tagged_gtid import parse_tagged_gtid
 from mysqlinspect.binlog.transactions import TransactionAssembler
@@ -29,9 +32,10 @@ _BODY = 1 + rawdump.HEADER_LEN
 class RawRecordAdapter:
     """Header-only EventRecords from dump frames; only small bodies (Table_map, Query, GTID, XID) are sliced."""
 
-    def __init__(self, checksum_len: int = 4) -> None:
+    def __init__(self, checksum_len: int = 4, count_rows: bool = False) -> None:
         self.tables: dict[int, tuple[str, str]] = {}
         self.csum = checksum_len
+        self.shapes = ShapeCache() if count_rows else None
 
     def records(self, frame: rawdump.Frame) -> list[EventRecord]:
         """One record per event; a compressed transaction gives its inner events at the outer position."""
@@ -53,14 +57,21 @@ class RawRecordAdapter:
                 data: bytes, off: int, csum: int) -> EventRecord:
         op = rawdump.ROW_EVENT_OPS.get(code)
         if op is not None:
-            schema, table = self.tables.get(int.from_bytes(data[off : off + 6], "little"), (None, None))
-            return EventRecord(file, start, end, ts, server_id, rawdump.EVENT_NAMES[code], None, None, None, schema,
-                               table, op, None, _NO_ROWS, size, False, code < 160)
+            table_id = int.from_bytes(data[off : off + 6], "little")
+            schema, table = self.tables.get(table_id, (None, None))
+            rec = EventRecord(file, start, end, ts, server_id, rawdump.EVENT_NAMES[code], None, None, None, schema,
+                              table, op, None, _NO_ROWS, size, False, code < 160)
+            if self.shapes is not None:
+                rec.counted_rows = self.shapes.count(table_id, code, data[off : len(data) - csum])
+            return rec
         rec = EventRecord(file, start, end, ts, server_id, rawdump.EVENT_NAMES.get(code, f"UnknownEvent{code}"),
                           None, None, None, None, None, "other", None, _NO_ROWS, size)
         if code == rawdump.TABLE_MAP_EVENT:
-            table_id, rec.schema, rec.table = rawdump.table_map_names(bytes(data[off : len(data) - csum]))
+            body = bytes(data[off : len(data) - csum])
+            table_id, rec.schema, rec.table = rawdump.table_map_names(body)
             self.tables[table_id] = (rec.schema, rec.table)
+            if self.shapes is not None:
+                self.shapes.remember(table_id, body)
             rec.op = "table_map"
         elif code == rawdump.QUERY_EVENT:
             rec.schema, rec.query = rawdump.query_text(bytes(data[off : len(data) - csum]))
@@ -86,9 +97,33 @@ class RawRecordAdapter:
         return rec
 
 
+class ShapeCache:
+    """Table_map shapes by table id (parsed again only when the map's bytes change) and the rows counter."""
+
+    def __init__(self) -> None:
+        self.bodies: dict[int, bytes] = {}
+        self.shapes: dict[int, TableShape | None] = {}
+
+    def remember(self, table_id: int, body: bytes) -> None:
+        if self.bodies.get(table_id) == body:
+            return
+        self.bodies[table_id] = body
+        try:
+            self.shapes[table_id] = TableShape.parse(body)
+        except (IndexError, ValueError):
+            self.shapes[table_id] = None
+
+    def count(self, table_id: int, code: int, body: bytes | memoryview) -> int | None:
+        """Rows of a rows event body, or None (a MariaDB compressed rows event, an unknown column type)."""
+        shape = self.shapes.get(table_id)
+        if shape is None or code >= 160:
+            return None
+        return count_rows(bytes(body), shape, code)
+
+
 def scan_transactions(settings: ConnectionSettings, rng: ResolvedRange, event_filter: EventFilter | None = None,
-                      server_id: int | None = None) -> Iterator[Transaction]:
-    """Complete transactions of the range, header-only (rows are not counted: row_count is 0)."""
+                      server_id: int | None = None, count_rows: bool = False) -> Iterator[Transaction]:
+    """Complete transactions of the range from a header scan (row_count is 0 unless `count_rows`)."""
     if rng.empty:
         return
     gate = rng.gate()
@@ -98,7 +133,7 @@ def scan_transactions(settings: ConnectionSettings, rng: ResolvedRange, event_fi
         adapter: RawRecordAdapter | None = None
         for frame in dump.frames():
             if adapter is None:
-                adapter = RawRecordAdapter(dump.checksum_len)
+                adapter = RawRecordAdapter(dump.checksum_len, count_rows)
             for rec in adapter.records(frame):
                 for item in assembler.feed(rec):
                     if not isinstance(item, Transaction) or not item.complete:
@@ -138,6 +173,7 @@ class _Txn:
         "gtid",
         "in_begin",
         "number",
+        "rows",
         "server_id",
         "servers",
         "sizes",
@@ -150,7 +186,7 @@ class _Txn:
     def __init__(self, number: int, file: str, start: int, ts: int, server_id: int, gtid: str | None) -> None:
         self.number, self.file, self.start, self.end, self.end_file = number, file, start, start, file
         self.gtid, self.ts, self.end_ts, self.server_id = gtid, ts, ts, server_id
-        self.events = self.sizes = 0
+        self.events = self.sizes = self.rows = 0
         self.tables: dict[str, None] = {}
         self.compressed = self.undecoded = self.in_begin = False
         self.servers: dict[int, list[int]] | None = None
@@ -170,11 +206,12 @@ def header_stats(settings: ConnectionSettings, rng: ResolvedRange, acc: StatsAcc
     map_heads: dict[int, bytes] = {}
     stop = rng.stop
     state: dict[str, Any] = {"txn": None, "number": 0}
+    shapes = ShapeCache() if acc.rows_counted else None
 
     def close(txn: _Txn) -> None:
         size = txn.end - txn.start if txn.end_file == txn.file else txn.sizes
         acc.add_totals(txn.number, txn.file, txn.start, txn.end, txn.gtid, txn.ts, txn.end_ts, size, txn.events,
-                       None, list(txn.tables), txn.compressed)
+                       txn.rows if shapes is not None else None, list(txn.tables), txn.compressed)
         stats.undecoded_transactions += txn.undecoded
         server = stats.servers.setdefault(txn.server_id, {"events": 0, "bytes": 0, "transactions": 0})
         server["transactions"] += 1
@@ -238,11 +275,19 @@ def header_stats(settings: ConnectionSettings, rng: ResolvedRange, acc: StatsAcc
             entry[0] += 1
             entry[1] += size
         if kind == _K_ROWS:
-            schema, table = tables.get(int.from_bytes(data[off : off + 6], "little"), ("?", "?"))
+            table_id = int.from_bytes(data[off : off + 6], "little")
+            schema, table = tables.get(table_id, ("?", "?"))
             key = (schema, table, rawdump.ROW_EVENT_OPS[code])
             counters = per_table.get(key)
             if counters is None:
                 counters = per_table[key] = [0, 0, 0]
+            if shapes is not None:
+                rows = shapes.count(table_id, code, data[off : len(data) - csum])
+                if rows is None:
+                    stats.uncounted_row_events += 1
+                else:
+                    counters[0] += rows
+                    txn.rows += rows
             counters[1] += 1
             counters[2] += size
             txn.tables[f"{schema}.{table}"] = None
@@ -255,6 +300,8 @@ def header_stats(settings: ConnectionSettings, rng: ResolvedRange, acc: StatsAcc
             if map_heads.get(table_id) != head:
                 map_heads[table_id] = head
                 tables[table_id] = rawdump.table_map_names(bytes(data[off : len(data) - csum]))[1:]
+            if shapes is not None:
+                shapes.remember(table_id, bytes(data[off : len(data) - csum]))
         elif kind == _K_QUERY:
             schema, query = rawdump.query_text(bytes(data[off : len(data) - csum]))
             op = classify_query(query)

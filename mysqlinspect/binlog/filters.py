@@ -126,7 +126,7 @@ class EventFilter:
         matching = [e for e in txn.events if self.event_matches(e)]
         if not matching:
             return None
-        rows = sum(len(e.rows) for e in matching)
+        rows = sum(e.row_total for e in matching)
         if self.min_rows and rows < self.min_rows:
             return None
         kept_ids = {id(e) for e in matching}

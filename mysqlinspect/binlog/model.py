@@ -97,6 +97,12 @@ class EventRecord:
     session: QuerySession | None = None  # QueryEvent: sql_mode, character set and time zone of the source session
     suppress_use: bool = False  # QueryEvent flag LOG_EVENT_SUPPRESS_USE_F: run it without USE of `schema`
     rows_flags: int = 0  # Rows event flags (0x02 NO_FOREIGN_KEY_CHECKS_F: the source session had them off)
+    counted_rows: int | None = None  # rows counted without decoding them (header scan); None: len(rows)
+
+    @property
+    def row_total(self) -> int:
+        """Rows of the event: the decoded ones, or the count of the undecoded scan."""
+        return self.counted_rows if self.counted_rows is not None else len(self.rows)
 
 
 @dataclass
@@ -121,7 +127,7 @@ class Transaction:
 
     @property
     def row_count(self) -> int:
-        return sum(len(e.rows) for e in self.events)
+        return sum(e.row_total for e in self.events)
 
     @property
     def tables(self) -> list[str]:

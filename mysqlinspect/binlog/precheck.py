@@ -3,8 +3,9 @@ range left it in, so a row changed after the range stops the flashback before it
 
 Walking the undo (newest first), the first statement that names a key decides what the target must hold now:
 the statement's expected image (the key it changes) or no row at all (a key it creates: an undone DELETE, or the
-old key of an undone key change). Keys seen are kept in a temporary SQLite file, so memory stays flat. Tables
-without a primary or unique key are left to the per-statement check.
+old key of an undone key change). Keys seen are kept in a private temporary SQLite database, so memory stays
+flat; it spills to a file SQLite unlinks as soon as it opens it, so nothing is left behind, not even by kill -9.
+Tables without a primary or unique key are left to the per-statement check.
 """
 
 from __future__ import annotations
@@ -35,11 +36,16 @@ class Expectation:
 
 
 class SeenKeys:
-    """A set of strings in a temporary SQLite database."""
+    """A set of strings in a private temporary SQLite database (in memory up to CACHE_KIB, then an unlinked file
+    in `directory`, default the system temporary directory)."""
+
+    CACHE_KIB = 8192
 
     def __init__(self, directory: str | None = None) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="mysqlinspect-precheck-", dir=directory)
-        self._db = sqlite3.connect(f"{self._dir.name}/keys.db")
+        self._db = sqlite3.connect("")  # "": private, on disk only when the cache spills, deleted on open
+        spill_to = (directory or tempfile.gettempdir()).replace("'", "''")
+        self._db.execute(f"PRAGMA temp_store_directory = '{spill_to}'")
+        self._db.execute(f"PRAGMA cache_size = -{self.CACHE_KIB}")
         self._db.execute("PRAGMA journal_mode = OFF")
         self._db.execute("PRAGMA synchronous = OFF")
         self._db.execute("CREATE TABLE seen (k TEXT PRIMARY KEY) WITHOUT ROWID")
@@ -50,7 +56,6 @@ class SeenKeys:
 
     def close(self) -> None:
         self._db.close()
-        self._dir.cleanup()
 
 
 def _key_text(change: RowChange, image: dict[str, Any], options: SqlOptions) -> str | None:

@@ -1,5 +1,6 @@
 """`binlog stats`: per table/op counts, transaction size and duration distributions, largest transactions, DDL
-timeline, events per server id. Works on full transactions (rows counted) or header-only ones (rows None)."""
+timeline, events per server id. Works on decoded transactions, header scans with rows counted from the
+Table_map's column types (no value decoding), or header-only ones (rows None)."""
 
 from __future__ import annotations
 
@@ -94,15 +95,19 @@ class BinlogStats:
     event_types: dict[str, int] = field(default_factory=dict)
     compressed_transactions: int = 0
     undecoded_transactions: int = 0
+    rows_counted: bool = True  # False on the header-only path (--headers-only): every row count is null
+    uncounted_row_events: int = 0  # row events whose rows the header scan could not count (compressed, unknown type)
 
 
 class StatsAccumulator:
     """Feed transactions with add(); build() gives BinlogStats."""
 
-    def __init__(self, fast_path: bool, top: int = 10) -> None:
+    def __init__(self, fast_path: bool, top: int = 10, rows_counted: bool | None = None) -> None:
         self.fast_path = fast_path
+        self.rows_counted = not fast_path if rows_counted is None else rows_counted
         self.top = top
-        self.stats = BinlogStats(fast_path=fast_path, range={}, rows=None if fast_path else 0)
+        self.stats = BinlogStats(fast_path=fast_path, range={}, rows=0 if self.rows_counted else None,
+                                 rows_counted=self.rows_counted)
         self._per_table: dict[tuple[str, str, str], list[int]] = {}
         self._sizes: list[int] = []
         self._durations: list[int] = []
@@ -116,7 +121,7 @@ class StatsAccumulator:
 
     def add(self, txn: Transaction) -> None:
         s = self.stats
-        rows = None if self.fast_path else txn.row_count
+        rows = txn.row_count if self.rows_counted else None
         self.add_totals(txn.number, txn.file, txn.start_pos, txn.end_pos, txn.gtid, txn.timestamp,
                         txn.end_timestamp, txn.size_bytes, len(txn.events), rows, txn.tables, txn.compressed)
         types = s.event_types
@@ -133,11 +138,13 @@ class StatsAccumulator:
                 undecoded = True
             op = ev.op
             if op in ROW_OPS:
+                if self.rows_counted and self.fast_path and ev.counted_rows is None:
+                    s.uncounted_row_events += 1
                 key = (ev.schema or "?", ev.table or "?", op)
                 acc = per_table.get(key)
                 if acc is None:
                     acc = per_table[key] = [0, 0, 0]
-                acc[0] += len(ev.rows)
+                acc[0] += ev.row_total
                 acc[1] += 1
                 acc[2] += ev.size
             elif op == "ddl" and ev.query:
@@ -198,12 +205,12 @@ class StatsAccumulator:
     def build(self, range_info: dict[str, Any]) -> BinlogStats:
         s = self.stats
         s.range = range_info
-        s.tables = [TableOpStats(schema=k[0], table=k[1], op=k[2], rows=None if self.fast_path else v[0],
+        s.tables = [TableOpStats(schema=k[0], table=k[1], op=k[2], rows=v[0] if self.rows_counted else None,
                                  events=v[1], bytes=v[2])
                     for k, v in sorted(self._per_table.items(), key=lambda kv: (-kv[1][2], kv[0]))]
         s.size_bytes = Distribution.of(self._sizes)
         s.duration_seconds = Distribution.of(self._durations)
-        s.rows_per_transaction = None if self.fast_path else Distribution.of(self._rows)
+        s.rows_per_transaction = Distribution.of(self._rows) if self.rows_counted else None
         s.largest = [b for _, _, b in sorted(self._largest, key=lambda t: (-t[0], -t[1]))]
         s.longest = [b for v, _, b in sorted(self._longest, key=lambda t: (-t[0], -t[1])) if v > 0]
         return s

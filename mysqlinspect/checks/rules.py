@@ -21,6 +21,7 @@ NUMERIC = "numeric"
 MATCH = "match"
 SEVEN_DAYS = 7 * 86400
 RECLAIMABLE_MIN_BYTES = 32 << 20  # R20b ignores tablespaces with less free space (normal extent preallocation)
+MIN_UPTIME_FOR_AVERAGE = 3600  # R2 sizes for an hour of writes: a shorter average since start-up says nothing
 
 
 @dataclass(frozen=True)
@@ -159,6 +160,9 @@ def redo_capacity_minutes(rule: Rule, snap: Snapshot, limits: Limits) -> Finding
         return unknown(rule, limits, Unavailable("the redo capacity is unknown"))
     per_second = rate.per_second
     evidence = {"capacity_bytes": redo.capacity_bytes, "redo_bytes_per_second": round(per_second, 1)}
+    if snap.elapsed_seconds <= 0 and rate.seconds < MIN_UPTIME_FOR_AVERAGE:
+        return ok_note(rule, limits, None, f"up {rate.seconds:.0f}s only: the average since start-up is no measure "
+                       "of an hour of peak writes; use --interval to measure the current rate", rate.source)
     if per_second <= 0:
         return ok_note(rule, limits, None, "no redo was written while sampling", rate.source)
     minutes = round(redo.capacity_bytes / per_second / 60.0, 1)
@@ -377,7 +381,8 @@ def deprecated_settings(rule: Rule, snap: Snapshot, limits: Limits) -> Finding:
     if isinstance(found, Unavailable):
         return unknown(rule, limits, found)
     names = [d.name for d in found]
-    message = ("deprecated settings in use: " + ", ".join(names)) if names else "no deprecated settings in use"
+    message = (f"deprecated settings in use: {', '.join(names)} (setting them is deprecated, whatever the value: "
+               "leave them out of the configuration)") if names else "no deprecated settings in use"
     source = ("information_schema.SYSTEM_VARIABLES (origin config/command line)" if snap.server.is_mariadb
               else "performance_schema.error_log (start-up deprecation warnings)")
     return numeric(rule, limits, len(names), message, source, {d.name: d.detail for d in found})

@@ -3,50 +3,89 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 import traceback
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import click
 
 from mysqlinspect import __version__
-from mysqlinspect.cli.context import AppContext
 from mysqlinspect.errors import MysqlInspectError
 from mysqlinspect.exit_codes import ExitCode
 
-# command name -> "module:attribute", imported only when the command runs (keeps --help fast).
-LAZY_COMMANDS: dict[str, str] = {
-    "status": "mysqlinspect.cli.status:status",
-    "config": "mysqlinspect.cli.config:config",
-    "sandbox": "mysqlinspect.cli.sandbox:sandbox",
-    "redo": "mysqlinspect.cli.redo:redo",
-    "binlog": "mysqlinspect.cli.binlog:binlog",
-    "check": "mysqlinspect.cli.check:check",
-    "undo": "mysqlinspect.cli.undo:undo",
-    "doublewrite": "mysqlinspect.cli.doublewrite:doublewrite",
-    "tablespaces": "mysqlinspect.cli.tablespaces:tablespaces",
-    "durability": "mysqlinspect.cli.durability:durability",
-    "watch": "mysqlinspect.cli.watch:watch",
-    "datadir": "mysqlinspect.cli.datadir:datadir",
-    "pages": "mysqlinspect.cli.pages:pages",
+
+class Lazy(NamedTuple):
+    """A subcommand imported only when it runs: "module:attribute", and its short help for the group's --help."""
+
+    target: str
+    short_help: str
+
+
+# The command registry: one line per command. `--help` lists them from here without importing any engine.
+COMMANDS: dict[str, Lazy] = {
+    "binlog": Lazy("mysqlinspect.cli.binlog:binlog",
+                   "Binary log: list files, tail events, statistics, replay and flashback."),
+    "check": Lazy("mysqlinspect.cli.check:check",
+                  "Judge redo, undo, doublewrite and binlog health; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."),
+    "config": Lazy("mysqlinspect.cli.config:config", "Connection settings."),
+    "doublewrite": Lazy("mysqlinspect.cli.doublewrite:doublewrite",
+                        "Doublewrite mode (ON/OFF/DETECT_ONLY/DETECT_AND_RECOVER, MariaDB atomic writes), files, "
+                        "pages and batch size, pages written, writes and pages per write."),
+    "datadir": Lazy("mysqlinspect.cli.datadir:datadir",
+                    "Map a data directory (a copy, a backup, or a stopped server's): every file classified, each "
+                    "tablespace's page 0 decoded, redo and binary logs summarised. Read-only."),
+    "durability": Lazy("mysqlinspect.cli.durability:durability",
+                       "One report of the crash-safety settings (binlog, sync_binlog, innodb_flush_log_at_trx_commit, "
+                       "doublewrite, checksums, GTID, two-phase commit) and, for a mysqld crash, an OS crash or power "
+                       "loss and a torn page write, what can be lost or broken and the setting responsible."),
+    "pages": Lazy("mysqlinspect.cli.pages:pages",
+                  "InnoDB tablespace pages, offline (files of a stopped server or a copy)."),
+    "redo": Lazy("mysqlinspect.cli.redo:redo", "InnoDB redo log: live status, offline files, crash-recovery preview."),
+    "sandbox": Lazy("mysqlinspect.cli.sandbox:sandbox",
+                    "A local sandbox server with binary logging on (for trying the tool)."),
+    "status": Lazy("mysqlinspect.cli.status:status",
+                   "Server, binlog position, redo checkpoint age, doublewrite, undo and durability settings."),
+    "tablespaces": Lazy("mysqlinspect.cli.tablespaces:tablespaces",
+                        "Every InnoDB tablespace: kind, files, size, used and free space, limits, format, tables; undo "
+                        "and temporary tablespaces; what OPTIMIZE TABLE would reclaim."),
+    "undo": Lazy("mysqlinspect.cli.undo:undo",
+                 "Undo tablespaces, truncation and purge settings, history list length, purge lag and the oldest "
+                 "active transactions (age, thread, rows modified, undo records, statement)."),
+    "watch": Lazy("mysqlinspect.cli.watch:watch",
+                  "Refreshing view of redo bytes/s, checkpoint age and its trend, log waits/s, doublewrite pages/s "
+                  "and the history list length trend."),
 }
 
 
-class LazyGroup(click.Group):
-    """A group whose subcommands are imported only when used: `lazy` maps name -> "module:attribute"."""
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
 
-    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported only when used: `lazy` maps name -> Lazy (or "module:attribute").
+
+    Listing and the short help come from the table, so `--help` imports no subcommand module.
+    """
+
+    def __init__(self, *args: Any, lazy: dict[str, Lazy] | dict[str, str] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.lazy = lazy if lazy is not None else {}
+        self.lazy: dict[str, Lazy] = {
+            name: entry if isinstance(entry, Lazy) else Lazy(entry, "") for name, entry in (lazy or {}).items()
+        }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = sorted({*super().list_commands(ctx), *self.lazy})
-        return [name for name in names if self.get_command(ctx, name) is not None]
+        return [name for name in names if name not in self.lazy
+                or _module_exists(self.lazy[name].target.split(":")[0])]
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
-            module_name, attr = self.lazy[cmd_name].split(":")
+            module_name, attr = self.lazy[cmd_name].target.split(":")
             try:
                 module = importlib.import_module(module_name)
             except ModuleNotFoundError as exc:
@@ -57,6 +96,23 @@ class LazyGroup(click.Group):
             return command
         return super().get_command(ctx, cmd_name)
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            entry = self.lazy.get(name)
+            if entry is not None and entry.short_help:
+                rows.append((name, click.Command(name, help=entry.short_help).get_short_help_str(limit)))
+                continue
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
 
 class InspectGroup(LazyGroup):
     """The top-level group; `main` maps every failure to an ExitCode with a one-line message."""
@@ -64,6 +120,11 @@ class InspectGroup(LazyGroup):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
+        if args is None and any(a.startswith(("-p", "--password")) for a in argv):
+            # the real process (not a test runner): keep a -p password out of `ps`
+            from mysqlinspect.cli.proctitle import hide_password_from_ps
+
+            hide_password_from_ps(argv)
         code = run(self, argv, prog_name or "mysqlinspect", **extra)
         if standalone_mode:
             sys.exit(int(code))
@@ -122,7 +183,7 @@ def _silence_stdout() -> None:
         pass
 
 
-@click.group(cls=InspectGroup, lazy=LAZY_COMMANDS,
+@click.group(cls=InspectGroup, lazy=COMMANDS,
              context_settings={"help_option_names": ["--help"], "max_content_width": 120})
 @click.version_option(__version__, "--version", prog_name="mysqlinspect")
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
@@ -131,6 +192,8 @@ def _silence_stdout() -> None:
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, no_color: bool, verbose: int) -> None:
     """Inspect MySQL/MariaDB redo, undo, doublewrite and binary logs, and crash safety."""
+    from mysqlinspect.cli.context import AppContext  # not at module level: --help stays free of engine imports
+
     app = AppContext(debug=debug, no_color=no_color, verbose=verbose)
     ctx.obj = app
     ctx.call_on_close(app.close)

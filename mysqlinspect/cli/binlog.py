@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import click
 
-from mysqlinspect.cli import LazyGroup
+from mysqlinspect.cli import Lazy, LazyGroup
 
 BINLOG_COMMANDS = {
-    "list": "mysqlinspect.cli.binlog_list:list_binlogs",
-    "tail": "mysqlinspect.cli.binlog_tail:tail",
-    "stats": "mysqlinspect.cli.binlog_stats:stats",
-    "replay": "mysqlinspect.cli.binlog_replay:replay",
+    "list": Lazy("mysqlinspect.cli.binlog_list:list_binlogs",
+                 "Binary log files with sizes, first/last event times, GTIDs, the write position and expiry settings."),
+    "tail": Lazy("mysqlinspect.cli.binlog_tail:tail",
+                 "Stream binlog events, grouped into transactions, with decoded rows."),
+    "stats": Lazy("mysqlinspect.cli.binlog_stats:stats",
+                  "Per table/op counts, transaction sizes and durations, largest transactions, DDL timeline, server "
+                  "ids."),
+    "replay": Lazy("mysqlinspect.cli.binlog_replay:replay",
+                   "Replay a binlog range as SQL, or undo it with --flashback."),
 }
 
 

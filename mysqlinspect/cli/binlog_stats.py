@@ -1,4 +1,4 @@
-"""`mysqlinspect binlog stats`: statistics over a binlog range (header-only fast path unless --rows)."""
+"""`mysqlinspect binlog stats`: statistics over a binlog range (a header scan counting rows by default)."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from mysqlinspect.cli.context import AppContext, pass_app
 from mysqlinspect.cli.options import connection_options, output_options
 from mysqlinspect.connection.server import detect_server
 from mysqlinspect.connection.settings import CommandLineOptions
+from mysqlinspect.errors import UsageError
 from mysqlinspect.render.binlog_stats import render_binlog_stats
 
 
@@ -34,16 +35,22 @@ from mysqlinspect.render.binlog_stats import render_binlog_stats
 @binlog_filter_options
 @binlog_stream_options
 @output_options("table", "json")
-@click.option("--rows", "count_rows", is_flag=True, help="Decode row events to count rows (slower than headers only).")
+@click.option("--headers-only", is_flag=True,
+              help="Fastest: event headers only, no row counts (rows are null).")
+@click.option("--decode", "--rows", "decode", is_flag=True,
+              help="Decode every row event with the full decoder (slowest; by default rows are counted from the "
+                   "Table_map's column types without decoding values).")
 @click.option("--top", type=click.IntRange(1, 1000), default=10, show_default=True,
               help="How many of the largest/longest transactions to list.")
 @pass_app
 def stats(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec, event_filter: EventFilter,
-          replica_server_id: int | None, output_format: str, count_rows: bool, top: int) -> None:
+          replica_server_id: int | None, output_format: str, headers_only: bool, decode: bool, top: int) -> None:
     """Per table/op counts, transaction sizes and durations, largest transactions, DDL timeline, server ids.
 
     Covers the whole log on the server unless a range is given.
     """
+    if headers_only and decode:
+        raise UsageError("--headers-only and --decode exclude each other")
     settings = app.settings(conn_opts)
     conn = app.connect(settings)
     info = detect_server(conn)
@@ -51,8 +58,8 @@ def stats(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec,
     if not range_spec.start.given and not range_spec.include_gtids and not range_spec.exclude_gtids:
         range_spec.start = StartSpec(file=_first_file(conn), pos=FIRST_EVENT_POS)
     rng = resolve_range(conn, settings, range_spec, info.flavor, warn=app.warn)
-    acc = StatsAccumulator(fast_path=not count_rows, top=top)
-    if count_rows:
+    acc = StatsAccumulator(fast_path=not decode, top=top, rows_counted=not headers_only)
+    if decode:
         lookup = InformationSchemaLookup(settings)
         try:
             options = StreamOptions(server_id=replica_server_id, read_timeout=None)
@@ -61,7 +68,8 @@ def stats(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec,
         finally:
             lookup.close()
     elif event_filter.active or rng.uses_gate:
-        acc.add_all(scan_transactions(settings, rng, event_filter, server_id=replica_server_id))
+        acc.add_all(scan_transactions(settings, rng, event_filter, server_id=replica_server_id,
+                                      count_rows=not headers_only))
     elif not rng.empty:
         header_stats(settings, rng, acc, server_id=replica_server_id)
     result = acc.build(rng.to_dict())

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import click
 
-from mysqlinspect.cli import LazyGroup
+from mysqlinspect.cli import Lazy, LazyGroup
 
 REDO_COMMANDS = {
-    "status": "mysqlinspect.cli.redo_status:status",
-    "files": "mysqlinspect.cli.redo_files:files",
-    "recovery": "mysqlinspect.cli.redo_files:recovery",
+    "status": Lazy("mysqlinspect.cli.redo_status:status",
+                   "Redo capacity, current/flushed/checkpoint LSN, checkpoint age against the async and sync flush "
+                   "points, redo files, log buffer waits and writes, flush policy and the other flush triggers, each "
+                   "with its source."),
+    "files": Lazy("mysqlinspect.cli.redo_files:files",
+                  "Headers and checkpoints of redo log files (PATHS: files, #innodb_redo or data directories)."),
+    "recovery": Lazy("mysqlinspect.cli.redo_files:recovery",
+                     "Crash-recovery preview: checkpoint, end of the valid log, bytes to apply, clean shutdown."),
 }
 
 

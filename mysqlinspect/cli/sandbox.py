@@ -25,6 +25,14 @@ def _flavor_option(fn):  # type: ignore[no-untyped-def]
                         help="mysql: Oracle MySQL 9.7 (downloaded once); mariadb: the system's MariaDB.")(fn)
 
 
+def _short_path(path: Path) -> str:
+    """Relative to the working directory when below it (`.sandbox/mysql/client`), else absolute."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
 def _base(directory: str | None, flavor: str) -> Path:
     return Path(directory or f"{DEFAULT_DIR}/{flavor}").resolve()
 
@@ -58,7 +66,8 @@ def start(app: AppContext, flavor: str, directory: str | None, port: int, load_s
         app.err.print(f"write load: {committed} transactions committed", markup=False)
     click.echo(f"sandbox {server.flavor} {server.distribution.version} running on 127.0.0.1:{server.port}")
     click.echo(f"  mysqlinspect:  mysqlinspect status -h 127.0.0.1 -P {server.port} -u root")
-    click.echo(f"  client:        {server.client_command()}")
+    click.echo(f"  client:        {_short_path(server.write_client_script())}   "
+               f"(the {'mariadb' if server.flavor == 'mariadb' else 'mysql'} client, connected)")
     click.echo(f"  stop:          mysqlinspect sandbox stop --dir {base}")
 
 

@@ -37,6 +37,7 @@ class StatusOverview:
     flush_log_at_trx_commit: int | None
     sync_binlog: int | None
     notes: list[str] = field(default_factory=list)
+    missing_grants: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         pos = self.binlog_position
@@ -63,6 +64,7 @@ class StatusOverview:
                 "sync_binlog": self.sync_binlog,
             },
             "notes": self.notes,
+            "missing_grants": self.missing_grants,
         }
 
 
@@ -98,14 +100,29 @@ def undo_tablespace_count(conn: pymysql.connections.Connection, info: ServerInfo
 
 
 def collect_overview(conn: pymysql.connections.Connection) -> StatusOverview:
+    """What the account can read; a section it may not read becomes a note naming the grant. Raises
+    PrivilegeError only when none of the privileged sections (binlog position, redo LSNs) could be read."""
     info = detect_server(conn)
     notes: list[str] = []
+    missing: list[str] = []
+    readable = 0
     binlog_on = (info.variable("log_bin") or "OFF").upper() in ("ON", "1")
-    position = binlog_position(conn, info) if binlog_on else None
+    position = None
+    if binlog_on:
+        try:
+            position = binlog_position(conn, info)
+            readable += 1
+        except PrivilegeError as exc:
+            notes.append(f"binary log position unavailable: needs {exc.grant or 'a privilege'}")
+            missing.append(exc.grant or "")
     redo = collect_redo_status(conn, info)
     if redo.checkpoint_age_bytes is None and redo.missing_grants:
-        raise PrivilegeError(f"redo LSNs unavailable: needs {' or '.join(redo.missing_grants)}",
-                             grant=redo.missing_grants[0])
+        notes.append(f"redo LSNs unavailable: needs {' or '.join(redo.missing_grants)}")
+        missing.append(redo.missing_grants[0])
+    else:
+        readable += 1
+    if missing and not readable:
+        raise PrivilegeError("; ".join(notes), grant=missing[0])
     return StatusOverview(
         server=info,
         binlog_enabled=binlog_on,
@@ -121,4 +138,5 @@ def collect_overview(conn: pymysql.connections.Connection) -> StatusOverview:
         flush_log_at_trx_commit=as_int(info.variable("innodb_flush_log_at_trx_commit")),
         sync_binlog=as_int(info.variable("sync_binlog")),
         notes=notes,
+        missing_grants=[grant for grant in missing if grant],
     )

@@ -8,7 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 
 from mysqlinspect.collectors.binlog import BinlogListing
-from mysqlinspect.render.console import human_bytes, human_seconds, show
+from mysqlinspect.render.console import human_bytes, human_seconds, plural, show
 
 
 def _when(ts: int | None) -> str:
@@ -39,7 +39,7 @@ def render_binlog_listing(listing: BinlogListing) -> RenderableType:
     summary.add_row("write position", f"{pos.file}:{pos.pos}  ({pos.statement})")
     if pos.gtid_executed:
         summary.add_row("gtid executed", pos.gtid_executed)
-    summary.add_row("total", f"{human_bytes(listing.total_bytes)} in {len(listing.files)} files")
+    summary.add_row("total", f"{human_bytes(listing.total_bytes)} in {plural(len(listing.files), 'file')}")
     purge = listing.purge
     expire = purge.get("expire_seconds")
     summary.add_row("expiry", human_seconds(expire) if expire else "never (no expiry configured)")

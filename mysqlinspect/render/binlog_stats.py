@@ -8,7 +8,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 
 from mysqlinspect.binlog.stats import BinlogStats, Distribution, TransactionBrief
-from mysqlinspect.render.console import human_bytes, show
+from mysqlinspect.render.console import clip, human_bytes, show
 
 
 def _when(ts: int | None) -> str:
@@ -33,16 +33,25 @@ def _briefs(title: str, briefs: list[TransactionBrief]) -> Table:
     return table
 
 
+def _mode(stats: BinlogStats) -> str:
+    if not stats.fast_path:
+        return "full decode"
+    if not stats.rows_counted:
+        return "headers only (no row counts)"
+    return "header scan, rows counted from the table maps"
+
+
 def render_binlog_stats(stats: BinlogStats) -> RenderableType:
     summary = Table(show_header=False, box=None, pad_edge=False, title="Binlog statistics", title_justify="left")
     summary.add_column("key", style="bold", no_wrap=True)
     summary.add_column("value")
-    summary.add_row("mode", "header-only (fast path; use --rows for row counts)" if stats.fast_path else "full decode")
+    summary.add_row("mode", _mode(stats))
     summary.add_row("period (UTC)", f"{_when(stats.first_timestamp)} .. {_when(stats.last_timestamp)}")
     summary.add_row("transactions", show(stats.transactions))
     summary.add_row("events", show(stats.events))
     summary.add_row("bytes", human_bytes(stats.bytes))
-    summary.add_row("rows", show(stats.rows))
+    summary.add_row("rows", show(stats.rows) + (f" (+ {stats.uncounted_row_events:,} row events not countable "
+                                                 "without decoding: --decode)" if stats.uncounted_row_events else ""))
     summary.add_row("transaction size", _dist(stats.size_bytes, "bytes"))
     summary.add_row("transaction duration (s)", _dist(stats.duration_seconds, "s"))
     if stats.rows_per_transaction is not None:
@@ -63,7 +72,7 @@ def render_binlog_stats(stats: BinlogStats) -> RenderableType:
     for col in ("time (UTC)", "position", "GTID", "statement"):
         ddl.add_column(col)
     for d in stats.ddl:
-        ddl.add_row(_when(d.timestamp), f"{d.file}:{d.start_pos}", d.gtid or "-", " ".join(d.query.split())[:120])
+        ddl.add_row(_when(d.timestamp), f"{d.file}:{d.start_pos}", d.gtid or "-", clip(" ".join(d.query.split())))
     servers = Table(title="Per server id", title_justify="left")
     for col in ("server id", "transactions", "events", "bytes"):
         servers.add_column(col, justify="right")

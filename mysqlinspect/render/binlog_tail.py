@@ -7,6 +7,7 @@ import datetime as dt
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from mysqlinspect.binlog.filters import ddl_table
 from mysqlinspect.binlog.model import EventRecord, RowChange, Transaction
 from mysqlinspect.binlog.values import display_value
 from mysqlinspect.render.console import human_bytes
@@ -69,7 +70,8 @@ def render_transaction(txn: Transaction, all_events: bool = False) -> Renderable
         elif ev.event_type == "QueryEvent" and ev.op in ("ddl", "other"):
             line = Text("  ")
             line.append("DDL" if ev.op == "ddl" else "STATEMENT", style=OP_STYLES.get(ev.op or "", ""))
-            line.append(f" [{ev.schema or '-'}] {ev.query}")
+            schema = ddl_table(ev.query or "", ev.schema)[0]  # the schema the JSON line names, too
+            line.append(f" [{schema or '-'}] {ev.query}")
             parts.append(line)
         elif all_events or not ev.decoded:
             parts.append(Text(f"  {ev.event_type} @{ev.start_pos}-{ev.end_pos}", style="dim"))

@@ -83,14 +83,22 @@ def _perf_number(value: Any) -> str:
     return str(value)
 
 
+def perf_range(op: str, limit: Any) -> str:
+    """A threshold as a monitoring-plugins range: `N` alerts above N (high is bad), `N:` below N (low is bad)."""
+    if limit is None:
+        return ""
+    number = _perf_number(limit)
+    return f"{number}:" if op in ("<", "<=") else number
+
+
 def perfdata(finding: Finding, prefix: str = "") -> str | None:
-    """`'label'=value[UOM];warn;crit;min;max` for numeric findings with a value."""
+    """`'label'=value[UOM];warn;crit;min;max` for numeric findings with a value; warn/crit are plugin ranges."""
     if finding.op is None or not isinstance(finding.value, (int, float)) or isinstance(finding.value, bool):
         return None
     uom = NAGIOS_UOM.get(finding.unit, "")
     bounds = ";0;100" if uom == "%" else ";0;"
     return (f"{_perf_label(prefix + finding.name)}={_perf_number(finding.value)}{uom};"
-            f"{_perf_number(finding.warn)};{_perf_number(finding.crit)}{bounds}")
+            f"{perf_range(finding.op, finding.warn)};{perf_range(finding.op, finding.crit)}{bounds}")
 
 
 def _problem(finding: Finding, prefix: str) -> str:

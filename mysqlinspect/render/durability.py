@@ -19,7 +19,8 @@ def settings_table(report: DurabilityReport) -> Table:
         t.add_column(col, overflow="fold", no_wrap=col == "setting")
     for s in report.settings:
         t.add_row(s.name, s.value or "-", s.meaning)
-    t.add_row("two-phase commit", "", report.two_phase_commit)
+    state, _, meaning = report.two_phase_commit.partition(": ")
+    t.add_row("two-phase commit", state if meaning else "-", meaning or report.two_phase_commit)
     t.add_row("prepared XA transactions", show(report.prepared_xa_transactions), "XA RECOVER, now")
     return t
 
@@ -36,13 +37,30 @@ def scenario_table(scenario: Scenario) -> Table:
     return t
 
 
+# MySQL logs "Crash recovery finished in <engine> engine. No attempts to commit, rollback or prepare any
+# transactions." (MY-013911) at every start; only other texts tell of a real recovery.
+NOTHING_RECOVERED = "no attempts to commit, rollback or prepare any transactions"
+CRASH_RECOVERY_MARKERS = ("starting crash recovery", "crash recovery finished", "was not shut down normally",
+                          "was not shutdown normally", "transaction(s) which must be rolled back",
+                          "in prepared state after recovery", "rolling back trx", "successfully prepared",
+                          "successfully committed", "successfully rolled back")
+
+
+def startup_messages_title(messages: list[str]) -> str:
+    """The heading of the error-log lines: crash recovery only when one of them tells of recovery work."""
+    lines = [m.lower() for m in messages if NOTHING_RECOVERED not in m.lower()]
+    if any(marker in line for line in lines for marker in CRASH_RECOVERY_MARKERS):
+        return "Crash-recovery messages since startup (performance_schema.error_log):"
+    return "Start-up messages about recovery and prepared transactions (a normal start; performance_schema.error_log):"
+
+
 def render_durability(report: DurabilityReport) -> RenderableType:
     label = SEVERITY_LABELS.get(report.verdict, report.verdict)
     head = Text.assemble(("Durability verdict: ", "bold"), styled(report.verdict, label))
     parts: list[RenderableType] = [head, settings_table(report)]
     parts.extend(scenario_table(s) for s in report.scenarios)
     if report.startup_recovery_messages:
-        parts.append(Text("Crash-recovery messages since startup (performance_schema.error_log):", style="bold"))
+        parts.append(Text(startup_messages_title(report.startup_recovery_messages), style="bold"))
         parts.extend(Text("  " + m) for m in report.startup_recovery_messages)
     parts.extend(notes_block(report.notes))
     return Group(*spaced(parts))

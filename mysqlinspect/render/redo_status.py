@@ -7,12 +7,17 @@ from rich.table import Table
 from rich.text import Text
 
 from mysqlinspect.collectors.redo import RedoStatus
-from mysqlinspect.render.console import human_bytes, show
+from mysqlinspect.render.console import exact_pct, human_bytes, share, show
 from mysqlinspect.render.live_common import notes_block, short_source, source_table, sources_getter, spaced, styled
 
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}%"
+
+
+def _share_or(part: int | None, whole: int | None, rounded: float | None) -> str:
+    """The percentage from the bytes shown next to it (the stored one is rounded to 2 digits: 83.05 -> 83.0)."""
+    return share(part, whole) if part is not None and whole else _pct(rounded)
 
 
 def _bytes_and_raw(value: int | None) -> str:
@@ -51,7 +56,8 @@ def lsn_table(st: RedoStatus) -> Table:
     t.add_row("current LSN", show(st.current_lsn), src("current_lsn", "unavailable"))
     t.add_row("flushed to disk LSN", show(st.flushed_lsn), src("flushed_lsn", "unavailable"))
     t.add_row("checkpoint LSN", show(st.checkpoint_lsn), src("checkpoint_lsn", "unavailable"))
-    t.add_row("checkpoint age", f"{_bytes_and_raw(st.checkpoint_age_bytes)}  {_pct(st.checkpoint_age_pct)}",
+    t.add_row("checkpoint age", f"{_bytes_and_raw(st.checkpoint_age_bytes)}  "
+              f"{_share_or(st.checkpoint_age_bytes, st.capacity_bytes, st.checkpoint_age_pct)}",
               src("checkpoint_age_bytes", "-"))
     if st.logical_size_bytes is not None:
         t.add_row("logical size (in use)", _bytes_and_raw(st.logical_size_bytes), src("logical_size_bytes", "-"))
@@ -63,12 +69,17 @@ def lsn_table(st: RedoStatus) -> Table:
 def flush_points_table(st: RedoStatus) -> Table:
     t = source_table("Checkpoint age against the flush points")
     src = sources_getter(st.sources)
-    t.add_row("gauge", age_bar(st.checkpoint_age_pct, st.async_flush_point_pct, st.sync_flush_point_pct), "")
+    gauge = age_bar(exact_pct(st.checkpoint_age_bytes, st.capacity_bytes, st.checkpoint_age_pct),
+                    exact_pct(st.async_flush_point_bytes, st.capacity_bytes, st.async_flush_point_pct),
+                    exact_pct(st.sync_flush_point_bytes, st.capacity_bytes, st.sync_flush_point_pct))
+    t.add_row("gauge", gauge, "")
     t.add_row("async (adaptive) flushing from",
-              f"{_bytes_and_raw(st.async_flush_point_bytes)}  {_pct(st.async_flush_point_pct)} of capacity; "
+              f"{_bytes_and_raw(st.async_flush_point_bytes)}  "
+              f"{_share_or(st.async_flush_point_bytes, st.capacity_bytes, st.async_flush_point_pct)} of capacity; "
               f"age is at {_pct(st.checkpoint_age_pct_of_async)} of it", src("async_flush_point_bytes", "-"))
     t.add_row("sync flushing (stall) from",
-              f"{_bytes_and_raw(st.sync_flush_point_bytes)}  {_pct(st.sync_flush_point_pct)} of capacity; "
+              f"{_bytes_and_raw(st.sync_flush_point_bytes)}  "
+              f"{_share_or(st.sync_flush_point_bytes, st.capacity_bytes, st.sync_flush_point_pct)} of capacity; "
               f"age is at {_pct(st.checkpoint_age_pct_of_sync)} of it", src("sync_flush_point_bytes", "-"))
     return t
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Group, RenderableType
 
 from mysqlinspect.collectors.overview import StatusOverview
-from mysqlinspect.render.console import human_bytes, human_seconds, kv_table, show
+from mysqlinspect.render.console import human_bytes, human_seconds, kv_table, share, show
 
 FLUSH_POLICY = {
     0: "0: log written and flushed about once a second",
@@ -14,10 +14,18 @@ FLUSH_POLICY = {
 }
 
 
+def version_comment(comment: str | None) -> str:
+    """` (Debian)` whether the server's comment is `Debian` or already `(Debian)`; nothing when empty."""
+    text = (comment or "").strip()
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    return f" ({text})" if text else ""
+
+
 def render_overview(ov: StatusOverview) -> RenderableType:
     srv = ov.server
     server = kv_table("Server")
-    server.add_row("flavor / version", f"{srv.flavor} {srv.version_string} ({srv.version_comment})")
+    server.add_row("flavor / version", f"{srv.flavor} {srv.version_string}{version_comment(srv.version_comment)}")
     server.add_row("uptime", human_seconds(srv.uptime_seconds))
     server.add_row("server id", show(srv.server_id))
     server.add_row("datadir", srv.datadir or "-")
@@ -36,7 +44,7 @@ def render_overview(ov: StatusOverview) -> RenderableType:
     redo.add_row("current LSN", show(ov.current_lsn))
     redo.add_row("checkpoint LSN", show(ov.checkpoint_lsn))
     age = ov.checkpoint_age_bytes
-    pct = f" ({ov.checkpoint_age_pct:.1f}% of capacity)" if ov.checkpoint_age_pct is not None else ""
+    pct = f" ({share(age, ov.redo_capacity_bytes)} of capacity)" if age is not None and ov.redo_capacity_bytes else ""
     redo.add_row("checkpoint age", f"{human_bytes(age)}{pct}" if age is not None else "-")
 
     other = kv_table("Crash safety")

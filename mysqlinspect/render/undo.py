@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mysqlinspect.collectors.undo import UndoStatus
-from mysqlinspect.render.console import human_bytes, human_seconds, show
+from mysqlinspect.render.console import clip, human_bytes, human_seconds, show
 from mysqlinspect.render.live_common import notes_block, short_source, source_table, sources_getter, spaced
 
 
@@ -61,7 +61,7 @@ def transactions_table(st: UndoStatus) -> Table:
         who = f"{trx.user or '-'}@{trx.host or '-'}"
         # Text, not markup: user@host, state and the statement are the server's data ("[/x]" must not crash).
         t.add_row(trx.trx_id, human_seconds(trx.age_seconds), show(trx.thread_id), Text(who), show(trx.rows_modified),
-                  show(trx.undo_records), Text(str(trx.state)), Text((trx.statement or "-")[:120]))
+                  show(trx.undo_records), Text(str(trx.state)), Text(clip(trx.statement or "-")))
     return t
 
 

@@ -9,8 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mysqlinspect.collectors.rates import WatchSample, seconds_to_sync_point
-from mysqlinspect.collectors.sources import pct
-from mysqlinspect.render.console import human_bytes, human_seconds, show
+from mysqlinspect.render.console import exact_pct, human_bytes, human_rate, human_seconds, show
 from mysqlinspect.render.redo_status import age_bar
 
 
@@ -20,13 +19,14 @@ def _rate(value: float | None, unit: str = "/s", as_bytes: bool = False) -> str:
     return f"{human_bytes(value)}/s" if as_bytes else f"{value:,.1f}{unit}"
 
 
-def _trend(value: float | None) -> Text:
+def _trend(value: float | None, as_bytes: bool = False) -> Text:
     if value is None:
         return Text("-")
+    text = human_rate(abs(value)) if as_bytes else f"{abs(value):,.1f}/s"
     if value > 0:
-        return Text(f"▲ +{value:,.1f}/s", style="yellow")
+        return Text(f"▲ +{text}", style="yellow")
     if value < 0:
-        return Text(f"▼ {value:,.1f}/s", style="green")
+        return Text(f"▼ -{text}", style="green")
     return Text("= 0/s", style="dim")
 
 
@@ -42,9 +42,12 @@ def render_watch_sample(sample: WatchSample, server_label: str = "") -> Renderab
     t.add_row("redo generated (LSN)", show(sample.current_lsn), _rate(r.redo_bytes_per_second, as_bytes=True))
     t.add_row("redo written to files", human_bytes(sample.os_log_written),
               _rate(r.os_log_written_per_second, as_bytes=True))
-    gauge = age_bar(sample.checkpoint_age_pct, pct(sample.async_flush_point_bytes, sample.capacity_bytes),
-                    pct(sample.sync_flush_point_bytes, sample.capacity_bytes))
-    t.add_row("checkpoint age", human_bytes(sample.checkpoint_age_bytes), _trend(r.checkpoint_age_change_per_second))
+    capacity = sample.capacity_bytes
+    gauge = age_bar(exact_pct(sample.checkpoint_age_bytes, capacity, sample.checkpoint_age_pct),
+                    exact_pct(sample.async_flush_point_bytes, capacity),
+                    exact_pct(sample.sync_flush_point_bytes, capacity))
+    t.add_row("checkpoint age", human_bytes(sample.checkpoint_age_bytes),
+              _trend(r.checkpoint_age_change_per_second, as_bytes=True))
     t.add_row("", "", gauge)
     eta = seconds_to_sync_point(sample)
     if eta is not None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -16,15 +17,16 @@ from pathlib import Path
 import pymysql
 
 from mysqlinspect.connection.settings import ConnectionSettings
-from mysqlinspect.errors import SandboxError
+from mysqlinspect.errors import InputNotFoundError, SandboxError
 from mysqlinspect.sandbox.distributions import Distribution, distribution
 
 STATE_FILE = "sandbox.json"
+CLIENT_SCRIPT = "client"
 
-# Settings every sandbox has: binary log on, ROW with full images and metadata, CRC32 checksums.
+# Settings every sandbox has: binary log on, ROW with full images and metadata, CRC32 checksums. No deprecated
+# option: MySQL 8.0.34+ deprecates setting binlog_format (ROW is its default), so only MariaDB (default MIXED) sets it.
 COMMON_ARGS = (
     "--log-bin=binlog",
-    "--binlog-format=ROW",
     "--binlog-row-image=FULL",
     "--binlog-row-metadata=FULL",
     "--binlog-checksum=CRC32",
@@ -33,7 +35,9 @@ COMMON_ARGS = (
     "--character-set-server=utf8mb4",
 )
 MYSQL_ARGS = ("--mysqlx=OFF", "--gtid-mode=ON", "--enforce-gtid-consistency=ON", "--log-error-verbosity=3")
-MARIADB_ARGS = ("--log-basename=mariadb", "--innodb-log-file-size=48M")
+# MariaDB's defaults that `check` warns about (MIXED, sync_binlog=0, no undo tablespaces) are set right here.
+MARIADB_ARGS = ("--log-basename=mariadb", "--innodb-log-file-size=48M", "--binlog-format=ROW", "--sync-binlog=1")
+MARIADB_INIT_ARGS = ("--innodb-undo-tablespaces=3",)  # fixed when the data directory is created
 
 
 def free_port() -> int:
@@ -102,7 +106,8 @@ class SandboxServer:
                 str(dist.install_db), "--no-defaults", f"--datadir={self.datadir}", "--user=root",
                 "--auth-root-authentication-method=normal", "--skip-test-db",
                 f"--basedir={dist.root / 'usr'}" if dist.root != Path("/") else "--basedir=/usr",
-                *[a for a in self.extra_args if a.startswith("--innodb-log-file-size")],
+                *MARIADB_INIT_ARGS,
+                *[a for a in self.extra_args if a.startswith(("--innodb-log-file-size", "--innodb-undo-tablespaces"))],
             ]
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
         if proc.returncode != 0:
@@ -116,7 +121,7 @@ class SandboxServer:
         dist = self.distribution
         # MariaDB's --log-basename renames the error log, so it must come before --log-error.
         args = [
-            "--no-defaults", *(MARIADB_ARGS if self.flavor == "mariadb" else ()),
+            "--no-defaults", *((*MARIADB_ARGS, *MARIADB_INIT_ARGS) if self.flavor == "mariadb" else ()),
             f"--datadir={self.datadir}", f"--port={self.port}", "--bind-address=127.0.0.1",
             f"--socket={self.socket_path}", f"--pid-file={self.pid_file}", f"--log-error={self.error_log}",
             f"--server-id={self.server_id}", "--user=root", "--secure-file-priv=",
@@ -242,14 +247,23 @@ class SandboxServer:
         """Connection options for the mysqlinspect command line."""
         return ["-h", "127.0.0.1", "-P", str(self.port), "-u", "root", "--ssl-mode", "DISABLED"]
 
+    def write_client_script(self) -> Path:
+        """`BASE/client`: a short executable wrapper for client_command() (which runs through the distribution's
+        own loader and is about 300 characters long). Extra arguments are passed on."""
+        script = self.base / CLIENT_SCRIPT
+        script.write_text("#!/bin/sh\n# the sandbox's own client, connected to it (written by mysqlinspect sandbox "
+                          f"start)\nexec {self.client_command()} \"$@\"\n")
+        script.chmod(0o755)
+        return script
+
     def client_command(self) -> str:
-        """The command a user types to connect with the distribution's own client."""
+        """The command (shell-quoted) that connects the distribution's own client to this sandbox."""
         client = "mariadb" if self.flavor == "mariadb" else "mysql"
         try:
             argv = self.distribution.program(client)
         except SandboxError:
             argv = [client]
-        return " ".join([*argv, "-h", "127.0.0.1", "-P", str(self.port), "-u", "root"])
+        return shlex.join([*argv, "-h", "127.0.0.1", "-P", str(self.port), "-u", "root"])
 
     def program(self, name: str) -> list[str]:
         return self.distribution.program(name)
@@ -276,8 +290,12 @@ class SandboxServer:
 
     @classmethod
     def load(cls, base: Path) -> SandboxServer:
+        state_file = Path(base) / STATE_FILE
+        if not state_file.is_file():
+            raise InputNotFoundError(f"no sandbox in {base} (no {STATE_FILE}; start one with `mysqlinspect sandbox "
+                                     "start`)")
         try:
-            state = json.loads((Path(base) / STATE_FILE).read_text())
+            state = json.loads(state_file.read_text())
         except (OSError, ValueError) as exc:
             raise SandboxError(f"no sandbox at {base}: {exc}") from exc
         return cls(flavor=state["flavor"], base=Path(base), port=int(state["port"]),

@@ -17,7 +17,7 @@ import pymysql
 import pytest
 
 from tests.live.test_binlog_tail import write_position
-from tests.servers import wait_for
+from tests.servers import restore_sigint, sigint_ignored, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.dedicated]
 
@@ -122,8 +122,9 @@ def start_tail(server: Any, start: tuple[str, int], checkpoint: Path, out: Path,
     argv = [sys.executable, "-m", "mysqlinspect", "binlog", "tail", *server.cli_args(), "--start-file", start[0],
             "--start-pos", str(start[1]), "--follow", "--checkpoint", str(checkpoint), "--format", "jsonl",
             "--table", "f.seq", "--rows-only", "--retry-timeout", "90"]
-    with open(out, "ab") as stdout, open(err, "ab") as stderr:
-        return subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=dict(os.environ))
+    # started as from a background job (SIGINT ignored), with SIGINT restored in the child so that Ctrl-C works
+    with open(out, "ab") as stdout, open(err, "ab") as stderr, sigint_ignored():
+        return subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=dict(os.environ), preexec_fn=restore_sigint)
 
 
 def interrupt(proc: subprocess.Popen[bytes]) -> int:

@@ -249,6 +249,7 @@ def test_compressed_transactions_are_decoded(server: Any, db: str, run_cli: Any)
                     "--table", f"{db}.t", "--format", "json")
     assert stats.exit_code == 0, stats.stderr
     assert stats.json()["compressed_transactions"] == 2
+    assert stats.json()["rows"] == 4  # counted inside the compressed payloads too
 
 
 def test_list_files_positions_and_gtids(server: Any, db: str, run_cli: Any) -> None:
@@ -267,7 +268,8 @@ def test_list_files_positions_and_gtids(server: Any, db: str, run_cli: Any) -> N
     assert table.exit_code == 0 and current["file"] in table.stdout
 
 
-def test_stats_fast_path_and_rows(server: Any, db: str, run_cli: Any) -> None:
+def test_stats_counts_rows_by_default_headers_only_and_decode(server: Any, db: str, run_cli: Any) -> None:
+    """Regression (issue 13): row counts were `-` unless --rows; the header scan now counts them (Table_map)."""
     run_sql(server, db, "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(200))")
     start = write_position(server)
     run_sql(server, db, "INSERT INTO t VALUES (1, 'a'), (2, 'b')", "UPDATE t SET v = 'c'", "DELETE FROM t WHERE id = 1",
@@ -275,17 +277,24 @@ def test_stats_fast_path_and_rows(server: Any, db: str, run_cli: Any) -> None:
             "SELECT 3 UNION SELECT 4 UNION SELECT 5) s", "COMMIT", "ALTER TABLE t ADD COLUMN w INT")
     args = ("binlog", "stats", *server.cli_args(), "--start-file", start[0], "--start-pos", str(start[1]),
             "--table", f"{db}.t", "--format", "json")
-    fast = run_cli(*args)
-    full = run_cli(*args, "--rows")
-    assert fast.exit_code == 0 and full.exit_code == 0, fast.stderr + full.stderr
-    f, r = fast.json(), full.json()
-    assert f["fast_path"] and not r["fast_path"]
-    assert f["transactions"] == r["transactions"] == 5
+    fast = run_cli(*args, "--headers-only")
+    full = run_cli(*args, "--decode")
+    counted = run_cli(*args)
+    assert fast.exit_code == 0 and full.exit_code == 0 and counted.exit_code == 0, fast.stderr + full.stderr
+    f, r, c = fast.json(), full.json(), counted.json()
+    assert f["fast_path"] and c["fast_path"] and not r["fast_path"]
+    assert not f["rows_counted"] and c["rows_counted"] and r["rows_counted"]
+    assert f["transactions"] == r["transactions"] == c["transactions"] == 5
     per_table = {t["op"]: t for t in r["tables"]}
     assert per_table["insert"]["rows"] == 7 and per_table["update"]["rows"] == 2 and per_table["delete"]["rows"] == 1
     assert {t["op"]: t["events"] for t in f["tables"]} == {op: t["events"] for op, t in per_table.items()}
     assert r["rows"] == 10 and f["rows"] is None
     assert r["largest"][0]["rows"] == 5 and r["largest"][0]["size_bytes"] == f["largest"][0]["size_bytes"]
+    # the default (rows counted from the table maps) agrees with the full decoder
+    for key in ("rows", "tables", "largest", "rows_per_transaction"):
+        assert c[key] == r[key], key
+    assert c["uncounted_row_events"] == 0
+    assert run_cli(*args, "--headers-only", "--decode").exit_code == 64
     assert [d["query"].split()[0] for d in f["ddl"]] == ["ALTER"]
     assert f["size_bytes"]["max"] == r["largest"][0]["size_bytes"]
     assert list(f["servers"]) and f["bytes"] == r["bytes"]
@@ -302,11 +311,14 @@ def test_stats_fast_path_and_rows(server: Any, db: str, run_cli: Any) -> None:
         rng = resolve_range(conn, server.settings(), spec, server.flavor)
     finally:
         conn.close()
-    tight, generic = StatsAccumulator(fast_path=True), StatsAccumulator(fast_path=True)
-    header_stats(server.settings(), rng, tight)
-    generic.add_all(scan_transactions(server.settings(), rng))
-    t, g = to_jsonable(tight.build({})), to_jsonable(generic.build({}))
-    assert t == g and t["transactions"] >= 5
+    for rows_counted in (False, True):
+        tight = StatsAccumulator(fast_path=True, rows_counted=rows_counted)
+        generic = StatsAccumulator(fast_path=True, rows_counted=rows_counted)
+        header_stats(server.settings(), rng, tight)
+        generic.add_all(scan_transactions(server.settings(), rng, count_rows=rows_counted))
+        t, g = to_jsonable(tight.build({})), to_jsonable(generic.build({}))
+        assert t == g and t["transactions"] >= 5
+        assert (t["rows"] is not None) == rows_counted
 
 
 def test_errors_and_edges(server: Any, run_cli: Any) -> None:

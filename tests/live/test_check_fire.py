@@ -30,7 +30,7 @@ BAD_ARGS = {
               "--innodb-redo-log-capacity=8M", "--innodb-log-checksums=OFF", "--gtid-mode=OFF",
               "--enforce-gtid-consistency=OFF", "--innodb-log-buffer-size=256K"],
     "mariadb": [*COMMON_BAD, "--innodb-flush-log-at-trx-commit=0", "--skip-innodb-doublewrite",
-                "--innodb-log-file-size=4M", "--old-alter-table=COPY"],
+                "--innodb-log-file-size=4M", "--old-alter-table=COPY", "--innodb-undo-tablespaces=0"],
 }
 BINLOG_OFF = {"mysql": "--disable-log-bin", "mariadb": "--skip-log-bin"}
 

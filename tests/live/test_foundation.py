@@ -91,8 +91,10 @@ def test_wrong_password_exits_77(server: Any, run_cli: Any, usage_only_account: 
 def test_missing_privilege_exits_77_naming_grant(
     server: Any, run_cli: Any, usage_only_account: tuple[str, str]
 ) -> None:
+    """A command whose core needs a grant (`binlog list`; `status` shows what it can read instead, see
+    test_usage_account_status_shows_what_it_can_read)."""
     name, password = usage_only_account
-    result = run_cli("status", "-h", "127.0.0.1", "-P", str(server.port), "-u", name, f"-p{password}")
+    result = run_cli("binlog", "list", "-h", "127.0.0.1", "-P", str(server.port), "-u", name, f"-p{password}")
     assert result.exit_code == ExitCode.NO_PERMISSION, result.stdout + result.stderr
     line = one_line_error(result.stderr)
     assert "PROCESS" in line or "REPLICATION CLIENT" in line or "BINLOG MONITOR" in line

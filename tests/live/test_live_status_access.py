@@ -10,12 +10,13 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mysqlinspect.exit_codes import ExitCode
-from tests.servers import repo_root
+from tests.servers import repo_root, restore_sigint, sigint_ignored
 
 
 def user_args(server: Any, user: tuple[str, str]) -> list[str]:
@@ -64,8 +65,11 @@ def cli_argv(server: Any, *args: str) -> list[str]:
 
 
 def test_watch_ctrl_c_exits_130_cleanly(server: Any) -> None:
-    proc = subprocess.Popen(cli_argv(server, "watch", "--interval", "0.2", "--format", "json"),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=repo_root())
+    """Also when the suite runs as a background job (SIGINT ignored): the child gets SIGINT back (regression)."""
+    with sigint_ignored():
+        proc = subprocess.Popen(cli_argv(server, "watch", "--interval", "0.2", "--format", "json"),
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=repo_root(),
+                                preexec_fn=restore_sigint)
     assert proc.stdout is not None
     first = proc.stdout.readline()
     assert json.loads(first)["sample"] == 1
@@ -105,3 +109,36 @@ def test_watch_on_a_terminal_draws_a_live_table(server: Any) -> None:
     assert "checkpoint age" in text and "history list length" in text
     assert "sample 3" in text and "\x1b[" in text  # redrawn in place with terminal control codes
     assert not text.lstrip().startswith("{")
+
+
+def test_usage_account_status_shows_what_it_can_read(server: Any, run_cli: Any, usage_only_account: Any) -> None:
+    """Regression (issue 13): `status` refused as a whole (77) although most of it needs no privilege."""
+    result = run_cli("status", *user_args(server, usage_only_account), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert data["server"]["version"] and data["durability"]["sync_binlog"] is not None
+    assert data["redo"]["checkpoint_age_bytes"] is not None  # status variables, no privilege needed
+    assert data["binlog"]["position"] is None
+    grant = "BINLOG MONITOR" if server.flavor == "mariadb" else "REPLICATION CLIENT"
+    assert any(note.startswith("binary log position unavailable: needs") and grant in note for note in data["notes"])
+    assert any(grant in g for g in data["missing_grants"])
+    table = run_cli("status", *user_args(server, usage_only_account), "--format", "table")
+    assert table.exit_code == 0 and "note:" in table.stdout and grant in table.stdout
+
+
+def test_password_is_hidden_from_ps_like_the_mysql_client(server: Any, usage_only_account: Any) -> None:
+    """Regression (issue 13): `-pSECRET` stayed readable in `ps` / /proc/PID/cmdline of a running `watch`."""
+    name, password = usage_only_account
+    argv = [sys.executable, "-m", "mysqlinspect", "watch", "-h", getattr(server, "host", "127.0.0.1"), "-P",
+            str(server.port), "-u", name, f"-p{password}", "--interval", "0.2", "--format", "json"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=repo_root())
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # connected and sampling: the title was rewritten before this
+        assert json.loads(first)["sample"] == 1, proc.stderr.read() if proc.stderr else ""
+        cmdline = Path(f"/proc/{proc.pid}/cmdline").read_bytes().decode()
+        assert password not in cmdline
+        assert "mysqlinspect" in cmdline and "-pxxxxx" in cmdline
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)

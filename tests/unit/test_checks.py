@@ -9,7 +9,15 @@ import pytest
 
 from mysqlinspect.checks.config import load_config, parse_assignments, parse_config
 from mysqlinspect.checks.hosts import load_hosts, parse_host_line
-from mysqlinspect.checks.inputs import NotApplicable, OldestTransaction, Snapshot, Sourced, Unavailable, UndoFacts
+from mysqlinspect.checks.inputs import (
+    DeprecatedSetting,
+    NotApplicable,
+    OldestTransaction,
+    Snapshot,
+    Sourced,
+    Unavailable,
+    UndoFacts,
+)
 from mysqlinspect.checks.model import (
     Finding,
     Limits,
@@ -195,8 +203,26 @@ def test_redo_capacity_minutes_uses_two_samples() -> None:
     finding = run(snap, "redo_capacity_minutes")
     assert finding.value == 10.0 and finding.status is Status.CRITICAL
     assert "two samples" in (finding.source or "")
-    lifetime = run(snapshot(start=end, redo=RedoStatus(capacity_bytes=600 << 20)), "R2")
-    assert lifetime.value == pytest.approx(600 / (10 / 110) / 60, rel=0.01) and "start-up" in (lifetime.source or "")
+    since_start = {"uptime": "7200", "innodb_os_log_written": str(720 << 20)}  # 0.1 MiB/s for two hours
+    lifetime = run(snapshot(start=since_start, redo=RedoStatus(capacity_bytes=600 << 20)), "R2")
+    assert lifetime.value == pytest.approx(100.0) and "start-up" in (lifetime.source or "")
+
+
+def test_redo_capacity_minutes_does_not_judge_a_short_average_since_start_up() -> None:
+    """Regression (issue 13): right after `make demo` (up 10 s, 3 s of load) R2 was CRITICAL at 3.9 min."""
+    fresh = {"uptime": "10", "innodb_os_log_written": str(10 << 20)}
+    finding = run(snapshot(start=fresh, redo=RedoStatus(capacity_bytes=100 << 20)), "R2")
+    assert finding.status is Status.OK and finding.value is None and "--interval" in finding.message
+    sampled = run(snapshot(start=fresh, end={"uptime": "12", "innodb_os_log_written": str(30 << 20)}, elapsed=2.0,
+                           redo=RedoStatus(capacity_bytes=100 << 20)), "R2")
+    assert sampled.status is Status.CRITICAL and sampled.value == 0.2
+
+
+def test_deprecated_settings_message_says_setting_them_is_deprecated() -> None:
+    deprecated = [DeprecatedSetting("binlog_format", "'--binlog-format' is deprecated")]
+    finding = run(snapshot(deprecated=deprecated), "R19")
+    assert finding.status is Status.WARNING
+    assert "binlog_format (setting them is deprecated, whatever the value" in finding.message
 
 
 def test_binlog_rules() -> None:
