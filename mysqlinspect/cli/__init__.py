@@ -35,7 +35,8 @@ COMMANDS: dict[str, Lazy] = {
                         "pages and batch size, pages written, writes and pages per write."),
     "datadir": Lazy("mysqlinspect.cli.datadir:datadir",
                     "Map a data directory (a copy, a backup, or a stopped server's): every file classified, each "
-                    "tablespace's page 0 decoded, redo and binary logs summarised. Read-only."),
+                    "tablespace's page 0 decoded (space id, flags, size, free limit, version), redo and binary logs "
+                    "summarised."),
     "durability": Lazy("mysqlinspect.cli.durability:durability",
                        "One report of the crash-safety settings (binlog, sync_binlog, innodb_flush_log_at_trx_commit, "
                        "doublewrite, checksums, GTID, two-phase commit) and, for a mysqld crash, an OS crash or power "
@@ -48,8 +49,11 @@ COMMANDS: dict[str, Lazy] = {
     "status": Lazy("mysqlinspect.cli.status:status",
                    "Server, binlog position, redo checkpoint age, doublewrite, undo and durability settings."),
     "tablespaces": Lazy("mysqlinspect.cli.tablespaces:tablespaces",
-                        "Every InnoDB tablespace: kind, files, size, used and free space, limits, format, tables; undo "
-                        "and temporary tablespaces; what OPTIMIZE TABLE would reclaim."),
+                        "Every InnoDB tablespace: kind (system, dictionary, file-per-table, general, undo, temporary), "
+                        "files, size, used and free space, autoextend and maximum size, page size, row format, "
+                        "compression, encryption, the tables of shared tablespaces; undo states and truncation "
+                        "settings; session temporary tablespaces and temporary tables; totals per kind and the largest "
+                        "space OPTIMIZE TABLE would give back."),
     "undo": Lazy("mysqlinspect.cli.undo:undo",
                  "Undo tablespaces, truncation and purge settings, history list length, purge lag and the oldest "
                  "active transactions (age, thread, rows modified, undo records, statement)."),
