@@ -75,6 +75,11 @@ class SandboxServer:
         return self.base / "mysqld.sock"
 
     @property
+    def tmpdir(self) -> Path:
+        """The server's own temporary directory (internal temporary tables, sort files), not the shared /tmp."""
+        return self.base / "tmp"
+
+    @property
     def pid_file(self) -> Path:
         return self.base / "mysqld.pid"
 
@@ -124,7 +129,7 @@ class SandboxServer:
             "--no-defaults", *((*MARIADB_ARGS, *MARIADB_INIT_ARGS) if self.flavor == "mariadb" else ()),
             f"--datadir={self.datadir}", f"--port={self.port}", "--bind-address=127.0.0.1",
             f"--socket={self.socket_path}", f"--pid-file={self.pid_file}", f"--log-error={self.error_log}",
-            f"--server-id={self.server_id}", "--user=root", "--secure-file-priv=",
+            f"--server-id={self.server_id}", "--user=root", "--secure-file-priv=", f"--tmpdir={self.tmpdir}",
         ]
         if self.flavor == "mysql":
             args += [f"--basedir={dist.root / 'usr'}", f"--lc-messages-dir={dist.root / 'usr/share/mysql'}"]
@@ -141,6 +146,7 @@ class SandboxServer:
             return
         if not self.datadir.exists():
             self.initialize()
+        self.tmpdir.mkdir(exist_ok=True)
         with open(self.base / "stdout.log", "ab") as log:
             self.process = subprocess.Popen(
                 [*self.distribution.server_argv(), *self.server_args()],

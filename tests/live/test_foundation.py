@@ -212,3 +212,17 @@ def test_sandbox_start_refuses_a_directory_of_the_other_flavor(run_cli: Any, tmp
     result = run_cli("sandbox", "start", "--flavor", "mysql", "--dir", str(tmp_path))
     assert result.exit_code == ExitCode.USAGE
     assert "is mariadb, not mysql" in one_line_error(result.stderr)
+
+
+def test_sandbox_servers_keep_temporary_files_in_their_own_directory(server: Any) -> None:
+    """Internal temporary tables and sort files of a sandbox live under its base directory, not the shared /tmp,
+    where another process's clean-up could remove them while in use."""
+    if not hasattr(server, "tmpdir"):
+        pytest.skip("Docker services keep their own /tmp")
+    conn = server.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT @@tmpdir")
+            assert Path(cur.fetchone()[0]).resolve() == server.tmpdir.resolve()
+    finally:
+        conn.close()
