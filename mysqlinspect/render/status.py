@@ -27,7 +27,7 @@ def render_overview(ov: StatusOverview) -> RenderableType:
     server = kv_table("Server")
     server.add_row("flavor / version", f"{srv.flavor} {srv.version_string}{version_comment(srv.version_comment)}")
     server.add_row("uptime", human_seconds(srv.uptime_seconds))
-    server.add_row("server id", show(srv.server_id))
+    server.add_row("server id", "-" if srv.server_id is None else str(srv.server_id))
     server.add_row("datadir", srv.datadir or "-")
 
     binlog = kv_table("Binary log")

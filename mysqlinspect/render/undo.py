@@ -60,7 +60,8 @@ def transactions_table(st: UndoStatus) -> Table:
     for trx in st.oldest_transactions:
         who = f"{trx.user or '-'}@{trx.host or '-'}"
         # Text, not markup: user@host, state and the statement are the server's data ("[/x]" must not crash).
-        t.add_row(trx.trx_id, human_seconds(trx.age_seconds), show(trx.thread_id), Text(who), show(trx.rows_modified),
+        thread = "-" if trx.thread_id is None else str(trx.thread_id)  # an identifier: no thousands separator
+        t.add_row(trx.trx_id, human_seconds(trx.age_seconds), thread, Text(who), show(trx.rows_modified),
                   show(trx.undo_records), Text(str(trx.state)), Text(clip(trx.statement or "-")))
     return t
 

@@ -98,12 +98,13 @@ class SandboxServer:
         if self.datadir.exists():
             shutil.rmtree(self.datadir)
         self.datadir.mkdir(parents=True)
+        self.tmpdir.mkdir(exist_ok=True)
         dist = self.distribution
         if self.flavor == "mysql":
             argv = [
                 *dist.server_argv(), "--no-defaults", "--initialize-insecure", f"--datadir={self.datadir}",
                 f"--basedir={dist.root / 'usr'}", f"--lc-messages-dir={dist.root / 'usr/share/mysql'}", "--user=root",
-                f"--log-error={self.base / 'init.log'}", *self._redo_init_args(),
+                f"--log-error={self.base / 'init.log'}", f"--tmpdir={self.tmpdir}", *self._redo_init_args(),
             ]
         else:
             assert dist.install_db is not None
@@ -113,6 +114,7 @@ class SandboxServer:
                 f"--basedir={dist.root / 'usr'}" if dist.root != Path("/") else "--basedir=/usr",
                 *MARIADB_INIT_ARGS,
                 *[a for a in self.extra_args if a.startswith(("--innodb-log-file-size", "--innodb-undo-tablespaces"))],
+                f"--tmpdir={self.tmpdir}",  # passed on to the bootstrap server: its temporary tables stay ours
             ]
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
         if proc.returncode != 0:

@@ -103,3 +103,15 @@ def test_ddl_timeline_marks_a_cut_statement() -> None:
     text = text_of(render_binlog_stats(stats))
     line = next(line for line in text.splitlines() if "CREATE TABLE t" in line)
     assert line.rstrip(" │").endswith("…") and clip(query).endswith("…") and len(clip(query)) == 120
+
+
+def test_thread_ids_are_identifiers_not_counts() -> None:
+    """A thread id of 1564 must read 1564 (a DBA copies it into KILL), not 1,564."""
+    from mysqlinspect.collectors.undo import ActiveTransaction, UndoStatus
+    from mysqlinspect.render.undo import transactions_table
+
+    trx = ActiveTransaction(trx_id="421", state="RUNNING", started="", age_seconds=3, thread_id=1564, user="root",
+                            host="localhost", rows_modified=1, rows_locked=1, undo_records=1, isolation_level=None,
+                            statement=None)
+    out = text_of(transactions_table(UndoStatus(oldest_transactions=[trx])))
+    assert "1564" in out and "1,564" not in out
