@@ -23,12 +23,35 @@ COLLATION = re.compile(r"\bCOLLATE\s*=?\s*['\"`]?(\w+)", re.IGNORECASE)
 CREATE_TRIGGER = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
                             r"TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?(\S+)", re.IGNORECASE)
 VERSION_COMMENT = re.compile(r"/\*!\d*|\*/")
+IDENTIFIER = r'(?:`(?:[^`]|``)+`|"(?:[^"]|"")+"|[\w$]+)'
+TRIGGER_TABLE = re.compile(rf"\s+(?:BEFORE|AFTER)\s+(?:INSERT|UPDATE|DELETE)\s+ON\s+({IDENTIFIER})"
+                           rf"(?:\s*\.\s*({IDENTIFIER}))?", re.IGNORECASE)
 
 
 def created_trigger(text: str) -> str | None:
     """The trigger a CREATE TRIGGER statement creates (mysqldump's versioned-comment form too), else None."""
     match = CREATE_TRIGGER.match(VERSION_COMMENT.sub(" ", text))
     return match.group(1).replace("`", "") if match else None
+
+
+def _unquote(name: str) -> str:
+    if len(name) >= 2 and name[0] == name[-1] and name[0] in "`\"":
+        return name[1:-1].replace(name[0] * 2, name[0])
+    return name
+
+
+def created_trigger_table(text: str, default_schema: str) -> tuple[str, str] | None:
+    """(schema, table) a CREATE TRIGGER statement puts its trigger on, or None when it cannot be read."""
+    plain = VERSION_COMMENT.sub(" ", text)
+    match = CREATE_TRIGGER.match(plain)
+    if not match:
+        return None
+    table = TRIGGER_TABLE.match(plain, match.end())
+    if not table:
+        return None
+    if table.group(2):
+        return _unquote(table.group(1)), _unquote(table.group(2))
+    return default_schema, _unquote(table.group(1))
 VECTOR_TYPE = 242  # MySQL 9 VECTOR: no such type on a MariaDB 10.x/11.x target before 11.7
 
 
@@ -36,9 +59,16 @@ VECTOR_TYPE = 242  # MySQL 9 VECTOR: no such type on a MariaDB 10.x/11.x target 
 class RangeContents:
     tables: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (schema, table) -> column type codes
     created_triggers: list[str] = field(default_factory=list)  # names in CREATE TRIGGER statements of the range
+    trigger_tables: dict[str, tuple[str, str] | None] = field(default_factory=dict)  # created trigger -> its table
     sql_tables: set[tuple[str, str]] = field(default_factory=set)  # tables changed inside compressed payloads:
     # the events mode applies those transactions as SQL
     collations: set[str] = field(default_factory=set)  # named in COLLATE clauses of the range's statements (DDL)
+
+    def refiring_created_triggers(self) -> list[str]:
+        """Triggers created in the range on tables its row events change (or on a table that cannot be read from
+        the statement): those fire when the range's rows are applied as SQL after their CREATE TRIGGER."""
+        return [name for name in self.created_triggers
+                if self.trigger_tables.get(name) is None or self.trigger_tables[name] in self.tables]
 
     def columns_of_type(self, type_code: int) -> list[str]:
         return [f"{schema}.{table}" for (schema, table), types in sorted(self.tables.items()) if type_code in types]
@@ -76,10 +106,11 @@ def read_range_contents(settings: ConnectionSettings, rng: ResolvedRange, event_
                         contents.tables[(schema, table)] = types
                         contents.sql_tables.add((schema, table))
         elif event.type_code == rawdump.QUERY_EVENT:
-            text = rawdump.query_text(event.body)[1]
+            schema, text = rawdump.query_text(event.body)
             trigger = created_trigger(text)
             if trigger:
                 contents.created_triggers.append(trigger)
+                contents.trigger_tables[trigger] = created_trigger_table(text, schema)
             contents.collations.update(name.lower() for name in COLLATION.findall(text))
     return contents
 

@@ -20,6 +20,7 @@ from mysqlinspect.binlog.apply import (
     target_flavor,
     target_settings,
 )
+from mysqlinspect.binlog.cascades import cascading_keys, refusing_unlogged_cascades
 from mysqlinspect.binlog.events_replay import execute_events, execute_events_flashback
 from mysqlinspect.binlog.filters import EventFilter
 from mysqlinspect.binlog.generated import GeneratedColumns, OnUpdateColumns, UniqueKeyColumns
@@ -179,6 +180,14 @@ def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec
                             range=rng.to_dict())
     stream_options = StreamOptions(server_id=replica_server_id, blocking=False)
     cascades_logged = source_logs_cascades(info.flavor, info.version)
+    if flashback and not cascades_logged:
+        target_conn = open_target(target_settings(target, settings)) if execute and target else None
+        try:
+            refuse_unlogged_cascades(app, settings, rng, event_filter, stream_options, conn, target_conn,
+                                     sql_options)
+        finally:
+            if target_conn is not None:
+                target_conn.close()
     if execute:
         assert target is not None
         _execute(app, settings, info, rng, event_filter, stream_options, mode, sql_options, summary,
@@ -447,11 +456,30 @@ def refuse_uncrossable(contents: RangeContents, source_family: str, target_famil
                                      "target does not have; nothing was applied")
 
 
+def refuse_unlogged_cascades(app: AppContext, settings: ConnectionSettings, rng: ResolvedRange,
+                             event_filter: EventFilter, stream_options: StreamOptions, conn: Any, target_conn: Any,
+                             sql_options: SqlOptions) -> None:
+    """A flashback of a source that does not log cascaded rows (MariaDB): the range's deletes and key updates of
+    parents of cascading foreign keys (on the source, and on the target when executing) stop it before anything is
+    written (DataError, exit 65), naming the constraint."""
+    contents = read_range_contents(settings, rng, event_filter, stream_options.server_id)
+    keys = cascading_keys(conn, contents.tables)
+    if target_conn is not None:
+        known = {key.constraint for key in keys}
+        keys += [key for key in cascading_keys(target_conn, contents.tables, sql_options.target_schema)
+                 if key.constraint not in known]
+    if not keys:
+        return
+    with _reader(settings, rng, event_filter, stream_options, app) as transactions:
+        for _ in refusing_unlogged_cascades(transactions, keys):
+            pass
+
+
 def refuse_refiring_triggers(app: AppContext, triggers: list[str], contents: RangeContents, allow: bool,
                              where: str) -> None:
     """Applied as SQL, the rows the binlog holds fire these triggers again (the source's triggers already did
     their work, and it is in the binlog): refused unless --allow-triggers, then a warning naming them."""
-    named = triggers + [f"{name} (created in the range)" for name in contents.created_triggers]
+    named = triggers + [f"{name} (created in the range)" for name in contents.refiring_created_triggers()]
     if not named:
         return
     text = f"triggers on tables the range changes would fire again when its rows are applied as SQL on {where}: " \

@@ -401,11 +401,13 @@ def reference_flashback(server: Any, conn: pymysql.connections.Connection, start
                    capture_output=True, check=True, timeout=300)
 
 
-@pytest.mark.parametrize("mode", ["auto", "sql"])
-def test_flashback_of_cascades_matches_the_reference(server: Any, db: str, extra_dbs: list[str], run_cli: Any,
-                                                     mode: str) -> None:
-    """MySQL 9.7 logs the cascaded rows: the flashback restores everything. MariaDB does not: like
-    mariadb-binlog --flashback, the parent comes back and the cascaded child changes stay."""
+@pytest.mark.parametrize("mode", ["auto", "sql", "dry-run"])
+def test_flashback_of_cascades_matches_the_reference_or_is_refused(server: Any, db: str, extra_dbs: list[str],
+                                                                   run_cli: Any, mode: str) -> None:
+    """MySQL 9.7 logs the cascaded rows: the flashback restores everything. MariaDB does not: the reference
+    (mariadb-binlog --flashback) brings the parent back and leaves the cascaded child changes as they are, so the
+    result is not the state before the range; mysqlinspect refuses such a flashback before writing anything
+    (exit 65), naming the constraint."""
     conn = server.connect()
     ref = f"{db}_ref"
     extra_dbs.append(ref)
@@ -417,17 +419,42 @@ def test_flashback_of_cascades_matches_the_reference(server: Any, db: str, extra
         start = binlog_position(conn)
         run_sql(conn, f"USE `{name}`", "DELETE FROM parent WHERE id = 1", "UPDATE parent SET id = 4 WHERE id = 3")
         ranges[name] = (start, binlog_position(conn))
+    after = table_dump(conn, db)
     start, stop = ranges[db]
-    undo = run_cli(*range_args(server, start, stop), "--table", f"{db}.*", "--flashback", "--execute", "--target",
-                   f"127.0.0.1:{server.port}", "--allow-same-server", "--yes", "--format", "json",
-                   "--apply-mode", mode)
-    assert undo.exit_code == 0, undo.stderr
-    assert undo.json()["apply_mode"] == ("binlog-events" if mode == "auto" else "sql")
+    options = ["--apply-mode", mode, "--execute", "--target", f"127.0.0.1:{server.port}", "--allow-same-server",
+               "--yes", "--format", "json"] if mode != "dry-run" else []
+    undo = run_cli(*range_args(server, start, stop), "--table", f"{db}.*", "--flashback", *options)
     if server.flavor == "mariadb":
         reference_flashback(server, conn, *ranges[ref], ref)
-        assert table_dump(conn, db) == table_dump(conn, ref) != snapshot
+        assert table_dump(conn, ref) != snapshot, "the reference cannot restore unlogged cascades"
+        assert undo.exit_code == ExitCode.DATA_ERROR, undo.stderr
+        assert "MariaDB does not log cascaded changes" in undo.stderr, undo.stderr
+        assert f"{db}.child_cascade_ibfk_1" in undo.stderr and f"{db}.child_null_ibfk_1" in undo.stderr
+        assert undo.stdout == "" and table_dump(conn, db) == after, "the refused flashback wrote something"
     else:
+        assert undo.exit_code == 0, undo.stderr
+        if mode == "dry-run":
+            pipe_into_client(server, undo.stdout)
+        else:
+            assert undo.json()["apply_mode"] == ("binlog-events" if mode == "auto" else "sql")
         assert table_dump(conn, db) == snapshot
+    conn.close()
+
+
+def test_flashback_of_cascade_parents_whose_keys_stay_is_not_refused(server: Any, db: str, run_cli: Any) -> None:
+    """Inserts into a cascading parent and updates that keep its referenced key cascade nothing: undone on both
+    flavors (only deletes, and key changes under ON UPDATE CASCADE / SET NULL, are refused on MariaDB)."""
+    conn = server.connect()
+    fk_schema(conn, db)
+    snapshot = table_dump(conn, db)
+    start = binlog_position(conn)
+    run_sql(conn, f"USE `{db}`", "UPDATE parent SET v = 'z' WHERE id = 2", "INSERT INTO parent VALUES (5, 'e')",
+            "INSERT INTO child_cascade VALUES (14, 5)", "DELETE FROM child_null WHERE id = 21")
+    stop = binlog_position(conn)
+    undo = run_cli(*range_args(server, start, stop), "--table", f"{db}.*", "--flashback", "--execute", "--target",
+                   f"127.0.0.1:{server.port}", "--allow-same-server", "--yes", "--format", "json")
+    assert undo.exit_code == 0, undo.stderr
+    assert table_dump(conn, db) == snapshot
     conn.close()
 
 
@@ -484,13 +511,16 @@ def test_cross_flavor_ddl_with_an_unknown_collation_is_refused_up_front(server: 
 
 def test_a_trigger_created_in_the_range_is_refused_too(server: Any, db: str, run_cli: Any) -> None:
     conn = server.connect()
-    run_sql(conn, f"USE `{db}`", "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))")
+    run_sql(conn, f"USE `{db}`", "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))",
+            "CREATE TABLE u (id INT PRIMARY KEY, v VARCHAR(10))")
     start = binlog_position(conn)
     run_sql(conn, f"USE `{db}`", "CREATE TRIGGER t_bi BEFORE INSERT ON t FOR EACH ROW SET NEW.v = 'trigger'",
+            "CREATE TRIGGER u_bi BEFORE INSERT ON u FOR EACH ROW SET NEW.v = 'trigger'",
             "INSERT INTO t VALUES (1, 'a')")
     stop = binlog_position(conn)
-    run_sql(conn, f"USE `{db}`", "DROP TRIGGER t_bi")  # not on the server any more: only the range knows it
+    run_sql(conn, f"USE `{db}`", "DROP TRIGGER t_bi", "DROP TRIGGER u_bi")  # only the range knows them now
     dry = run_cli(*range_args(server, start, stop), "--table", f"{db}.*")
     assert dry.exit_code == ExitCode.USAGE, dry.stderr
     assert "t_bi (created in the range)" in dry.stderr and dry.stdout == ""
+    assert "u_bi" not in dry.stderr  # on a table the range does not change: it fires for none of its rows
     conn.close()

@@ -7,6 +7,10 @@ server of the same flavor, started once per module, so the range's `DROP DATABAS
 rewriting. Each way mysqlinspect offers to apply the range must leave that target exactly as the reference does
 (row dumps of every table, invisible columns included, and definitions); `--flashback --execute` of the batch
 must bring a target holding the range's end state back to the source's state before the batch.
+
+The shop's triggers would fire again if its logged rows were applied as SQL (issue 9 item 3), so the SQL ways
+(dry-run SQL, `--apply-mode sql`) refuse that range up front, naming the triggers and writing nothing; their
+exactness is checked on the same shop without its triggers (`bare_shop`), against the reference of that range.
 """
 
 from __future__ import annotations
@@ -31,12 +35,13 @@ from tests.live.replay_reference import (
     reset,
 )
 from tests.live.replay_support import binlog_position
-from tests.live.shop_schema import ShopRange, write_shop
+from tests.live.shop_schema import TRIGGER_NAMES, ShopRange, write_shop
 from tests.servers import drop_database
 
 pytestmark = pytest.mark.live
 
-MODES = ("dry-run-sql", "sql", "events", "auto")
+ROW_EVENT_MODES = ("events", "auto")  # through row events: no trigger fires, the full shop is replayed
+SQL_MODES = ("dry-run-sql", "sql")  # refused on the full shop; checked on the shop without triggers
 # Where the replayed range starts, so that one defect does not hide the others:
 # range: the whole logged range, from DROP DATABASE IF EXISTS on an empty target;
 # schema: just after the source's CREATE DATABASE, on a target where the test created the database;
@@ -71,14 +76,13 @@ def target(server: Any) -> Iterator[SandboxServer]:
     dedicated.destroy()
 
 
-@pytest.fixture(scope="module")
-def shop(server: Any, target: SandboxServer) -> Iterator[Shop]:
-    db = "shop_" + uuid.uuid4().hex[:10]
+def logged_shop(server: Any, target: SandboxServer, triggers: bool) -> Iterator[Shop]:
+    db = ("shop_" if triggers else "bare_shop_") + uuid.uuid4().hex[:10]
     conn = server.connect()
     snapshot: list[Dump] = []
     try:
         logged = write_shop(conn, db, server.flavor, binlog_position,
-                            at_batch=lambda: snapshot.append(dump_of(server, db)))
+                            at_batch=lambda: snapshot.append(dump_of(server, db)), triggers=triggers)
         after = dump_of(server, db)
         reset(target, db)
         reference_apply(server, conn, target, logged.start, logged.stop)
@@ -86,6 +90,18 @@ def shop(server: Any, target: SandboxServer) -> Iterator[Shop]:
     finally:
         conn.close()
         drop_database(server, db)
+
+
+@pytest.fixture(scope="module")
+def shop(server: Any, target: SandboxServer) -> Iterator[Shop]:
+    """The full shop, triggers included."""
+    yield from logged_shop(server, target, triggers=True)
+
+
+@pytest.fixture(scope="module")
+def bare_shop(server: Any, target: SandboxServer) -> Iterator[Shop]:
+    """The same schema, load and batch without the triggers: what SQL replay may apply."""
+    yield from logged_shop(server, target, triggers=False)
 
 
 def dump_of(server: Any, db: str) -> Dump:
@@ -104,10 +120,14 @@ def execute_args(target: SandboxServer) -> list[str]:
     return ["--execute", "--target", f"127.0.0.1:{target.port}", "--yes", "--format", "json"]
 
 
-def test_reference_reproduces_the_source(shop: Shop) -> None:
+@pytest.mark.parametrize("variant", ["shop", "bare_shop"])
+def test_reference_reproduces_the_source(server: Any, variant: str, request: pytest.FixtureRequest) -> None:
     """The harness is sound: mysqlbinlog | mysql of the whole range leaves the fresh target equal to the source, on
     every row and definition (nothing needs excluding on either flavor: the forward range round-trips, cascades
     included — MySQL logs them, MariaDB's target runs them again from the logged foreign_key_checks flag)."""
+    shop: Shop = request.getfixturevalue(variant)
+    triggers = [k for k in shop.after_range.definitions if k.startswith("trigger:")]
+    assert len(triggers) == (len(TRIGGER_NAMES) if variant == "shop" else 0)
     assert sum(len(rows) for rows in shop.after_range.rows.values()) > 300
     assert shop.before_batch.rows != shop.after_range.rows
     assert_same(shop.after_range, shop.reference, "mysqlbinlog | mysql of the range vs the source")
@@ -137,22 +157,69 @@ def prepare_target(shop: Shop, start: str) -> tuple[str, int]:
     return shop.range.schema
 
 
-@pytest.mark.parametrize("start", STARTS)
-@pytest.mark.parametrize("mode", MODES)
-def test_replay_leaves_the_target_as_the_reference_does(shop: Shop, run_cli: Any, mode: str, start: str) -> None:
-    """Each way to apply the range (dry-run SQL through the server's own client, --execute with each apply
-    mode) on a fresh target gives what mysqlbinlog | mysql gives."""
-    first = prepare_target(shop, start)
-    args = ["binlog", "replay", *shop.source.cli_args(), *range_args(first, shop.range.stop)]
+def apply_range(shop: Shop, run_cli: Any, mode: str, first: tuple[str, int], *options: str) -> Any:
+    """The range from `first` applied to the target one way; the CLI result (dry-run SQL already piped)."""
+    args = ["binlog", "replay", *shop.source.cli_args(), *range_args(first, shop.range.stop), *options]
     if mode == "dry-run-sql":
         result = run_cli(*args)
-        assert result.exit_code == 0, result.stderr
-        loaded = pipe_into_client(shop.target, result.stdout.encode())
-        assert loaded.returncode == 0, "the dry-run SQL does not load: " + loaded.stderr.decode(errors="replace")
-    else:
-        result = run_cli(*args, *execute_args(shop.target), "--apply-mode", mode)
-        assert result.exit_code == 0, result.stderr
+        if result.exit_code == 0:
+            loaded = pipe_into_client(shop.target, result.stdout.encode())
+            assert loaded.returncode == 0, "the dry-run SQL does not load: " + loaded.stderr.decode(errors="replace")
+        return result
+    return run_cli(*args, *execute_args(shop.target), "--apply-mode", mode)
+
+
+@pytest.mark.parametrize("start", STARTS)
+@pytest.mark.parametrize("mode", ROW_EVENT_MODES)
+def test_replay_leaves_the_target_as_the_reference_does(shop: Shop, run_cli: Any, mode: str, start: str) -> None:
+    """--execute through row events (events, and auto, which picks them here) on a fresh target gives what
+    mysqlbinlog | mysql gives, triggers and all."""
+    result = apply_range(shop, run_cli, mode, prepare_target(shop, start))
+    assert result.exit_code == 0, result.stderr
     assert_same(shop.reference, dump_of(shop.target, shop.db), f"replay ({mode}) vs mysqlbinlog | mysql")
+
+
+@pytest.mark.parametrize("start", STARTS)
+@pytest.mark.parametrize("mode", SQL_MODES)
+def test_sql_replay_of_the_shop_without_triggers_leaves_the_target_as_the_reference_does(
+        bare_shop: Shop, run_cli: Any, mode: str, start: str) -> None:
+    """Dry-run SQL through the server's own client and --apply-mode sql on a fresh target give what
+    mysqlbinlog | mysql of the same range gives, on the shop without triggers (everything else of the shop kept)."""
+    result = apply_range(bare_shop, run_cli, mode, prepare_target(bare_shop, start))
+    assert result.exit_code == 0, result.stderr
+    assert_same(bare_shop.reference, dump_of(bare_shop.target, bare_shop.db), f"replay ({mode}) vs the reference")
+
+
+@pytest.mark.parametrize("start", STARTS)
+@pytest.mark.parametrize("mode", SQL_MODES)
+def test_sql_replay_of_the_shop_with_triggers_is_refused_before_anything_is_written(
+        shop: Shop, run_cli: Any, tmp_path: Any, mode: str, start: str) -> None:
+    """Applied as SQL, the logged rows would fire the shop's triggers again (BEFORE INSERT overwrites logged
+    values, AFTER triggers insert rows the binlog already holds): exit 64 naming every trigger, the target as it
+    was, and for the dry run no SQL at all (nothing on stdout, no --output file, no temporary file left)."""
+    first = prepare_target(shop, start)
+    before = dump_of(shop.target, shop.db)
+    if mode == "dry-run-sql":
+        out_dir = tmp_path / "out"
+        out_dir.mkdir()
+        output = out_dir / "shop.sql"
+        for options in ([], ["--output", str(output)]):
+            result = apply_range(shop, run_cli, mode, first, *options)
+            assert result.exit_code == 64, result.stderr
+            assert result.stdout == "", "the refused dry run wrote SQL"
+            assert_refusal_names_the_triggers(result.stderr)
+        assert list(out_dir.iterdir()) == [], "the refused dry run left a file"
+    else:
+        result = apply_range(shop, run_cli, mode, first)
+        assert result.exit_code == 64, result.stderr
+        assert_refusal_names_the_triggers(result.stderr)
+    assert_same(before, dump_of(shop.target, shop.db), "the target after the refused SQL replay")
+
+
+def assert_refusal_names_the_triggers(stderr: str) -> None:
+    assert "triggers" in stderr and "--allow-triggers" in stderr, stderr
+    missing = [name for name in TRIGGER_NAMES if name not in stderr]
+    assert not missing, f"the refusal does not name {missing}: {stderr}"
 
 
 # The batch deletes parents whose foreign keys cascade (country -> city -> address.city_id SET NULL, address ->
@@ -202,8 +269,10 @@ def test_flashback_of_the_batch_restores_the_state_before_it(shop: Shop, run_cli
     result = run_cli("binlog", "replay", *shop.source.cli_args(), *range_args(shop.range.batch, shop.range.stop),
                      "--flashback", *execute_args(shop.target))
     if shop.source.flavor == "mariadb":
-        assert result.exit_code != 0, "a flashback over unlogged cascades cannot be exact; it must refuse"
+        assert result.exit_code == 65, result.stderr  # the binlog lacks the cascaded rows: a data error
         assert "cascade" in result.stderr.lower(), result.stderr
+        assert "MariaDB does not log cascaded changes" in result.stderr, result.stderr
+        assert "fk_" in result.stderr, result.stderr  # the constraint is named
         assert_same(shop.reference, dump_of(shop.target, shop.db), "nothing written by the refused flashback")
         return
     assert result.exit_code == 0, result.stderr
