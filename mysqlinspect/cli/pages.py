@@ -22,8 +22,9 @@ def pages() -> None:
 
 @pages.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Processes per large file (files of 256 MiB and more are split between them).")
+@click.option("--jobs", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Worker processes when the files total 256 MiB or more (0: one per CPU; 1: none). "
+                   "Large files are split between them, smaller files are checked one per task.")
 @output_options("table", "json")
 @pass_app
 def verify(app: AppContext, paths: tuple[str, ...], jobs: int, output_format: str) -> int:

@@ -18,7 +18,7 @@ from array import array
 from functools import lru_cache
 from operator import xor
 
-from crc32c import crc32c
+from mysqlinspect.crc import crc32c
 
 AVAILABLE = sys.byteorder == "little"
 
