@@ -152,10 +152,10 @@ def test_suspects_cover_every_damaged_page(tmp_path: Path, fmt: str) -> None:
 def test_batch_crcs_equal_per_page_crcs() -> None:
     rnd = random.Random(5)
     data = memoryview(rnd.randbytes(PS * 17))
-    swapped = [int.from_bytes(c.to_bytes(4, "little"), "big") for c in fastcheck.classic_crcs(data, 17, PS)]
-    assert swapped == [page_crc32(data[n * PS:(n + 1) * PS], PS) for n in range(17)]
-    swapped = [int.from_bytes(c.to_bytes(4, "little"), "big") for c in fastcheck.full_crc32_crcs(data, 17, PS)]
-    assert swapped == [crc32c(data[n * PS:(n + 1) * PS - 4]) for n in range(17)]
+    assert fastcheck.classic_crcs(data, 17, PS) == b"".join(
+        page_crc32(data[n * PS:(n + 1) * PS], PS).to_bytes(4, "big") for n in range(17))
+    assert fastcheck.full_crc32_crcs(data, 17, PS) == b"".join(
+        crc32c(data[n * PS:(n + 1) * PS - 4]).to_bytes(4, "big") for n in range(17))
 
 
 def test_crc_module_is_the_packaged_function() -> None:
@@ -190,3 +190,20 @@ def test_pages_verify_json_starts_without_connection_or_rich_modules(tmp_path: P
               "print('HEAVY', heavy, code, file=sys.stderr)\n")
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert "HEAVY [] 0" in proc.stderr, proc.stderr
+
+
+def test_page_compressed_page_is_not_taken_for_a_plain_one(tmp_path: Path) -> None:
+    """A full_crc32 page_compressed page whose bytes also happen to carry a valid whole-page CRC: the pre-check
+    must still hand it to the per-page check (the page type decides how it is checksummed)."""
+    path, _ = _tablespace(tmp_path, "full_crc32", seed=6, pages=40, damaged=0)
+    data = bytearray(path.read_bytes())
+    size, n = 4096, 17
+    page = bytearray(PS)
+    struct.pack_into(">IIIIQHQI", page, 0, 0, n, 0xFFFFFFFF, 0xFFFFFFFF, 0, 0x8000 | size >> 8, 0, SPACE)
+    page[38:size - 4] = random.Random(8).randbytes(size - 42)
+    struct.pack_into(">I", page, size - 4, crc32c(bytes(page[:size - 4])))
+    struct.pack_into(">I", page, PS - 4, crc32c(bytes(page[:PS - 4])))
+    data[n * PS:(n + 1) * PS] = page
+    path.write_bytes(bytes(data))
+    result = V.verify_file(path)
+    assert result.ok and result.algorithms == {"full_crc32": 39, "full_crc32_page_compressed": 1}
