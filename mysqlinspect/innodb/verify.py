@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mysqlinspect.errors import InputNotFoundError, MysqlInspectError
-from mysqlinspect.innodb import fastcheck
+from mysqlinspect.innodb import fastcheck, workers
 from mysqlinspect.innodb import layout as L
 from mysqlinspect.innodb.checksum import (
     BAD_STATUSES,
@@ -192,15 +192,12 @@ def _scan_range(path: Path, page_size: int | None, start: int, stop: int) -> Fil
     return part
 
 
-def _scan_parallel(ts: TablespaceFile, result: FileVerification, page_size: int | None, jobs: int,
-                   pool: Executor) -> None:
-    """Split the pages into `jobs` ranges: the workers take all but the first, this process the first."""
+def _scan_parallel(ts: TablespaceFile, result: FileVerification, page_size: int | None, jobs: int) -> None:
+    """Split the pages into `jobs` ranges: forked children take all but the first, this process the first."""
     step = -(-ts.page_count // jobs)
-    others = [pool.submit(_scan_range, ts.path, page_size, n, min(n + step, ts.page_count))
-              for n in range(step, ts.page_count, step)]
-    scan_pages(ts, result, 0, step)
-    for future in others:
-        part = future.result()
+    ranges = [(ts.path, page_size, n, min(n + step, ts.page_count)) for n in range(step, ts.page_count, step)]
+    parts = workers.run_split(partial(scan_pages, ts, result, 0, step), _scan_range, ranges)
+    for part in parts:
         result.counts.update(part.counts)
         result.algorithms.update(part.algorithms)
         result.bad_pages.extend(part.bad_pages)
@@ -222,10 +219,9 @@ def process_pool(jobs: int) -> Executor:
     return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
 
 
-def verify_file(path: Path, kind: str | None = None, page_size: int | None = None, jobs: int = 1,
-                pool: Executor | None = None) -> FileVerification:
+def verify_file(path: Path, kind: str | None = None, page_size: int | None = None, jobs: int = 1) -> FileVerification:
     """Verify one tablespace file; unreadable or unrecognisable files come back with `error` set. With `jobs` > 1
-    a file of at least PARALLEL_MIN_BYTES is split between that many forked processes (of `pool` if given)."""
+    a file of at least PARALLEL_MIN_BYTES is split between this process and `jobs` - 1 forked ones."""
     result = FileVerification(path=path, kind=kind or classify_file(path))
     try:
         if path.is_file() and path.stat().st_size == 0:
@@ -237,12 +233,8 @@ def verify_file(path: Path, kind: str | None = None, page_size: int | None = Non
             result.page_size, result.physical_page_size = ts.flags.page_size, ts.physical_page_size
             result.format = "full_crc32" if ts.flags.full_crc32 else ("compressed" if ts.flags.zip_size else "classic")
             result.pages, result.trailing_bytes = ts.page_count, ts.trailing_bytes
-            if jobs > 1 and ts.size >= PARALLEL_MIN_BYTES:
-                if pool is not None:
-                    _scan_parallel(ts, result, page_size, jobs, pool)
-                else:
-                    with process_pool(jobs) as own:
-                        _scan_parallel(ts, result, page_size, jobs, own)
+            if jobs > 1 and ts.size >= PARALLEL_MIN_BYTES and workers.AVAILABLE:
+                _scan_parallel(ts, result, page_size, jobs)
             else:
                 scan_pages(ts, result)
     except MysqlInspectError as exc:
@@ -269,29 +261,30 @@ def _expand(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]:
 
 def verify_paths(paths: Sequence[str | Path], jobs: int = 1) -> Verification:
     """Verify files and every tablespace file of the directories among `paths`. With `jobs` > 1 (0: one per
-    CPU) and at least PARALLEL_MIN_BYTES in all, files are checked in that many forked processes: each large file
-    split into `jobs` page ranges, smaller files one per task."""
+    CPU), each file of at least PARALLEL_MIN_BYTES is split into `jobs` page ranges checked in parallel (forked
+    processes), and smaller files adding up to that much are checked by a pool of `jobs` processes, one per task."""
     files, notes = _expand(paths)
     if not files:
         raise InputNotFoundError("no tablespace files found in " + ", ".join(str(p) for p in paths))
     jobs = default_jobs() if jobs == 0 else jobs
     system_page_size = _system_page_size(files)
     sizes = {path: system_page_size if _is_continuation_ibdata(path) else None for path in files}
-    if jobs > 1 and _total_bytes(files) >= PARALLEL_MIN_BYTES:
+    small = [path for path in files if _file_bytes(path) < PARALLEL_MIN_BYTES]
+    if jobs > 1 and len(small) > 1 and _total_bytes(small) >= PARALLEL_MIN_BYTES:
         with process_pool(jobs) as pool:
             return Verification(_verify_in_pool(files, sizes, jobs, pool), notes)
-    return Verification([verify_file(path, page_size=sizes[path]) for path in files], notes)
+    return Verification([verify_file(path, page_size=sizes[path], jobs=jobs) for path in files], notes)
 
 
 def _verify_in_pool(files: list[Path], sizes: dict[Path, int | None], jobs: int,
                     pool: Executor) -> list[FileVerification]:
-    """Small files go to the workers first; large ones are then split between them from this process."""
+    """Large files are split between this process and forked children first (before the pool has threads);
+    then the smaller ones go to the pool, one per task."""
+    large = {path: verify_file(path, page_size=sizes[path], jobs=jobs)
+             for path in files if _file_bytes(path) >= PARALLEL_MIN_BYTES}
     small: dict[Path, Future[FileVerification]] = {
-        path: pool.submit(verify_file, path, None, sizes[path])
-        for path in files if _file_bytes(path) < PARALLEL_MIN_BYTES}
-    large = {path: verify_file(path, page_size=sizes[path], jobs=jobs, pool=pool)
-             for path in files if path not in small}
-    return [small[path].result() if path in small else large[path] for path in files]
+        path: pool.submit(verify_file, path, None, sizes[path]) for path in files if path not in large}
+    return [large[path] if path in large else small[path].result() for path in files]
 
 
 def _file_bytes(path: Path) -> int:

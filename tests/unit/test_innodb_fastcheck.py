@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from mysqlinspect.crc import crc32c
+from mysqlinspect.errors import DataError
 from mysqlinspect.innodb import fastcheck
 from mysqlinspect.innodb import verify as V
 from mysqlinspect.innodb.checksum import PageStatus, check_classic, check_full_crc32, page_crc32
@@ -207,3 +208,25 @@ def test_page_compressed_page_is_not_taken_for_a_plain_one(tmp_path: Path) -> No
     path.write_bytes(bytes(data))
     result = V.verify_file(path)
     assert result.ok and result.algorithms == {"full_crc32": 39, "full_crc32_page_compressed": 1}
+
+
+def _fail(message: str) -> None:
+    raise DataError(message)
+
+
+def _die() -> None:
+    import os
+
+    os._exit(3)
+
+
+def test_forked_workers_return_results_and_raise_errors_in_order() -> None:
+    from mysqlinspect.innodb import workers
+
+    ran: list[str] = []
+    assert workers.run_split(lambda: ran.append("local"), divmod, [(7, 2), (9, 4)]) == [(3, 1), (2, 1)]
+    assert ran == ["local"]
+    with pytest.raises(DataError, match="bad page"):
+        workers.run_split(lambda: None, _fail, [("bad page",)])
+    with pytest.raises(workers.WorkerError, match="died without a result"):
+        workers.run_split(lambda: None, _die, [()])
