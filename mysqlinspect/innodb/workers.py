@@ -9,7 +9,6 @@ os._exit(); the parent reads the pipes in order. POSIX only: `AVAILABLE` is Fals
 from __future__ import annotations
 
 import os
-import pickle
 import signal
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -25,6 +24,8 @@ class WorkerError(MysqlInspectError):
 
 
 def _child(fn: Callable[..., Any], args: Sequence[Any], write_fd: int) -> None:
+    import pickle
+
     try:
         try:
             payload = pickle.dumps((True, fn(*args)))
@@ -52,6 +53,8 @@ def start(fn: Callable[..., T], args: Sequence[Any]) -> tuple[int, int]:
 
 def collect(pid: int, read_fd: int) -> Any:
     """Wait for a child started by start() and return its result (or raise its exception)."""
+    import pickle  # imported when needed: not at start-up
+
     with os.fdopen(read_fd, "rb") as src:
         payload = src.read()
     os.waitpid(pid, 0)
