@@ -5,13 +5,23 @@ full_crc32 file (flags 0x15), 16 KiB pages with B-tree page headers, varied bodi
 page ids, so that every tool checks every page and finds nothing wrong. (A live server would need many minutes of
 inserts to grow a 1 GiB table on a 2-core machine.)
 
-    .venv/bin/python benchmarks/bench_pages_verify.py [--size-mib 1024] [--dir /tmp] [--runs 3]
+    .venv/bin/python benchmarks/bench_pages_verify.py [--size-mib 1024] [--dir /tmp] [--runs 5] [--keep DIR]
 
-Each measurement runs as a child process (best of --runs, page cache warm), so wall time and peak RSS (GNU
-time's %M) are comparable: a plain read (dd-like, 4 MiB reads); `mysqlinspect pages verify` (the CLI, interpreter
-start and imports included) and the time of its page checks alone (measured inside the same kind of child);
-MySQL 9.7's innochecksum (crc32 file; from the sandbox cache, run through its own loader); MariaDB's
-/usr/bin/innochecksum (both files). A tool that is not on the machine is reported as missing.
+Each measurement runs as a child process; the tools take turns run after run (so they share the machine's load)
+and the best wall time of --runs is reported with the median, the CPU time (user + system, from GNU time, children
+included) and peak RSS (GNU time's %M). Page cache warm. Contenders: a plain read (4 MiB reads);
+`mysqlinspect pages verify` (the CLI, interpreter start and imports included; default --jobs, i.e. one process per
+CPU, and --jobs 1), and its page checks alone (verify_paths() timed inside a child); MySQL 9.7's innochecksum
+(crc32 file; from the sandbox cache, run through its own loader); MariaDB's /usr/bin/innochecksum (both files).
+A tool that is not on the machine is reported as missing.
+
+Equal work: on these clean files every tool reads and checks every page. MariaDB's innochecksum (10.11) checks the
+LSN halves, the checksum (crc32 or innodb for classic pages, full_crc32) and the page number and space id of every
+page (CRC-32C with AVX-512 VPCLMULQDQ; its time is mostly the kernel copying the file into its buffer). MySQL's
+checks the LSN halves and the checksum (it computes the innodb fold byte by byte on every page, hence its speed),
+not the page number or space id. Both stop at the first bad page by default: they run with
+--allow-mismatches=1000000000 here, which changes nothing on clean files but keeps the work equal if a file is
+damaged. `pages verify` checks everything both do, every page, and counts all-zero pages apart.
 """
 
 from __future__ import annotations
@@ -20,12 +30,14 @@ import argparse
 import os
 import random
 import shutil
+import statistics
 import struct
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 from crc32c import crc32c
 
@@ -40,7 +52,7 @@ SPACE_ID = 42
 ENGINE_SCRIPT = (
     "import sys, time\n"
     "from mysqlinspect.innodb.verify import verify_paths\n"
-    "start = time.perf_counter(); result = verify_paths(sys.argv[1:])\n"
+    "start = time.perf_counter(); result = verify_paths(sys.argv[2:], jobs=int(sys.argv[1]))\n"
     "assert result.ok, result.to_dict()\n"
     "print(time.perf_counter() - start, file=sys.stderr)\n"
 )
@@ -93,31 +105,32 @@ def generate(path: Path, pages: int, flags: int, full_crc32: bool) -> None:
         fh.write(b"".join(batch))
 
 
-def engine_seconds(path: Path, runs: int) -> float:
-    """Seconds inside verify_paths() alone (no interpreter start or imports), best of `runs`."""
-    times = []
-    for _ in range(runs):
-        proc = subprocess.run([sys.executable, "-c", ENGINE_SCRIPT, str(path)], capture_output=True, text=True,
-                              check=True)
-        times.append(float(proc.stderr.strip().splitlines()[-1]))
-    return min(times)
+def engine_seconds(path: Path, jobs: int) -> float:
+    """Seconds inside verify_paths() alone (no interpreter start or imports), in a fresh child process."""
+    proc = subprocess.run([sys.executable, "-c", ENGINE_SCRIPT, str(jobs), str(path)], capture_output=True,
+                          text=True, check=True)
+    return float(proc.stderr.strip().splitlines()[-1])
 
 
-def run_child(argv: list[str]) -> tuple[float, int, int]:
-    """(wall seconds, peak RSS KiB, exit status) of one child process. Peak RSS comes from GNU time when the
-    machine has it (a fork from this Python process would count the parent's pages until exec)."""
-    timed = ["/usr/bin/time", "-f", "%M"] if Path("/usr/bin/time").exists() else []
+class Run(NamedTuple):
+    wall: float
+    cpu: float  # user + system seconds of the child and its own children
+    rss_kib: int
+    status: int
+
+
+def run_child(argv: list[str]) -> Run:
+    """One child process. CPU time and peak RSS come from GNU time when the machine has it (a fork from this
+    Python process would count the parent's pages until exec)."""
+    timed = ["/usr/bin/time", "-f", "TIMES %U %S %M"] if Path("/usr/bin/time").exists() else []
     start = time.perf_counter()
     proc = subprocess.run([*timed, *argv], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
     elapsed = time.perf_counter() - start
-    last = proc.stderr.strip().splitlines()[-1:] if timed else []
-    rss = int(last[0]) if last and last[0].isdigit() else 0
-    return elapsed, rss, proc.returncode
-
-
-def best(argv: list[str], runs: int) -> tuple[float, int, int]:
-    results = [run_child(argv) for _ in range(runs)]
-    return min(results, key=lambda r: r[0])
+    fields = [line.split() for line in proc.stderr.splitlines() if line.startswith("TIMES ")]
+    if fields:
+        user, system, rss = fields[-1][1:]
+        return Run(elapsed, float(user) + float(system), int(rss), proc.returncode)
+    return Run(elapsed, 0.0, 0, proc.returncode)
 
 
 def mysql_innochecksum() -> list[str] | None:
@@ -129,53 +142,83 @@ def mysql_innochecksum() -> list[str] | None:
         return None
 
 
-def report(name: str, size: int, result: tuple[float, int, int] | None, read_s: float) -> None:
-    if result is None:
-        print(f"{name:46s}: not available on this machine")
+def report(name: str, size: int, runs: list[Run] | None, read_s: float, missing: str = "not on this machine") -> None:
+    if not runs:
+        print(f"{name:44s}: {missing}")
         return
-    seconds, rss, status = result
-    mbs = size / seconds / 1e6
-    print(f"{name:46s}: {mbs:8.1f} MB/s  {seconds:6.3f}s  peak RSS {rss / 1024:7.1f} MiB  exit {status}  "
-          f"({read_s / seconds:.2f} x plain read speed)")
+    best = min(runs, key=lambda r: r.wall)
+    cpu = min(r.cpu for r in runs)
+    mbs = size / best.wall / 1e6
+    cpu_text = f"{cpu:6.3f}s CPU" if cpu else "     - CPU"
+    rss_text = f"peak RSS {best.rss_kib / 1024:6.1f} MiB" if best.rss_kib else "peak RSS      -    "
+    print(f"{name:44s}: {mbs:7.0f} MB/s  {best.wall:6.3f}s wall (median {statistics.median(r.wall for r in runs):.3f})"
+          f"  {cpu_text}  {rss_text}  exit {best.status}  ({read_s / best.wall:.2f} x plain read)")
+
+
+def tools(path: Path, is_crc32: bool) -> dict[str, list[str] | None]:
+    """Every contender, each doing the full verification of every page (see the module docstring)."""
+    verify = [sys.executable, "-m", "mysqlinspect", "pages", "verify", "--format", "json"]
+    mysql_tool = mysql_innochecksum()
+    mariadb_tool = "/usr/bin/innochecksum" if Path("/usr/bin/innochecksum").exists() else None
+    # --allow-mismatches: never stop at the first bad page (the files are clean: it changes nothing but says so)
+    return {
+        "plain read (4 MiB reads)": [sys.executable, "-c", READ_SCRIPT, str(path)],
+        "mysqlinspect pages verify (CLI, default jobs)": [*verify, str(path)],
+        "mysqlinspect pages verify --jobs 1 (CLI)": [*verify, "--jobs", "1", str(path)],
+        "innochecksum (MySQL 9.7)": [*mysql_tool, "--allow-mismatches=1000000000", str(path)]
+        if mysql_tool and is_crc32 else None,
+        "innochecksum (MariaDB)": [mariadb_tool, "--allow-mismatches=1000000000", str(path)] if mariadb_tool else None,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--dir", default=None, help="where to write the files (default: a temp dir)")
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--keep", default=None, help="reuse (or create and keep) the files in this directory")
     args = parser.parse_args()
-    directory = Path(tempfile.mkdtemp(prefix="pages-bench-", dir=args.dir))
+    directory = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="pages-bench-", dir=args.dir))
+    directory.mkdir(parents=True, exist_ok=True)
     pages = (args.size_mib << 20) // PS
+    size = pages * PS
     try:
         crc_file, fcrc_file = directory / "crc32.ibd", directory / "full_crc32.ibd"
         t0 = time.perf_counter()
-        generate(crc_file, pages, 0x21, full_crc32=False)
-        generate(fcrc_file, pages, 0x15, full_crc32=True)
-        print(f"generated 2 x {args.size_mib} MiB ({pages} pages each) in {time.perf_counter() - t0:.1f}s; "
-              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs; best of {args.runs} runs")
-        size = pages * PS
-        verify = [sys.executable, "-m", "mysqlinspect", "pages", "verify", "--format", "json"]
-        mysql_tool = mysql_innochecksum()
-        mariadb_tool = ["/usr/bin/innochecksum"] if Path("/usr/bin/innochecksum").exists() else None
+        for path, flags, full in ((crc_file, 0x21, False), (fcrc_file, 0x15, True)):
+            if not (path.exists() and path.stat().st_size == size):
+                generate(path, pages, flags, full)
+        print(f"files: 2 x {args.size_mib} MiB ({pages} pages each), ready in {time.perf_counter() - t0:.1f}s; "
+              f"{os.cpu_count()} CPUs; best of {args.runs} interleaved runs (page cache warm)")
         for label, path in (("crc32 file (MySQL layout)", crc_file), ("full_crc32 file (MariaDB)", fcrc_file)):
-            print(f"-- {label}: {path.name}")
-            run_child([sys.executable, "-c", READ_SCRIPT, str(path)])  # warm the page cache
-            read = best([sys.executable, "-c", READ_SCRIPT, str(path)], args.runs)
-            report("plain read (4 MiB reads)", size, read, read[0])
-            mine = best([*verify, str(path)], args.runs)
-            report("mysqlinspect pages verify (CLI, with start-up)", size, mine, read[0])
-            two = best([*verify, "--jobs", "2", str(path)], args.runs)
-            report("mysqlinspect pages verify --jobs 2 (CLI)", size, two, read[0])
-            engine = engine_seconds(path, args.runs)
-            report("  of which the page checks (in-process)", size, (engine, mine[1], 0), read[0])
-            if path is crc_file:
-                theirs = best([*mysql_tool, str(path)], args.runs) if mysql_tool else None
-                report("innochecksum (MySQL 9.7)", size, theirs, read[0])
-            maria = best([*mariadb_tool, str(path)], args.runs) if mariadb_tool else None
-            report("innochecksum (MariaDB)", size, maria, read[0])
+            print(f"-- {label}: {path.name}; load average before: {os.getloadavg()[0]:.1f}")
+            contenders = tools(path, path is crc_file)
+            runs: dict[str, list[Run]] = {name: [] for name, argv in contenders.items() if argv}
+            run_child(contenders["plain read (4 MiB reads)"] or [])  # warm the page cache
+            engine: dict[int, list[float]] = {0: [], 1: []}
+            for _ in range(args.runs):  # interleaved, so that every tool sees the same machine load
+                for name, argv in contenders.items():
+                    if argv:
+                        runs[name].append(run_child(argv))
+                for jobs in engine:
+                    engine[jobs].append(engine_seconds(path, jobs))
+            read_s = min(r.wall for r in runs["plain read (4 MiB reads)"])
+            for name in contenders:
+                missing = "not on this machine" if path is crc_file else "n/a (MySQL has no full_crc32 format)"
+                report(name, size, runs.get(name), read_s, missing if "MySQL" in name else "not on this machine")
+                if name.startswith("mysqlinspect pages verify --jobs 1"):
+                    for jobs, label_jobs in ((0, "default jobs"), (1, "--jobs 1")):
+                        seconds = [Run(t, 0.0, 0, 0) for t in engine[jobs]]
+                        report(f"  page checks alone, in-process ({label_jobs})", size, seconds, read_s)
+            ours = min(r.wall for r in runs["mysqlinspect pages verify (CLI, default jobs)"])
+            for name in ("innochecksum (MariaDB)", "innochecksum (MySQL 9.7)"):
+                if runs.get(name):
+                    theirs = min(r.wall for r in runs[name])
+                    print(f"   pages verify (CLI, default jobs) vs {name}: {theirs / ours:.2f} x its speed")
+            print(f"   load average after: {os.getloadavg()[0]:.1f}")
     finally:
-        shutil.rmtree(directory, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import sys
-import traceback
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -158,7 +157,7 @@ def run(group: click.Group, argv: list[str], prog_name: str, **extra: Any) -> Ex
         return _error("interrupted", ExitCode.INTERRUPTED)
     except MysqlInspectError as exc:
         if debug:
-            traceback.print_exc()
+            _print_traceback()
         return _error(_one_line(str(exc)), exc.exit_code)
     except click.ClickException as exc:
         return _error(_one_line(exc.format_message()), ExitCode.USAGE)
@@ -167,10 +166,16 @@ def run(group: click.Group, argv: list[str], prog_name: str, **extra: Any) -> Ex
         return ExitCode.OK
     except Exception as exc:
         if debug:
-            traceback.print_exc()
+            _print_traceback()
             return ExitCode.SOFTWARE
         return _error(f"internal error: {type(exc).__name__}: {_one_line(str(exc))} (run with --debug for details)",
                       ExitCode.SOFTWARE)
+
+
+def _print_traceback() -> None:
+    import traceback  # only with --debug: not imported at start-up
+
+    traceback.print_exc()
 
 
 def _one_line(message: str) -> str:

@@ -1,19 +1,24 @@
-"""The application context on ctx.obj: consoles, flags, settings and connections closed on exit."""
+"""The application context on ctx.obj: consoles, flags, settings and connections closed on exit.
+
+Heavy modules are imported when first needed, not with the CLI: the rich consoles on the first print, PyMySQL
+and the connection modules on the first connection, so offline commands (`pages verify --format json`, ...)
+start without them.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pymysql
-from rich.console import Console, RenderableType
 
-from mysqlinspect.connection.connect import open_connection
-from mysqlinspect.connection.settings import CommandLineOptions, ConnectionSettings, resolve_settings
-from mysqlinspect.render.console import make_consoles
 from mysqlinspect.render.jsonout import dumps
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+    from mysqlinspect.connection.settings import CommandLineOptions, ConnectionSettings
 
 
 @dataclass
@@ -21,18 +26,36 @@ class AppContext:
     debug: bool = False
     no_color: bool = False
     verbose: int = 0
-    out: Console = field(init=False)
-    err: Console = field(init=False)
-    _connections: list[pymysql.connections.Connection] = field(default_factory=list)
+    _consoles: tuple[Console, Console] | None = field(default=None, init=False, repr=False)
+    _connections: list[Any] = field(default_factory=list)
 
-    def __post_init__(self) -> None:
-        self.out, self.err = make_consoles(self.no_color)
+    def _make_consoles(self) -> tuple[Console, Console]:
+        if self._consoles is None:
+            from mysqlinspect.render.console import make_consoles
+
+            self._consoles = make_consoles(self.no_color)
+        return self._consoles
+
+    @property
+    def out(self) -> Console:
+        """The rich console for data (stdout), built on first use."""
+        return self._make_consoles()[0]
+
+    @property
+    def err(self) -> Console:
+        """The rich console for messages (stderr), built on first use."""
+        return self._make_consoles()[1]
 
     def settings(self, conn_opts: CommandLineOptions) -> ConnectionSettings:
+        from mysqlinspect.connection.settings import resolve_settings
+
         return resolve_settings(conn_opts)
 
     def connect(self, conn_opts: CommandLineOptions | ConnectionSettings, read_only: bool = True) -> Any:
         """Open a connection that is closed when the command ends."""
+        from mysqlinspect.connection.connect import open_connection
+        from mysqlinspect.connection.settings import ConnectionSettings
+
         settings = conn_opts if isinstance(conn_opts, ConnectionSettings) else self.settings(conn_opts)
         conn = open_connection(settings, read_only=read_only)
         self._connections.append(conn)

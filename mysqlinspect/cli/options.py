@@ -9,31 +9,38 @@ from typing import Any, TypeVar
 
 import click
 
-from mysqlinspect.connection.settings import SSL_MODES, CommandLineOptions
-
 F = TypeVar("F", bound=Callable[..., Any])
 PROMPT = "\0prompt"
 
-_CONNECTION_OPTIONS = (
-    click.option("-h", "--host", help="Server host; `localhost` means the Unix socket."),
-    click.option("-P", "--port", type=int, help="TCP port (default 3306)."),
-    click.option("-u", "--user", help="Account name (default: your login name)."),
-    click.option(
-        "-p", "--password", is_flag=False, flag_value=PROMPT, default=None,
-        help="Password; give -p without a value to be prompted.",
-    ),
-    click.option("-S", "--socket", help="Unix socket path."),
-    click.option("--protocol", type=click.Choice(["TCP", "SOCKET"], case_sensitive=False), help="Force TCP or socket."),
-    click.option("--defaults-file", type=click.Path(dir_okay=False), help="Read only this option file."),
-    click.option("--defaults-extra-file", type=click.Path(dir_okay=False), help="Read this option file too."),
-    click.option("--no-defaults", is_flag=True, default=False, help="Read no option files (~/.mylogin.cnf still is)."),
-    click.option("--login-path", help="Login path in ~/.mylogin.cnf (or MYSQL_TEST_LOGIN_FILE)."),
-    click.option("--ssl-mode", type=click.Choice(SSL_MODES, case_sensitive=False), help="TLS mode."),
-    click.option("--ssl-ca", type=click.Path(dir_okay=False), help="CA certificate file."),
-    click.option("--ssl-cert", type=click.Path(dir_okay=False), help="Client certificate file."),
-    click.option("--ssl-key", type=click.Path(dir_okay=False), help="Client key file."),
-    click.option("--connect-timeout", type=int, help="Seconds to wait for the connection (default 10)."),
-)
+
+def _connection_option_decorators() -> tuple[Callable[[F], F], ...]:
+    """Built when a command that connects is defined (offline commands do not import the connection modules)."""
+    from mysqlinspect.connection.settings import SSL_MODES
+
+    return (
+        click.option("-h", "--host", help="Server host; `localhost` means the Unix socket."),
+        click.option("-P", "--port", type=int, help="TCP port (default 3306)."),
+        click.option("-u", "--user", help="Account name (default: your login name)."),
+        click.option(
+            "-p", "--password", is_flag=False, flag_value=PROMPT, default=None,
+            help="Password; give -p without a value to be prompted.",
+        ),
+        click.option("-S", "--socket", help="Unix socket path."),
+        click.option("--protocol", type=click.Choice(["TCP", "SOCKET"], case_sensitive=False),
+                     help="Force TCP or socket."),
+        click.option("--defaults-file", type=click.Path(dir_okay=False), help="Read only this option file."),
+        click.option("--defaults-extra-file", type=click.Path(dir_okay=False), help="Read this option file too."),
+        click.option("--no-defaults", is_flag=True, default=False,
+                     help="Read no option files (~/.mylogin.cnf still is)."),
+        click.option("--login-path", help="Login path in ~/.mylogin.cnf (or MYSQL_TEST_LOGIN_FILE)."),
+        click.option("--ssl-mode", type=click.Choice(SSL_MODES, case_sensitive=False), help="TLS mode."),
+        click.option("--ssl-ca", type=click.Path(dir_okay=False), help="CA certificate file."),
+        click.option("--ssl-cert", type=click.Path(dir_okay=False), help="Client certificate file."),
+        click.option("--ssl-key", type=click.Path(dir_okay=False), help="Client key file."),
+        click.option("--connect-timeout", type=int, help="Seconds to wait for the connection (default 10)."),
+    )
+
+
 _CONNECTION_NAMES = (
     "host", "port", "user", "password", "socket", "protocol", "defaults_file", "defaults_extra_file", "no_defaults",
     "login_path", "ssl_mode", "ssl_ca", "ssl_cert", "ssl_key", "connect_timeout",
@@ -52,10 +59,12 @@ def connection_options(fn: F) -> F:
         for key in ("ssl_mode", "protocol"):
             if values[key]:
                 values[key] = str(values[key]).upper()
+        from mysqlinspect.connection.settings import CommandLineOptions
+
         kwargs["conn_opts"] = CommandLineOptions(**values)
         return fn(*args, **kwargs)
 
-    for decorator in reversed(_CONNECTION_OPTIONS):
+    for decorator in reversed(_connection_option_decorators()):
         wrapper = decorator(wrapper)
     return wrapper  # type: ignore[return-value]
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from mysqlinspect.cli.context import AppContext, pass_app
 from mysqlinspect.cli.options import output_options
 from mysqlinspect.exit_codes import ExitCode
-from mysqlinspect.innodb.verify import verify_paths
-from mysqlinspect.render.pages import render_verification
+from mysqlinspect.innodb.verify import Verification, verify_paths
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
 
 
 @click.group()
@@ -18,8 +22,9 @@ def pages() -> None:
 
 @pages.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
-@click.option("--jobs", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Processes per large file (files of 256 MiB and more are split between them).")
+@click.option("--jobs", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Worker processes when the files total 256 MiB or more (0: one per CPU; 1: none). "
+                   "Large files are split between them, smaller files are checked one per task.")
 @output_options("table", "json")
 @pass_app
 def verify(app: AppContext, paths: tuple[str, ...], jobs: int, output_format: str) -> int:
@@ -30,5 +35,12 @@ def verify(app: AppContext, paths: tuple[str, ...], jobs: int, output_format: st
     Exit 0 when every page is valid, 65 when some are not, 66 when nothing is found.
     """
     result = verify_paths(list(paths), jobs=jobs)
-    app.emit_result(output_format, result, render_verification)
+    app.emit_result(output_format, result, _render)
     return int(ExitCode.OK if result.ok else ExitCode.DATA_ERROR)
+
+
+def _render(result: Verification) -> RenderableType:
+    """The table view; rich's tables are imported only for it (JSON output starts faster without them)."""
+    from mysqlinspect.render.pages import render_verification
+
+    return render_verification(result)

@@ -14,8 +14,7 @@ from array import array
 from enum import StrEnum
 from typing import NamedTuple
 
-from crc32c import crc32c
-
+from mysqlinspect.crc import crc32c
 from mysqlinspect.innodb import layout as L
 from mysqlinspect.redo.checksum import ut_fold_binary
 

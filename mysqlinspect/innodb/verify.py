@@ -6,18 +6,17 @@ against the position, all-zero pages. Per file: counts per status and algorithm,
 
 from __future__ import annotations
 
-import multiprocessing
+import os
 import struct
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mysqlinspect.errors import InputNotFoundError, MysqlInspectError
-from mysqlinspect.innodb import fastcheck
+from mysqlinspect.innodb import fastcheck, workers
 from mysqlinspect.innodb import layout as L
 from mysqlinspect.innodb.checksum import (
     BAD_STATUSES,
@@ -32,8 +31,11 @@ from mysqlinspect.innodb.filekinds import classify_file, tablespace_files
 from mysqlinspect.innodb.reader import TablespaceFile
 from mysqlinspect.innodb.structs import DoublewriteHeader, FilHeader, FspFlags
 
-_IDS = struct.Struct(">I26xI")
-PARALLEL_MIN_BYTES = 256 << 20  # page number @4, space id @34 (relative to 4)
+if TYPE_CHECKING:
+    from concurrent.futures import Executor, Future
+
+_IDS = struct.Struct(">I26xI")  # page number @4, space id @34 (relative to 4)
+PARALLEL_MIN_BYTES = 256 << 20  # below this (one file, or all files together) one process does everything
 PageChecker = Callable[[memoryview], PageCheck]
 
 
@@ -191,20 +193,35 @@ def _scan_range(path: Path, page_size: int | None, start: int, stop: int) -> Fil
 
 
 def _scan_parallel(ts: TablespaceFile, result: FileVerification, page_size: int | None, jobs: int) -> None:
+    """Split the pages into `jobs` ranges: forked children take all but the first, this process the first."""
     step = -(-ts.page_count // jobs)
-    ranges = [(n, min(n + step, ts.page_count)) for n in range(0, ts.page_count, step)]
-    context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=len(ranges), mp_context=context) as pool:
-        parts = list(pool.map(_scan_range, *zip(*[(ts.path, page_size, a, b) for a, b in ranges], strict=True)))
+    ranges = [(ts.path, page_size, n, min(n + step, ts.page_count)) for n in range(step, ts.page_count, step)]
+    parts = workers.run_split(partial(scan_pages, ts, result, 0, step), _scan_range, ranges)
     for part in parts:
         result.counts.update(part.counts)
         result.algorithms.update(part.algorithms)
         result.bad_pages.extend(part.bad_pages)
 
 
+def default_jobs() -> int:
+    """The CPUs this process may run on (`--jobs 0`)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def process_pool(jobs: int) -> Executor:
+    """Forked worker processes (the engine's modules are already imported in the parent)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"))
+
+
 def verify_file(path: Path, kind: str | None = None, page_size: int | None = None, jobs: int = 1) -> FileVerification:
     """Verify one tablespace file; unreadable or unrecognisable files come back with `error` set. With `jobs` > 1
-    a file of at least PARALLEL_MIN_BYTES is split between that many forked processes."""
+    a file of at least PARALLEL_MIN_BYTES is split between this process and `jobs` - 1 forked ones."""
     result = FileVerification(path=path, kind=kind or classify_file(path))
     try:
         if path.is_file() and path.stat().st_size == 0:
@@ -216,7 +233,7 @@ def verify_file(path: Path, kind: str | None = None, page_size: int | None = Non
             result.page_size, result.physical_page_size = ts.flags.page_size, ts.physical_page_size
             result.format = "full_crc32" if ts.flags.full_crc32 else ("compressed" if ts.flags.zip_size else "classic")
             result.pages, result.trailing_bytes = ts.page_count, ts.trailing_bytes
-            if jobs > 1 and ts.size >= PARALLEL_MIN_BYTES:
+            if jobs > 1 and ts.size >= PARALLEL_MIN_BYTES and workers.AVAILABLE:
                 _scan_parallel(ts, result, page_size, jobs)
             else:
                 scan_pages(ts, result)
@@ -243,16 +260,42 @@ def _expand(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]:
 
 
 def verify_paths(paths: Sequence[str | Path], jobs: int = 1) -> Verification:
-    """Verify files and every tablespace file of the directories among `paths`."""
+    """Verify files and every tablespace file of the directories among `paths`. With `jobs` > 1 (0: one per
+    CPU), each file of at least PARALLEL_MIN_BYTES is split into `jobs` page ranges checked in parallel (forked
+    processes), and smaller files adding up to that much are checked by a pool of `jobs` processes, one per task."""
     files, notes = _expand(paths)
     if not files:
         raise InputNotFoundError("no tablespace files found in " + ", ".join(str(p) for p in paths))
+    jobs = default_jobs() if jobs == 0 else jobs
     system_page_size = _system_page_size(files)
-    results = []
-    for path in files:
-        size = system_page_size if _is_continuation_ibdata(path) else None
-        results.append(verify_file(path, page_size=size, jobs=jobs))
-    return Verification(results, notes)
+    sizes = {path: system_page_size if _is_continuation_ibdata(path) else None for path in files}
+    small = [path for path in files if _file_bytes(path) < PARALLEL_MIN_BYTES]
+    if jobs > 1 and len(small) > 1 and _total_bytes(small) >= PARALLEL_MIN_BYTES:
+        with process_pool(jobs) as pool:
+            return Verification(_verify_in_pool(files, sizes, jobs, pool), notes)
+    return Verification([verify_file(path, page_size=sizes[path], jobs=jobs) for path in files], notes)
+
+
+def _verify_in_pool(files: list[Path], sizes: dict[Path, int | None], jobs: int,
+                    pool: Executor) -> list[FileVerification]:
+    """Large files are split between this process and forked children first (before the pool has threads);
+    then the smaller ones go to the pool, one per task."""
+    large = {path: verify_file(path, page_size=sizes[path], jobs=jobs)
+             for path in files if _file_bytes(path) >= PARALLEL_MIN_BYTES}
+    small: dict[Path, Future[FileVerification]] = {
+        path: pool.submit(verify_file, path, None, sizes[path]) for path in files if path not in large}
+    return [large[path] if path in large else small[path].result() for path in files]
+
+
+def _file_bytes(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _total_bytes(files: list[Path]) -> int:
+    return sum(_file_bytes(path) for path in files)
 
 
 def _is_continuation_ibdata(path: Path) -> bool:

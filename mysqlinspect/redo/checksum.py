@@ -12,8 +12,7 @@ from array import array
 from collections.abc import Iterable
 from itertools import islice
 
-from crc32c import crc32c as _crc32c
-
+from mysqlinspect.crc import crc32c as _crc32c
 from mysqlinspect.redo.layout import (
     BLOCK_CHECKSUM_OFFSET,
     BLOCK_FLUSH_BIT,
