@@ -13,9 +13,9 @@ from typing import Any, TypeVar
 
 import click
 
-from mysqlinspect.binlog.filters import EventFilter
-from mysqlinspect.binlog.preflight import taken_server_id
-from mysqlinspect.binlog.range import RangeSpec, StartSpec, StopSpec, parse_datetime
+from mysqlinspect.binlog.read.filters import EventFilter
+from mysqlinspect.binlog.read.preflight import taken_server_id
+from mysqlinspect.binlog.read.range import RangeSpec, StartSpec, StopSpec, parse_datetime
 from mysqlinspect.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])

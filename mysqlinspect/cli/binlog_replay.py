@@ -9,7 +9,15 @@ from typing import Any, TextIO
 
 import click
 
-from mysqlinspect.binlog.apply import (
+from mysqlinspect.binlog.decode.statement_text import keywords
+from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.position import BinlogPosition
+from mysqlinspect.binlog.read.filters import EventFilter
+from mysqlinspect.binlog.read.preflight import PreflightIssue, preflight_issues
+from mysqlinspect.binlog.read.range import RangeSpec, ResolvedRange, resolve_range
+from mysqlinspect.binlog.read.reader import RangeReader
+from mysqlinspect.binlog.read.stream import StopBound, StreamOptions
+from mysqlinspect.binlog.replay.apply import (
     Applier,
     ApplyOptions,
     TargetCheckpoint,
@@ -20,31 +28,25 @@ from mysqlinspect.binlog.apply import (
     target_flavor,
     target_settings,
 )
-from mysqlinspect.binlog.cascades import cascading_keys, refusing_unlogged_cascades
-from mysqlinspect.binlog.events_replay import execute_events, execute_events_flashback
-from mysqlinspect.binlog.filters import EventFilter
-from mysqlinspect.binlog.generated import GeneratedColumns, OnUpdateColumns, UniqueKeyColumns
-from mysqlinspect.binlog.model import Transaction
-from mysqlinspect.binlog.parallel import execute_parallel
-from mysqlinspect.binlog.passthrough import (
+from mysqlinspect.binlog.replay.cascades import cascading_keys, refusing_unlogged_cascades
+from mysqlinspect.binlog.replay.events_replay import execute_events, execute_events_flashback
+from mysqlinspect.binlog.replay.generated import GeneratedColumns, OnUpdateColumns, UniqueKeyColumns
+from mysqlinspect.binlog.replay.parallel import execute_parallel
+from mysqlinspect.binlog.replay.passthrough import (
     APPLY_MODES,
     RawTransactions,
     events_mode_blockers,
     read_fde,
     start_events_session,
 )
-from mysqlinspect.binlog.position import BinlogPosition
-from mysqlinspect.binlog.preflight import PreflightIssue, preflight_issues
-from mysqlinspect.binlog.range import RangeSpec, ResolvedRange, resolve_range
-from mysqlinspect.binlog.range_contents import (
+from mysqlinspect.binlog.replay.range_contents import (
     VECTOR_TYPE,
     RangeContents,
     missing_collations,
     read_range_contents,
     triggers_on,
 )
-from mysqlinspect.binlog.reader import RangeReader
-from mysqlinspect.binlog.replay import (
+from mysqlinspect.binlog.replay.replay import (
     LocalCheckpoint,
     ReplayMode,
     ReplaySummary,
@@ -53,12 +55,10 @@ from mysqlinspect.binlog.replay import (
     write_sql,
     write_sql_file,
 )
-from mysqlinspect.binlog.schema_lookup import InformationSchemaLookup
-from mysqlinspect.binlog.session_vars import SessionNames
-from mysqlinspect.binlog.sqlgen import SqlOptions
-from mysqlinspect.binlog.sqlliteral import cross_flavor_dialect
-from mysqlinspect.binlog.statement_text import keywords
-from mysqlinspect.binlog.stream import StopBound, StreamOptions
+from mysqlinspect.binlog.replay.schema_lookup import InformationSchemaLookup
+from mysqlinspect.binlog.replay.session_vars import SessionNames
+from mysqlinspect.binlog.replay.sqlgen import SqlOptions
+from mysqlinspect.binlog.replay.sqlliteral import cross_flavor_dialect
 from mysqlinspect.cli.binlog_options import (
     binlog_filter_options,
     binlog_range_options,

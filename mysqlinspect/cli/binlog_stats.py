@@ -6,15 +6,15 @@ from typing import Any
 
 import click
 
-from mysqlinspect.binlog.fastscan import header_stats, scan_transactions
-from mysqlinspect.binlog.filters import EventFilter
 from mysqlinspect.binlog.position import FIRST_EVENT_POS
-from mysqlinspect.binlog.range import RangeSpec, StartSpec, resolve_range
-from mysqlinspect.binlog.reader import RangeReader
-from mysqlinspect.binlog.schema_lookup import InformationSchemaLookup
-from mysqlinspect.binlog.server_files import binlog_files
-from mysqlinspect.binlog.stats import StatsAccumulator
-from mysqlinspect.binlog.stream import StreamOptions
+from mysqlinspect.binlog.read.fastscan import header_stats, scan_transactions
+from mysqlinspect.binlog.read.filters import EventFilter
+from mysqlinspect.binlog.read.range import RangeSpec, StartSpec, resolve_range
+from mysqlinspect.binlog.read.reader import RangeReader
+from mysqlinspect.binlog.read.stats import StatsAccumulator
+from mysqlinspect.binlog.read.stream import StreamOptions
+from mysqlinspect.binlog.replay.schema_lookup import InformationSchemaLookup
+from mysqlinspect.binlog.source.server_files import binlog_files
 from mysqlinspect.cli.binlog_options import (
     binlog_filter_options,
     binlog_range_options,

@@ -8,14 +8,14 @@ from typing import Any
 
 import click
 
-from mysqlinspect.binlog.filters import EventFilter
+from mysqlinspect.binlog.decode.values import json_default
 from mysqlinspect.binlog.model import Transaction
-from mysqlinspect.binlog.preflight import PreflightIssue, preflight_issues
-from mysqlinspect.binlog.range import RangeSpec, resolve_range
-from mysqlinspect.binlog.reader import RangeReader
-from mysqlinspect.binlog.schema_lookup import InformationSchemaLookup
-from mysqlinspect.binlog.stream import RetryPolicy, StreamOptions
-from mysqlinspect.binlog.values import json_default
+from mysqlinspect.binlog.read.filters import EventFilter
+from mysqlinspect.binlog.read.preflight import PreflightIssue, preflight_issues
+from mysqlinspect.binlog.read.range import RangeSpec, resolve_range
+from mysqlinspect.binlog.read.reader import RangeReader
+from mysqlinspect.binlog.read.stream import RetryPolicy, StreamOptions
+from mysqlinspect.binlog.replay.schema_lookup import InformationSchemaLookup
 from mysqlinspect.cli.binlog_options import (
     binlog_filter_options,
     binlog_range_options,

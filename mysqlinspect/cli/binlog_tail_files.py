@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from mysqlinspect.binlog.decode.files import FileTransactions, check_file_range
-from mysqlinspect.binlog.filters import EventFilter
-from mysqlinspect.binlog.range import RangeSpec
+from mysqlinspect.binlog.read.files import FileTransactions, check_file_range
+from mysqlinspect.binlog.read.filters import EventFilter
+from mysqlinspect.binlog.read.range import RangeSpec
 from mysqlinspect.binlog.source.local import FileEnd
 from mysqlinspect.cli.context import AppContext
 from mysqlinspect.errors import UsageError

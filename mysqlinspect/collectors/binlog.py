@@ -7,8 +7,8 @@ from typing import Any
 
 import pymysql
 
-from mysqlinspect.binlog.gtid import GtidSet
-from mysqlinspect.binlog.server_files import (
+from mysqlinspect.binlog.read.gtid import GtidSet
+from mysqlinspect.binlog.source.server_files import (
     FileHead,
     ServerBinlogFile,
     WritePosition,

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from mysqlinspect.binlog.filters import ddl_table
+from mysqlinspect.binlog.decode.values import json_row, json_value
 from mysqlinspect.binlog.model import EventRecord, RowChange, Transaction
-from mysqlinspect.binlog.values import json_row, json_value
+from mysqlinspect.binlog.read.filters import ddl_table
 
 
 def _base(kind: str, ev: EventRecord) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from mysqlinspect.binlog.replay import OPS, ReplaySummary
+from mysqlinspect.binlog.replay.replay import OPS, ReplaySummary
 
 
 def render_summary(summary: ReplaySummary) -> RenderableType:

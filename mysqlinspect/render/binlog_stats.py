@@ -7,7 +7,7 @@ import datetime as dt
 from rich.console import Group, RenderableType
 from rich.table import Table
 
-from mysqlinspect.binlog.stats import BinlogStats, Distribution, TransactionBrief
+from mysqlinspect.binlog.read.stats import BinlogStats, Distribution, TransactionBrief
 from mysqlinspect.render.console import clip, human_bytes, show
 
 

@@ -7,9 +7,9 @@ import datetime as dt
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from mysqlinspect.binlog.filters import ddl_table
+from mysqlinspect.binlog.decode.values import display_value
 from mysqlinspect.binlog.model import EventRecord, RowChange, Transaction
-from mysqlinspect.binlog.values import display_value
+from mysqlinspect.binlog.read.filters import ddl_table
 from mysqlinspect.render.console import human_bytes
 
 OP_STYLES = {"insert": "green", "update": "yellow", "delete": "red", "ddl": "magenta", "other": "cyan"}

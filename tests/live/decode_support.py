@@ -8,13 +8,13 @@ import random
 from pathlib import Path
 from typing import Any
 
-from mysqlinspect.binlog import fastrows
+from mysqlinspect.binlog.decode import fastrows
 from mysqlinspect.binlog.decode.events import EventDecoder
+from mysqlinspect.binlog.decode.values import ZERO_DATETIME
 from mysqlinspect.binlog.model import EventRecord
 from mysqlinspect.binlog.position import BinlogPosition
+from mysqlinspect.binlog.read.stream import BinlogStream, StreamOptions
 from mysqlinspect.binlog.source.local import LocalBinlogSource
-from mysqlinspect.binlog.stream import BinlogStream, StreamOptions
-from mysqlinspect.binlog.values import ZERO_DATETIME
 from tests.live.replay_support import binlog_position, create_schema, run_workload
 
 ENUM300 = ",".join(f"'v{i}'" for i in range(300))

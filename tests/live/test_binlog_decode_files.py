@@ -19,8 +19,8 @@ import zstandard
 
 from mysqlinspect.binlog.decode.events import EventDecoder
 from mysqlinspect.binlog.position import BinlogPosition
-from mysqlinspect.binlog.rawdump import RawDump
 from mysqlinspect.binlog.source.local import LocalBinlogSource
+from mysqlinspect.binlog.source.rawdump import RawDump
 from mysqlinspect.errors import DataError, InputNotFoundError
 from mysqlinspect.exit_codes import ExitCode
 from tests.live.decode_support import (

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mysqlinspect.binlog.replay import verify_sql_file
+from mysqlinspect.binlog.replay.replay import verify_sql_file
 from mysqlinspect.exit_codes import ExitCode
 from mysqlinspect.sandbox.distributions import distribution
 from tests.live.replay_support import (

@@ -1,4 +1,4 @@
-"""The fast row decoder (mysqlinspect.binlog.fastrows) gives exactly the library's records for every type."""
+"""The fast row decoder (mysqlinspect.binlog.decode.fastrows) gives exactly the library's records for every type."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from mysqlinspect.binlog import fastrows
+from mysqlinspect.binlog.decode import fastrows
 from mysqlinspect.binlog.position import BinlogPosition
-from mysqlinspect.binlog.stream import BinlogStream, StopBound
+from mysqlinspect.binlog.read.stream import BinlogStream, StopBound
 from tests.live.replay_support import binlog_position, create_schema, run_workload
 
 pytestmark = pytest.mark.live

@@ -299,9 +299,9 @@ def test_stats_counts_rows_by_default_headers_only_and_decode(server: Any, db: s
     assert f["size_bytes"]["max"] == r["largest"][0]["size_bytes"]
     assert list(f["servers"]) and f["bytes"] == r["bytes"]
     # The unfiltered fast path (a tight loop over dump frames) agrees with the record-based scan.
-    from mysqlinspect.binlog.fastscan import header_stats, scan_transactions
-    from mysqlinspect.binlog.range import RangeSpec, StartSpec, StopSpec, resolve_range
-    from mysqlinspect.binlog.stats import StatsAccumulator
+    from mysqlinspect.binlog.read.fastscan import header_stats, scan_transactions
+    from mysqlinspect.binlog.read.range import RangeSpec, StartSpec, StopSpec, resolve_range
+    from mysqlinspect.binlog.read.stats import StatsAccumulator
     from mysqlinspect.render.jsonout import to_jsonable
 
     end = write_position(server)
@@ -340,9 +340,9 @@ def test_errors_and_edges(server: Any, run_cli: Any) -> None:
 
 def test_decimal_and_values_model_are_python_values(server: Any, db: str) -> None:
     """The engine API (used by replay) yields Python values: Decimal, bytes, aware UTC datetimes, lists for SET."""
-    from mysqlinspect.binlog.filters import EventFilter
-    from mysqlinspect.binlog.range import RangeSpec, StartSpec, resolve_range
-    from mysqlinspect.binlog.reader import RangeReader
+    from mysqlinspect.binlog.read.filters import EventFilter
+    from mysqlinspect.binlog.read.range import RangeSpec, StartSpec, resolve_range
+    from mysqlinspect.binlog.read.reader import RangeReader
 
     run_sql(server, db, "CREATE TABLE t (id INT PRIMARY KEY, d DECIMAL(10,2), b VARBINARY(4), ts TIMESTAMP NULL, "
                         "s SET('p','q'), j JSON)")
@@ -357,7 +357,7 @@ def test_decimal_and_values_model_are_python_values(server: Any, db: str) -> Non
         conn.close()
     with RangeReader(server.settings(), rng, EventFilter.build(tables=[f"{db}.t"])) as reader:
         txns = list(reader.transactions())
-    from mysqlinspect.binlog.jsonnull import JSON_NULL
+    from mysqlinspect.binlog.decode.jsonnull import JSON_NULL
 
     row = txns[0].events[[e.op for e in txns[0].events].index("insert")].rows[0]
     json_null = "null" if server.flavor == "mariadb" else JSON_NULL
@@ -437,9 +437,9 @@ def test_review_checkpoint_guards(server: Any, db: str, run_cli: Any, tmp_path: 
     with --format json the checkpoint moves only once the document is out."""
     import json as jsonlib
 
-    from mysqlinspect.binlog.checkpoint import read_checkpoint
-    from mysqlinspect.binlog.range import RangeSpec, StartSpec, resolve_range
-    from mysqlinspect.binlog.reader import RangeReader
+    from mysqlinspect.binlog.read.checkpoint import read_checkpoint
+    from mysqlinspect.binlog.read.range import RangeSpec, StartSpec, resolve_range
+    from mysqlinspect.binlog.read.reader import RangeReader
 
     run_sql(server, db, "CREATE TABLE ck (id INT PRIMARY KEY)")
     start = write_position(server)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import pkgutil
 import re
 import subprocess
@@ -35,6 +36,40 @@ def test_engine_never_imports_click_or_rich() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=repo_root())
     assert proc.returncode == 0, proc.stderr
+
+
+BINLOG_LAYERS = ("source", "decode", "read", "replay")  # the flow: each layer imports only from those before it
+
+
+def binlog_layer(module: str) -> int:
+    """-1 for the shared top-level modules (model, position), else the index of the module's sub-package."""
+    part = module.split(".")[2]
+    return BINLOG_LAYERS.index(part) if part in BINLOG_LAYERS else -1
+
+
+def binlog_imports() -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    root = repo_root() / "mysqlinspect" / "binlog"
+    for path in sorted(root.rglob("*.py")):
+        module = ".".join(path.relative_to(repo_root()).with_suffix("").parts)
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mysqlinspect.binlog."):
+                pairs.append((module, node.module))
+    return pairs
+
+
+def test_binlog_subpackages_import_only_earlier_steps() -> None:
+    assert len(binlog_imports()) > 100
+    for module, imported in binlog_imports():
+        if module.endswith("__init__"):
+            continue
+        assert binlog_layer(imported) <= binlog_layer(module), f"{module} imports {imported} (a later step)"
+
+
+def test_binlog_top_level_holds_only_shared_types() -> None:
+    top = {path.stem for path in (repo_root() / "mysqlinspect" / "binlog").glob("*.py")}
+    assert top == {"__init__", "model", "position"}
+    assert set(BINLOG_LAYERS) <= {path.name for path in (repo_root() / "mysqlinspect" / "binlog").iterdir()}
 
 
 def all_commands() -> list[tuple[str, click.Command]]:

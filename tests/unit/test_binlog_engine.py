@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from mysqlinspect.binlog.checkpoint import Checkpoint, CheckpointWriter, read_checkpoint, write_checkpoint
-from mysqlinspect.binlog.filters import EventFilter, ddl_table
-from mysqlinspect.binlog.gtid import GtidSet, parse_gtid
+from mysqlinspect.binlog.decode.payload import decompress_payload, parse_payload_header, split_events
+from mysqlinspect.binlog.decode.records import classify_query
+from mysqlinspect.binlog.decode.values import converter_for, format_time, json_value, none_value, shortest_float32
 from mysqlinspect.binlog.model import NOT_LOGGED, EventRecord, RowChange, Transaction
-from mysqlinspect.binlog.payload import decompress_payload, parse_payload_header, split_events
 from mysqlinspect.binlog.position import BinlogPosition
-from mysqlinspect.binlog.range import RangeGate, RangeSpec, StartSpec, parse_datetime
-from mysqlinspect.binlog.records import classify_query
-from mysqlinspect.binlog.transactions import TransactionAssembler
-from mysqlinspect.binlog.values import converter_for, format_time, json_value, none_value, shortest_float32
+from mysqlinspect.binlog.read.checkpoint import Checkpoint, CheckpointWriter, read_checkpoint, write_checkpoint
+from mysqlinspect.binlog.read.filters import EventFilter, ddl_table
+from mysqlinspect.binlog.read.gtid import GtidSet, parse_gtid
+from mysqlinspect.binlog.read.range import RangeGate, RangeSpec, StartSpec, parse_datetime
+from mysqlinspect.binlog.read.transactions import TransactionAssembler
 from mysqlinspect.errors import DataError, UsageError
 
 U1 = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
@@ -174,7 +174,7 @@ def _varlen(value: int) -> bytes:
 
 
 def test_tagged_gtid_event_and_previous_gtids() -> None:
-    from mysqlinspect.binlog.tagged_gtid import parse_previous_gtids, parse_tagged_gtid, read_varlen
+    from mysqlinspect.binlog.source.tagged_gtid import parse_previous_gtids, parse_tagged_gtid, read_varlen
 
     for value in (0, 1, 127, 128, 300, 1 << 20, (1 << 56) - 1, 1 << 60):
         assert read_varlen(_varlen(value), 0) == (value, len(_varlen(value)))
@@ -201,7 +201,7 @@ def test_review_decimal_plain_and_binary_padding() -> None:
 
 
 def test_review_unwritable_checkpoint_and_output_are_usage_errors(tmp_path: Path) -> None:
-    from mysqlinspect.binlog.replay import ReplaySummary, write_sql_file
+    from mysqlinspect.binlog.replay.replay import ReplaySummary, write_sql_file
 
     missing = tmp_path / "no-such-dir" / "cp.json"
     with pytest.raises(UsageError, match="cannot write"):
@@ -211,8 +211,8 @@ def test_review_unwritable_checkpoint_and_output_are_usage_errors(tmp_path: Path
 
 
 def test_review_target_dsn_ports_and_resume_order_across_file_numbers() -> None:
-    from mysqlinspect.binlog.apply import SourcePoint, target_settings
-    from mysqlinspect.binlog.replay import already_applied
+    from mysqlinspect.binlog.replay.apply import SourcePoint, target_settings
+    from mysqlinspect.binlog.replay.replay import already_applied
     from mysqlinspect.connection.settings import ConnectionSettings
 
     base = ConnectionSettings()
@@ -253,7 +253,7 @@ def test_review_reconnect_keeps_the_transaction_number() -> None:
 def test_review_target_dsn_never_falls_back_to_the_sources_transport() -> None:
     """A source reached over its socket (--protocol=SOCKET) and `--target db2` used to connect to the default
     local socket/port instead of db2; a DSN socket with a TCP source used to be ignored."""
-    from mysqlinspect.binlog.apply import target_settings
+    from mysqlinspect.binlog.replay.apply import target_settings
     from mysqlinspect.connection.settings import ConnectionSettings
 
     socket_source = ConnectionSettings(host="localhost", socket="/run/src.sock", protocol="SOCKET")

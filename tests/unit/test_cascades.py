@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mysqlinspect.binlog.cascades import CascadingKey, refusing_unlogged_cascades, unlogged_cascades
 from mysqlinspect.binlog.model import EventRecord, RowChange, Transaction
+from mysqlinspect.binlog.replay.cascades import CascadingKey, refusing_unlogged_cascades, unlogged_cascades
 from mysqlinspect.errors import DataError
 
 DELETE_ONLY = CascadingKey("d.fk_city_country", "d.city", ("d", "country"), ("country_id",), True, False)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from mysqlinspect.binlog.precheck import SeenKeys
+from mysqlinspect.binlog.replay.precheck import SeenKeys
 
 
 def _open_files_under(directory: Path) -> list[str]:

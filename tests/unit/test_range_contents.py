@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mysqlinspect.binlog.range_contents import COLLATION, RangeContents, created_trigger, created_trigger_table
+from mysqlinspect.binlog.replay.range_contents import COLLATION, RangeContents, created_trigger, created_trigger_table
 
 
 @pytest.mark.parametrize(("text", "name"), [

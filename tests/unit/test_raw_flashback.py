@@ -8,8 +8,8 @@ import zlib
 
 import pytest
 
-from mysqlinspect.binlog.raw_flashback import invert_chunks, invert_rows_event
-from mysqlinspect.binlog.rowsizes import TableShape
+from mysqlinspect.binlog.decode.rowsizes import TableShape
+from mysqlinspect.binlog.replay.raw_flashback import invert_chunks, invert_rows_event
 
 TABLE_ID = 77
 

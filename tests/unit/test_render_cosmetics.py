@@ -7,7 +7,7 @@ import io
 from rich.console import Console, RenderableType
 
 from mysqlinspect.binlog.model import EventRecord, Transaction
-from mysqlinspect.binlog.stats import BinlogStats, DdlEntry
+from mysqlinspect.binlog.read.stats import BinlogStats, DdlEntry
 from mysqlinspect.collectors.durability import DurabilityReport
 from mysqlinspect.collectors.rates import Rates, WatchSample
 from mysqlinspect.render.binlog_stats import render_binlog_stats

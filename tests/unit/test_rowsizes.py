@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from mysqlinspect.binlog.rowsizes import TableShape, column_rule, count_rows
+from mysqlinspect.binlog.decode.rowsizes import TableShape, column_rule, count_rows
 
 LONG, VARCHAR, NEWDECIMAL, DATETIME2, STRING, BLOB = 3, 15, 246, 18, 254, 252
 

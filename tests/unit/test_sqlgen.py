@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from mysqlinspect.binlog.flashback import DdlInRangeError, SpillStack, invert_transaction, spill_range
 from mysqlinspect.binlog.model import NOT_LOGGED, ColumnInfo, EventRecord, RowChange, Transaction
-from mysqlinspect.binlog.sqlgen import SqlOptions, render_transaction, row_statements, transaction_statements
-from mysqlinspect.binlog.sqlliteral import render_literal, string_literal
+from mysqlinspect.binlog.replay.flashback import DdlInRangeError, SpillStack, invert_transaction, spill_range
+from mysqlinspect.binlog.replay.sqlgen import SqlOptions, render_transaction, row_statements, transaction_statements
+from mysqlinspect.binlog.replay.sqlliteral import render_literal, string_literal
 from mysqlinspect.errors import DataError
 
 UTC = dt.UTC

@@ -16,13 +16,13 @@ from typing import Any
 
 from pymysqlreplication.constants import CHARSET
 
-from mysqlinspect.binlog import fastrows
+from mysqlinspect.binlog.decode import fastrows
 from mysqlinspect.binlog.decode import types as T
 from mysqlinspect.binlog.decode.jsonb import parse_document
 from mysqlinspect.binlog.decode.jsondiff import PartialJson
+from mysqlinspect.binlog.decode.jsonnull import JSON_NULL
 from mysqlinspect.binlog.decode.tablemap import ColumnDef
-from mysqlinspect.binlog.jsonnull import JSON_NULL
-from mysqlinspect.binlog.values import ZERO_DATETIME, none_value, shortest_float32
+from mysqlinspect.binlog.decode.values import ZERO_DATETIME, none_value, shortest_float32
 from mysqlinspect.errors import DataError
 
 Convert = Callable[[Any], Any]

@@ -11,16 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from mysqlinspect.binlog import rawdump
+from mysqlinspect.binlog.decode.payload import decompress_payload, split_events
+from mysqlinspect.binlog.decode.records import classify_query
 from mysqlinspect.binlog.decode.rows import EVENT_NAMES, ROW_OPS, decode_rows
 from mysqlinspect.binlog.decode.tablemap import TableMap, parse_table_map
 from mysqlinspect.binlog.model import EventRecord
-from mysqlinspect.binlog.payload import decompress_payload, split_events
-from mysqlinspect.binlog.rawdump import RawEvent
-from mysqlinspect.binlog.records import classify_query
+from mysqlinspect.binlog.source import rawdump
 from mysqlinspect.binlog.source.compressed import uncompress_record
 from mysqlinspect.binlog.source.fde import FormatDescription, without_checksum
-from mysqlinspect.binlog.tagged_gtid import parse_tagged_gtid
+from mysqlinspect.binlog.source.rawdump import RawEvent
+from mysqlinspect.binlog.source.tagged_gtid import parse_tagged_gtid
 from mysqlinspect.errors import DataError
 
 QUERY, STOP, ROTATE, FDE, XID, TABLE_MAP, ROWS_QUERY = 2, 3, 4, 15, 16, 19, 29

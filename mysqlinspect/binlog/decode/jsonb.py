@@ -13,7 +13,7 @@ from typing import Any
 
 from pymysqlreplication.packet import parse_json
 
-from mysqlinspect.binlog.values import decode_json
+from mysqlinspect.binlog.decode.values import decode_json
 
 SMALL_OBJECT, LARGE_OBJECT, SMALL_ARRAY, LARGE_ARRAY, LITERAL = 0, 1, 2, 3, 4
 INT16, UINT16, INT32, UINT32, INT64, UINT64, DOUBLE, STRING, OPAQUE = 5, 6, 7, 8, 9, 10, 11, 12, 15

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from mysqlinspect.binlog.decode.jsonb import parse_document
+from mysqlinspect.binlog.decode.jsonnull import JSON_NULL
 from mysqlinspect.binlog.decode.tablemap import packed_int
-from mysqlinspect.binlog.jsonnull import JSON_NULL
 from mysqlinspect.binlog.model import NOT_LOGGED
 from mysqlinspect.errors import DataError
 

@@ -16,9 +16,9 @@ from mysqlinspect.binlog.decode.columns import encoding_of
 from mysqlinspect.binlog.decode.jsondiff import PartialJson, apply_diffs
 from mysqlinspect.binlog.decode.plan import plan_for, read_image
 from mysqlinspect.binlog.decode.tablemap import ColumnDef, TableMap, packed_int
+from mysqlinspect.binlog.decode.values import type_name
 from mysqlinspect.binlog.model import ColumnInfo, RowChange
 from mysqlinspect.binlog.source.compressed import uncompress_record
-from mysqlinspect.binlog.values import type_name
 from mysqlinspect.errors import DataError
 
 WRITE, UPDATE, DELETE = "insert", "update", "delete"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mysqlinspect.binlog.decode import types as T
-from mysqlinspect.binlog.payload import _lenenc
+from mysqlinspect.binlog.decode.payload import _lenenc
 from mysqlinspect.errors import DataError
 
 SIGNEDNESS, DEFAULT_CHARSET, COLUMN_CHARSET, COLUMN_NAME, SET_STR_VALUE, ENUM_STR_VALUE = 1, 2, 3, 4, 5, 6

@@ -20,7 +20,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mysqlinspect.binlog.rawdump import RawEvent
 from mysqlinspect.binlog.source.boundaries import BoundaryTracker
 from mysqlinspect.binlog.source.fde import (
     CHECKSUM_LEN,
@@ -30,6 +29,7 @@ from mysqlinspect.binlog.source.fde import (
     server_version,
 )
 from mysqlinspect.binlog.source.files import display_name, open_bytes, resolve_inputs
+from mysqlinspect.binlog.source.rawdump import RawEvent
 from mysqlinspect.errors import DataError
 
 BINLOG_MAGIC = b"\xfebin"

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 
 import pymysql
 
-from mysqlinspect.binlog import rawdump
-from mysqlinspect.binlog.apply import Applier, SourcePoint, _where
-from mysqlinspect.binlog.filters import EventFilter
+from mysqlinspect.binlog.decode.rowsizes import TableShape, count_rows
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.position import BinlogPosition
-from mysqlinspect.binlog.range import ResolvedRange
-from mysqlinspect.binlog.rowsizes import TableShape, count_rows
+from mysqlinspect.binlog.read.filters import EventFilter
+from mysqlinspect.binlog.read.range import ResolvedRange
+from mysqlinspect.binlog.replay.apply import Applier, SourcePoint, _where
+from mysqlinspect.binlog.source import rawdump
 from mysqlinspect.connection.settings import ConnectionSettings
 from mysqlinspect.errors import DataError, PrivilegeError
 

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 
 import pymysql
 
-from mysqlinspect.binlog.gtid import GtidSet, split_gtid
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.position import FIRST_EVENT_POS, BinlogPosition
-from mysqlinspect.binlog.server_files import (
+from mysqlinspect.binlog.read.gtid import GtidSet, split_gtid
+from mysqlinspect.binlog.read.stream import StopBound
+from mysqlinspect.binlog.source.server_files import (
     ServerBinlogFile,
     WritePosition,
     binlog_files,
@@ -28,7 +29,6 @@ from mysqlinspect.binlog.server_files import (
     probe_head,
     write_position,
 )
-from mysqlinspect.binlog.stream import StopBound
 from mysqlinspect.connection.settings import ConnectionSettings
 from mysqlinspect.errors import UsageError
 

@@ -25,7 +25,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from mysqlinspect.binlog.jsonnull import JSON_NULL
+from mysqlinspect.binlog.decode.jsonnull import JSON_NULL
 from mysqlinspect.binlog.model import NOT_LOGGED
 
 ZERO_DATE = "0000-00-00"

@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from mysqlinspect.binlog.checkpoint import Checkpoint, CheckpointWriter, read_checkpoint
-from mysqlinspect.binlog.filters import EventFilter
+from mysqlinspect.binlog.decode.records import SchemaLookup
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.position import BinlogPosition
-from mysqlinspect.binlog.range import ResolvedRange
-from mysqlinspect.binlog.records import SchemaLookup
-from mysqlinspect.binlog.server_files import check_file_available
-from mysqlinspect.binlog.stream import BinlogStream, StreamOptions
+from mysqlinspect.binlog.read.checkpoint import Checkpoint, CheckpointWriter, read_checkpoint
+from mysqlinspect.binlog.read.filters import EventFilter
+from mysqlinspect.binlog.read.range import ResolvedRange
+from mysqlinspect.binlog.read.stream import BinlogStream, StreamOptions
+from mysqlinspect.binlog.source.server_files import check_file_available
 from mysqlinspect.connection.settings import ConnectionSettings
 from mysqlinspect.errors import DataError, MysqlInspectError
 

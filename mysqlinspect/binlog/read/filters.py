@@ -18,8 +18,8 @@ import fnmatch
 import re
 from dataclasses import dataclass, field, replace
 
+from mysqlinspect.binlog.decode.statement_text import statement_head
 from mysqlinspect.binlog.model import EventRecord, Transaction
-from mysqlinspect.binlog.statement_text import statement_head
 from mysqlinspect.errors import UsageError
 
 OPS = ("insert", "update", "delete", "ddl", "other")
@@ -50,7 +50,7 @@ def ddl_table(query: str, default_schema: str | None) -> tuple[str | None, str |
 
 def known_event_types() -> frozenset[str]:
     """Normalised names of every event type a record can carry (the decoder's and the header scan's)."""
-    from mysqlinspect.binlog.rawdump import EVENT_NAMES
+    from mysqlinspect.binlog.source.rawdump import EVENT_NAMES
 
     names = {*EVENT_NAMES.values(), "TaggedGtidEvent", "NotImplementedEvent"}
     return frozenset(_normalise_event_type(n) for n in names)

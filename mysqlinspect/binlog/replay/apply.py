@@ -21,8 +21,8 @@ from pymysql.constants import CLIENT
 
 from mysqlinspect.binlog.model import RowChange, Transaction
 from mysqlinspect.binlog.position import file_sequence
-from mysqlinspect.binlog.sqlgen import SESSION_SETTINGS, Statement, choose_key
-from mysqlinspect.binlog.sqlliteral import qualified_name, quote_identifier, render_literal
+from mysqlinspect.binlog.replay.sqlgen import SESSION_SETTINGS, Statement, choose_key
+from mysqlinspect.binlog.replay.sqlliteral import qualified_name, quote_identifier, render_literal
 from mysqlinspect.connection.connect import connect_preferring_tls, pymysql_kwargs, translate_error
 from mysqlinspect.connection.settings import ConnectionSettings
 from mysqlinspect.errors import DataError, MysqlInspectError, UsageError

@@ -13,11 +13,11 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from mysqlinspect.binlog.decode.events import EventDecoder
-from mysqlinspect.binlog.filters import EventFilter
 from mysqlinspect.binlog.model import Transaction
-from mysqlinspect.binlog.range import RangeSpec
+from mysqlinspect.binlog.read.filters import EventFilter
+from mysqlinspect.binlog.read.range import RangeSpec
+from mysqlinspect.binlog.read.transactions import TransactionAssembler
 from mysqlinspect.binlog.source.local import FileEnd, LocalBinlogSource
-from mysqlinspect.binlog.transactions import TransactionAssembler
 from mysqlinspect.errors import UsageError
 
 

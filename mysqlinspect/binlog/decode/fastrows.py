@@ -5,7 +5,7 @@ image). This module replaces `RowsEvent._read_column_data` with one that compile
 decoder per column, reading the packet buffer in place with struct) for full row images of the usual types, and
 falls back to the original for anything else (MINIMAL images, partial JSON, old temporal types, missing column
 names). Values, and the none-sources that explain a None, are the library's own - including its quirks, which
-mysqlinspect.binlog.values corrects afterwards - so the records are the same either way (tests compare both).
+mysqlinspect.binlog.decode.values corrects afterwards - so the records are the same either way (tests compare both).
 One deliberate difference: a partly-zero DATE/DATETIME ('2024-00-15', allowed without NO_ZERO_IN_DATE), which
 the library flattens to None ("out of range", shown as 0000-00-00), is kept as its exact text.
 
@@ -25,7 +25,7 @@ from pymysqlreplication.constants import BINLOG, FIELD_TYPE, NONE_SOURCE
 from pymysqlreplication.packet import parse_json
 from pymysqlreplication.row_event import RowsEvent
 
-from mysqlinspect.binlog import jsonnull
+from mysqlinspect.binlog.decode import jsonnull
 
 ENABLED = True  # tests switch it off to compare with the library's own decoding
 COUNTS = {"fast": 0, "library": 0}  # row images decoded by each path

@@ -9,8 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mysqlinspect.binlog.filters import ddl_table
 from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.read.filters import ddl_table
 
 ROW_OPS = ("insert", "update", "delete")
 

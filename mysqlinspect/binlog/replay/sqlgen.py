@@ -12,16 +12,16 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from mysqlinspect.binlog.decode.statement_text import is_database_statement, names_database
 from mysqlinspect.binlog.model import ColumnInfo, EventRecord, RowChange, Transaction, is_logged_statement
-from mysqlinspect.binlog.session_vars import Namer, restoring_statements, session_statements
-from mysqlinspect.binlog.sqlliteral import (
+from mysqlinspect.binlog.replay.session_vars import Namer, restoring_statements, session_statements
+from mysqlinspect.binlog.replay.sqlliteral import (
     column_renderers,
     exact_condition,
     qualified_name,
     quote_identifier,
     render_literal,
 )
-from mysqlinspect.binlog.statement_text import is_database_statement, names_database
 
 SESSION_SETTINGS = (
     "SET NAMES utf8mb4",

@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from mysqlinspect.binlog import fastrows
-from mysqlinspect.binlog.apply import Applier, ApplyThread, SourcePoint, foreign_key_checks
-from mysqlinspect.binlog.checkpoint import fsync_directory, write_json_atomic
-from mysqlinspect.binlog.flashback import SpillStack, flashback_transactions, spill_range
+from mysqlinspect.binlog.decode import fastrows
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.position import BinlogPosition
-from mysqlinspect.binlog.precheck import precheck
-from mysqlinspect.binlog.sqlgen import (
+from mysqlinspect.binlog.read.checkpoint import fsync_directory, write_json_atomic
+from mysqlinspect.binlog.replay.apply import Applier, ApplyThread, SourcePoint, foreign_key_checks
+from mysqlinspect.binlog.replay.flashback import SpillStack, flashback_transactions, spill_range
+from mysqlinspect.binlog.replay.precheck import precheck
+from mysqlinspect.binlog.replay.sqlgen import (
     SqlOptions,
     Statement,
     render_transaction,

@@ -15,8 +15,8 @@ from typing import Any
 import pymysql
 
 from mysqlinspect.binlog.position import FIRST_EVENT_POS, BinlogPosition
-from mysqlinspect.binlog.stream import dump_connection_kwargs, random_replica_id, translate_stream_error
-from mysqlinspect.binlog.tagged_gtid import parse_previous_gtids
+from mysqlinspect.binlog.source.dump_connection import dump_connection_kwargs, random_replica_id, translate_stream_error
+from mysqlinspect.binlog.source.tagged_gtid import parse_previous_gtids
 from mysqlinspect.connection.settings import ConnectionSettings
 
 COM_BINLOG_DUMP = 0x12

@@ -21,16 +21,16 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mysqlinspect.binlog.apply import Applier, SourcePoint
 from mysqlinspect.binlog.model import Transaction, is_logged_statement
-from mysqlinspect.binlog.replay import (
+from mysqlinspect.binlog.replay.apply import Applier, SourcePoint
+from mysqlinspect.binlog.replay.replay import (
     LocalCheckpoint,
     ReplayMode,
     ReplaySummary,
     already_applied,
     ordered_transactions,
 )
-from mysqlinspect.binlog.sqlgen import SqlOptions, Statement, transaction_statements
+from mysqlinspect.binlog.replay.sqlgen import SqlOptions, Statement, transaction_statements
 from mysqlinspect.errors import DataError, MysqlInspectError
 from mysqlinspect.exit_codes import ExitCode
 

@@ -18,10 +18,10 @@ from typing import Any
 
 import pymysql
 
-from mysqlinspect.binlog.apply import ReplayConflictError, describe_conflict
 from mysqlinspect.binlog.model import RowChange, Transaction
-from mysqlinspect.binlog.sqlgen import SqlOptions, choose_key
-from mysqlinspect.binlog.sqlliteral import exact_condition, qualified_name, render_literal
+from mysqlinspect.binlog.replay.apply import ReplayConflictError, describe_conflict
+from mysqlinspect.binlog.replay.sqlgen import SqlOptions, choose_key
+from mysqlinspect.binlog.replay.sqlliteral import exact_condition, qualified_name, render_literal
 
 BATCH = 500
 

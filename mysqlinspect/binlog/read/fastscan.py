@@ -12,17 +12,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from mysqlinspect.binlog import rawdump
-from mysqlinspect.binlog.filters import EventFilter, ddl_table
+from mysqlinspect.binlog.decode.payload import decompress_payload, split_events
+from mysqlinspect.binlog.decode.records import classify_query
+from mysqlinspect.binlog.decode.rowsizes import TableShape, count_rows
 from mysqlinspect.binlog.model import EventRecord, Transaction
-from mysqlinspect.binlog.payload import decompress_payload, split_events
 from mysqlinspect.binlog.position import BinlogPosition
-from mysqlinspect.binlog.range import ResolvedRange
-from mysqlinspect.binlog.records import classify_query
-from mysqlinspect.binlog.rowsizes import TableShape, count_rows
-from mysqlinspect.binlog.stats import DdlEntry, StatsAccumulator
-from mysqlinspect.binlog.tagged_gtid import parse_tagged_gtid
-from mysqlinspect.binlog.transactions import TransactionAssembler
+from mysqlinspect.binlog.read.filters import EventFilter, ddl_table
+from mysqlinspect.binlog.read.range import ResolvedRange
+from mysqlinspect.binlog.read.stats import DdlEntry, StatsAccumulator
+from mysqlinspect.binlog.read.transactions import TransactionAssembler
+from mysqlinspect.binlog.source import rawdump
+from mysqlinspect.binlog.source.tagged_gtid import parse_tagged_gtid
 from mysqlinspect.connection.settings import ConnectionSettings
 
 _NO_ROWS: list[Any] = []  # shared by every header-only record: fast records never carry rows

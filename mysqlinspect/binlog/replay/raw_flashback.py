@@ -13,8 +13,8 @@ from __future__ import annotations
 import struct
 import zlib
 
-from mysqlinspect.binlog import rawdump
-from mysqlinspect.binlog.rowsizes import TableShape, _present, _skip_image, packed_int
+from mysqlinspect.binlog.decode.rowsizes import TableShape, _present, _skip_image, packed_int
+from mysqlinspect.binlog.source import rawdump
 from mysqlinspect.errors import DataError
 
 INVERSE_CODE = {

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 import pymysql
 
-from mysqlinspect.binlog import rawdump
 from mysqlinspect.binlog.position import FIRST_EVENT_POS, BinlogPosition
+from mysqlinspect.binlog.source import rawdump
 from mysqlinspect.connection.query import FeatureMissing, query_rows
 from mysqlinspect.connection.server import BINLOG_STATUS_STATEMENTS
 from mysqlinspect.connection.settings import ConnectionSettings

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mysqlinspect.binlog.gtid import GtidSet
 from mysqlinspect.binlog.position import BinlogPosition
+from mysqlinspect.binlog.read.gtid import GtidSet
 from mysqlinspect.errors import DataError, UsageError
 
 CHECKPOINT_VERSION = 1

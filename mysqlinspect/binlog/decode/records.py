@@ -14,10 +14,10 @@ from typing import Any, Protocol
 from pymysqlreplication import event as lib_event
 from pymysqlreplication import row_event as lib_rows
 
-from mysqlinspect.binlog.library_events import TaggedGtidEvent
+from mysqlinspect.binlog.decode.library_events import TaggedGtidEvent
+from mysqlinspect.binlog.decode.statement_text import statement_head
+from mysqlinspect.binlog.decode.values import converter_for, none_value, type_name
 from mysqlinspect.binlog.model import ColumnInfo, EventRecord, QuerySession, RowChange
-from mysqlinspect.binlog.statement_text import statement_head
-from mysqlinspect.binlog.values import converter_for, none_value, type_name
 
 ARTIFICIAL_FLAG = 0x20  # LOG_EVENT_ARTIFICIAL_F
 MARIADB_EXPLICIT_DEFAULTS_TS = 0x1000000  # Q_FLAGS2 bit of explicit_defaults_for_timestamp (MariaDB)

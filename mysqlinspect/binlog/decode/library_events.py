@@ -22,8 +22,8 @@ from pymysqlreplication.exceptions import StatusVariableMismatch
 from pymysqlreplication.packet import BinLogPacketWrapper
 from pymysqlreplication.row_event import TableMapEvent
 
-from mysqlinspect.binlog.payload import TRANSACTION_PAYLOAD_EVENT, TransactionPayloadEvent
-from mysqlinspect.binlog.tagged_gtid import parse_tagged_gtid
+from mysqlinspect.binlog.decode.payload import TRANSACTION_PAYLOAD_EVENT, TransactionPayloadEvent
+from mysqlinspect.binlog.source.tagged_gtid import parse_tagged_gtid
 
 GTID_TAGGED_LOG_EVENT = 42
 

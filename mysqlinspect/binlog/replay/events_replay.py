@@ -9,20 +9,26 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
-from mysqlinspect.binlog.apply import Applier, ApplyThread, ReplayConflictError, SourcePoint
-from mysqlinspect.binlog.flashback import INVERSE_OP, SpillStack, invert_transaction
 from mysqlinspect.binlog.model import Transaction
-from mysqlinspect.binlog.passthrough import (
+from mysqlinspect.binlog.position import BinlogPosition
+from mysqlinspect.binlog.replay.apply import Applier, ApplyThread, ReplayConflictError, SourcePoint
+from mysqlinspect.binlog.replay.flashback import INVERSE_OP, SpillStack, invert_transaction
+from mysqlinspect.binlog.replay.passthrough import (
     RawTransaction,
     RawTransactions,
     RowEventsRefused,
     apply_raw,
     start_events_session,
 )
-from mysqlinspect.binlog.position import BinlogPosition
-from mysqlinspect.binlog.raw_flashback import invert_chunks
-from mysqlinspect.binlog.replay import LocalCheckpoint, ReplayMode, ReplaySummary, already_applied, ordered_transactions
-from mysqlinspect.binlog.sqlgen import SqlOptions, transaction_statements
+from mysqlinspect.binlog.replay.raw_flashback import invert_chunks
+from mysqlinspect.binlog.replay.replay import (
+    LocalCheckpoint,
+    ReplayMode,
+    ReplaySummary,
+    already_applied,
+    ordered_transactions,
+)
+from mysqlinspect.binlog.replay.sqlgen import SqlOptions, transaction_statements
 from mysqlinspect.errors import MysqlInspectError
 
 # decode(start, stop) -> the decoded transactions of that stretch of the log (the SQL path's reader)

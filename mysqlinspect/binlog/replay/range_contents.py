@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 
 import pymysql
 
-from mysqlinspect.binlog import rawdump
-from mysqlinspect.binlog.filters import EventFilter
-from mysqlinspect.binlog.payload import decompress_payload, split_events
+from mysqlinspect.binlog.decode.payload import decompress_payload, split_events
 from mysqlinspect.binlog.position import BinlogPosition
-from mysqlinspect.binlog.range import ResolvedRange
+from mysqlinspect.binlog.read.filters import EventFilter
+from mysqlinspect.binlog.read.range import ResolvedRange
+from mysqlinspect.binlog.source import rawdump
 from mysqlinspect.connection.settings import ConnectionSettings
 
 COLLATION = re.compile(r"\bCOLLATE\s*=?\s*['\"`]?(\w+)", re.IGNORECASE)
