@@ -150,7 +150,8 @@ def run(group: click.Group, argv: list[str], prog_name: str, **extra: Any) -> Ex
     except click.exceptions.Exit as exc:
         return ExitCode.OK if exc.exit_code == 0 else ExitCode.USAGE
     except click.UsageError as exc:
-        hint = f" (try '{prog_name} {exc.ctx.command_path.split(' ', 1)[-1] if exc.ctx else ''} --help')"
+        words = exc.ctx.command_path.split(" ")[1:] if exc.ctx else []  # the group's own name comes from prog_name
+        hint = f" (try '{' '.join([prog_name, *words, '--help'])}')"
         return _error(exc.format_message() + (hint if exc.ctx else ""), ExitCode.USAGE)
     except click.Abort:
         return _error("interrupted", ExitCode.INTERRUPTED)
