@@ -41,6 +41,7 @@ from mysqlinspect.binlog.range_contents import (
     RangeContents,
     missing_collations,
     read_range_contents,
+    system_versioned,
     triggers_on,
 )
 from mysqlinspect.binlog.reader import RangeReader
@@ -198,6 +199,7 @@ def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec
         _emit_summary(app, summary, output_format)
         return
     contents = read_range_contents(settings, rng, event_filter, replica_server_id)
+    refuse_versioned_as_sql(system_versioned(conn, list(contents.tables)))
     refuse_refiring_triggers(app, triggers_on(conn, list(contents.tables)), contents, allow_triggers,
                              "a server loading this SQL")
     if output_file:
@@ -340,6 +342,8 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
         contents = read_range_contents(settings, rng, event_filter, stream_options.server_id)
         refuse_uncrossable(contents, source_family, target_family, target_conn)
         renamed = [(sql_options.target_schema(s), t) for s, t in contents.tables]
+        refuse_versioned_as_sql(system_versioned(app.connect(settings), list(contents.tables))
+                                + system_versioned(target_conn, renamed))
         refuse_refiring_triggers(app, triggers_on(target_conn, renamed), contents, apply_options.allow_triggers,
                                  "the target")
     elif info.flavor != "mariadb" and not mode.flashback:
@@ -473,6 +477,14 @@ def refuse_unlogged_cascades(app: AppContext, settings: ConnectionSettings, rng:
     with _reader(settings, rng, event_filter, stream_options, app) as transactions:
         for _ in refusing_unlogged_cascades(transactions, keys):
             pass
+
+
+def refuse_versioned_as_sql(tables: list[str]) -> None:
+    """System-versioned tables (MariaDB) are reproduced by row events only: refused before anything is written."""
+    if tables:
+        raise UsageError(f"the range changes system-versioned tables ({', '.join(dict.fromkeys(tables))}), which SQL "
+                         "cannot reproduce (row_start/row_end are set by the server, history rows would be made "
+                         "twice). Apply with --execute through row events (--apply-mode auto/events)")
 
 
 def refuse_refiring_triggers(app: AppContext, triggers: list[str], contents: RangeContents, allow: bool,
