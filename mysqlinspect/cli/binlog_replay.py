@@ -55,7 +55,7 @@ from mysqlinspect.binlog.replay import (
     write_sql_file,
 )
 from mysqlinspect.binlog.schema_lookup import InformationSchemaLookup
-from mysqlinspect.binlog.session_vars import SessionNames
+from mysqlinspect.binlog.session_vars import SessionNames, TargetSessionNames
 from mysqlinspect.binlog.sqlgen import SqlOptions
 from mysqlinspect.binlog.sqlliteral import cross_flavor_dialect
 from mysqlinspect.binlog.statement_text import keywords
@@ -335,6 +335,10 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
     source_family, target_family = flavor_family(info.flavor), target_flavor(target_conn)
     if target_family != source_family:
         sql_options = dataclasses.replace(sql_options, flavor=cross_flavor_dialect(source_family, target_family))
+        if sql_options.session_names is not None:  # sql_mode and collations the target accepts
+            names = TargetSessionNames(sql_options.session_names, target, target_family)
+            click.get_current_context().call_on_close(names.close)
+            sql_options = dataclasses.replace(sql_options, session_names=names)
     applier = Applier(target_conn, apply_options, info.flavor, target_schema=sql_options.target_schema)
     fde = _events_session(app, apply_mode, settings, rng, event_filter, stream_options, mode, sql_options, summary,
                           applier, target_family)
