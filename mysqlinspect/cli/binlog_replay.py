@@ -271,6 +271,7 @@ class _reader:
     def _transactions(self) -> Iterator[Transaction]:
         for txn in self.reader.transactions():
             _refuse_statement_dml(txn)
+            _refuse_partial_json(txn)
             yield txn
 
     def __exit__(self, *exc: object) -> None:
@@ -279,6 +280,19 @@ class _reader:
 
 
 STATEMENT_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE", "LOAD")
+
+
+def _refuse_partial_json(txn: Transaction) -> None:
+    """A partial JSON update (binlog_row_value_options=PARTIAL_JSON, set per session too) decoded by the library
+    holds a diff object, and only the first diff of each document: its row cannot be written as SQL, checked or
+    undone. Stop there, naming it, rather than write a wrong value or fail with an internal error."""
+    for event in txn.events:
+        for row in event.rows:
+            partial = [name for name, value in (row.after or {}).items() if type(value).__name__ == "JsonDiff"]
+            if partial:
+                raise DataError(f"{event.file}:{event.start_pos}: a partial JSON update of {row.schema}.{row.table} "
+                                f"({', '.join(partial)}; binlog_row_value_options=PARTIAL_JSON) cannot be replayed "
+                                "or undone by mysqlinspect (mysqlbinlog | mysql applies it forward)")
 
 
 def _refuse_statement_dml(txn: Transaction) -> None:
