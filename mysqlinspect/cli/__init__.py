@@ -124,7 +124,8 @@ class InspectGroup(LazyGroup):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
-        if args is None and any(a.startswith(("-p", "--password")) for a in argv):
+        if args is None and any(a.startswith("--password") or (a[:1] == "-" and a[1:2] != "-" and "p" in a)
+                                for a in argv):
             # the real process (not a test runner): keep a -p password out of `ps`
             from mysqlinspect.cli.proctitle import hide_password_from_ps
 
