@@ -123,7 +123,8 @@ class InspectGroup(LazyGroup):
     def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,
              complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
-        if args is None and any(a.startswith(("-p", "--password")) for a in argv):
+        if args is None and any(a.startswith("--password") or (a[:1] == "-" and a[1:2] != "-" and "p" in a)
+                                for a in argv):
             # the real process (not a test runner): keep a -p password out of `ps`
             from mysqlinspect.cli.proctitle import hide_password_from_ps
 
@@ -149,7 +150,8 @@ def run(group: click.Group, argv: list[str], prog_name: str, **extra: Any) -> Ex
     except click.exceptions.Exit as exc:
         return ExitCode.OK if exc.exit_code == 0 else ExitCode.USAGE
     except click.UsageError as exc:
-        hint = f" (try '{prog_name} {exc.ctx.command_path.split(' ', 1)[-1] if exc.ctx else ''} --help')"
+        words = exc.ctx.command_path.split(" ")[1:] if exc.ctx else []  # the group's own name comes from prog_name
+        hint = f" (try '{' '.join([prog_name, *words, '--help'])}')"
         return _error(exc.format_message() + (hint if exc.ctx else ""), ExitCode.USAGE)
     except click.Abort:
         return _error("interrupted", ExitCode.INTERRUPTED)

@@ -44,6 +44,7 @@ from mysqlinspect.binlog.replay.range_contents import (
     RangeContents,
     missing_collations,
     read_range_contents,
+    system_versioned,
     triggers_on,
 )
 from mysqlinspect.binlog.replay.replay import (
@@ -56,7 +57,7 @@ from mysqlinspect.binlog.replay.replay import (
     write_sql_file,
 )
 from mysqlinspect.binlog.replay.schema_lookup import InformationSchemaLookup
-from mysqlinspect.binlog.replay.session_vars import SessionNames
+from mysqlinspect.binlog.replay.session_vars import SessionNames, TargetSessionNames
 from mysqlinspect.binlog.replay.sqlgen import SqlOptions
 from mysqlinspect.binlog.replay.sqlliteral import cross_flavor_dialect
 from mysqlinspect.cli.binlog_options import (
@@ -198,6 +199,7 @@ def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec
         _emit_summary(app, summary, output_format)
         return
     contents = read_range_contents(settings, rng, event_filter, replica_server_id)
+    refuse_versioned_as_sql(system_versioned(conn, list(contents.tables)))
     refuse_refiring_triggers(app, triggers_on(conn, list(contents.tables)), contents, allow_triggers,
                              "a server loading this SQL")
     if output_file:
@@ -269,6 +271,7 @@ class _reader:
     def _transactions(self) -> Iterator[Transaction]:
         for txn in self.reader.transactions():
             _refuse_statement_dml(txn)
+            _refuse_partial_json(txn)
             yield txn
 
     def __exit__(self, *exc: object) -> None:
@@ -277,6 +280,19 @@ class _reader:
 
 
 STATEMENT_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE", "LOAD")
+
+
+def _refuse_partial_json(txn: Transaction) -> None:
+    """A partial JSON update (binlog_row_value_options=PARTIAL_JSON, set per session too) decoded by the library
+    holds a diff object, and only the first diff of each document: its row cannot be written as SQL, checked or
+    undone. Stop there, naming it, rather than write a wrong value or fail with an internal error."""
+    for event in txn.events:
+        for row in event.rows:
+            partial = [name for name, value in (row.after or {}).items() if type(value).__name__ == "JsonDiff"]
+            if partial:
+                raise DataError(f"{event.file}:{event.start_pos}: a partial JSON update of {row.schema}.{row.table} "
+                                f"({', '.join(partial)}; binlog_row_value_options=PARTIAL_JSON) cannot be replayed "
+                                "or undone by mysqlinspect (mysqlbinlog | mysql applies it forward)")
 
 
 def _refuse_statement_dml(txn: Transaction) -> None:
@@ -333,6 +349,10 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
     source_family, target_family = flavor_family(info.flavor), target_flavor(target_conn)
     if target_family != source_family:
         sql_options = dataclasses.replace(sql_options, flavor=cross_flavor_dialect(source_family, target_family))
+        if sql_options.session_names is not None:  # sql_mode and collations the target accepts
+            names = TargetSessionNames(sql_options.session_names, target, target_family)
+            click.get_current_context().call_on_close(names.close)
+            sql_options = dataclasses.replace(sql_options, session_names=names)
     applier = Applier(target_conn, apply_options, info.flavor, target_schema=sql_options.target_schema)
     fde = _events_session(app, apply_mode, settings, rng, event_filter, stream_options, mode, sql_options, summary,
                           applier, target_family)
@@ -340,6 +360,8 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
         contents = read_range_contents(settings, rng, event_filter, stream_options.server_id)
         refuse_uncrossable(contents, source_family, target_family, target_conn)
         renamed = [(sql_options.target_schema(s), t) for s, t in contents.tables]
+        refuse_versioned_as_sql(system_versioned(app.connect(settings), list(contents.tables))
+                                + system_versioned(target_conn, renamed))
         refuse_refiring_triggers(app, triggers_on(target_conn, renamed), contents, apply_options.allow_triggers,
                                  "the target")
     elif info.flavor != "mariadb" and not mode.flashback:
@@ -473,6 +495,14 @@ def refuse_unlogged_cascades(app: AppContext, settings: ConnectionSettings, rng:
     with _reader(settings, rng, event_filter, stream_options, app) as transactions:
         for _ in refusing_unlogged_cascades(transactions, keys):
             pass
+
+
+def refuse_versioned_as_sql(tables: list[str]) -> None:
+    """System-versioned tables (MariaDB) are reproduced by row events only: refused before anything is written."""
+    if tables:
+        raise UsageError(f"the range changes system-versioned tables ({', '.join(dict.fromkeys(tables))}), which SQL "
+                         "cannot reproduce (row_start/row_end are set by the server, history rows would be made "
+                         "twice). Apply with --execute through row events (--apply-mode auto/events)")
 
 
 def refuse_refiring_triggers(app: AppContext, triggers: list[str], contents: RangeContents, allow: bool,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 MASK = "xxxxx"
 _SHORT = "-p"
 _LONG = "--password"
+_CLUSTER = re.compile(r"-([fy]+)p(.*)", re.DOTALL)  # -p after the short flags that take no value (-f, -y)
 
 
 def masked_argv(argv: list[str]) -> list[str]:
@@ -26,6 +28,9 @@ def masked_argv(argv: list[str]) -> list[str]:
         elif arg in (_SHORT, _LONG):
             out.append(arg)
             mask_next = True
+        elif (cluster := _CLUSTER.fullmatch(arg)) is not None:
+            out.append(f"-{cluster.group(1)}p{MASK}" if cluster.group(2) else arg)
+            mask_next = not cluster.group(2)
         elif arg.startswith(f"{_LONG}="):
             out.append(f"{_LONG}={MASK}")
         elif arg.startswith(_SHORT) and not arg.startswith("--"):
@@ -33,6 +38,11 @@ def masked_argv(argv: list[str]) -> list[str]:
         else:
             out.append(arg)
     return out
+
+
+def carries_password(argv: list[str]) -> bool:
+    """True when argv gives a password on the command line (in any form masked_argv masks)."""
+    return masked_argv(argv) != argv
 
 
 def _own_cmdline() -> list[str]:
@@ -45,7 +55,7 @@ def _own_cmdline() -> list[str]:
 
 def hide_password_from_ps(argv: list[str]) -> None:
     """Rewrite the process title (the argv memory `ps` and /proc/PID/cmdline read) when argv holds a password."""
-    if masked_argv(argv) == argv:
+    if not carries_password(argv):
         return
     try:
         import setproctitle

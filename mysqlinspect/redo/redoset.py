@@ -142,8 +142,9 @@ def _check_ring_checkpoint(holder: RedoFileReport, reports: list[RedoFileReport]
     index = offset // size
     siblings = {r.file_id: r for r in reports if r.path.parent == holder.path.parent
                 and r.path.name.startswith(L.LEGACY_FILE_PREFIX)}
-    # A lone, small ib_logfile0 whose checkpoint lies past its end is a cut copy rather than a group missing files.
-    cut_copy = size < MIN_RING_FILE_BYTES and 1 not in siblings
+    # Small files (smaller than any innodb_log_file_size a server accepts) whose checkpoint lies in a file that is
+    # not there are a cut copy (a lone ib_logfile0, or every file of the group cut alike), not a group missing files.
+    cut_copy = size < MIN_RING_FILE_BYTES and index not in siblings
     if alone or index >= MAX_GROUP_FILES or cut_copy:
         if needed > size:
             _truncate(holder, f"{where}, which needs at least {needed} bytes; the file has {plural(size, 'byte')}")

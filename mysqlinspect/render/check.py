@@ -84,11 +84,12 @@ def _perf_number(value: Any) -> str:
 
 
 def perf_range(op: str, limit: Any) -> str:
-    """A threshold as a monitoring-plugins range: `N` alerts above N (high is bad), `N:` below N (low is bad)."""
+    """A threshold as a monitoring-plugins range alerting exactly where the rule fires: `N` above N, `N:` below N,
+    `@N:` at N and above, `@~:N` at N and below (ends of a range are inclusive)."""
     if limit is None:
         return ""
     number = _perf_number(limit)
-    return f"{number}:" if op in ("<", "<=") else number
+    return {"<": f"{number}:", "<=": f"@~:{number}", ">=": f"@{number}:"}.get(op, number)
 
 
 def perfdata(finding: Finding, prefix: str = "") -> str | None:

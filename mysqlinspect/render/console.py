@@ -25,9 +25,22 @@ def make_consoles(no_color: bool = False) -> tuple[Console, Console]:
 
 
 def _unbound_off_terminal(console: Console) -> None:
-    if console.is_terminal or os.environ.get("COLUMNS", "").strip().isdigit():
+    columns = os.environ.get("COLUMNS", "").strip()
+    given = columns.isdigit() and int(columns) > 0  # COLUMNS=0 (no terminal size known) would print nothing
+    if given:
+        return
+    if console.is_terminal:
+        if columns.isdigit():
+            console.width = os.get_terminal_size(console.file.fileno()).columns if _has_size(console) else 80
         return
     console.width = UNBOUNDED_WIDTH
+
+
+def _has_size(console: Console) -> bool:
+    try:
+        return os.get_terminal_size(console.file.fileno()).columns > 0
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def human_bytes(value: int | float | None) -> str:

@@ -157,7 +157,7 @@ def test_nagios_line_has_status_summary_and_perfdata(server: Any, run_cli: Calla
     assert len(lines) == 1
     head, perf = lines[0].split(" | ")
     assert head.startswith("MYSQLINSPECT CRITICAL - 1 critical: doublewrite CRITICAL")
-    assert re.fullmatch(r"'checkpoint_age'=[\d.]+%;75;85;0;100", perf)
+    assert re.fullmatch(r"'checkpoint_age'=[\d.]+%;@75:;@85:;0;100", perf)
 
 
 def test_prometheus_text(server: Any, run_cli: Callable[..., Any]) -> None:

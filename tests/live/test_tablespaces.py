@@ -253,7 +253,7 @@ def test_reclaimable_rule_fires_after_deleting_most_rows(server: Any, db: str, r
     assert top["share_pct"] >= 50 and data["reclaimable_total_bytes"] >= top["free_bytes"]
     nagios = run_cli("check", *server.cli_args(), "--only", "R20b", "--format", "nagios")
     assert nagios.exit_code == ExitCode.WARNING
-    perf = re.search(r"'tablespace_reclaimable'=([0-9.]+)%;50;;0;100$", nagios.stdout.strip())
+    perf = re.search(r"'tablespace_reclaimable'=([0-9.]+)%;@50:;;0;100$", nagios.stdout.strip())
     assert perf and float(perf.group(1)) >= 50, nagios.stdout  # purge may free more between the two runs
     query(server, "OPTIMIZE TABLE big", db)  # what the hint says: the rebuild gives the space back
     after = by_name(ts_json(run_cli, server))[f"{db}/big"]
@@ -303,7 +303,7 @@ def test_size_limit_rule_fires_when_the_system_tablespace_nears_its_max(limited:
     result = run_cli("check", *limited.cli_args(), "--only", "R20a", "--format", "nagios")
     assert result.exit_code == ExitCode.CRITICAL, result.stdout
     assert result.stdout.startswith("MYSQLINSPECT CRITICAL") and "innodb_system" in result.stdout
-    assert f"'tablespace_size_limit'={system['used_pct_of_max']:g}%;80;90;0;100" in result.stdout
+    assert f"'tablespace_size_limit'={system['used_pct_of_max']:g}%;@80:;@90:;0;100" in result.stdout
     if limited.flavor == "mariadb":
         undo = [t for t in data["tablespaces"] if t["kind"] == "undo"]
         assert [t["name"] for t in undo] == ["innodb_undo001", "innodb_undo002", "innodb_undo003"]

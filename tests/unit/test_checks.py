@@ -273,7 +273,7 @@ def _report(name: str = "db1", **variables: str) -> HostReport:
 def test_nagios_line() -> None:
     line = nagios_line([_report(innodb_doublewrite="OFF")])
     assert line == ("MYSQLINSPECT CRITICAL - 1 critical: doublewrite CRITICAL: doublewrite OFF: a torn page write "
-                    "after a crash cannot be repaired | 'checkpoint_age'=10%;75;85;0;100")
+                    "after a crash cannot be repaired | 'checkpoint_age'=10%;@75:;@85:;0;100")
     assert nagios_line([_report()]).startswith("MYSQLINSPECT OK - 2 rules OK |")
     multi = nagios_line([_report("a"), _report("b", innodb_doublewrite="OFF")])
     assert "b:doublewrite CRITICAL" in multi and "'a:checkpoint_age'=10%" in multi
@@ -281,7 +281,7 @@ def test_nagios_line() -> None:
 
 def test_perfdata_quotes_labels() -> None:
     finding = _report().findings[0]
-    assert perfdata(finding, "it's:") == "'it''s:checkpoint_age'=10%;75;85;0;100"
+    assert perfdata(finding, "it's:") == "'it''s:checkpoint_age'=10%;@75:;@85:;0;100"
 
 
 def test_prometheus_text_escapes_labels_and_ends_with_newline() -> None:

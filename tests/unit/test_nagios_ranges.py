@@ -64,9 +64,7 @@ def test_perfdata_ranges_alert_exactly_where_the_rule_fires(rule) -> None:  # ty
             assert spec == ""
             continue
         limit = threshold.number
-        samples = [0.0, limit / 2, limit * 2 + 1, limit - 0.5, limit + 0.5, limit - 1, limit + 1]
-        if rule.op in (">", "<"):
-            samples.append(limit)  # strict comparisons are exact in range syntax, ends included
+        samples = [0.0, limit / 2, limit * 2 + 1, limit - 0.5, limit + 0.5, limit - 1, limit + 1, limit]
         for value in samples:
             if value < 0:
                 continue
@@ -78,5 +76,16 @@ def test_low_is_bad_rules_use_lower_bound_ranges() -> None:
     finding = run(snapshot(), "R2", warn={"R2": "60"}, crit={"R2": "15"})
     finding.value, finding.status = 133.8, Status.OK
     assert perfdata(finding) == "'redo_capacity_minutes'=133.8;60:;15:;0;"
+
+
+def test_inclusive_limits_alert_at_the_limit() -> None:
+    """Regression: `>=` rules wrote `75;85` (alert above 85), so a tablespace at exactly 90% of its maximum, or a
+    checkpoint age at exactly the sync flush point, was CRITICAL for `check` and OK for the perfdata ranges."""
+    finding = run(snapshot(), "R1b")
+    finding.value = 100.0
+    line = perfdata(finding) or ""
+    _value, warn, crit = _perf_fields(line)
+    assert (warn, crit) == ("@80:", "@100:")
+    assert range_alerts(crit, 100.0) and not range_alerts(crit, 99.99)
     lows = {rule.name for rule in NUMERIC_RULES if rule.op in ("<", "<=")}
     assert {"redo_capacity_minutes", "binlog_retention", "undo_tablespaces"} <= lows

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from mysqlinspect.binlog.replay.range_contents import COLLATION, RangeContents, created_trigger, created_trigger_table
+from mysqlinspect.binlog.replay.range_contents import (
+    COLLATION,
+    RangeContents,
+    created_trigger,
+    created_trigger_table,
+)
 
 
 @pytest.mark.parametrize(("text", "name"), [

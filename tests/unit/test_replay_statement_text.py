@@ -11,7 +11,12 @@ from mysqlinspect.binlog.decode.records import classify_query
 from mysqlinspect.binlog.decode.statement_text import is_database_statement, statement_head
 from mysqlinspect.binlog.model import ColumnInfo, EventRecord, QuerySession, RowChange, Transaction
 from mysqlinspect.binlog.replay.session_vars import session_statements
-from mysqlinspect.binlog.replay.sqlgen import SqlOptions, render_transaction, transaction_statements, update_statement
+from mysqlinspect.binlog.replay.sqlgen import (
+    SqlOptions,
+    render_transaction,
+    transaction_statements,
+    update_statement,
+)
 from mysqlinspect.binlog.replay.sqlliteral import json_literal
 
 

@@ -9,7 +9,12 @@ import pytest
 
 from mysqlinspect.binlog.model import NOT_LOGGED, ColumnInfo, EventRecord, RowChange, Transaction
 from mysqlinspect.binlog.replay.flashback import DdlInRangeError, SpillStack, invert_transaction, spill_range
-from mysqlinspect.binlog.replay.sqlgen import SqlOptions, render_transaction, row_statements, transaction_statements
+from mysqlinspect.binlog.replay.sqlgen import (
+    SqlOptions,
+    render_transaction,
+    row_statements,
+    transaction_statements,
+)
 from mysqlinspect.binlog.replay.sqlliteral import render_literal, string_literal
 from mysqlinspect.errors import DataError
 

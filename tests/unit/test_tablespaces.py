@@ -80,7 +80,7 @@ def test_size_limit_rule_levels_and_perfdata() -> None:
         finish_sizes(ts)
         finding = run(TablespaceReport(tablespaces=[ts]), "R20a")
         assert finding.status is status, finding.message  # type: ignore[attr-defined]
-    assert perfdata(finding) == "'tablespace_size_limit'=92.5%;80;90;0;100"  # type: ignore[arg-type]
+    assert perfdata(finding) == "'tablespace_size_limit'=92.5%;@80:;@90:;0;100"  # type: ignore[arg-type]
 
 
 def test_size_limit_without_any_maximum_is_ok_without_value() -> None:

@@ -20,7 +20,9 @@ from mysqlinspect.binlog.source import rawdump
 from mysqlinspect.connection.settings import ConnectionSettings
 
 COLLATION = re.compile(r"\bCOLLATE\s*=?\s*['\"`]?(\w+)", re.IGNORECASE)
-CREATE_TRIGGER = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:DEFINER\s*=\s*\S+\s+)?"
+_DEFINER_PART = r"(?:`(?:[^`]|``)*`|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|[^\s@`'\"]+)"  # quoted names may hold spaces
+CREATE_TRIGGER = re.compile(r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?"
+                            rf"(?:DEFINER\s*=\s*{_DEFINER_PART}(?:\s*@\s*{_DEFINER_PART})?\s+)?"
                             r"TRIGGER\s+(?:IF\s+NOT\s+EXISTS\s+)?(\S+)", re.IGNORECASE)
 VERSION_COMMENT = re.compile(r"/\*!\d*|\*/")
 IDENTIFIER = r'(?:`(?:[^`]|``)+`|"(?:[^"]|"")+"|[\w$]+)'
@@ -142,3 +144,19 @@ def missing_collations(conn: pymysql.connections.Connection, names: Iterable[str
                     + ", ".join(["%s"] * len(wanted)) + ")", wanted)
         known = {str(r[0]) for r in cur.fetchall()}
     return [n for n in wanted if n not in known]
+
+
+def system_versioned(conn: pymysql.connections.Connection, tables: Iterable[tuple[str, str]]) -> list[str]:
+    """`schema.table` of the MariaDB system-versioned tables among `tables` on this server (none on MySQL). Their
+    row images carry row_start/row_end, which SQL cannot assign, and the history rows the source logged would be
+    made again by the target's own versioning: only row events reproduce them."""
+    wanted = sorted(set(tables))
+    found: list[str] = []
+    with conn.cursor() as cur:
+        for start in range(0, len(wanted), 200):
+            part = wanted[start : start + 200]
+            where = " OR ".join(["(TABLE_SCHEMA = %s AND TABLE_NAME = %s)"] * len(part))
+            cur.execute(f"SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = "
+                        f"'SYSTEM VERSIONED' AND ({where}) ORDER BY 1, 2", [v for pair in part for v in pair])
+            found += [f"{r[0]}.{r[1]}" for r in cur.fetchall()]
+    return found

@@ -116,3 +116,52 @@ class SessionNames:
             except Exception:
                 pass
         self._conn = None
+
+
+# sql_mode names a server of each flavor accepts (SET fails on any other). MySQL 8.0+ dropped NO_AUTO_CREATE_USER
+# and never had MariaDB's own modes; MariaDB lacks only TIME_TRUNCATE_FRACTIONAL (its default behaviour).
+MYSQL_SQL_MODES = frozenset({
+    "ALLOW_INVALID_DATES", "ANSI", "ANSI_QUOTES", "ERROR_FOR_DIVISION_BY_ZERO", "HIGH_NOT_PRECEDENCE", "IGNORE_SPACE",
+    "NO_AUTO_VALUE_ON_ZERO", "NO_BACKSLASH_ESCAPES", "NO_DIR_IN_CREATE", "NO_ENGINE_SUBSTITUTION",
+    "NO_UNSIGNED_SUBTRACTION", "NO_ZERO_DATE", "NO_ZERO_IN_DATE", "ONLY_FULL_GROUP_BY", "PAD_CHAR_TO_FULL_LENGTH",
+    "PIPES_AS_CONCAT", "REAL_AS_FLOAT", "STRICT_ALL_TABLES", "STRICT_TRANS_TABLES", "TIME_TRUNCATE_FRACTIONAL",
+    "TRADITIONAL",
+})
+NOT_ON_MARIADB = frozenset({"TIME_TRUNCATE_FRACTIONAL"})
+
+
+class TargetSessionNames(SessionNames):
+    """The source session's names as a target of the other flavor accepts them: sql_mode without the modes it does
+    not have, and a collation it lacks (MySQL's utf8mb4_0900_ai_ci on MariaDB) replaced by the default collation
+    of the same character set there (asked of the target)."""
+
+    def __init__(self, source_names: Namer, target: ConnectionSettings, target_family: str) -> None:
+        super().__init__(target)
+        self.source_names = source_names
+        self.target_family = target_family
+        self._target_collations: dict[int, tuple[str, str] | None] = {}
+
+    def sql_mode(self, mask: int) -> str | None:
+        names = self.source_names.sql_mode(mask)
+        if names is None:
+            return None
+        if self.target_family == "mariadb":
+            kept = [n for n in names.split(",") if n and n.upper() not in NOT_ON_MARIADB]
+        else:
+            kept = [n for n in names.split(",") if n.upper() in MYSQL_SQL_MODES]
+        return ",".join(kept)
+
+    def collation(self, collation_id: int) -> tuple[str, str] | None:
+        if collation_id not in self._target_collations:
+            self._target_collations[collation_id] = self._on_target(self.source_names.collation(collation_id))
+        return self._target_collations[collation_id]
+
+    def _on_target(self, pair: tuple[str, str] | None) -> tuple[str, str] | None:
+        if pair is None:
+            return None
+        charset, collation = pair
+        if self._one("SELECT 1 FROM information_schema.COLLATIONS WHERE COLLATION_NAME = %s", (collation,)):
+            return pair
+        row = self._one("SELECT DEFAULT_COLLATE_NAME FROM information_schema.CHARACTER_SETS "
+                        "WHERE CHARACTER_SET_NAME = %s", (charset,))
+        return (charset, str(row[0])) if row else None

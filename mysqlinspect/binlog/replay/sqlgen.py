@@ -320,13 +320,16 @@ def ddl_statements(event: EventRecord, opts: SqlOptions) -> list[Statement]:
     settings are restored after it."""
     query = (event.query or "").strip().rstrip(";").strip()
     session = [Statement(sql, "session", None) for sql in session_statements(event.session, opts.session_names)]
-    out: list[Statement] = list(session)
+    # the source's statement time (mysqlbinlog's SET TIMESTAMP): CURRENT_TIMESTAMP defaults an ALTER fills in
+    clock = [f"SET @@session.timestamp = {int(event.timestamp)}"] if event.timestamp else []
+    out: list[Statement] = [*session, *(Statement(sql, "session", None) for sql in clock)]
     if event.schema and not event.suppress_use and not is_database_statement(query):
         out.append(Statement(f"USE {quote_identifier(opts.target_schema(event.schema))}", "use", None))
     out.append(Statement(query, "ddl", None, warning=_unrewritten_names(query, opts)))
-    if session:
-        restore = [*RESTORED_SETTINGS, *restoring_statements(event.session)]
-        out += [Statement(sql, "session", None) for sql in restore]
+    restore = [*RESTORED_SETTINGS, *restoring_statements(event.session)] if session else []
+    if clock:
+        restore.append("SET @@session.timestamp = DEFAULT")
+    out += [Statement(sql, "session", None) for sql in restore]
     return out
 
 

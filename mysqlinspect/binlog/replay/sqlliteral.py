@@ -126,7 +126,21 @@ def timestamp_text(value: dt.datetime) -> str:
 
 
 def json_text(value: Any) -> str:
-    """JSON document text of a decoded document (a str is a JSON string; bytes are decoded as UTF-8)."""
+    """JSON document text of a decoded document (a str is a JSON string; bytes are decoded as UTF-8). DECIMAL
+    values keep their digits (a float would round them: MySQL JSON decimals for a MariaDB target)."""
+    if _holds_decimal(value):
+        return _exact_json_text(value)
+    return json.dumps(_decode_json(value), ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
+
+
+def _exact_json_text(value: Any) -> str:
+    if isinstance(value, Decimal):
+        return decimal_literal(value)
+    if isinstance(value, dict):
+        return "{" + ", ".join(json.dumps(str(_decode_json(k)), ensure_ascii=False) + ": " + _exact_json_text(v)
+                               for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_exact_json_text(v) for v in value) + "]"
     return json.dumps(_decode_json(value), ensure_ascii=False, separators=(", ", ": "), allow_nan=False)
 
 
