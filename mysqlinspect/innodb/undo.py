@@ -58,7 +58,7 @@ class RecoveredTransaction:
 
     @property
     def action(self) -> str:
-        return {"active": "roll back", "prepared": "ask the transaction coordinator"}.get(self.state, "clean up")
+        return {"active": "roll back", "prepared": "coordinator decides"}.get(self.state, "clean up")
 
     def to_dict(self) -> dict[str, Any]:
         return {"trx_id": self.trx_id, "state": self.state, "action": self.action,

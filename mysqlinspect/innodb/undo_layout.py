@@ -112,9 +112,10 @@ TRX_UNDO_FLAG_XID = 0x01
 TRX_UNDO_FLAG_GTID = 0x02
 TRX_UNDO_FLAG_XA_PREPARE_GTID = 0x04
 
-# Server-internal XIDs (xid_t::set(my_xid)): "MySQLXid" + server_id (4, host order) + my_xid (8, host order).
+# Server-internal XIDs (xid_t::set(my_xid)): "MySQLXid" + server_id + my_xid (8), host order. server_id is a
+# `ulong` (8 bytes on 64-bit Linux, so 24 bytes as MySQL 9.7 writes them; 4 bytes where ulong is 32-bit).
 MYSQL_XID_PREFIX = b"MySQLXid"
-MYSQL_XID_GTRID_LEN = 8 + 4 + 8
+MYSQL_XID_GTRID_LENS = (8 + 4 + 8, 8 + 8 + 8)
 
 # Undo records (trx0rec.h).
 TRX_UNDO_CMPL_INFO_MULT = 16

@@ -146,11 +146,11 @@ class Xid:
     @property
     def my_xid(self) -> int:
         """The server's own XID number for an internal (binlog two-phase commit) XID, else 0 (external XA)."""
-        if self.format_id != 1 or len(self.gtrid) != U.MYSQL_XID_GTRID_LEN or self.bqual:
+        if self.format_id != 1 or len(self.gtrid) not in U.MYSQL_XID_GTRID_LENS or self.bqual:
             return 0
         if not self.gtrid.startswith(U.MYSQL_XID_PREFIX):
             return 0
-        return int.from_bytes(self.gtrid[12:20], "little")
+        return int.from_bytes(self.gtrid[-8:], "little")
 
     @property
     def external(self) -> bool:

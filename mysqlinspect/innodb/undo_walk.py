@@ -90,7 +90,7 @@ def _walk_records(ts: TablespaceFile, out: UndoSegment, seg: UndoSegmentHeader, 
     modify_blob_byte = first_header.page_type != 0  # MySQL undo pages carry a type; MariaDB 10.3+ writes 0
     types: Counter[str] = Counter()
     tables: dict[int, None] = {}
-    page_no, seen = out.page_no, set()
+    page_no, seen = out.page_no, set[int]()
     while page_no != FIL_NULL:
         if page_no in seen or len(seen) > seg.page_list.length:
             out.problems.append(f"undo page list of segment {out.page_no} loops or is longer than its length"
