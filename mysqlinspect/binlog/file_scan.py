@@ -47,7 +47,7 @@ class XaKey:
 
 def parse_xa_ids(text: str) -> XaKey | None:
     """The XID of an `XA COMMIT|ROLLBACK X'..',X'..',N` text as the server logs it ('..' literals also)."""
-    parts = []
+    parts: list[bytes | int] = []
     for m in _XA_PART.finditer(text):
         if m.group(1) is not None:
             parts.append(bytes.fromhex(m.group(1)))
@@ -60,6 +60,7 @@ def parse_xa_ids(text: str) -> XaKey | None:
         return None
     bqual = parts[1] if len(parts) > 1 and isinstance(parts[1], bytes) else b""
     fmt = next((p for p in parts[1:] if isinstance(p, int)), 1)
+    assert isinstance(fmt, int)
     return XaKey(fmt, gtrid, bqual)
 
 

@@ -89,10 +89,10 @@ def decide(trx: RecoveredTransaction, binlog: BinlogRecovery | None, server: str
         return PreparedFate(trx, STAYS_PREPARED, "external XA transaction: waits for XA COMMIT or XA ROLLBACK")
     key = _key(trx)
     if binlog is not None and key in binlog.xa_completed:
-        done = binlog.xa_completed[key]  # type: ignore[index]
+        done = binlog.xa_completed[key]
         return PreparedFate(trx, COMMIT if done == "commit" else ROLL_BACK, f"XA {done.upper()} is in the binary log")
     if binlog is not None and key in binlog.xa_prepared:
-        if binlog.xa_prepared[key]:  # type: ignore[index]
+        if binlog.xa_prepared[key]:
             return PreparedFate(trx, COMMIT, "XA COMMIT ... ONE PHASE is in the binary log")
         return PreparedFate(trx, STAYS_PREPARED, "XA PREPARE is in the binary log: waits for XA COMMIT or XA"
                                                  " ROLLBACK")
