@@ -29,6 +29,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "watch": "mysqlinspect.cli.watch:watch",
     "datadir": "mysqlinspect.cli.datadir:datadir",
     "pages": "mysqlinspect.cli.pages:pages",
+    "recovery": "mysqlinspect.cli.recovery:recovery",
 }
 
 

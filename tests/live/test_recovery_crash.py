@@ -1,0 +1,172 @@
+"""`recovery DATADIR` and offline `undo PATH` agree with what the server does when it starts on the same files.
+
+One dedicated server per flavor and seed: committed rows, long uncommitted transactions with seeded numbers of
+inserts, updates and deletes, external XA transactions (one left prepared, one prepared then committed), then all
+dirty pages flushed (the undo logs are read from the pages on disk, not from the redo log) and kill -9. The data
+directory is copied and previewed; the server is started on the original and its error log, XA RECOVER and the
+rows are compared with the preview.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pymysql
+import pytest
+
+from mysqlinspect.sandbox.server import SandboxServer
+
+pytestmark = [pytest.mark.live, pytest.mark.dedicated]
+
+SMALL_REDO = {"mysql": ["--innodb-redo-log-capacity=8M"], "mariadb": ["--innodb-log-file-size=8M"]}
+N_TRX = re.compile(r"(\d+) transaction\(s\) which must be rolled back or cleaned up in total (\d+) row operations")
+MYSQL_ROLLING = re.compile(r"Rolling back trx with id (\d+), (\d+) rows to undo")
+MARIADB_ROLLED = re.compile(r"Rolled back recovered transaction (\d+)")
+PREPARED_AFTER = re.compile(r"Transaction (\d+) in prepared state after recovery")
+XA_LEFT = ("xa_left", "b1", 7)
+XA_DONE = ("xa_done", "b2", 7)
+
+
+@dataclass
+class Workload:
+    committed_rows: int = 0
+    open_conns: list[pymysql.connections.Connection] = field(default_factory=list)
+    open_ops: list[int] = field(default_factory=list)  # row operations of each uncommitted transaction
+
+
+def _xa(cur: Any, verb: str, xid: tuple[str, str, int]) -> None:
+    cur.execute(f"XA {verb} '{xid[0]}','{xid[1]}',{xid[2]}")
+
+
+def drive(server: SandboxServer, seed: int) -> Workload:
+    rnd = random.Random(seed)
+    work = Workload()
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE DATABASE r")
+        cur.execute("CREATE TABLE r.t (id INT AUTO_INCREMENT PRIMARY KEY, v INT, pad VARCHAR(200))")
+        cur.execute("CREATE TABLE r.x (id INT PRIMARY KEY, v INT)")
+        work.committed_rows = rnd.randint(400, 600)
+        cur.executemany("INSERT INTO r.t (v, pad) VALUES (%s, REPEAT('p', 150))",
+                        [(i,) for i in range(work.committed_rows)])
+    for n in range(rnd.randint(2, 3)):
+        trx = server.connect()
+        trx.autocommit(False)
+        with trx.cursor() as cur:
+            inserts = rnd.randint(50, 400)
+            cur.executemany("INSERT INTO r.t (v, pad) VALUES (%s, 'uncommitted')", [(-1,)] * inserts)
+            low = n * 100
+            updated = cur.execute(f"UPDATE r.t SET v = v + 1 WHERE id > {low} AND id <= {low + 50}")
+            deleted = cur.execute(f"DELETE FROM r.t WHERE id > {low + 50} AND id <= {low + 50 + rnd.randint(1, 9)}")
+        work.open_conns.append(trx)
+        work.open_ops.append(inserts + updated + deleted)
+    xa = server.connect()
+    with xa.cursor() as cur:
+        _xa(cur, "START", XA_LEFT)
+        cur.executemany("INSERT INTO r.x VALUES (%s, 1)", [(i,) for i in range(rnd.randint(1, 20))])
+        _xa(cur, "END", XA_LEFT)
+        _xa(cur, "PREPARE", XA_LEFT)
+    work.open_conns.append(xa)
+    done = server.connect()
+    with done.cursor() as cur:
+        _xa(cur, "START", XA_DONE)
+        cur.execute("INSERT INTO r.x VALUES (1000, 2)")
+        _xa(cur, "END", XA_DONE)
+        _xa(cur, "PREPARE", XA_DONE)
+        _xa(cur, "COMMIT", XA_DONE)
+    done.close()
+    flush_dirty_pages(conn)
+    conn.close()
+    return work
+
+
+def flush_dirty_pages(conn: pymysql.connections.Connection) -> None:
+    with conn.cursor() as cur:
+        cur.execute("SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0")
+        cur.execute("SET GLOBAL innodb_max_dirty_pages_pct = 0")
+        for _ in range(600):
+            cur.execute("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'")
+            if int(cur.fetchone()[1]) == 0:
+                return
+            time.sleep(0.1)
+    raise AssertionError("dirty pages were not flushed within 60 s")
+
+
+def restart_log(server: SandboxServer) -> str:
+    before = len(server.error_log_text())
+    server.start()
+    return server.error_log_text()[before:]
+
+
+def server_rollbacks(flavor: str, log: str) -> set[int]:
+    if flavor == "mysql":
+        return {int(i) for i, _ in MYSQL_ROLLING.findall(log)}
+    return {int(i) for i in MARIADB_ROLLED.findall(log)}
+
+
+def xa_recover(server: SandboxServer) -> set[str]:
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute("XA RECOVER")
+        found = {row[3].decode() if isinstance(row[3], bytes) else row[3] for row in cur.fetchall()}
+    conn.close()
+    return found
+
+
+def rows(server: SandboxServer, sql: str) -> int:
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        value = int(cur.fetchone()[0])
+    conn.close()
+    return value
+
+
+@pytest.mark.parametrize("seed", [11, 23])
+def test_recovery_preview_matches_the_server(
+        sandbox_flavor: str, make_server: Callable[..., SandboxServer], run_cli: Callable[..., Any],
+        tmp_path: Path, seed: int) -> None:
+    server = make_server(sandbox_flavor, extra_args=SMALL_REDO[sandbox_flavor])
+    work = drive(server, seed)
+    server.kill()
+    for conn in work.open_conns:
+        conn.close()
+    copy = tmp_path / "copy"
+    shutil.copytree(server.datadir, copy)
+
+    undo = run_cli("undo", str(copy), "--format", "json")
+    assert undo.exit_code == 0, undo.stdout + undo.stderr
+    result = run_cli("recovery", str(copy), "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    preview = result.json()
+    assert preview["outcome"] == "recovers"
+    assert preview["undo"]["server_message"] == undo.json()["server_message"]
+    rolled = {t["trx_id"]: t for t in preview["roll_back"]}
+    assert sorted(t["row_operations"] for t in rolled.values()) == sorted(work.open_ops)
+    [left] = preview["prepared"]
+    assert (left["xid"]["gtrid"], left["xid"]["bqual"], left["xid"]["format_id"]) == XA_LEFT
+    assert left["fate"] == "stays prepared"
+
+    log = restart_log(server)
+    printed = N_TRX.findall(log)
+    assert printed, log[-3000:]
+    n, m = printed[-1]
+    assert preview["undo"]["server_message"] == (f"{n} transaction(s) which must be rolled back or cleaned up in"
+                                                 f" total {m} row operations to undo")
+    assert int(m) == sum(work.open_ops)
+    assert server_rollbacks(sandbox_flavor, log) == set(rolled)
+    if sandbox_flavor == "mysql":
+        assert {int(i): int(r) for i, r in MYSQL_ROLLING.findall(log)} == {
+            i: t["row_operations"] for i, t in rolled.items()}
+    assert {int(i) for i in PREPARED_AFTER.findall(log)} == {left["trx_id"]}
+    assert xa_recover(server) == {XA_LEFT[0] + XA_LEFT[1]}
+    assert rows(server, "SELECT COUNT(*) FROM r.t") == work.committed_rows
+    assert rows(server, "SELECT COUNT(*) FROM r.t WHERE pad = 'uncommitted'") == 0
+    assert rows(server, "SELECT COUNT(*) FROM r.x WHERE id = 1000") == 1
