@@ -20,6 +20,7 @@ from typing import Any
 
 import pymysql
 import pytest
+from crc32c import crc32c
 
 from mysqlinspect.sandbox.server import SandboxServer
 
@@ -140,6 +141,7 @@ def test_recovery_preview_matches_the_server(
         conn.close()
     copy = tmp_path / "copy"
     shutil.copytree(server.datadir, copy)
+    check_failing_copies(copy, tmp_path, run_cli)
 
     undo = run_cli("undo", str(copy), "--format", "json")
     assert undo.exit_code == 0, undo.stdout + undo.stderr
@@ -170,3 +172,48 @@ def test_recovery_preview_matches_the_server(
     assert rows(server, "SELECT COUNT(*) FROM r.t") == work.committed_rows
     assert rows(server, "SELECT COUNT(*) FROM r.t WHERE pad = 'uncommitted'") == 0
     assert rows(server, "SELECT COUNT(*) FROM r.x WHERE id = 1000") == 1
+
+
+def _without_redo(copy: Path, target: Path) -> Path:
+    shutil.copytree(copy, target, ignore=shutil.ignore_patterns("ib_logfile*", "#innodb_redo"))
+    return target
+
+
+def _first_page_of(undo_json: dict[str, Any], state: str) -> tuple[str, int]:
+    seg = next(s for s in undo_json["undo_segments"] if s["state"] == state)
+    rseg = next(r for r in undo_json["rollback_segments"] if r["space_id"] == seg["space_id"] and r["file"])
+    return rseg["file"], seg["page_no"]
+
+
+def _overwrite_page(path: Path, page_no: int, data: bytes, full_crc32: bool, ps: int = 16384) -> None:
+    """Write `data` at the page body's start and store a valid checksum again (the page is damaged in content,
+    not torn: the doublewrite buffer has nothing to repair)."""
+    with open(path, "r+b") as fh:
+        fh.seek(page_no * ps)
+        page = bytearray(fh.read(ps))
+        page[38:38 + len(data)] = data
+        if full_crc32:
+            page[ps - 4:] = crc32c(bytes(page[:ps - 4])).to_bytes(4, "big")
+        else:
+            value = (crc32c(bytes(page[4:26])) ^ crc32c(bytes(page[38:ps - 8]))).to_bytes(4, "big")
+            page[0:4] = page[ps - 8:ps - 4] = value
+        fh.seek(page_no * ps)
+        fh.write(page)
+
+
+def check_failing_copies(copy: Path, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    """Exit 65 with the reason: no redo log; a corrupt undo log (its first page overwritten)."""
+    no_redo = run_cli("recovery", str(_without_redo(copy, tmp_path / "no-redo")), "--format", "json")
+    assert no_redo.exit_code == 65, no_redo.stdout + no_redo.stderr
+    assert any("redo" in f for f in no_redo.json()["failures"])
+
+    bad_undo = tmp_path / "bad-undo"
+    shutil.copytree(copy, bad_undo)
+    undo = run_cli("undo", str(bad_undo), "--format", "json").json()
+    file, page_no = _first_page_of(undo, "active")
+    _overwrite_page(bad_undo / file, page_no, b"\x00\x00" + b"\xff" * 16 + b"\x00\x09\xff\xf0",
+                    full_crc32=undo["server"] == "mariadb")
+    result = run_cli("recovery", str(bad_undo), "--format", "json")
+    assert result.exit_code == 65, result.stdout + result.stderr
+    assert any("corrupt undo log" in f for f in result.json()["failures"])
+    assert run_cli("undo", str(bad_undo), "--format", "json").exit_code == 65
