@@ -172,6 +172,26 @@ def test_recovery_preview_matches_the_server(
     assert rows(server, "SELECT COUNT(*) FROM r.t") == work.committed_rows
     assert rows(server, "SELECT COUNT(*) FROM r.t WHERE pad = 'uncommitted'") == 0
     assert rows(server, "SELECT COUNT(*) FROM r.x WHERE id = 1000") == 1
+    check_clean_stop(server, tmp_path, run_cli)
+
+
+def check_clean_stop(server: SandboxServer, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    """After XA ROLLBACK and a clean stop: outcome "clean", nothing to undo, and the server resurrects nothing."""
+    conn = server.connect()
+    with conn.cursor() as cur:
+        _xa(cur, "ROLLBACK", XA_LEFT)
+    conn.close()
+    server.stop()
+    clean = tmp_path / "clean"
+    shutil.copytree(server.datadir, clean)
+    result = run_cli("recovery", str(clean), "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    preview = result.json()
+    assert (preview["outcome"], preview["roll_back"], preview["prepared"]) == ("clean", [], [])
+    assert preview["undo"]["server_message"] is None
+    assert preview["binlog"]["crash_recovery"] is False
+    log = restart_log(server)
+    assert not N_TRX.search(log) and not PREPARED_AFTER.search(log)
 
 
 def _without_redo(copy: Path, target: Path) -> Path:
