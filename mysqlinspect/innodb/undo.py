@@ -228,6 +228,8 @@ def read_undo(path: str | Path) -> UndoReport:
 
 def _read(root: Path, spaces: SpaceIndex, only: int | None) -> UndoReport:
     problems: list[str] = []
+    if not spaces.paths:
+        raise InputNotFoundError(f"{root}: no tablespace files (ibdata1, undo tablespaces) to read")
     slots, seen_array = _rseg_slots(spaces, only, problems)
     if not slots and not problems:
         where = "this file" if only is not None else str(root)
