@@ -24,6 +24,7 @@ class BinlogRecovery:
     files: list[Path]
     scanned: list[BinlogFileScan]
     crashed: bool  # the last file still has the in-use flag: the server runs binlog crash recovery
+    server: str
     xids: set[int] = field(default_factory=set)
     xa_prepared: dict[XaKey, bool] = field(default_factory=dict)  # key -> one phase
     xa_completed: dict[XaKey, str] = field(default_factory=dict)
@@ -32,12 +33,21 @@ class BinlogRecovery:
     def last(self) -> BinlogFileScan | None:
         return self.scanned[-1] if self.scanned else None
 
+    @property
+    def truncate_to(self) -> int | None:
+        """MySQL trims a crashed last binlog to the end of its last complete transaction ("Crashed binlog file ...
+        Binlog trimmed to N bytes"); MariaDB leaves a partly written transaction in the file and ignores it."""
+        last = self.last
+        if last is None or not self.crashed or not last.partial_bytes or self.server != "mysql":
+            return None
+        return last.last_complete_end
+
     def to_dict(self) -> dict[str, Any]:
         last = self.last
         return {"files": [p.name for p in self.files], "scanned": [s.to_dict() for s in self.scanned],
                 "crash_recovery": self.crashed, "xids_found": len(self.xids),
                 "last_file": last.path.name if last else None,
-                "truncate_to": last.last_complete_end if last and self.crashed and last.partial_bytes else None,
+                "truncate_to": self.truncate_to,
                 "partial_transaction_bytes": last.partial_bytes if last else 0,
                 "last_complete_transaction_end": last.last_complete_end if last else None}
 
@@ -53,7 +63,7 @@ def read_binlogs(datadir: Path, server: str) -> BinlogRecovery | None:
         names = [p.name for p in files]
         if start in names and start != files[-1].name:
             scanned = [scan_binlog_file(p) for p in files[names.index(start):-1]] + [last]
-    out = BinlogRecovery(files, scanned, last.in_use)
+    out = BinlogRecovery(files, scanned, last.in_use, server)
     for scan in scanned:
         out.xids.update(scan.xids)
         out.xa_prepared.update(dict(scan.xa_prepared))

@@ -124,7 +124,13 @@ def _coordinator(out: CrashRecoveryPreview, server: str) -> None:
     if out.undo is None:
         return
     out.prepared = [decide(t, out.binlog, server) for t in out.undo.prepared]
-    last = out.binlog.last if out.binlog else None
-    if last is not None and out.binlog is not None and out.binlog.crashed and last.partial_bytes:
-        out.notes.append(f"{last.path.name}: {last.partial_bytes:,} bytes after the last complete transaction"
-                         f" (ends at {last.last_complete_end:,}) are cut")
+    binlog = out.binlog
+    last = binlog.last if binlog else None
+    if binlog is None or last is None or not binlog.crashed or not last.partial_bytes:
+        return
+    if binlog.truncate_to is not None:
+        out.notes.append(f"{last.path.name}: {last.partial_bytes:,} bytes after the last complete transaction are"
+                         f" cut: the file is trimmed to {binlog.truncate_to:,} bytes")
+    else:
+        out.notes.append(f"{last.path.name}: {last.partial_bytes:,} bytes after the last complete transaction (ends"
+                         f" at {last.last_complete_end:,}) stay in the file and are ignored")

@@ -38,7 +38,10 @@ def render_recovery(p: CrashRecoveryPreview) -> RenderableType:
         head.add_row("4. binlog", f"{', '.join(s.path.name for s in b.scanned)}: {len(b.xids):,} XIDs"
                                   + ("" if b.crashed else " (closed cleanly: no binlog recovery)"))
         if last is not None:
-            cut = f", {last.partial_bytes:,} bytes after it are cut" if last.partial_bytes and b.crashed else ""
+            cut = ""
+            if last.partial_bytes and b.crashed:
+                cut = (f", trimmed to it ({last.partial_bytes:,} bytes cut)" if b.truncate_to is not None
+                       else f", {last.partial_bytes:,} bytes after it stay (ignored)")
             head.add_row("   last complete trx", f"{last.path.name} ends at {last.last_complete_end:,}{cut}")
     parts: list[RenderableType] = [head]
     if p.undo is not None and p.undo.to_roll_back:

@@ -3,8 +3,9 @@
 One dedicated server per flavor and seed: committed rows, long uncommitted transactions with seeded numbers of
 inserts, updates and deletes, external XA transactions (one left prepared, one prepared then committed), then all
 dirty pages flushed (the undo logs are read from the pages on disk, not from the redo log) and kill -9. The data
-directory is copied and previewed; the server is started on the original and its error log, XA RECOVER and the
-rows are compared with the preview.
+directory is copied and previewed (a partly written transaction appended to the last binlog first, as a crash
+during its write leaves it); the server is started on the original and its error log, XA RECOVER, the binlog's size
+and the rows are compared with the preview.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import random
 import re
 import shutil
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -139,6 +141,8 @@ def test_recovery_preview_matches_the_server(
     server.kill()
     for conn in work.open_conns:
         conn.close()
+    binlog = server.datadir / "binlog.000001"
+    complete_end, partial = append_partial_transaction(binlog)
     copy = tmp_path / "copy"
     shutil.copytree(server.datadir, copy)
     check_failing_copies(copy, tmp_path, run_cli)
@@ -152,6 +156,9 @@ def test_recovery_preview_matches_the_server(
     assert preview["undo"]["server_message"] == undo.json()["server_message"]
     rolled = {t["trx_id"]: t for t in preview["roll_back"]}
     assert sorted(t["row_operations"] for t in rolled.values()) == sorted(work.open_ops)
+    assert preview["binlog"]["last_complete_transaction_end"] == complete_end
+    assert preview["binlog"]["partial_transaction_bytes"] == partial > 0
+    assert preview["binlog"]["truncate_to"] == (complete_end if sandbox_flavor == "mysql" else None)
     [left] = preview["prepared"]
     assert (left["xid"]["gtrid"], left["xid"]["bqual"], left["xid"]["format_id"]) == XA_LEFT
     assert left["fate"] == "stays prepared"
@@ -163,6 +170,10 @@ def test_recovery_preview_matches_the_server(
     assert preview["undo"]["server_message"] == (f"{n} transaction(s) which must be rolled back or cleaned up in"
                                                  f" total {m} row operations to undo")
     assert int(m) == sum(work.open_ops)
+    if sandbox_flavor == "mysql":
+        assert (f"size is {complete_end + partial}, but recovered up to {complete_end}. Binlog trimmed to"
+                f" {complete_end} bytes") in log
+    assert binlog.stat().st_size == complete_end + (0 if sandbox_flavor == "mysql" else partial)
     assert server_rollbacks(sandbox_flavor, log) == set(rolled)
     if sandbox_flavor == "mysql":
         assert {int(i): int(r) for i, r in MYSQL_ROLLING.findall(log)} == {
@@ -192,6 +203,24 @@ def check_clean_stop(server: SandboxServer, tmp_path: Path, run_cli: Callable[..
     assert preview["binlog"]["crash_recovery"] is False
     log = restart_log(server)
     assert not N_TRX.search(log) and not PREPARED_AFTER.search(log)
+
+
+def append_partial_transaction(binlog: Path) -> tuple[int, int]:
+    """Append the events of the last committed transaction without its XID event (a transaction the crash cut
+    before its commit event); returns (end of the last complete transaction, bytes appended)."""
+    data = binlog.read_bytes()
+    pos, group_start, last_pair = 4, None, None
+    while pos < len(data):
+        _ts, type_code, _sid, size, _pos, _flags = struct.unpack_from("<IBIIIH", data, pos)
+        if type_code in (33, 162):  # GTID (MySQL, MariaDB)
+            group_start = pos
+        elif type_code == 16 and group_start is not None:  # XID
+            last_pair = (group_start, pos)
+        pos += size
+    assert last_pair is not None
+    with open(binlog, "ab") as fh:
+        fh.write(data[last_pair[0]:last_pair[1]])
+    return len(data), last_pair[1] - last_pair[0]
 
 
 def _without_redo(copy: Path, target: Path) -> Path:
