@@ -20,6 +20,7 @@ from mysqlinspect.innodb.dblwr_sources import SpaceIndex
 from mysqlinspect.innodb.layout import FSP_TRX_SYS_PAGE_NO
 from mysqlinspect.innodb.reader import TablespaceFile
 from mysqlinspect.innodb.structs import FilHeader
+from mysqlinspect.innodb.undo_redo import OverlaidSpaces, RedoView, redo_view
 from mysqlinspect.innodb.undo_structs import RsegArrayHeader, RsegHeader, RsegSlot, Xid, trx_sys_rseg_slots
 from mysqlinspect.innodb.undo_walk import UndoSegment, read_segment
 
@@ -77,6 +78,7 @@ class UndoReport:
     segments: list[UndoSegment]
     transactions: list[RecoveredTransaction]
     problems: list[str] = field(default_factory=list)
+    redo: RedoView | None = None
 
     @property
     def to_roll_back(self) -> list[RecoveredTransaction]:
@@ -116,7 +118,8 @@ class UndoReport:
                 "server_message": self.server_message(),
                 "transactions": [t.to_dict() for t in self.transactions],
                 "rollback_segments": [r.to_dict() for r in self.rollback_segments],
-                "undo_segments": [s.to_dict() for s in self.segments], "problems": self.problems, "ok": self.ok}
+                "undo_segments": [s.to_dict() for s in self.segments], "problems": self.problems, "ok": self.ok,
+                "redo": self.redo.to_dict() if self.redo else None}
 
 
 def _server_kind(spaces: SpaceIndex, rseg_array_seen: bool) -> str:
@@ -209,8 +212,11 @@ def _transactions(segments: list[UndoSegment], server: str) -> list[RecoveredTra
     return out
 
 
-def read_undo(path: str | Path) -> UndoReport:
-    """The rollback segments, undo segments and resurrected transactions of a data directory or one file."""
+def read_undo(path: str | Path, apply_redo: bool = True) -> UndoReport:
+    """The rollback segments, undo segments and resurrected transactions of a data directory or one file.
+
+    For a data directory with a MariaDB 10.8+ redo log, the log from the checkpoint is applied to the undo and
+    system pages in memory first (as recovery does before it reads them); other logs are only measured."""
     given = Path(path)
     if not given.exists():
         raise InputNotFoundError(f"{given}: no such file or directory")
@@ -221,7 +227,11 @@ def read_undo(path: str | Path) -> UndoReport:
             only = ts.fsp_header.space_id if ts.fsp_header else None
     spaces = SpaceIndex(root)
     try:
-        return _read(root, spaces, only)
+        view = redo_view(root, spaces) if apply_redo and given.is_dir() and spaces.paths else None
+        source = OverlaidSpaces(spaces, view.overlay if view else None)
+        report = _read(root, source, only)  # type: ignore[arg-type]
+        report.redo = view
+        return report
     finally:
         spaces.close()
 

@@ -106,9 +106,6 @@ def _redo(out: CrashRecoveryPreview) -> None:
         return
     if not out.redo.ok:
         out.failures += [f"redo log: {p}" for p in out.redo.problems] or [f"redo log: {out.redo.status}"]
-    elif out.redo.bytes_to_apply:
-        out.notes.append(f"{out.redo.bytes_to_apply:,} bytes of redo to apply: the undo logs are read from the"
-                         " pages on disk, so changes made after the last page flush are not seen")
 
 
 def _undo(out: CrashRecoveryPreview) -> None:
@@ -118,6 +115,12 @@ def _undo(out: CrashRecoveryPreview) -> None:
         out.failures.append(f"undo logs: {exc}")
         return
     out.failures += [f"corrupt undo log: {p}" for p in out.undo.problems]
+    redo = out.undo.redo
+    if redo is not None and redo.note:
+        out.notes.append(f"undo logs: {redo.note}")
+    elif redo is not None and redo.overlay is not None:
+        out.notes.append(f"undo logs: redo applied to {redo.overlay.pages_rebuilt:,} undo and system pages"
+                         f" ({redo.overlay.records_applied:,} records) before reading them")
 
 
 def _coordinator(out: CrashRecoveryPreview, server: str) -> None:

@@ -26,6 +26,7 @@ import pytest
 from crc32c import crc32c
 
 from mysqlinspect.sandbox.server import SandboxServer
+from tests.servers import Writer, create_database, wanted_flavors
 
 pytestmark = [pytest.mark.live, pytest.mark.dedicated]
 
@@ -52,7 +53,7 @@ def _xa(cur: Any, verb: str, xid: tuple[str, str, int]) -> None:
     cur.execute(f"XA {verb} '{xid[0]}','{xid[1]}',{xid[2]}")
 
 
-def drive(server: SandboxServer, seed: int) -> Workload:
+def drive(server: SandboxServer, seed: int, flush: bool = True) -> Workload:
     rnd = random.Random(seed)
     work = Workload()
     conn = server.connect()
@@ -89,10 +90,11 @@ def drive(server: SandboxServer, seed: int) -> Workload:
         _xa(cur, "PREPARE", XA_DONE)
         _xa(cur, "COMMIT", XA_DONE)
     done.close()
-    flush_dirty_pages(conn)
-    with conn.cursor() as cur:  # one more page write of a test table, so the doublewrite buffer holds its copy
-        cur.execute("INSERT INTO r.x VALUES (2000, 0)")
-    flush_dirty_pages(conn)
+    if flush:
+        flush_dirty_pages(conn)
+        with conn.cursor() as cur:  # one more page write of a test table, so the doublewrite buffer holds its copy
+            cur.execute("INSERT INTO r.x VALUES (2000, 0)")
+        flush_dirty_pages(conn)
     conn.close()
     return work
 
@@ -293,3 +295,41 @@ def check_failing_copies(copy: Path, tmp_path: Path, run_cli: Callable[..., Any]
     assert result.exit_code == 65, result.stdout + result.stderr
     assert any("corrupt undo log" in f for f in result.json()["failures"])
     assert run_cli("undo", str(bad_undo), "--format", "json").exit_code == 65
+
+
+@pytest.mark.parametrize("flavor", [f for f in wanted_flavors() if f == "mariadb"])
+@pytest.mark.parametrize("seed", [31, 47])
+def test_mariadb_preview_under_write_load_applies_redo(
+        flavor: str, make_server: Callable[..., SandboxServer], run_cli: Callable[..., Any], tmp_path: Path,
+        seed: int) -> None:
+    """No flush before the kill, a writer committing small transactions meanwhile: the undo pages on disk are
+    stale, and the preview applies the redo log to them (MariaDB 10.8+) to give the server's answer."""
+    server = make_server(flavor, extra_args=SMALL_REDO[flavor])
+    work = drive(server, seed, flush=False)
+    writer = Writer(server, create_database(server), rows_per_txn=30, payload_bytes=800).start()
+    time.sleep(3)
+    server.kill()
+    writer.stop()
+    for conn in work.open_conns:
+        conn.close()
+    copy = tmp_path / "copy"
+    shutil.copytree(server.datadir, copy)
+    result = run_cli("recovery", str(copy), "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    preview = result.json()
+    assert any("redo applied" in n for n in preview["notes"]), preview["notes"]
+    rolled = {t["trx_id"]: t for t in preview["roll_back"]}
+    remaining = [t["row_operations"] for t in rolled.values()]
+    for ops in work.open_ops:  # each long transaction is among those rolled back (the writer's may be too)
+        remaining.remove(ops)
+    prepared = {p["trx_id"] for p in preview["prepared"]}
+
+    log = restart_log(server)
+    printed = N_TRX.findall(log)
+    assert printed, log[-3000:]
+    assert preview["undo"]["server_message"] == (f"{printed[-1][0]} transaction(s) which must be rolled back or"
+                                                 f" cleaned up in total {printed[-1][1]} row operations to undo")
+    assert server_rollbacks(flavor, log) == set(rolled)
+    assert {int(i) for i in PREPARED_AFTER.findall(log)} == prepared
+    assert XA_LEFT[0] + XA_LEFT[1] in xa_recover(server)
+    assert rows(server, "SELECT COUNT(*) FROM r.t WHERE pad = 'uncommitted'") == 0

@@ -13,6 +13,16 @@ import pytest
 
 from mysqlinspect.binlog.file_scan import XaKey, parse_xa_ids, scan_binlog_file
 from mysqlinspect.innodb.undo_structs import Xid, read_compressed, read_much_compressed
+from mysqlinspect.redo.page_apply import (
+    EXTENDED,
+    INIT_PAGE,
+    MEMMOVE,
+    MEMSET,
+    UNDO_APPEND,
+    UNDO_INIT,
+    WRITE,
+    PageApplier,
+)
 
 
 @pytest.mark.parametrize(("raw", "value", "size"), [
@@ -112,3 +122,65 @@ def test_bad_input_exit_codes(tmp_path: Path, run_cli: Callable[..., Any]) -> No
     result = run_cli("recovery", str(empty), "--format", "json")
     assert result.exit_code == 65
     assert any("redo" in f for f in result.json()["failures"])
+
+
+def _rec(kind: int, payload: bytes, page: tuple[int, int] | None) -> bytes:
+    """One MariaDB 10.8+ page record: page id unless same-page, nibble or varint length (redo-formats.md §8.3)."""
+    body = (bytes([page[0], page[1]]) if page else b"") + payload  # ids < 128: one-byte varints
+    first = kind | (0 if page else 0x80)
+    if len(body) <= 15:
+        return bytes([first | len(body)]) + body
+    return bytes([first, len(body) - 14]) + body
+
+
+def test_mariadb_redo_builds_an_undo_page() -> None:
+    applier = PageApplier(4096, lambda space: space == 0, lambda space, page: None)
+    records = [
+        _rec(INIT_PAGE, b"", (0, 9)),
+        _rec(EXTENDED, bytes([UNDO_INIT]), None),  # offsets restart at FIL_PAGE_TYPE (24)
+        _rec(WRITE, bytes([42 - 24]) + (86).to_bytes(2, "big"), None),  # TRX_UNDO_PAGE_FREE = 86
+        _rec(EXTENDED, bytes([UNDO_APPEND]) + b"undo-record-one", None),
+        _rec(MEMSET, bytes([56 - 24, 2]) + b"\x01", None),  # TRX_UNDO_STATE = 0x0101
+        _rec(MEMMOVE, bytes([0, 2, 3]), None),  # 58..60 <- 56..58 (source 1 byte + 1 before)
+    ]
+    offsets, p = [], 0
+    for r in records:
+        offsets.append(p)
+        p += len(r)
+    applier.mtr(b"".join(records), offsets, end_lsn=100)
+    page = applier.overlay.image(0, 9)
+    assert page is not None and len(page) == 4096
+    assert int.from_bytes(page[4:8], "big") == 9 and int.from_bytes(page[24:26], "big") == 2  # an undo log page
+    free = int.from_bytes(page[42:44], "big")
+    assert free == 86 + 4 + len(b"undo-record-one")
+    assert int.from_bytes(page[86:88], "big") == free and page[88:103] == b"undo-record-one"
+    assert int.from_bytes(page[free - 2:free], "big") == 86
+    assert page[56:60] == b"\x01\x01\x01\x01"
+    assert applier.overlay.pages_rebuilt == 1 and applier.overlay.records_applied == 5
+
+
+def test_redo_older_than_the_page_is_not_applied() -> None:
+    disk = bytearray(4096)
+    disk[16:24] = (500).to_bytes(8, "big")  # FIL_PAGE_LSN on disk
+    applier = PageApplier(4096, lambda space: True, lambda space, page: bytes(disk))
+    record = _rec(WRITE, bytes([100 - 0]) + b"new", (0, 7))
+    applier.mtr(record, [0], end_lsn=400)
+    assert applier.overlay.image(0, 7) is None  # the page on disk is newer: nothing applied
+    applier.mtr(record, [0], end_lsn=600)
+    page = applier.overlay.image(0, 7)
+    assert page is not None and page[100:103] == b"new"
+
+
+def test_settings_story_from_defaults_file_and_persisted_variables(tmp_path: Path) -> None:
+    from mysqlinspect.recovery.settings import read_durability_settings
+
+    cnf = tmp_path / "my.cnf"
+    cnf.write_text("[client]\nsync_binlog=9\n[mysqld]\ninnodb_flush_log_at_trx_commit = 2\n[mariadb]\nsync-binlog=0\n")
+    settings = read_durability_settings(tmp_path, str(cnf), binlog_on=True)
+    assert settings.to_dict()["innodb_flush_log_at_trx_commit"] == "2" and settings.values["sync-binlog"] == "0"
+    assert "OS crash" in settings.story[0] and "sync_binlog=0" in settings.story[1]
+    (tmp_path / "mysqld-auto.cnf").write_text(
+        '{"Version": 2, "mysql_server": {"sync_binlog": {"Value": "1", "Metadata": {}}}}')
+    persisted = read_durability_settings(tmp_path, None, binlog_on=True)
+    assert persisted.values == {"sync-binlog": "1"} and "SET PERSIST" in persisted.sources["sync-binlog"]
+    assert "not recorded" in persisted.story[0]
