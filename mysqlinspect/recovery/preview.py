@@ -57,7 +57,7 @@ class CrashRecoveryPreview:
             "undo": {"server": undo.server, "files": undo.files,
                      "transactions_resurrected": undo.resurrected_count,
                      "row_operations_to_undo": undo.row_operations, "server_message": undo.server_message(),
-                     "problems": undo.problems} if undo else None,
+                     "problems": undo.problems, "redo": undo.redo.to_dict() if undo.redo else None} if undo else None,
             "roll_back": [t.to_dict() for t in undo.to_roll_back] if undo else [],
             "prepared": [p.to_dict() for p in self.prepared],
             "binlog": self.binlog.to_dict() if self.binlog else None,

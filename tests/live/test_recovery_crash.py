@@ -280,7 +280,8 @@ def _overwrite_page(path: Path, page_no: int, data: bytes, full_crc32: bool, ps:
 
 
 def check_failing_copies(copy: Path, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
-    """Exit 65 with the reason: no redo log; a corrupt undo log (its first page overwritten)."""
+    """Exit 65 with the reason: no redo log; a corrupt undo log (its first page overwritten); a damaged page
+    without a doublewrite copy."""
     no_redo = run_cli("recovery", str(_without_redo(copy, tmp_path / "no-redo")), "--format", "json")
     assert no_redo.exit_code == 65, no_redo.stdout + no_redo.stderr
     assert any("redo" in f for f in no_redo.json()["failures"])
@@ -295,6 +296,18 @@ def check_failing_copies(copy: Path, tmp_path: Path, run_cli: Callable[..., Any]
     assert result.exit_code == 65, result.stdout + result.stderr
     assert any("corrupt undo log" in f for f in result.json()["failures"])
     assert run_cli("undo", str(bad_undo), "--format", "json").exit_code == 65
+
+    bad_page = tmp_path / "bad-page"
+    shutil.copytree(copy, bad_page)
+    held = {c["page_no"] for c in run_cli("doublewrite", str(bad_page), "--format", "json").json()["copies"]
+            if c["target"] == "r/t.ibd"}
+    page_no = next(n for n in range(4, (bad_page / "r/t.ibd").stat().st_size // PS) if n not in held)
+    with open(bad_page / "r/t.ibd", "r+b") as fh:  # a damaged page the doublewrite buffer has no copy of
+        fh.seek(page_no * PS + 1000)
+        fh.write(b"\xde\xad" * 50)
+    result = run_cli("recovery", str(bad_page), "--format", "json")
+    assert result.exit_code == 65, result.stdout + result.stderr
+    assert any(f"page number={page_no}]" in f and "no valid copy" in f for f in result.json()["failures"])
 
 
 @pytest.mark.parametrize("flavor", [f for f in wanted_flavors() if f == "mariadb"])
