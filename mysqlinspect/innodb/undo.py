@@ -122,7 +122,7 @@ class UndoReport:
                 "redo": self.redo.to_dict() if self.redo else None}
 
 
-def _server_kind(spaces: SpaceIndex, rseg_array_seen: bool) -> str:
+def _server_kind(spaces: OverlaidSpaces, rseg_array_seen: bool) -> str:
     if rseg_array_seen:
         return "mysql"
     system = spaces.get(0)
@@ -134,7 +134,7 @@ def _server_kind(spaces: SpaceIndex, rseg_array_seen: bool) -> str:
     return "mysql" if mysql_server_version(header.prev) else "mariadb"
 
 
-def _rseg_slots(spaces: SpaceIndex, only: int | None, problems: list[str]) -> tuple[list[RsegSlot], bool]:
+def _rseg_slots(spaces: OverlaidSpaces, only: int | None, problems: list[str]) -> tuple[list[RsegSlot], bool]:
     slots: list[RsegSlot] = []
     system = spaces.get(0)
     if system is not None and system.page_count > FSP_TRX_SYS_PAGE_NO:
@@ -163,7 +163,7 @@ def _rseg_slots(spaces: SpaceIndex, only: int | None, problems: list[str]) -> tu
     return slots, seen_array
 
 
-def _read_rseg(spaces: SpaceIndex, slot: RsegSlot) -> tuple[RollbackSegment, list[UndoSegment]]:
+def _read_rseg(spaces: OverlaidSpaces, slot: RsegSlot) -> tuple[RollbackSegment, list[UndoSegment]]:
     ts = spaces.get(slot.space_id)
     rseg = RollbackSegment(slot.source, slot.slot, slot.space_id, slot.page_no,
                            spaces.relative(slot.space_id) if ts else None)
@@ -229,14 +229,14 @@ def read_undo(path: str | Path, apply_redo: bool = True) -> UndoReport:
     try:
         view = redo_view(root, spaces) if apply_redo and given.is_dir() and spaces.paths else None
         source = OverlaidSpaces(spaces, view.overlay if view else None)
-        report = _read(root, source, only)  # type: ignore[arg-type]
+        report = _read(root, source, only)
         report.redo = view
         return report
     finally:
         spaces.close()
 
 
-def _read(root: Path, spaces: SpaceIndex, only: int | None) -> UndoReport:
+def _read(root: Path, spaces: OverlaidSpaces, only: int | None) -> UndoReport:
     problems: list[str] = []
     if not spaces.paths:
         raise InputNotFoundError(f"{root}: no tablespace files (ibdata1, undo tablespaces) to read")
@@ -255,5 +255,6 @@ def _read(root: Path, spaces: SpaceIndex, only: int | None) -> UndoReport:
                  if s.state != U.TRX_UNDO_CACHED]
     used = sorted({r.space_id for r in rsegs if r.file})
     files = [spaces.relative(sid) for sid in used]
-    page_size = spaces.get(used[0]).physical_page_size if used else 0  # type: ignore[union-attr]
+    first = spaces.get(used[0]) if used else None
+    page_size = first.physical_page_size if first else 0
     return UndoReport(root, server, page_size, files, rsegs, segments, _transactions(segments, server), problems)

@@ -8,15 +8,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from mysqlinspect.errors import MysqlInspectError
 from mysqlinspect.innodb.dblwr_sources import SpaceIndex
 from mysqlinspect.innodb.filekinds import classify_file
 from mysqlinspect.innodb.reader import TablespaceFile
+from mysqlinspect.innodb.structs import FspFlags, FspHeader
 from mysqlinspect.redo import layout as RL
 from mysqlinspect.redo.page_apply import PageOverlay, apply_mariadb_redo
 from mysqlinspect.redo.recovery import preview_recovery
+
+
+class PageSource(Protocol):
+    """What the undo walk reads pages from: a tablespace file, or one with the log's pages in front."""
+
+    path: Path
+    physical_page_size: int
+    page_count: int
+
+    @property
+    def fsp_header(self) -> FspHeader | None: ...
+
+    @property
+    def flags(self) -> FspFlags | None: ...
+
+    def page(self, page_no: int) -> memoryview: ...
 
 
 @dataclass
@@ -71,10 +88,18 @@ class OverlaidTablespace:
 
     def __init__(self, ts: TablespaceFile, space_id: int, overlay: PageOverlay) -> None:
         self.ts, self.space_id, self.overlay = ts, space_id, overlay
-        self.path, self.flags, self.fsp_header = ts.path, ts.flags, ts.fsp_header
+        self.path = ts.path
         self.physical_page_size = ts.physical_page_size
         extra = [p for (s, p) in overlay.pages if s == space_id]
         self.page_count = max([ts.page_count, *[p + 1 for p in extra]])
+
+    @property
+    def fsp_header(self) -> FspHeader | None:
+        return self.ts.fsp_header
+
+    @property
+    def flags(self) -> FspFlags | None:
+        return self.ts.flags
 
     def page(self, page_no: int) -> memoryview:
         image = self.overlay.image(self.space_id, page_no)
@@ -90,7 +115,7 @@ class OverlaidSpaces:
         self.spaces, self.overlay = spaces, overlay
         self.paths = spaces.paths
 
-    def get(self, space_id: int) -> TablespaceFile | OverlaidTablespace | None:
+    def get(self, space_id: int) -> PageSource | None:
         ts = self.spaces.get(space_id)
         if ts is None or self.overlay is None:
             return ts

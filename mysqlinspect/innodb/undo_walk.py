@@ -15,8 +15,8 @@ from typing import Any
 from mysqlinspect.errors import DataError
 from mysqlinspect.innodb import undo_layout as U
 from mysqlinspect.innodb.layout import FIL_NULL
-from mysqlinspect.innodb.reader import TablespaceFile
 from mysqlinspect.innodb.structs import FilHeader
+from mysqlinspect.innodb.undo_redo import PageSource
 from mysqlinspect.innodb.undo_structs import UndoLogHeader, UndoPageHeader, UndoRecordHead, UndoSegmentHeader
 
 FIRST_RECORD_ON_PAGE = U.TRX_UNDO_SEG_HDR  # 56: records on non-header pages start after the page header
@@ -57,7 +57,7 @@ class UndoSegment:
                 "record_types": self.record_types, "problems": self.problems}
 
 
-def read_segment(ts: TablespaceFile, page_no: int, rseg: str, slot: int) -> UndoSegment:
+def read_segment(ts: PageSource, page_no: int, rseg: str, slot: int) -> UndoSegment:
     """The undo segment whose first page is `page_no`; damage is recorded in `problems`, never raised."""
     first = ts.page(page_no)
     fil = FilHeader.from_bytes(first)
@@ -85,7 +85,7 @@ def read_segment(ts: TablespaceFile, page_no: int, rseg: str, slot: int) -> Undo
     return out
 
 
-def _walk_records(ts: TablespaceFile, out: UndoSegment, seg: UndoSegmentHeader, first_header: UndoPageHeader) -> None:
+def _walk_records(ts: PageSource, out: UndoSegment, seg: UndoSegmentHeader, first_header: UndoPageHeader) -> None:
     assert out.header is not None
     modify_blob_byte = first_header.page_type != 0  # MySQL undo pages carry a type; MariaDB 10.3+ writes 0
     types: Counter[str] = Counter()
