@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mysqlinspect.errors import DataError, InputNotFoundError
+from mysqlinspect.errors import DataError, InputNotFoundError, MysqlInspectError
 from mysqlinspect.innodb import undo_layout as U
 from mysqlinspect.innodb.datadir import mysql_server_version
 from mysqlinspect.innodb.dblwr_sources import SpaceIndex
@@ -23,6 +23,7 @@ from mysqlinspect.innodb.structs import FilHeader
 from mysqlinspect.innodb.undo_redo import OverlaidSpaces, RedoView, redo_view
 from mysqlinspect.innodb.undo_structs import RsegArrayHeader, RsegHeader, RsegSlot, Xid, trx_sys_rseg_slots
 from mysqlinspect.innodb.undo_walk import UndoSegment, read_segment
+from mysqlinspect.redo.files import inspect_redo_files
 
 ROW_OPS_SCALE_LIMIT = 1_000_000_000  # MySQL prints M / 10^6 with unit "M" above this
 
@@ -122,16 +123,28 @@ class UndoReport:
                 "redo": self.redo.to_dict() if self.redo else None}
 
 
-def _server_kind(spaces: OverlaidSpaces, rseg_array_seen: bool) -> str:
+def _redo_creator(root: Path) -> str:
+    try:
+        files = inspect_redo_files([root]).files
+    except MysqlInspectError:
+        return ""
+    return next((f.header.creator for f in files if f.header is not None and f.header.creator), "")
+
+
+def _server_kind(spaces: OverlaidSpaces, rseg_array_seen: bool, root: Path) -> str:
+    """mysql or mariadb, from the files: an RSEG array or a version on page 0 (MySQL 8), full_crc32 flags
+    (MariaDB 10.4+), else the creator named in the redo log header (MySQL 5.7 / MariaDB)."""
     if rseg_array_seen:
         return "mysql"
     system = spaces.get(0)
-    if system is None:
-        return "unknown"
-    if system.flags is not None and system.flags.full_crc32:
+    if system is not None and system.flags is not None and system.flags.full_crc32:
         return "mariadb"
-    header = FilHeader.from_bytes(system.page(0))
-    return "mysql" if mysql_server_version(header.prev) else "mariadb"
+    if system is not None and mysql_server_version(FilHeader.from_bytes(system.page(0)).prev):
+        return "mysql"
+    creator = _redo_creator(root)
+    if creator.startswith("MySQL"):
+        return "mysql"
+    return "mariadb" if creator.startswith(("MariaDB", "Backup")) or system is not None else "unknown"
 
 
 def _rseg_slots(spaces: OverlaidSpaces, only: int | None, problems: list[str]) -> tuple[list[RsegSlot], bool]:
@@ -244,7 +257,7 @@ def _read(root: Path, spaces: OverlaidSpaces, only: int | None) -> UndoReport:
     if not slots and not problems:
         where = "this file" if only is not None else str(root)
         raise DataError(f"{where}: no rollback segments found (no TRX_SYS page and no undo tablespace)")
-    server = _server_kind(spaces, seen_array)
+    server = _server_kind(spaces, seen_array, root)
     rsegs, segments = [], []
     for slot in slots:
         rseg, found = _read_rseg(spaces, slot)
