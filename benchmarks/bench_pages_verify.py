@@ -165,6 +165,8 @@ def main() -> None:
             report("plain read (4 MiB reads)", size, read, read[0])
             mine = best([*verify, str(path)], args.runs)
             report("mysqlinspect pages verify (CLI, with start-up)", size, mine, read[0])
+            two = best([*verify, "--jobs", "2", str(path)], args.runs)
+            report("mysqlinspect pages verify --jobs 2 (CLI)", size, two, read[0])
             engine = engine_seconds(path, args.runs)
             report("  of which the page checks (in-process)", size, (engine, mine[1], 0), read[0])
             if path is crc_file:

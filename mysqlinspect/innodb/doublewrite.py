@@ -136,11 +136,14 @@ def _data_page_state(ts: TablespaceFile, page_no: int) -> tuple[PageCheck, FilHe
 
 
 def _pick(cands: list[_Candidate], highest_lsn: bool, checkpoint: int | None) -> _Candidate | None:
-    usable = [c for c in cands if c.copy.checksum_valid
-              and (checkpoint is None or highest_lsn or c.copy.lsn >= checkpoint)]
-    if not usable:
-        return None
-    return max(usable, key=lambda c: c.copy.lsn) if highest_lsn else usable[0]
+    """The copy recovery writes back. MySQL (recv::Pages::find) takes the copy with the highest LSN and stops
+    with an error if that one is corrupt; MariaDB (find_page) the first valid copy in slot order that is not
+    older than the checkpoint."""
+    if highest_lsn:
+        newest = max(cands, key=lambda c: c.copy.lsn)
+        return newest if newest.copy.checksum_valid else None
+    usable = [c for c in cands if c.copy.checksum_valid and (checkpoint is None or c.copy.lsn >= checkpoint)]
+    return usable[0] if usable else None
 
 
 def _bad_pages(spaces: SpaceIndex) -> dict[tuple[int, int], tuple[str, str, int]]:

@@ -119,13 +119,14 @@ class TablespaceFile:
     def header(self, page_no: int) -> FilHeader:
         return FilHeader.from_bytes(self.page(page_no))
 
-    def iter_chunks(self, start: int = 0) -> Iterator[tuple[int, int, memoryview]]:
+    def iter_chunks(self, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, int, memoryview]]:
         """(first page number, page count, view) over consecutive pages of the map, chunk by chunk. Each chunk
         is dropped from this process's memory once the caller moves on (MADV_DONTNEED on a read-only file map
         only unmaps; the page cache keeps the data), so memory stays small whatever the file size. Zero-copy: a
         view is only valid until the next chunk."""
         if self._map is None:
             return
+        end = self.page_count if stop is None else min(stop, self.page_count)
         ps = self.physical_page_size
         per_chunk = max(1, READ_CHUNK // ps)
         whole = memoryview(self._map)
@@ -134,8 +135,8 @@ class TablespaceFile:
             self._map.madvise(mmap.MADV_SEQUENTIAL)
         try:
             page_no = start
-            while page_no < self.page_count:
-                count = min(per_chunk, self.page_count - page_no)
+            while page_no < end:
+                count = min(per_chunk, end - page_no)
                 chunk = whole[page_no * ps:(page_no + count) * ps]
                 try:
                     yield page_no, count, chunk

@@ -6,9 +6,11 @@ against the position, all-zero pages. Per file: counts per status and algorithm,
 
 from __future__ import annotations
 
+import multiprocessing
 import struct
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -30,7 +32,8 @@ from mysqlinspect.innodb.filekinds import classify_file, tablespace_files
 from mysqlinspect.innodb.reader import TablespaceFile
 from mysqlinspect.innodb.structs import DoublewriteHeader, FilHeader, FspFlags
 
-_IDS = struct.Struct(">I26xI")  # page number @4, space id @34 (relative to 4)
+_IDS = struct.Struct(">I26xI")
+PARALLEL_MIN_BYTES = 256 << 20  # page number @4, space id @34 (relative to 4)
 PageChecker = Callable[[memoryview], PageCheck]
 
 
@@ -60,7 +63,8 @@ class FileVerification:
 
     @property
     def ok(self) -> bool:
-        return self.error is None and not self.bad_pages
+        """No bad page, no error, and no partial page at the end (a truncated copy)."""
+        return self.error is None and not self.bad_pages and not self.trailing_bytes
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,10 +107,6 @@ def page_checker(flags: FspFlags) -> PageChecker:
     return partial(check_classic, ps=flags.page_size, page_compression=flags.page_compression)
 
 
-def check_page(page: memoryview, flags: FspFlags) -> PageCheck:
-    return page_checker(flags)(page)
-
-
 def skipped_pages(ts: TablespaceFile) -> list[range]:
     """The legacy doublewrite area of a system tablespace (innochecksum does not check it either)."""
     fsp = ts.fsp_header
@@ -145,8 +145,8 @@ def fast_check(flags: FspFlags) -> tuple[FastCheck, str] | None:
     return fastcheck.classic_suspects, "crc32"
 
 
-def scan_pages(ts: TablespaceFile, result: FileVerification) -> None:
-    """Check every page of an open tablespace file into `result`."""
+def scan_pages(ts: TablespaceFile, result: FileVerification, start: int = 0, stop: int | None = None) -> None:
+    """Check the pages [start, stop) (default: all) of an open tablespace file into `result`."""
     assert ts.flags is not None
     checker = page_checker(ts.flags)
     fast = fast_check(ts.flags)
@@ -154,7 +154,7 @@ def scan_pages(ts: TablespaceFile, result: FileVerification) -> None:
     space_id = fsp.space_id if fsp is not None else None
     skip = {n for r in skipped_pages(ts) for n in r}
     ps = ts.physical_page_size
-    for first, count, view in ts.iter_chunks():
+    for first, count, view in ts.iter_chunks(start, stop):
         indices: Iterable[int] = range(count)
         if fast is not None and not any(first <= n < first + count for n in skip):
             indices = fast[0](view, count, ps, first, space_id)
@@ -182,8 +182,29 @@ def _check_one(page: memoryview, page_no: int, space_id: int | None, checker: Pa
         result.bad_pages.append(_bad(page_no, page, check))
 
 
-def verify_file(path: Path, kind: str | None = None, page_size: int | None = None) -> FileVerification:
-    """Verify one tablespace file; unreadable or unrecognisable files come back with `error` set."""
+def _scan_range(path: Path, page_size: int | None, start: int, stop: int) -> FileVerification:
+    """One worker's share of a large file (runs in a forked process)."""
+    part = FileVerification(path=path, kind="")
+    with TablespaceFile(path, page_size=page_size) as ts:
+        scan_pages(ts, part, start, stop)
+    return part
+
+
+def _scan_parallel(ts: TablespaceFile, result: FileVerification, page_size: int | None, jobs: int) -> None:
+    step = -(-ts.page_count // jobs)
+    ranges = [(n, min(n + step, ts.page_count)) for n in range(0, ts.page_count, step)]
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=len(ranges), mp_context=context) as pool:
+        parts = list(pool.map(_scan_range, *zip(*[(ts.path, page_size, a, b) for a, b in ranges], strict=True)))
+    for part in parts:
+        result.counts.update(part.counts)
+        result.algorithms.update(part.algorithms)
+        result.bad_pages.extend(part.bad_pages)
+
+
+def verify_file(path: Path, kind: str | None = None, page_size: int | None = None, jobs: int = 1) -> FileVerification:
+    """Verify one tablespace file; unreadable or unrecognisable files come back with `error` set. With `jobs` > 1
+    a file of at least PARALLEL_MIN_BYTES is split between that many forked processes."""
     result = FileVerification(path=path, kind=kind or classify_file(path))
     try:
         if path.is_file() and path.stat().st_size == 0:
@@ -195,7 +216,10 @@ def verify_file(path: Path, kind: str | None = None, page_size: int | None = Non
             result.page_size, result.physical_page_size = ts.flags.page_size, ts.physical_page_size
             result.format = "full_crc32" if ts.flags.full_crc32 else ("compressed" if ts.flags.zip_size else "classic")
             result.pages, result.trailing_bytes = ts.page_count, ts.trailing_bytes
-            scan_pages(ts, result)
+            if jobs > 1 and ts.size >= PARALLEL_MIN_BYTES:
+                _scan_parallel(ts, result, page_size, jobs)
+            else:
+                scan_pages(ts, result)
     except MysqlInspectError as exc:
         result.error = str(exc)
     return result
@@ -218,7 +242,7 @@ def _expand(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]:
     return files, notes
 
 
-def verify_paths(paths: Sequence[str | Path]) -> Verification:
+def verify_paths(paths: Sequence[str | Path], jobs: int = 1) -> Verification:
     """Verify files and every tablespace file of the directories among `paths`."""
     files, notes = _expand(paths)
     if not files:
@@ -227,7 +251,7 @@ def verify_paths(paths: Sequence[str | Path]) -> Verification:
     results = []
     for path in files:
         size = system_page_size if _is_continuation_ibdata(path) else None
-        results.append(verify_file(path, page_size=size))
+        results.append(verify_file(path, page_size=size, jobs=jobs))
     return Verification(results, notes)
 
 

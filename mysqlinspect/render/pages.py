@@ -50,6 +50,9 @@ def render_verification(result: Verification) -> RenderableType:
     for f in result.files:
         if f.error:
             parts.append(f"[bold red]{escape(str(f.path))}:[/bold red] {escape(f.error)}")
+        if f.trailing_bytes:
+            parts.append(f"[bold red]{escape(str(f.path))}:[/bold red] {f.trailing_bytes:,} bytes after the last "
+                         "whole page (a truncated copy?)")
     for note in result.notes:
         parts.append(f"[yellow]note:[/yellow] {escape(note)}")
     return Group(*parts)

@@ -214,3 +214,41 @@ def test_datadir_on_the_redo_samples_recognises_them_by_content() -> None:
     assert all(kind == "redo" for name, kind in kinds.items() if ".head16k" in name), kinds
     assert result.redo is not None and len(result.redo.files) == len(kinds) - 1
     assert "redo header" in result.server_versions
+
+
+def test_truncated_file_is_not_ok(tmp_path: Path) -> None:
+    path = _file(tmp_path, [crc32_page(page_no=0, page_type=8), crc32_page(page_no=1)])
+    with open(path, "ab") as fh:
+        fh.write(b"\x07" * 1000)
+    result = verify_file(path)
+    assert result.pages == 2 and result.trailing_bytes == 1000 and not result.bad_pages and not result.ok
+
+
+def test_parallel_scan_gives_the_same_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mysqlinspect.innodb import verify as V
+
+    pages = [crc32_page(page_no=0, page_type=8)] + [crc32_page(page_no=n) for n in range(1, 40)]
+    pages[3][5000] ^= 1
+    pages[31][6000] ^= 1
+    pages[20] = bytearray(PS)
+    path = _file(tmp_path, pages)
+    monkeypatch.setattr(V, "PARALLEL_MIN_BYTES", 0)
+    serial, parallel = V.verify_file(path), V.verify_file(path, jobs=3)
+    assert serial.to_dict() == parallel.to_dict()
+    assert [b.page_no for b in parallel.bad_pages] == [3, 31] and parallel.counts["empty"] == 1
+
+
+def test_copy_choice_follows_each_server() -> None:
+    from mysqlinspect.innodb.doublewrite import DoublewriteCopy, _Candidate, _pick
+
+    def cand(slot: int, lsn: int, valid: bool) -> _Candidate:
+        return _Candidate(DoublewriteCopy("f", slot, 5, 9, lsn, "index", valid), b"")
+
+    older_valid, newer_corrupt, newest_valid = cand(0, 100, True), cand(1, 300, False), cand(2, 200, True)
+    # MySQL: the highest LSN wins, and a corrupt newest copy means no repair
+    assert _pick([older_valid, newest_valid], True, None) is newest_valid
+    assert _pick([older_valid, newer_corrupt, newest_valid], True, None) is None
+    # MariaDB: the first valid copy in slot order not older than the checkpoint
+    assert _pick([older_valid, newer_corrupt, newest_valid], False, 50) is older_valid
+    assert _pick([older_valid, newer_corrupt, newest_valid], False, 150) is newest_valid
+    assert _pick([older_valid], False, 150) is None
