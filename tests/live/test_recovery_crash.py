@@ -25,6 +25,7 @@ import pymysql
 import pytest
 from crc32c import crc32c
 
+from mysqlinspect.binlog.file_scan import binlog_files_in_order
 from mysqlinspect.sandbox.server import SandboxServer
 from tests.servers import Writer, create_database
 
@@ -141,16 +142,30 @@ def rows(server: SandboxServer, sql: str) -> int:
     return value
 
 
-@pytest.mark.parametrize("seed", [11, 23])
+def use_undo_tablespaces(server: SandboxServer, count: int) -> None:
+    """MariaDB: move the rollback segments into `count` undo tablespaces (possible after a slow shutdown)."""
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute("SET GLOBAL innodb_fast_shutdown = 0")
+    conn.close()
+    server.stop()
+    server.extra_args.append(f"--innodb-undo-tablespaces={count}")
+    server.start()
+
+
+@pytest.mark.parametrize(("seed", "undo_tablespaces"), [(11, 0), (23, 3)])
 def test_recovery_preview_matches_the_server(
         sandbox_flavor: str, make_server: Callable[..., SandboxServer], run_cli: Callable[..., Any],
-        tmp_path: Path, seed: int) -> None:
+        tmp_path: Path, seed: int, undo_tablespaces: int) -> None:
+    """MySQL keeps its rollback segments in undo_001/undo_002; MariaDB in ibdata1, or (second run) in undo001..3."""
     server = make_server(sandbox_flavor, extra_args=SMALL_REDO[sandbox_flavor])
+    if undo_tablespaces and sandbox_flavor == "mariadb":
+        use_undo_tablespaces(server, undo_tablespaces)
     work = drive(server, seed)
     server.kill()
     for conn in work.open_conns:
         conn.close()
-    binlog = server.datadir / "binlog.000001"
+    binlog = binlog_files_in_order(server.datadir)[-1]
     complete_end, partial = append_partial_transaction(binlog)
     torn = tear_user_pages(server.datadir, run_cli)
     assert torn or sandbox_flavor == "mariadb"  # MariaDB ignores copies older than its checkpoint: none to tear
@@ -160,6 +175,9 @@ def test_recovery_preview_matches_the_server(
 
     undo = run_cli("undo", str(copy), "--format", "json")
     assert undo.exit_code == 0, undo.stdout + undo.stderr
+    if undo_tablespaces:
+        assert {f for f in undo.json()["files"] if f.startswith("undo")} and all(
+            not seg.startswith("0:") for t in undo.json()["transactions"] for seg in t["undo_segments"])
     result = run_cli("recovery", str(copy), "--format", "json")
     assert result.exit_code == 0, result.stdout + result.stderr
     preview = result.json()
