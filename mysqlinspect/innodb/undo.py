@@ -100,8 +100,26 @@ class UndoReport:
         return sum(t.row_operations for t in self.to_roll_back)
 
     @property
+    def stale_possible(self) -> bool:
+        """Redo is still to be applied and was not: a page that is not an undo page may just be older than the log."""
+        return self.redo is not None and not self.redo.applied and self.redo.bytes_to_apply > 0
+
+    @property
+    def maybe_stale(self) -> list[str]:
+        """Problems of segments whose pages are not undo pages on disk, while unapplied redo may rebuild them."""
+        if not self.stale_possible:
+            return []
+        return [f"undo segment {s.space_id}:{s.page_no}: {p}" for s in self.segments if s.not_undo_page
+                for p in s.problems]
+
+    @property
+    def corruption(self) -> list[str]:
+        stale = set(self.maybe_stale)
+        return [p for p in self.problems if p not in stale]
+
+    @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.corruption
 
     def server_message(self) -> str | None:
         """The startup line the server prints for these undo logs (None when it prints none)."""

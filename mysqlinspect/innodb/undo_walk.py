@@ -40,6 +40,8 @@ class UndoSegment:
     table_ids: list[int] = field(default_factory=list)
     record_types: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    # a page of the segment is not an undo page on disk: older than the log (not yet flushed), or damaged
+    not_undo_page: bool = False
 
     @property
     def row_operations(self) -> int:
@@ -67,6 +69,7 @@ def read_segment(ts: PageSource, page_no: int, rseg: str, slot: int) -> UndoSegm
     out = UndoSegment(space_id, page_no, rseg, slot, seg.state, seg.state_name, page_header.kind)
     if fil.page_type != U.FIL_PAGE_UNDO_LOG:
         out.problems.append(f"page {page_no} is of type {fil.type_name}, not an undo log page")
+        out.not_undo_page = True
         return out
     if seg.state not in U.UNDO_STATE_NAMES:
         out.problems.append(f"unsupported undo header state {seg.state}")
@@ -98,6 +101,11 @@ def _walk_records(ts: PageSource, out: UndoSegment, seg: UndoSegmentHeader, firs
             break
         seen.add(page_no)
         page = ts.page(page_no)
+        fil = FilHeader.from_bytes(page)
+        if fil.page_type != U.FIL_PAGE_UNDO_LOG:
+            out.problems.append(f"page {page_no} of the list is of type {fil.type_name}, not an undo log page")
+            out.not_undo_page = True
+            break
         header = UndoPageHeader.from_page(page)
         if page_no == out.page_no:
             start, end = out.header.log_start, out.header.next_log or header.free

@@ -114,7 +114,9 @@ def _undo(out: CrashRecoveryPreview) -> None:
     except MysqlInspectError as exc:
         out.failures.append(f"undo logs: {exc}")
         return
-    out.failures += [f"corrupt undo log: {p}" for p in out.undo.problems]
+    out.notes += [f"not an undo page on disk (the redo log, not applied here, may rebuild it): {p}"
+                  for p in out.undo.maybe_stale]
+    out.failures += [f"corrupt undo log: {p}" for p in out.undo.corruption]
     redo = out.undo.redo
     if redo is not None and redo.note:
         out.notes.append(f"undo logs: {redo.note}")
