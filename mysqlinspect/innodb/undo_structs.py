@@ -138,8 +138,8 @@ class Xid:
     @classmethod
     def from_page(cls, page: bytes | memoryview, header_at: int) -> Xid | None:
         fmt, gtrid_len, bqual_len = _XID_HEAD.unpack_from(page, header_at + U.TRX_UNDO_XA_FORMAT)
-        if fmt == -1 or gtrid_len > 64 or bqual_len > 64:
-            return None
+        if fmt == -1 or gtrid_len == 0 or gtrid_len > 64 or bqual_len > 64:
+            return None  # null XID; MySQL also sets the XID flag with an empty XID on non-XA undo logs
         data = bytes(page[header_at + U.TRX_UNDO_XA_XID: header_at + U.TRX_UNDO_XA_XID + gtrid_len + bqual_len])
         return cls(fmt, data[:gtrid_len], data[gtrid_len:])
 

@@ -54,6 +54,7 @@ def test_internal_and_external_xids() -> None:
     external = Xid.from_page(_xid_page(7, b"xa1", b"bq1"), 100)
     assert external is not None and external.external and external.text() == "X'786131',X'627131',7"
     assert Xid.from_page(_xid_page(-1, b"", b""), 100) is None
+    assert Xid.from_page(_xid_page(0, b"", b""), 100) is None  # MySQL's flag with an empty XID
 
 
 def test_xa_texts_as_servers_log_them() -> None:
