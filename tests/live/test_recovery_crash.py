@@ -27,7 +27,7 @@ from crc32c import crc32c
 
 from mysqlinspect.binlog.file_scan import binlog_files_in_order
 from mysqlinspect.sandbox.server import SandboxServer
-from tests.servers import Writer, create_database
+from tests.servers import Writer, create_database, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.dedicated]
 
@@ -112,9 +112,16 @@ def flush_dirty_pages(conn: pymysql.connections.Connection) -> None:
     raise AssertionError("dirty pages were not flushed within 60 s")
 
 
-def restart_log(server: SandboxServer) -> str:
+ROLLBACK_DONE = "Rollback of non-prepared transactions completed"
+
+
+def restart_log(server: SandboxServer, wait_rollback: bool = False) -> str:
+    """The error log of a start. With `wait_rollback`, once the background rollback of the recovered
+    transactions has finished (both servers log ROLLBACK_DONE)."""
     before = len(server.error_log_text())
     server.start()
+    if wait_rollback:
+        wait_for(lambda: ROLLBACK_DONE in server.error_log_text()[before:], timeout=120)
     return server.error_log_text()[before:]
 
 
@@ -195,7 +202,7 @@ def test_recovery_preview_matches_the_server(
     assert left["fate"] == "stays prepared"
 
     log_start = len(server.error_log_text())
-    log = restart_log(server)
+    log = restart_log(server, wait_rollback=True)
     printed = N_TRX.findall(log)
     assert printed, log[-3000:]
     n, m = printed[-1]
@@ -362,7 +369,7 @@ def test_preview_under_write_load_without_a_flush(
         remaining.remove(ops)
     prepared = {p["trx_id"] for p in preview["prepared"]}
 
-    log = restart_log(server)
+    log = restart_log(server, wait_rollback=True)
     printed = N_TRX.findall(log)
     assert printed, log[-3000:]
     assert preview["undo"]["server_message"] == (f"{printed[-1][0]} transaction(s) which must be rolled back or"
