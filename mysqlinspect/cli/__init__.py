@@ -42,6 +42,12 @@ COMMANDS: dict[str, Lazy] = {
                        "loss and a torn page write, what can be lost or broken and the setting responsible."),
     "pages": Lazy("mysqlinspect.cli.pages:pages",
                   "InnoDB tablespace pages, offline (files of a stopped server or a copy)."),
+    "recovery": Lazy("mysqlinspect.cli.recovery:recovery",
+                     "What InnoDB and the server would do if started on DATADIR after a crash, from the files alone: "
+                     "torn pages restored from the doublewrite buffer, redo to apply (checkpoint, end of log, bytes, "
+                     "files), transactions to roll back (id, row operations, table ids), prepared transactions and "
+                     "their fate from the binary log (commit / roll back / stays prepared), the binlog truncation "
+                     "point, and what the durability settings may have lost."),
     "redo": Lazy("mysqlinspect.cli.redo:redo", "InnoDB redo log: live status, offline files, crash-recovery preview."),
     "sandbox": Lazy("mysqlinspect.cli.sandbox:sandbox",
                     "A local sandbox server with binary logging on (for trying the tool)."),

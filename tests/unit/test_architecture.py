@@ -16,7 +16,7 @@ from mysqlinspect.cli import cli
 from mysqlinspect.exit_codes import ExitCode
 from tests.servers import repo_root
 
-ENGINE_PACKAGES = ("connection", "collectors", "redo", "binlog", "checks", "sandbox", "innodb")
+ENGINE_PACKAGES = ("connection", "collectors", "redo", "binlog", "checks", "sandbox", "innodb", "recovery")
 
 
 def engine_modules() -> list[str]:

@@ -1,0 +1,118 @@
+"""Transactions caught between the two phases of the commit with the binary log: the preview's fate for each is
+what the server does, checked on the rows after restart.
+
+MariaDB's group-commit wait (`binlog_commit_wait_usec`/`_count`) holds a group after the InnoDB prepare and before
+the binlog is written (prepared, XID not in the binlog -> roll back); the dirty pages are flushed meanwhile, then
+the server is killed. Each session inserts a distinct number of rows, which names it in the undo logs.
+
+MySQL is not covered: its widest window (`binlog_group_commit_sync_delay`, at most 1 s, after the binlog write) is
+shorter than the page cleaner needs to write the prepared undo pages, and the preview does not apply MySQL redo.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pymysql
+import pytest
+
+from mysqlinspect.sandbox.server import SandboxServer
+from tests.live.test_recovery_crash import SMALL_REDO, flush_dirty_pages, restart_log, rows
+from tests.servers import wanted_flavors
+
+pytestmark = [pytest.mark.live, pytest.mark.dedicated]
+
+WIDEN = ["SET GLOBAL binlog_commit_wait_count = 1000", "SET GLOBAL binlog_commit_wait_usec = 30000000"]
+WINDOW_SECONDS = 20.0
+
+
+def _dirty(cur: Any) -> int:
+    cur.execute("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'")
+    return int(cur.fetchone()[1])
+
+
+def _committing(cur: Any) -> int:
+    cur.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = 'COMMIT'")
+    return int(cur.fetchone()[0])
+
+
+def _committer(server: SandboxServer, tag: int, count: int, done: list[int]) -> None:
+    try:
+        conn = server.connect()
+        with conn.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.executemany("INSERT INTO r.p (tag, pad) VALUES (%s, 'x')", [(tag,)] * count)
+            cur.execute("COMMIT")
+        done.append(tag)
+    except pymysql.err.MySQLError:
+        pass  # the server was killed under it
+
+
+def catch_prepared_mariadb(server: SandboxServer, rnd: random.Random) -> dict[int, int]:
+    """Start committing sessions and kill the server while they wait in the group commit with no dirty page left.
+    Returns row count -> tag of the sessions caught (several attempts if a group finishes first)."""
+    admin = server.connect()
+    cur = admin.cursor()
+    for sql in WIDEN:
+        cur.execute(sql)
+    tag = 0
+    for _attempt in range(3):
+        counts = rnd.sample(range(5, 60), rnd.randint(2, 4))
+        done: list[int] = []
+        threads = []
+        batch = {}
+        for count in counts:
+            tag += 1
+            batch[count] = tag
+            threads.append(threading.Thread(target=_committer, args=(server, tag, count, done), daemon=True))
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + WINDOW_SECONDS
+        while time.monotonic() < deadline and not done:
+            if _committing(cur) == len(batch) and _dirty(cur) == 0 and not done:
+                server.kill()
+                for t in threads:
+                    t.join(timeout=10)
+                return {c: batch[c] for c in batch if batch[c] not in done}
+            time.sleep(0.005)
+        for t in threads:
+            t.join(timeout=30)
+    raise AssertionError("no group of commits was caught between prepare and commit in 3 attempts")
+
+
+@pytest.mark.parametrize("flavor", [f for f in wanted_flavors() if f == "mariadb"])
+@pytest.mark.parametrize("seed", [5, 8])
+def test_prepared_in_two_phase_commit_is_rolled_back(flavor: str, make_server: Callable[..., SandboxServer],
+                                                     run_cli: Callable[..., Any], tmp_path: Path, seed: int) -> None:
+    server = make_server(flavor, extra_args=SMALL_REDO[flavor])
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE DATABASE r")
+        cur.execute("CREATE TABLE r.p (id INT AUTO_INCREMENT PRIMARY KEY, tag INT, pad VARCHAR(10))")
+        cur.execute("INSERT INTO r.p (tag, pad) VALUES " + ", ".join(["(0, 'c')"] * 100))
+    flush_dirty_pages(conn)
+    conn.close()
+    caught = catch_prepared_mariadb(server, random.Random(seed))
+    copy = tmp_path / "copy"
+    shutil.copytree(server.datadir, copy)
+
+    result = run_cli("recovery", str(copy), "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    prepared = result.json()["prepared"]
+    assert prepared, f"no prepared transaction found; sessions caught: {caught}"
+    assert all(p["xid"] and not p["xid"]["external"] for p in prepared)
+    fates = {p["row_operations"]: p["fate"] for p in prepared}
+    assert set(fates) <= set(caught)
+    assert set(fates.values()) == {"roll back"} and len(fates) == len(caught)
+
+    log = restart_log(server)
+    assert f"Found {len(fates)} prepared transaction(s) in InnoDB" in log
+    for count, fate in fates.items():
+        present = rows(server, f"SELECT COUNT(*) FROM r.p WHERE tag = {caught[count]}")
+        assert present == (count if fate == "commit" else 0), (count, fate, present)

@@ -1,0 +1,380 @@
+"""`recovery DATADIR` and offline `undo PATH` agree with what the server does when it starts on the same files.
+
+One dedicated server per flavor and seed: committed rows, long uncommitted transactions with seeded numbers of
+inserts, updates and deletes, external XA transactions (one left prepared, one prepared then committed), then all
+dirty pages flushed (the undo logs are read from the pages on disk, not from the redo log) and kill -9. The data
+directory is copied and previewed (first a partly written transaction is appended to the last binlog, as a crash
+during its write leaves it, and the pages of the test's tables that the doublewrite buffer holds are torn); the
+server is started on the original and its error log, XA RECOVER, the binlog's size and the rows are compared with
+the preview.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import shutil
+import struct
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pymysql
+import pytest
+from crc32c import crc32c
+
+from mysqlinspect.binlog.source.file_scan import binlog_files_in_order
+from mysqlinspect.sandbox.server import SandboxServer
+from tests.servers import Writer, create_database, wait_for
+
+pytestmark = [pytest.mark.live, pytest.mark.dedicated]
+
+SMALL_REDO = {"mysql": ["--innodb-redo-log-capacity=8M"], "mariadb": ["--innodb-log-file-size=8M"]}
+N_TRX = re.compile(r"(\d+) transaction\(s\) which must be rolled back or cleaned up in total (\d+) row operations")
+MYSQL_ROLLING = re.compile(r"Rolling back trx with id (\d+), (\d+) rows to undo")
+MARIADB_ROLLED = re.compile(r"Rolled back recovered transaction (\d+)")
+PREPARED_AFTER = re.compile(r"Transaction (\d+) in prepared state after recovery")
+RESTORED_LINE = re.compile(r"(?:Recovered|Restoring|Restored) page \[page id: space=(\d+), page number=(\d+)\]"
+                           r".*doublewrite", re.I)
+PS = 16384
+XA_LEFT = ("xa_left", "b1", 7)
+XA_DONE = ("xa_done", "b2", 7)
+
+
+@dataclass
+class Workload:
+    committed_rows: int = 0
+    open_conns: list[pymysql.connections.Connection] = field(default_factory=list)
+    open_ops: list[int] = field(default_factory=list)  # row operations of each uncommitted transaction
+
+
+def _xa(cur: Any, verb: str, xid: tuple[str, str, int]) -> None:
+    cur.execute(f"XA {verb} '{xid[0]}','{xid[1]}',{xid[2]}")
+
+
+def drive(server: SandboxServer, seed: int, flush: bool = True) -> Workload:
+    rnd = random.Random(seed)
+    work = Workload()
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE DATABASE r")
+        cur.execute("CREATE TABLE r.t (id INT AUTO_INCREMENT PRIMARY KEY, v INT, pad VARCHAR(200))")
+        cur.execute("CREATE TABLE r.x (id INT PRIMARY KEY, v INT)")
+        work.committed_rows = rnd.randint(400, 600)
+        cur.executemany("INSERT INTO r.t (v, pad) VALUES (%s, REPEAT('p', 150))",
+                        [(i,) for i in range(work.committed_rows)])
+    for n in range(rnd.randint(2, 3)):
+        trx = server.connect()
+        trx.autocommit(False)
+        with trx.cursor() as cur:
+            inserts = rnd.randint(50, 400)
+            cur.executemany("INSERT INTO r.t (v, pad) VALUES (%s, 'uncommitted')", [(-1,)] * inserts)
+            low = n * 100
+            updated = cur.execute(f"UPDATE r.t SET v = v + 1 WHERE id > {low} AND id <= {low + 50}")
+            deleted = cur.execute(f"DELETE FROM r.t WHERE id > {low + 50} AND id <= {low + 50 + rnd.randint(1, 9)}")
+        work.open_conns.append(trx)
+        work.open_ops.append(inserts + updated + deleted)
+    xa = server.connect()
+    with xa.cursor() as cur:
+        _xa(cur, "START", XA_LEFT)
+        cur.executemany("INSERT INTO r.x VALUES (%s, 1)", [(i,) for i in range(rnd.randint(1, 20))])
+        _xa(cur, "END", XA_LEFT)
+        _xa(cur, "PREPARE", XA_LEFT)
+    work.open_conns.append(xa)
+    done = server.connect()
+    with done.cursor() as cur:
+        _xa(cur, "START", XA_DONE)
+        cur.execute("INSERT INTO r.x VALUES (1000, 2)")
+        _xa(cur, "END", XA_DONE)
+        _xa(cur, "PREPARE", XA_DONE)
+        _xa(cur, "COMMIT", XA_DONE)
+    done.close()
+    if flush:
+        flush_dirty_pages(conn)
+        with conn.cursor() as cur:  # one more page write of a test table, so the doublewrite buffer holds its copy
+            cur.execute("INSERT INTO r.x VALUES (2000, 0)")
+        flush_dirty_pages(conn)
+    conn.close()
+    return work
+
+
+def flush_dirty_pages(conn: pymysql.connections.Connection) -> None:
+    with conn.cursor() as cur:
+        cur.execute("SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0")
+        cur.execute("SET GLOBAL innodb_max_dirty_pages_pct = 0")
+        for _ in range(600):
+            cur.execute("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'")
+            if int(cur.fetchone()[1]) == 0:
+                return
+            time.sleep(0.1)
+    raise AssertionError("dirty pages were not flushed within 60 s")
+
+
+ROLLBACK_DONE = "Rollback of non-prepared transactions completed"
+
+
+def restart_log(server: SandboxServer, wait_rollback: bool = False) -> str:
+    """The error log of a start. With `wait_rollback`, once the background rollback of the recovered
+    transactions has finished (both servers log ROLLBACK_DONE)."""
+    before = len(server.error_log_text())
+    server.start()
+    if wait_rollback:
+        wait_for(lambda: ROLLBACK_DONE in server.error_log_text()[before:], timeout=120)
+    return server.error_log_text()[before:]
+
+
+def server_rollbacks(flavor: str, log: str) -> set[int]:
+    if flavor == "mysql":
+        return {int(i) for i, _ in MYSQL_ROLLING.findall(log)}
+    return {int(i) for i in MARIADB_ROLLED.findall(log)}
+
+
+def xa_recover(server: SandboxServer) -> set[str]:
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute("XA RECOVER")
+        found = {row[3].decode() if isinstance(row[3], bytes) else row[3] for row in cur.fetchall()}
+    conn.close()
+    return found
+
+
+def rows(server: SandboxServer, sql: str) -> int:
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        value = int(cur.fetchone()[0])
+    conn.close()
+    return value
+
+
+def use_undo_tablespaces(server: SandboxServer, count: int) -> None:
+    """MariaDB: move the rollback segments into `count` undo tablespaces (possible after a slow shutdown)."""
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute("SET GLOBAL innodb_fast_shutdown = 0")
+    conn.close()
+    server.stop()
+    server.extra_args.append(f"--innodb-undo-tablespaces={count}")
+    server.start()
+
+
+@pytest.mark.parametrize(("seed", "undo_tablespaces"), [(11, 0), (23, 3)])
+def test_recovery_preview_matches_the_server(
+        sandbox_flavor: str, make_server: Callable[..., SandboxServer], run_cli: Callable[..., Any],
+        tmp_path: Path, seed: int, undo_tablespaces: int) -> None:
+    """MySQL keeps its rollback segments in undo_001/undo_002; MariaDB in ibdata1, or (second run) in undo001..3."""
+    server = make_server(sandbox_flavor, extra_args=SMALL_REDO[sandbox_flavor])
+    if undo_tablespaces and sandbox_flavor == "mariadb":
+        use_undo_tablespaces(server, undo_tablespaces)
+    work = drive(server, seed)
+    server.kill()
+    for conn in work.open_conns:
+        conn.close()
+    binlog = binlog_files_in_order(server.datadir)[-1]
+    complete_end, partial = append_partial_transaction(binlog)
+    torn = tear_user_pages(server.datadir, run_cli)
+    assert torn or sandbox_flavor == "mariadb"  # MariaDB ignores copies older than its checkpoint: none to tear
+    copy = tmp_path / "copy"
+    shutil.copytree(server.datadir, copy)
+    check_failing_copies(copy, tmp_path, run_cli)
+
+    undo = run_cli("undo", str(copy), "--format", "json")
+    assert undo.exit_code == 0, undo.stdout + undo.stderr
+    if undo_tablespaces:
+        assert {f for f in undo.json()["files"] if f.startswith("undo")} and all(
+            not seg.startswith("0:") for t in undo.json()["transactions"] for seg in t["undo_segments"])
+    result = run_cli("recovery", str(copy), "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    preview = result.json()
+    assert preview["outcome"] == "recovers"
+    restored = {(d["space_id"], d["page_no"]) for d in preview["doublewrite"]["restored"]}
+    assert restored == torn and preview["doublewrite"]["unrecoverable"] == []
+    assert preview["undo"]["server_message"] == undo.json()["server_message"]
+    rolled = {t["trx_id"]: t for t in preview["roll_back"]}
+    assert sorted(t["row_operations"] for t in rolled.values()) == sorted(work.open_ops)
+    assert preview["binlog"]["last_complete_transaction_end"] == complete_end
+    assert preview["binlog"]["partial_transaction_bytes"] == partial > 0
+    assert preview["binlog"]["truncate_to"] == (complete_end if sandbox_flavor == "mysql" else None)
+    [left] = preview["prepared"]
+    assert (left["xid"]["gtrid"], left["xid"]["bqual"], left["xid"]["format_id"]) == XA_LEFT
+    assert left["fate"] == "stays prepared"
+
+    log_start = len(server.error_log_text())
+    log = restart_log(server, wait_rollback=True)
+    printed = N_TRX.findall(log)
+    assert printed, log[-3000:]
+    n, m = printed[-1]
+    assert preview["undo"]["server_message"] == (f"{n} transaction(s) which must be rolled back or cleaned up in"
+                                                 f" total {m} row operations to undo")
+    assert int(m) == sum(work.open_ops)
+    if sandbox_flavor == "mysql":
+        assert (f"size is {complete_end + partial}, but recovered up to {complete_end}. Binlog trimmed to"
+                f" {complete_end} bytes") in log
+    assert binlog.stat().st_size == complete_end + (0 if sandbox_flavor == "mysql" else partial)
+    assert server_rollbacks(sandbox_flavor, log) == set(rolled)
+    if sandbox_flavor == "mysql":
+        assert {int(i): int(r) for i, r in MYSQL_ROLLING.findall(log)} == {
+            i: t["row_operations"] for i, t in rolled.items()}
+    assert {int(i) for i in PREPARED_AFTER.findall(log)} == {left["trx_id"]}
+    assert xa_recover(server) == {XA_LEFT[0] + XA_LEFT[1]}
+    assert rows(server, "SELECT COUNT(*) FROM r.t") == work.committed_rows
+    assert rows(server, "SELECT COUNT(*) FROM r.t WHERE pad = 'uncommitted'") == 0
+    assert rows(server, "SELECT COUNT(*) FROM r.x WHERE id = 1000") == 1
+    # MySQL restores a tablespace's pages when it opens it: after the queries above, every test table has been
+    later = server.error_log_text()[log_start:]
+    assert {(int(sp), int(pg)) for sp, pg in RESTORED_LINE.findall(later)} == restored
+    check_clean_stop(server, tmp_path, run_cli)
+
+
+def check_clean_stop(server: SandboxServer, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    """After XA ROLLBACK and a clean stop: outcome "clean", nothing to undo, and the server resurrects nothing."""
+    conn = server.connect()
+    with conn.cursor() as cur:
+        _xa(cur, "ROLLBACK", XA_LEFT)
+    conn.close()
+    server.stop()
+    clean = tmp_path / "clean"
+    shutil.copytree(server.datadir, clean)
+    result = run_cli("recovery", str(clean), "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    preview = result.json()
+    assert (preview["outcome"], preview["roll_back"], preview["prepared"]) == ("clean", [], [])
+    assert preview["undo"]["server_message"] is None
+    assert preview["binlog"]["crash_recovery"] is False
+    log = restart_log(server)
+    assert not N_TRX.search(log) and not PREPARED_AFTER.search(log)
+
+
+def tear_user_pages(datadir: Path, run_cli: Callable[..., Any]) -> set[tuple[int, int]]:
+    """Tear (zero the second half of) the pages of the test's tables whose doublewrite copy recovery would use."""
+    report = run_cli("doublewrite", str(datadir), "--format", "json").json()
+    checkpoint = report["checkpoint_lsn"] or 0
+    usable = {(c["space_id"], c["page_no"]): c for c in report["copies"]
+              if c["checksum_valid"] and (c["target"] or "").startswith("r/") and c["page_no"] > 3
+              and c["verdict"] in ("current", "newer_than_page")
+              and (report["layout"] == "dblwr_files" or c["lsn"] >= checkpoint)}
+    for (_space, page_no), copy in usable.items():
+        with open(datadir / copy["target"], "r+b") as fh:
+            fh.seek(page_no * PS + PS // 2)
+            fh.write(bytes(PS // 2))
+    return set(usable)
+
+
+def append_partial_transaction(binlog: Path) -> tuple[int, int]:
+    """Append the events of the last committed transaction without its XID event (a transaction the crash cut
+    before its commit event); returns (end of the last complete transaction, bytes appended)."""
+    data = binlog.read_bytes()
+    pos, group_start, last_pair = 4, None, None
+    while pos < len(data):
+        _ts, type_code, _sid, size, _pos, _flags = struct.unpack_from("<IBIIIH", data, pos)
+        if type_code in (33, 162):  # GTID (MySQL, MariaDB)
+            group_start = pos
+        elif type_code == 16 and group_start is not None:  # XID
+            last_pair = (group_start, pos)
+        pos += size
+    assert last_pair is not None
+    with open(binlog, "ab") as fh:
+        fh.write(data[last_pair[0]:last_pair[1]])
+    return len(data), last_pair[1] - last_pair[0]
+
+
+def _without_redo(copy: Path, target: Path) -> Path:
+    shutil.copytree(copy, target, ignore=shutil.ignore_patterns("ib_logfile*", "#innodb_redo"))
+    return target
+
+
+def _first_page_of(undo_json: dict[str, Any], state: str) -> tuple[str, int]:
+    seg = next(s for s in undo_json["undo_segments"] if s["state"] == state)
+    rseg = next(r for r in undo_json["rollback_segments"] if r["space_id"] == seg["space_id"] and r["file"])
+    return rseg["file"], seg["page_no"]
+
+
+def _overwrite_page(path: Path, page_no: int, data: bytes, full_crc32: bool, ps: int = 16384) -> None:
+    """Write `data` at the page body's start and store a valid checksum again (the page is damaged in content,
+    not torn: the doublewrite buffer has nothing to repair)."""
+    with open(path, "r+b") as fh:
+        fh.seek(page_no * ps)
+        page = bytearray(fh.read(ps))
+        page[38:38 + len(data)] = data
+        if full_crc32:
+            page[ps - 4:] = crc32c(bytes(page[:ps - 4])).to_bytes(4, "big")
+        else:
+            value = (crc32c(bytes(page[4:26])) ^ crc32c(bytes(page[38:ps - 8]))).to_bytes(4, "big")
+            page[0:4] = page[ps - 8:ps - 4] = value
+        fh.seek(page_no * ps)
+        fh.write(page)
+
+
+def check_failing_copies(copy: Path, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    """Exit 65 with the reason: no redo log; a corrupt undo log (its first page overwritten); a damaged page
+    without a doublewrite copy."""
+    no_redo = run_cli("recovery", str(_without_redo(copy, tmp_path / "no-redo")), "--format", "json")
+    assert no_redo.exit_code == 65, no_redo.stdout + no_redo.stderr
+    assert any("redo" in f for f in no_redo.json()["failures"])
+
+    bad_undo = tmp_path / "bad-undo"
+    shutil.copytree(copy, bad_undo)
+    undo = run_cli("undo", str(bad_undo), "--format", "json").json()
+    file, page_no = _first_page_of(undo, "active")
+    _overwrite_page(bad_undo / file, page_no, b"\x00\x00" + b"\xff" * 16 + b"\x00\x09\xff\xf0",
+                    full_crc32=undo["server"] == "mariadb")
+    result = run_cli("recovery", str(bad_undo), "--format", "json")
+    assert result.exit_code == 65, result.stdout + result.stderr
+    assert any("corrupt undo log" in f for f in result.json()["failures"])
+    assert run_cli("undo", str(bad_undo), "--format", "json").exit_code == 65
+
+    bad_page = tmp_path / "bad-page"
+    shutil.copytree(copy, bad_page)
+    held = {c["page_no"] for c in run_cli("doublewrite", str(bad_page), "--format", "json").json()["copies"]
+            if c["target"] == "r/t.ibd"}
+    page_no = next(n for n in range(4, (bad_page / "r/t.ibd").stat().st_size // PS) if n not in held)
+    with open(bad_page / "r/t.ibd", "r+b") as fh:  # a damaged page the doublewrite buffer has no copy of
+        fh.seek(page_no * PS + 1000)
+        fh.write(b"\xde\xad" * 50)
+    result = run_cli("recovery", str(bad_page), "--format", "json")
+    assert result.exit_code == 65, result.stdout + result.stderr
+    assert any(f"page number={page_no}]" in f and "no valid copy" in f for f in result.json()["failures"])
+
+
+@pytest.mark.parametrize("seed", [31, 47])
+def test_preview_under_write_load_without_a_flush(
+        sandbox_flavor: str, make_server: Callable[..., SandboxServer], run_cli: Callable[..., Any], tmp_path: Path,
+        seed: int) -> None:
+    """No flush before the kill, a writer committing small transactions meanwhile: the undo pages on disk are
+    stale. MariaDB 10.8+: the preview applies the redo log to them and gives the server's answer. MySQL: the
+    preview says that the redo log was not applied to the undo pages."""
+    flavor = sandbox_flavor
+    server = make_server(flavor, extra_args=SMALL_REDO[flavor])
+    work = drive(server, seed, flush=False)
+    writer = Writer(server, create_database(server), rows_per_txn=30, payload_bytes=800).start()
+    time.sleep(3)
+    server.kill()
+    writer.stop()
+    for conn in work.open_conns:
+        conn.close()
+    copy = tmp_path / "copy"
+    shutil.copytree(server.datadir, copy)
+    result = run_cli("recovery", str(copy), "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    preview = result.json()
+    if flavor == "mysql":
+        assert any("redo are not applied" in n for n in preview["notes"]), preview["notes"]
+        return
+    assert any("redo applied" in n for n in preview["notes"]), preview["notes"]
+    rolled = {t["trx_id"]: t for t in preview["roll_back"]}
+    remaining = [t["row_operations"] for t in rolled.values()]
+    for ops in work.open_ops:  # each long transaction is among those rolled back (the writer's may be too)
+        remaining.remove(ops)
+    prepared = {p["trx_id"] for p in preview["prepared"]}
+
+    log = restart_log(server, wait_rollback=True)
+    printed = N_TRX.findall(log)
+    assert printed, log[-3000:]
+    assert preview["undo"]["server_message"] == (f"{printed[-1][0]} transaction(s) which must be rolled back or"
+                                                 f" cleaned up in total {printed[-1][1]} row operations to undo")
+    assert server_rollbacks(flavor, log) == set(rolled)
+    assert {int(i) for i in PREPARED_AFTER.findall(log)} == prepared
+    assert XA_LEFT[0] + XA_LEFT[1] in xa_recover(server)
+    assert rows(server, "SELECT COUNT(*) FROM r.t WHERE pad = 'uncommitted'") == 0
