@@ -17,8 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pymysql
+import pytest
 
 from mysqlinspect.connection.settings import ConnectionSettings
+from mysqlinspect.errors import SandboxError
+from mysqlinspect.sandbox.server import SandboxServer, temporary_server
 
 LOCAL_FLAVORS = ("mysql", "mariadb")
 DOCKER_SERVICES = {"mysql-8.0": "mysql", "mysql-8.4": "mysql", "mariadb-11.4": "mariadb"}
@@ -195,3 +198,19 @@ def sigint_ignored() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def dedicated_server(flavor: str, server_id: int, extra_args: list[str] | None = None) -> Iterator[SandboxServer]:
+    """A started server of its own (for a module whose tests restart, crash or reconfigure it), destroyed
+    afterwards; the test fails, never skips, when it cannot start."""
+    server = temporary_server(flavor, server_id=server_id, extra_args=extra_args)
+    try:
+        server.start()
+    except SandboxError as exc:
+        server.destroy()
+        pytest.fail(f"could not start a dedicated {flavor} server: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.destroy()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -156,3 +157,27 @@ def connect(settings: ConnectionSettings, read_only: bool = True) -> Iterator[py
             conn.close()
         except pymysql.err.Error:
             pass
+
+
+class LazyConnection:
+    """One read-only connection opened on first use, per process: a forked child opens its own instead of reusing
+    the parent's socket. `get()` returns it; `close()` closes it (only in the process that opened it)."""
+
+    def __init__(self, settings: ConnectionSettings) -> None:
+        self.settings = settings
+        self._conn: Any = None
+        self._pid = 0
+
+    def get(self) -> Any:
+        if self._conn is None or self._pid != os.getpid():
+            self._conn = open_connection(self.settings)
+            self._pid = os.getpid()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None and self._pid == os.getpid():
+            try:
+                self._conn.close()
+            except Exception:
+                pass
+        self._conn = None

@@ -14,9 +14,8 @@ from typing import Any
 import pymysql
 import pytest
 
-from mysqlinspect.errors import SandboxError
-from mysqlinspect.sandbox.server import SandboxServer, temporary_server
-from tests.servers import create_database, wait_for, write_load
+from mysqlinspect.sandbox.server import SandboxServer
+from tests.servers import create_database, dedicated_server, wait_for, write_load
 
 COMMON_BAD = [
     "--sync-binlog=0", "--binlog-format=MIXED", "--binlog-row-image=MINIMAL", "--binlog-checksum=NONE",
@@ -38,14 +37,8 @@ BINLOG_OFF = {"mysql": "--disable-log-bin", "mariadb": "--skip-log-bin"}
 @pytest.fixture(scope="module")
 def bad(sandbox_flavor: str) -> Iterator[SandboxServer]:
     """A dedicated server per flavor with every bad setting the rules look for."""
-    server = temporary_server(sandbox_flavor, server_id=700, extra_args=list(BAD_ARGS[sandbox_flavor]))
-    try:
-        server.start()
-    except SandboxError as exc:
-        server.destroy()
-        pytest.fail(f"could not start a dedicated {sandbox_flavor} server: {exc}", pytrace=False)
-    yield server
-    server.destroy()
+    with dedicated_server(sandbox_flavor, 700, list(BAD_ARGS[sandbox_flavor])) as server:
+        yield server
 
 
 def findings(result: Any) -> dict[str, dict[str, Any]]:

@@ -23,11 +23,10 @@ from typing import Any
 
 import pytest
 
-from mysqlinspect.errors import SandboxError
 from mysqlinspect.innodb.filekinds import tablespace_files
 from mysqlinspect.innodb.reader import TablespaceFile
-from mysqlinspect.sandbox.server import SandboxServer, temporary_server
-from tests.servers import Writer, create_database
+from mysqlinspect.sandbox.server import SandboxServer
+from tests.servers import Writer, create_database, dedicated_server
 
 pytestmark = [pytest.mark.live, pytest.mark.dedicated]
 
@@ -88,13 +87,7 @@ def _server_facts(server: SandboxServer) -> tuple[str | None, str]:
 
 @pytest.fixture(scope="module")
 def snapshots(sandbox_flavor: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Snapshots]:
-    server = temporary_server(sandbox_flavor, server_id=730)
-    try:
-        server.start()
-    except SandboxError as exc:
-        server.destroy()
-        pytest.fail(f"could not start a dedicated {sandbox_flavor} server: {exc}", pytrace=False)
-    try:
+    with dedicated_server(sandbox_flavor, 730) as server:
         _schema(server)
         uuid, version = _server_facts(server)
         base = tmp_path_factory.mktemp(f"innodb-{sandbox_flavor}")
@@ -108,8 +101,6 @@ def snapshots(sandbox_flavor: str, tmp_path_factory: pytest.TempPathFactory) -> 
         server.stop()
         shutil.copytree(server.datadir, base / "newer", symlinks=True)
         yield Snapshots(sandbox_flavor, server, base / "older", base / "newer", uuid, version)
-    finally:
-        server.destroy()
 
 
 def copy_datadir(source: Path, target: Path) -> None:

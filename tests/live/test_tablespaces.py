@@ -13,7 +13,7 @@ import pytest
 
 from mysqlinspect.exit_codes import ExitCode
 from mysqlinspect.sandbox.server import SandboxServer
-from tests.servers import wait_for
+from tests.servers import dedicated_server, wait_for
 
 MIB = 1 << 20
 SYSTEM_MAX_MIB = 96  # InnoDB keeps ~3 extents + 1% free for itself, so 'table is full' comes at ~94% of it
@@ -263,20 +263,12 @@ def test_reclaimable_rule_fires_after_deleting_most_rows(server: Any, db: str, r
 # ---- a dedicated server: a maximum size on the system tablespace (and MariaDB undo tablespaces) ----------------
 @pytest.fixture(scope="module")
 def limited(sandbox_flavor: str) -> Iterator[SandboxServer]:
-    from mysqlinspect.errors import SandboxError
-    from mysqlinspect.sandbox.server import temporary_server
 
     args = [f"--innodb-data-file-path=ibdata1:12M:autoextend:max:{SYSTEM_MAX_MIB}M"]
     if sandbox_flavor == "mariadb":
         args.append("--innodb-undo-tablespaces=3")
-    server = temporary_server(sandbox_flavor, server_id=740, extra_args=args)
-    try:
-        server.start()
-    except SandboxError as exc:
-        server.destroy()
-        pytest.fail(f"could not start a dedicated {sandbox_flavor} server: {exc}", pytrace=False)
-    yield server
-    server.destroy()
+    with dedicated_server(sandbox_flavor, 740, args) as server:
+        yield server
 
 
 def test_size_limit_rule_fires_when_the_system_tablespace_nears_its_max(limited: SandboxServer,

@@ -13,11 +13,10 @@ DDL (a CREATE TABLE of the range defines the columns of the rows that follow it)
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from typing import Any
 
-from mysqlinspect.connection.connect import open_connection
+from mysqlinspect.connection.connect import LazyConnection
 from mysqlinspect.connection.query import query_rows
 from mysqlinspect.connection.settings import ConnectionSettings
 
@@ -41,8 +40,7 @@ class GeneratedColumns:
     def __init__(self, settings: ConnectionSettings, rename: Callable[[str], str] = str) -> None:
         self.settings = settings
         self.rename = rename
-        self._conn: Any = None
-        self._pid = 0
+        self._link = LazyConnection(settings)
         self._cache: dict[tuple[str, str], frozenset[str]] = {}
 
     def __call__(self, source_schema: str, table: str) -> frozenset[str]:
@@ -60,18 +58,10 @@ class GeneratedColumns:
         self._cache.clear()
 
     def _connection(self) -> Any:
-        if self._conn is None or self._pid != os.getpid():
-            self._conn = open_connection(self.settings)  # a forked child never reuses the parent's socket
-            self._pid = os.getpid()
-        return self._conn
+        return self._link.get()
 
     def close(self) -> None:
-        if self._conn is not None and self._pid == os.getpid():
-            try:
-                self._conn.close()
-            except Exception:
-                pass
-        self._conn = None
+        self._link.close()
 
 
 class OnUpdateColumns(GeneratedColumns):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mysqlinspect.connection.connect import open_connection
+from mysqlinspect.connection.connect import LazyConnection
 from mysqlinspect.connection.query import query_rows
 from mysqlinspect.connection.settings import ConnectionSettings
 
@@ -15,22 +15,15 @@ class InformationSchemaLookup:
 
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
-        self._conn: Any = None
+        self._link = LazyConnection(settings)
         self._columns: dict[tuple[str, str], list[str]] = {}
         self._keys: dict[tuple[str, str], dict[str, list[str]]] = {}
 
     def _connection(self) -> Any:
-        if self._conn is None:
-            self._conn = open_connection(self.settings)
-        return self._conn
+        return self._link.get()
 
     def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()
-            except Exception:
-                pass
-            self._conn = None
+        self._link.close()
 
     def column_names(self, schema: str, table: str) -> list[str]:
         key = (schema, table)

@@ -9,13 +9,12 @@ SessionNames (the source server's own translation) they are written as names, wh
 
 from __future__ import annotations
 
-import os
 from typing import Any, Protocol
 
 import pymysql
 
 from mysqlinspect.binlog.model import QuerySession
-from mysqlinspect.connection.connect import open_connection
+from mysqlinspect.connection.connect import LazyConnection
 from mysqlinspect.connection.settings import ConnectionSettings
 
 
@@ -65,8 +64,7 @@ class SessionNames:
 
     def __init__(self, settings: ConnectionSettings) -> None:
         self.settings = settings
-        self._conn: Any = None
-        self._pid = 0
+        self._link = LazyConnection(settings)
         self._modes: dict[int, str | None] = {}
         self._collations: dict[int, tuple[str, str] | None] = {}
 
@@ -104,18 +102,10 @@ class SessionNames:
             return None
 
     def _connection(self) -> Any:
-        if self._conn is None or self._pid != os.getpid():
-            self._conn = open_connection(self.settings)
-            self._pid = os.getpid()
-        return self._conn
+        return self._link.get()
 
     def close(self) -> None:
-        if self._conn is not None and self._pid == os.getpid():
-            try:
-                self._conn.close()
-            except Exception:
-                pass
-        self._conn = None
+        self._link.close()
 
 
 # sql_mode names a server of each flavor accepts (SET fails on any other). MySQL 8.0+ dropped NO_AUTO_CREATE_USER
