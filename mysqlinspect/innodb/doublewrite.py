@@ -86,6 +86,11 @@ class DoublewriteReport:
     def ok(self) -> bool:
         return not self.unrecoverable
 
+    @property
+    def problems(self) -> list[str]:
+        return [f"{d.path} page {d.page_no} (space {d.space_id}) is {d.status} and has no usable doublewrite copy: "
+                f"crash recovery would fail ({d.reason})" for d in self.unrecoverable]
+
     def to_dict(self) -> dict[str, Any]:
         return {"path": str(self.root), "layout": self.layout, "sources": self.sources, "page_size": self.page_size,
                 "slots": self.slots, "copies_held": len(self.copies), "checkpoint_lsn": self.checkpoint_lsn,

@@ -68,6 +68,20 @@ class FileVerification:
         """No bad page, no error, and no partial page at the end (a truncated copy)."""
         return self.error is None and not self.bad_pages and not self.trailing_bytes
 
+    @property
+    def problem(self) -> str | None:
+        """What is wrong with the file, in one line (None when it is ok)."""
+        if self.error is not None:
+            return self.error
+        if self.bad_pages:
+            first = self.bad_pages[0]
+            more = f" ({len(self.bad_pages)} bad pages)" if len(self.bad_pages) > 1 else ""
+            return f"{self.path}: page {first.page_no} {first.status}: {first.reason}{more}"
+        if self.trailing_bytes:
+            return (f"{self.path}: truncated: {self.trailing_bytes} bytes after the last whole "
+                    f"{self.physical_page_size}-byte page ({self.pages} whole pages)")
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "path": str(self.path), "kind": self.kind, "ok": self.ok, "error": self.error, "space_id": self.space_id,
@@ -87,6 +101,10 @@ class Verification:
     @property
     def ok(self) -> bool:
         return all(f.ok for f in self.files)
+
+    @property
+    def problems(self) -> list[str]:
+        return [f.problem for f in self.files if f.problem is not None]
 
     def totals(self) -> dict[str, int]:
         total: Counter[str] = Counter()
