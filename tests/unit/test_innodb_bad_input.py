@@ -53,3 +53,22 @@ def test_doublewrite_unrecoverable_page_has_a_stderr_line(tablespace: Path, run_
     assert result.stderr.startswith("mysqlinspect: error: doublewrite: ")
     assert "t.ibd page 3" in result.stderr and len(result.stderr.splitlines()) == 1
     assert _fingerprint(tablespace.parent) == before
+
+
+def test_doublewrite_on_a_file_names_the_file(tablespace: Path, run_cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression: `doublewrite t.ibd` (run where the file is) said `.: no .dblwr files ...`."""
+    monkeypatch.chdir(tablespace.parent)
+    result = run_cli("doublewrite", "t.ibd")
+    assert result.exit_code == 66
+    assert result.stderr.startswith("mysqlinspect: error: t.ibd: not a doublewrite file")
+    assert "mysqlinspect: error: .:" not in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("name", ["#ib_0_0.dblwr", "#ib_1000_0.dblwr"])
+def test_doublewrite_file_with_an_impossible_page_size(tablespace: Path, run_cli: Run, name: str) -> None:
+    """Regression: `#ib_0_0.dblwr` ended in an internal error (division by zero)."""
+    dblwr = tablespace.parent / name
+    dblwr.write_bytes(bytes(PS))
+    result = run_cli("doublewrite", str(dblwr))
+    assert result.exit_code == 65
+    assert "is not an InnoDB page size" in result.stderr and len(result.stderr.splitlines()) == 1
