@@ -52,6 +52,20 @@ def flags_from_head(head: bytes) -> FspFlags | None:
     return fsp.flags
 
 
+def foreign_hint(head: bytes) -> str:
+    """What a file that is not a tablespace looks like, for the error message ("" when nothing obvious)."""
+    if head.startswith(b"\xfebin"):
+        return "; it is a binary log"
+    if len(head) < L.UNIV_PAGE_SIZE_MIN:
+        return f"; {len(head)} bytes, shorter than the smallest page ({L.UNIV_PAGE_SIZE_MIN})"
+    if not any(head[:L.UNIV_PAGE_SIZE_MIN]):
+        return "; the first 4 KiB are all zero"
+    sample = head[:512]
+    if all(32 <= b < 127 or b in (9, 10, 13) for b in sample):
+        return "; it looks like a text file"
+    return ""
+
+
 class TablespaceFile:
     """One tablespace data file. `page_size` overrides detection (continuation ibdata files have no FSP header)."""
 
@@ -75,7 +89,8 @@ class TablespaceFile:
             self.flags = FspFlags(raw=0, layout="classic", valid=True, page_size=page_size, zip_size=zip_size)
         if self.flags is None:
             self.close()
-            raise DataError(f"{self.path}: not a tablespace file or page 0 is damaged (no valid FSP flags)")
+            raise DataError(f"{self.path}: not a tablespace file or page 0 is damaged (no valid FSP flags"
+                            f"{foreign_hint(head)})")
         self.physical_page_size = self.flags.physical_page_size
         self.page_count = self.size // self.physical_page_size
         if self.size:

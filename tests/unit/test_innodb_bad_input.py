@@ -72,3 +72,34 @@ def test_doublewrite_file_with_an_impossible_page_size(tablespace: Path, run_cli
     result = run_cli("doublewrite", str(dblwr))
     assert result.exit_code == 65
     assert "is not an InnoDB page size" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def _short_of_one_page(tablespace: Path) -> None:
+    tablespace.write_bytes(tablespace.read_bytes()[:5000])
+
+
+def _truncated(tablespace: Path) -> None:
+    tablespace.write_bytes(tablespace.read_bytes()[:2 * PS + 1000])
+
+
+@pytest.mark.parametrize(("damage", "status", "needle"), [
+    # Regression: a 0-byte file was "ok" (innochecksum of both flavors: an error, exit 1).
+    (lambda p: p.write_bytes(b""), "empty_file", "empty file (0 bytes)"),
+    (_short_of_one_page, "truncated", "truncated: 5000 bytes, shorter than one 16384-byte page"),
+    (_truncated, "truncated", "truncated: 1000 bytes after the last whole 16384-byte page (2 whole pages)"),
+    (lambda p: p.write_bytes(b"\xfebin" + bytes(PS)), "not_a_tablespace", "it is a binary log"),
+    (lambda p: p.write_text("[mysqld]\ndatadir=/var/lib/mysql\n" * 400), "not_a_tablespace", "a text file"),
+    (lambda p: p.write_text("hello\n"), "not_a_tablespace", "shorter than the smallest page"),
+])
+def test_pages_verify_never_calls_a_bad_file_ok(tablespace: Path, run_cli: Run, damage: Callable[[Path], None],
+                                                status: str, needle: str) -> None:
+    damage(tablespace)
+    before = _fingerprint(tablespace.parent)
+    result = run_cli("pages", "verify", str(tablespace), "--format", "json")
+    assert result.exit_code == 65
+    item = result.json()["files"][0]
+    assert (item["ok"], item["status"]) == (False, status)
+    assert needle in result.stderr and len(result.stderr.splitlines()) == 1
+    table = run_cli("pages", "verify", str(tablespace), "--format", "table")
+    assert table.exit_code == 65 and status.replace("_", " ") in table.stdout
+    assert _fingerprint(tablespace.parent) == before
