@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mysqlinspect.errors import InputNotFoundError, MysqlInspectError
+from mysqlinspect.errors import MysqlInspectError
 from mysqlinspect.innodb.checksum import BAD_STATUSES, PageCheck, PageStatus, check_classic, check_full_crc32
 from mysqlinspect.innodb.dblwr_sources import Slot, SpaceIndex, read_buffer
-from mysqlinspect.innodb.reader import TablespaceFile
+from mysqlinspect.innodb.reader import TablespaceFile, missing_input
 from mysqlinspect.innodb.structs import FilHeader, FspFlags
 from mysqlinspect.innodb.verify import FileVerification, page_checker, scan_pages
 from mysqlinspect.redo.redoset import inspect_redo_files
@@ -168,8 +168,8 @@ def analyse_doublewrite(paths: list[str | Path], datadir: str | Path | None = No
     """Read the doublewrite copies under `paths` and predict what crash recovery does with them."""
     given = [Path(p) for p in paths]
     for p in given:
-        if not p.exists():
-            raise InputNotFoundError(f"{p}: no such file or directory")
+        if (missing := missing_input(p)) is not None:
+            raise missing
     root = Path(datadir) if datadir else (given[0] if given[0].is_dir() else given[0].parent)
     spaces = SpaceIndex(root)
     try:

@@ -6,6 +6,7 @@ The file is opened O_RDONLY (O_NOATIME where allowed) and mapped with ACCESS_REA
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 from collections.abc import Iterator
@@ -29,6 +30,20 @@ def open_read_only(path: Path) -> int:
         if not _NOATIME:
             raise
         return os.open(path, os.O_RDONLY)
+
+
+def missing_input(path: Path, what: str = "file or directory") -> InputNotFoundError | None:
+    """The error for a path that cannot be followed (missing, dangling or looping symbolic link), else None."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        dangling = " (dangling symbolic link)" if path.is_symlink() else ""
+        return InputNotFoundError(f"{path}: no such {what}{dangling}")
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return InputNotFoundError(f"{path}: symbolic link loop (too many levels of symbolic links)")
+        return InputNotFoundError(f"{path}: cannot be read ({exc.strerror})")
+    return None
 
 
 def read_head(path: Path, size: int = L.UNIV_PAGE_SIZE_MAX) -> bytes:

@@ -28,7 +28,7 @@ from mysqlinspect.innodb.checksum import (
     check_zip,
 )
 from mysqlinspect.innodb.filekinds import classify_file, tablespace_files
-from mysqlinspect.innodb.reader import TablespaceFile
+from mysqlinspect.innodb.reader import TablespaceFile, missing_input
 from mysqlinspect.innodb.structs import DoublewriteHeader, FilHeader, FspFlags
 
 if TYPE_CHECKING:
@@ -287,10 +287,10 @@ def _expand(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]:
             if not found:
                 notes.append(f"{path}: no tablespace files")
             files.extend(found)
-        elif path.exists():
+        elif (missing := missing_input(path)) is None:
             files.append(path)
         else:
-            raise InputNotFoundError(f"{path}: no such file or directory")
+            raise missing
     return files, notes
 
 

@@ -103,3 +103,76 @@ def test_pages_verify_never_calls_a_bad_file_ok(tablespace: Path, run_cli: Run, 
     table = run_cli("pages", "verify", str(tablespace), "--format", "table")
     assert table.exit_code == 65 and status.replace("_", " ") in table.stdout
     assert _fingerprint(tablespace.parent) == before
+
+
+COMMANDS = [("datadir",), ("pages", "verify"), ("doublewrite",)]
+
+
+@pytest.fixture
+def redo_file(tmp_path: Path) -> Path:
+    from tests.unit.redo_samples import head_bytes
+
+    path = tmp_path / "redo" / "ib_logfile0"
+    path.parent.mkdir()
+    path.write_bytes(head_bytes("mysql-5.7.17", "ib_logfile0"))
+    return path
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize(("given", "code", "needle"), [
+    ("nope", 66, "nope: no such "),
+    # Regression: a symbolic link loop was reported as "no such file or directory".
+    ("loop", 66, "loop: symbolic link loop"),
+    ("dangling", 66, "dangling symbolic link"),
+    ("not_a_datadir", 66, "not_a_datadir"),
+    ("redo", None, "ib_logfile0"),
+])
+def test_bad_paths_give_one_line_and_the_documented_code(tmp_path: Path, run_cli: Run, redo_file: Path,
+                                                          command: tuple[str, ...], given: str, code: int | None,
+                                                          needle: str) -> None:
+    (tmp_path / "loop").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop")
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone")
+    (tmp_path / "not_a_datadir").mkdir()
+    (tmp_path / "not_a_datadir" / "notes.txt").write_text("backup taken on Monday\n")
+    path = redo_file if given == "redo" else tmp_path / given
+    before = _fingerprint(tmp_path)
+    result = run_cli(*command, str(path))
+    expected = code if code is not None else {"datadir": 66, "pages": 65, "doublewrite": 66}[command[0]]
+    assert result.exit_code == expected, result.stderr
+    assert result.stderr.startswith("mysqlinspect: error: ") and len(result.stderr.splitlines()) == 1
+    assert needle in result.stderr and "internal error" not in result.stderr
+    assert _fingerprint(tmp_path) == before
+
+
+def test_datadir_missing_path_says_directory(tmp_path: Path, run_cli: Run) -> None:
+    result = run_cli("datadir", str(tmp_path / "missing"))
+    assert result.exit_code == 66 and "missing: no such directory" in result.stderr
+
+
+def test_datadir_outside_a_data_directory_is_66(tmp_path: Path, run_cli: Run) -> None:
+    """Regression: `datadir /etc/ssh` mapped it as a data directory of `other` files, exit 0."""
+    (tmp_path / "sshd_config").write_text("Port 22\n")
+    result = run_cli("datadir", str(tmp_path))
+    assert result.exit_code == 66 and "not a data directory" in result.stderr
+
+
+def test_datadir_lists_an_unreadable_file_with_a_note(tablespace: Path, run_cli: Run,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Root reads anything, so the kernel's refusal is simulated for one file (as test_redo_bad_input does)."""
+    from mysqlinspect.innodb import datadir as datadir_module
+
+    secret = tablespace.parent / "secret.ibd"
+    secret.write_bytes(tablespace.read_bytes())
+    real = datadir_module.read_head
+
+    def refusing(path: Path, *args: Any) -> bytes:
+        if path == secret:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args)
+
+    monkeypatch.setattr(datadir_module, "read_head", refusing)
+    result = run_cli("datadir", str(tablespace.parent), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    notes = {f["path"]: f["note"] for f in result.json()["files"]}
+    assert notes["secret.ibd"] == "cannot be read (Permission denied)" and notes["t.ibd"] is None
