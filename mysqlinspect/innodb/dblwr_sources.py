@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mysqlinspect.errors import DataError, InputNotFoundError
@@ -107,6 +107,7 @@ class BufferContents:
     page_size: int
     slot_count: int
     slots: list[Slot]  # the slots that are not all zero
+    notes: list[str] = field(default_factory=list)
 
 
 def _nothing_to_read(given: list[Path], root: Path) -> str:
@@ -126,8 +127,11 @@ def read_buffer(given: list[Path], spaces: SpaceIndex, root: Path) -> BufferCont
         if page_size not in L.PAGE_SIZES:
             raise DataError(f"{files[0]}: {page_size} (from the file name) is not an InnoDB page size")
         slots = [slot for path in files for slot in read_dblwr_file(path, page_size)]
-        total = sum(path.stat().st_size // page_size for path in files)
-        return BufferContents("dblwr_files", [p.name for p in files], page_size, total, slots)
+        sizes = {path: path.stat().st_size for path in files}
+        notes = [f"{path.name}: {size % page_size} bytes after the last whole {page_size}-byte slot (a truncated "
+                 "copy?); they are not read" for path, size in sizes.items() if size % page_size]
+        return BufferContents("dblwr_files", [p.name for p in files], page_size,
+                              sum(size // page_size for size in sizes.values()), slots, notes)
     system = spaces.get(0)
     if system is None:
         raise InputNotFoundError(_nothing_to_read(given, root))

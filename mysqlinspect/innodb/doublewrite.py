@@ -181,7 +181,7 @@ def analyse_doublewrite(paths: list[str | Path], datadir: str | Path | None = No
 def _analyse(given: list[Path], root: Path, spaces: SpaceIndex) -> DoublewriteReport:
     found = read_buffer(given, spaces, root)
     report = DoublewriteReport(root, found.layout, found.sources, found.page_size, found.slot_count, [], [],
-                               _checkpoint_lsn(root))
+                               _checkpoint_lsn(root), list(found.notes))
     _judge(report, _copies(found.slots, spaces, found.page_size), spaces, highest_lsn=found.layout == "dblwr_files")
     return report
 

@@ -176,3 +176,12 @@ def test_datadir_lists_an_unreadable_file_with_a_note(tablespace: Path, run_cli:
     assert result.exit_code == 0, result.stderr
     notes = {f["path"]: f["note"] for f in result.json()["files"]}
     assert notes["secret.ibd"] == "cannot be read (Permission denied)" and notes["t.ibd"] is None
+
+
+def test_truncated_dblwr_file_is_noted(tablespace: Path, run_cli: Run) -> None:
+    """Regression: a .dblwr file ending in a partial slot was read without a word about the bytes left out."""
+    (tablespace.parent / "#ib_16384_0.dblwr").write_bytes(bytes(PS + 1000))
+    result = run_cli("doublewrite", str(tablespace.parent), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["slots"] == 1
+    assert any("1000 bytes after the last whole 16384-byte slot" in note for note in result.json()["notes"])
