@@ -7,6 +7,7 @@ import click
 from mysqlinspect.cli.context import AppContext, pass_app
 from mysqlinspect.cli.live_common import open_sources
 from mysqlinspect.cli.options import connection_options, output_options
+from mysqlinspect.cli.verdict import failing_verdict
 from mysqlinspect.collectors.doublewrite import collect_doublewrite_status
 from mysqlinspect.connection.settings import CommandLineOptions
 from mysqlinspect.exit_codes import ExitCode
@@ -43,4 +44,6 @@ def _offline(app: AppContext, paths: list[str], datadir_path: str | None, output
 
     report = analyse_doublewrite(list(paths), datadir_path)
     app.emit_result(output_format, report, render_doublewrite_files)
-    return int(ExitCode.OK if report.ok else ExitCode.DATA_ERROR)
+    if not report.ok:
+        raise failing_verdict("doublewrite", report.problems)
+    return int(ExitCode.OK)

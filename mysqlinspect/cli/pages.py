@@ -8,6 +8,7 @@ import click
 
 from mysqlinspect.cli.context import AppContext, pass_app
 from mysqlinspect.cli.options import output_options
+from mysqlinspect.cli.verdict import failing_verdict
 from mysqlinspect.exit_codes import ExitCode
 from mysqlinspect.innodb.verify import Verification, verify_paths
 
@@ -36,7 +37,9 @@ def verify(app: AppContext, paths: tuple[str, ...], jobs: int, output_format: st
     """
     result = verify_paths(list(paths), jobs=jobs)
     app.emit_result(output_format, result, _render)
-    return int(ExitCode.OK if result.ok else ExitCode.DATA_ERROR)
+    if not result.ok:
+        raise failing_verdict("pages verify", result.problems)
+    return int(ExitCode.OK)
 
 
 def _render(result: Verification) -> RenderableType:

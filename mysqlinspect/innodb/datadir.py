@@ -16,12 +16,17 @@ from typing import Any
 from mysqlinspect.errors import InputNotFoundError
 from mysqlinspect.innodb import layout as L
 from mysqlinspect.innodb.filekinds import BINLOG_MAGIC, TABLESPACE_KINDS, classify_file, walk_files
-from mysqlinspect.innodb.reader import flags_from_head, read_head
+from mysqlinspect.innodb.reader import flags_from_head, missing_input, read_head
 from mysqlinspect.innodb.structs import FilHeader, FspHeader
 from mysqlinspect.redo.discover import classify as classify_redo_name
 from mysqlinspect.redo.files import RedoFileSet, read_redo_file
 from mysqlinspect.redo.redoset import inspect_redo_files
 
+# Kinds only a server's data directory (or a copy or backup of one) holds: one of them makes PATH a data directory.
+DATADIR_KINDS = TABLESPACE_KINDS | {
+    "redo", "redo_spare", "doublewrite", "doublewrite_reduced", "binlog", "relay_log", "auto_cnf", "frm", "sdi",
+    "myisam_data", "myisam_index", "aria_data", "aria_index", "aria_log", "aria_control", "upgrade_marker",
+    "ddl_recovery_log", "tc_log", "undo_truncate_log"}
 _BINLOG_HEADER = struct.Struct("<IBIIIH")
 _FDE_BODY = struct.Struct("<H50s")
 
@@ -154,6 +159,16 @@ def sniff_kind(path: Path, size: int) -> str | None:
 
 
 def _describe(path: Path, root: Path) -> DataFile:
+    """One file; a file that cannot be read is listed with a note (the others are still mapped)."""
+    try:
+        return _describe_readable(path, root)
+    except OSError as exc:
+        size = path.stat().st_size if path.exists() else 0
+        return DataFile(path=path, relative=path.relative_to(root).as_posix(), kind=classify_file(path), size=size,
+                        note=f"cannot be read ({exc.strerror})")
+
+
+def _describe_readable(path: Path, root: Path) -> DataFile:
     kind = classify_file(path)
     size = path.stat().st_size
     item = DataFile(path=path, relative=path.relative_to(root).as_posix(), kind=kind, size=size)
@@ -204,11 +219,14 @@ def _versions(files: list[DataFile], redo: RedoFileSet | None, root: Path) -> di
 def map_datadir(path: str | Path) -> DatadirMap:
     """Classify every file under `path` and decode its tablespaces' page 0, its redo and binlog headers."""
     root = Path(path)
-    if not root.exists():
-        raise InputNotFoundError(f"{root}: no such directory")
+    if (missing := missing_input(root, "directory")) is not None:
+        raise missing
     if not root.is_dir():
         raise InputNotFoundError(f"{root}: not a directory (datadir takes a data directory)")
     files = [_describe(p, root) for p in walk_files(root)]
+    if not any(f.kind in DATADIR_KINDS for f in files):
+        raise InputNotFoundError(f"{root}: not a data directory (no tablespace, redo, doublewrite, binary log or "
+                                 "table file in it)")
     redo_paths = [f.path for f in files if f.kind in ("redo", "redo_spare")]
     redo = inspect_redo_files(redo_paths) if redo_paths else None
     return DatadirMap(root=root, files=files, redo=redo, server_uuid=_server_uuid(root),

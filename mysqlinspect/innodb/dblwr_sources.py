@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mysqlinspect.errors import DataError, InputNotFoundError
@@ -107,6 +107,16 @@ class BufferContents:
     page_size: int
     slot_count: int
     slots: list[Slot]  # the slots that are not all zero
+    notes: list[str] = field(default_factory=list)
+
+
+def _nothing_to_read(given: list[Path], root: Path) -> str:
+    """The error naming what the user gave (not the directory derived from it, "." for a bare file name)."""
+    files = [p for p in given if not p.is_dir()]
+    if not files:
+        return f"{', '.join(map(str, given))}: no .dblwr files and no system tablespace (ibdata1) to read"
+    where = f"in {root}" if root not in (p.parent for p in files) else "beside it"
+    return f"{files[0]}: not a doublewrite file (#ib_<page size>_<n>.dblwr) and no system tablespace (ibdata1) {where}"
 
 
 def read_buffer(given: list[Path], spaces: SpaceIndex, root: Path) -> BufferContents:
@@ -114,12 +124,17 @@ def read_buffer(given: list[Path], spaces: SpaceIndex, root: Path) -> BufferCont
     files = dblwr_files(given)
     if files:
         page_size = int(DBLWR_NAME.match(files[0].name).group(1))  # type: ignore[union-attr]
+        if page_size not in L.PAGE_SIZES:
+            raise DataError(f"{files[0]}: {page_size} (from the file name) is not an InnoDB page size")
         slots = [slot for path in files for slot in read_dblwr_file(path, page_size)]
-        total = sum(path.stat().st_size // page_size for path in files)
-        return BufferContents("dblwr_files", [p.name for p in files], page_size, total, slots)
+        sizes = {path: path.stat().st_size for path in files}
+        notes = [f"{path.name}: {size % page_size} bytes after the last whole {page_size}-byte slot (a truncated "
+                 "copy?); they are not read" for path, size in sizes.items() if size % page_size]
+        return BufferContents("dblwr_files", [p.name for p in files], page_size,
+                              sum(size // page_size for size in sizes.values()), slots, notes)
     system = spaces.get(0)
     if system is None:
-        raise InputNotFoundError(f"{root}: no .dblwr files and no system tablespace (ibdata1) to read")
+        raise InputNotFoundError(_nothing_to_read(given, root))
     slots, total = system_area(system)
     if not total:
         raise DataError(f"{system.path}: no doublewrite buffer (no magic on the TRX_SYS page)")

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mysqlinspect.errors import InputNotFoundError, MysqlInspectError
+from mysqlinspect.errors import MysqlInspectError
 from mysqlinspect.innodb.checksum import BAD_STATUSES, PageCheck, PageStatus, check_classic, check_full_crc32
 from mysqlinspect.innodb.dblwr_sources import Slot, SpaceIndex, read_buffer
-from mysqlinspect.innodb.reader import TablespaceFile
+from mysqlinspect.innodb.reader import TablespaceFile, missing_input
 from mysqlinspect.innodb.structs import FilHeader, FspFlags
 from mysqlinspect.innodb.verify import FileVerification, page_checker, scan_pages
 from mysqlinspect.redo.redoset import inspect_redo_files
@@ -85,6 +85,11 @@ class DoublewriteReport:
     @property
     def ok(self) -> bool:
         return not self.unrecoverable
+
+    @property
+    def problems(self) -> list[str]:
+        return [f"{d.path} page {d.page_no} (space {d.space_id}) is {d.status} and has no usable doublewrite copy: "
+                f"crash recovery would fail ({d.reason})" for d in self.unrecoverable]
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": str(self.root), "layout": self.layout, "sources": self.sources, "page_size": self.page_size,
@@ -163,8 +168,8 @@ def analyse_doublewrite(paths: list[str | Path], datadir: str | Path | None = No
     """Read the doublewrite copies under `paths` and predict what crash recovery does with them."""
     given = [Path(p) for p in paths]
     for p in given:
-        if not p.exists():
-            raise InputNotFoundError(f"{p}: no such file or directory")
+        if (missing := missing_input(p)) is not None:
+            raise missing
     root = Path(datadir) if datadir else (given[0] if given[0].is_dir() else given[0].parent)
     spaces = SpaceIndex(root)
     try:
@@ -176,7 +181,7 @@ def analyse_doublewrite(paths: list[str | Path], datadir: str | Path | None = No
 def _analyse(given: list[Path], root: Path, spaces: SpaceIndex) -> DoublewriteReport:
     found = read_buffer(given, spaces, root)
     report = DoublewriteReport(root, found.layout, found.sources, found.page_size, found.slot_count, [], [],
-                               _checkpoint_lsn(root))
+                               _checkpoint_lsn(root), list(found.notes))
     _judge(report, _copies(found.slots, spaces, found.page_size), spaces, highest_lsn=found.layout == "dblwr_files")
     return report
 

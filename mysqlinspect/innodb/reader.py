@@ -6,6 +6,7 @@ The file is opened O_RDONLY (O_NOATIME where allowed) and mapped with ACCESS_REA
 
 from __future__ import annotations
 
+import errno
 import mmap
 import os
 from collections.abc import Iterator
@@ -31,6 +32,20 @@ def open_read_only(path: Path) -> int:
         return os.open(path, os.O_RDONLY)
 
 
+def missing_input(path: Path, what: str = "file or directory") -> InputNotFoundError | None:
+    """The error for a path that cannot be followed (missing, dangling or looping symbolic link), else None."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        dangling = " (dangling symbolic link)" if path.is_symlink() else ""
+        return InputNotFoundError(f"{path}: no such {what}{dangling}")
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return InputNotFoundError(f"{path}: symbolic link loop (too many levels of symbolic links)")
+        return InputNotFoundError(f"{path}: cannot be read ({exc.strerror})")
+    return None
+
+
 def read_head(path: Path, size: int = L.UNIV_PAGE_SIZE_MAX) -> bytes:
     """The first `size` bytes of a file (fewer if it is shorter)."""
     fd = open_read_only(path)
@@ -50,6 +65,20 @@ def flags_from_head(head: bytes) -> FspFlags | None:
             or not fsp.flags.valid):
         return None
     return fsp.flags
+
+
+def foreign_hint(head: bytes) -> str:
+    """What a file that is not a tablespace looks like, for the error message ("" when nothing obvious)."""
+    if head.startswith(b"\xfebin"):
+        return "; it is a binary log"
+    if len(head) < L.UNIV_PAGE_SIZE_MIN:
+        return f"; {len(head)} bytes, shorter than the smallest page ({L.UNIV_PAGE_SIZE_MIN})"
+    if not any(head[:L.UNIV_PAGE_SIZE_MIN]):
+        return "; the first 4 KiB are all zero"
+    sample = head[:512]
+    if all(32 <= b < 127 or b in (9, 10, 13) for b in sample):
+        return "; it looks like a text file"
+    return ""
 
 
 class TablespaceFile:
@@ -75,7 +104,8 @@ class TablespaceFile:
             self.flags = FspFlags(raw=0, layout="classic", valid=True, page_size=page_size, zip_size=zip_size)
         if self.flags is None:
             self.close()
-            raise DataError(f"{self.path}: not a tablespace file or page 0 is damaged (no valid FSP flags)")
+            raise DataError(f"{self.path}: not a tablespace file or page 0 is damaged (no valid FSP flags"
+                            f"{foreign_hint(head)})")
         self.physical_page_size = self.flags.physical_page_size
         self.page_count = self.size // self.physical_page_size
         if self.size:

@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mysqlinspect.errors import InputNotFoundError, MysqlInspectError
+from mysqlinspect.errors import DataError, InputNotFoundError, MysqlInspectError
 from mysqlinspect.innodb import fastcheck, workers
 from mysqlinspect.innodb import layout as L
 from mysqlinspect.innodb.checksum import (
@@ -28,7 +28,7 @@ from mysqlinspect.innodb.checksum import (
     check_zip,
 )
 from mysqlinspect.innodb.filekinds import classify_file, tablespace_files
-from mysqlinspect.innodb.reader import TablespaceFile
+from mysqlinspect.innodb.reader import TablespaceFile, missing_input
 from mysqlinspect.innodb.structs import DoublewriteHeader, FilHeader, FspFlags
 
 if TYPE_CHECKING:
@@ -61,6 +61,7 @@ class FileVerification:
     algorithms: Counter[str] = field(default_factory=Counter)
     bad_pages: list[BadPage] = field(default_factory=list)
     error: str | None = None
+    error_status: str = "error"  # the status when `error` is set: empty_file, not_a_tablespace or unreadable
     trailing_bytes: int = 0
 
     @property
@@ -68,9 +69,36 @@ class FileVerification:
         """No bad page, no error, and no partial page at the end (a truncated copy)."""
         return self.error is None and not self.bad_pages and not self.trailing_bytes
 
+    @property
+    def status(self) -> str:
+        """ok, bad_pages, truncated (a partial page at the end), or the error's status."""
+        if self.error is not None:
+            return self.error_status
+        if self.bad_pages:
+            return "bad_pages"
+        return "truncated" if self.trailing_bytes else "ok"
+
+    @property
+    def problem(self) -> str | None:
+        """What is wrong with the file, in one line (None when it is ok)."""
+        if self.error is not None:
+            return self.error
+        if self.bad_pages:
+            first = self.bad_pages[0]
+            more = f" ({len(self.bad_pages)} bad pages)" if len(self.bad_pages) > 1 else ""
+            return f"{self.path}: page {first.page_no} {first.status}: {first.reason}{more}"
+        if self.trailing_bytes and not self.pages:
+            return (f"{self.path}: truncated: {self.trailing_bytes} bytes, shorter than one "
+                    f"{self.physical_page_size}-byte page")
+        if self.trailing_bytes:
+            return (f"{self.path}: truncated: {self.trailing_bytes} bytes after the last whole "
+                    f"{self.physical_page_size}-byte page ({self.pages} whole pages)")
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         return {
-            "path": str(self.path), "kind": self.kind, "ok": self.ok, "error": self.error, "space_id": self.space_id,
+            "path": str(self.path), "kind": self.kind, "ok": self.ok, "status": self.status, "error": self.error,
+            "space_id": self.space_id,
             "page_size": self.page_size, "physical_page_size": self.physical_page_size, "format": self.format,
             "pages": self.pages, "trailing_bytes": self.trailing_bytes,
             "counts": {status.value: self.counts.get(status.value, 0) for status in PageStatus},
@@ -87,6 +115,10 @@ class Verification:
     @property
     def ok(self) -> bool:
         return all(f.ok for f in self.files)
+
+    @property
+    def problems(self) -> list[str]:
+        return [f.problem for f in self.files if f.problem is not None]
 
     def totals(self) -> dict[str, int]:
         total: Counter[str] = Counter()
@@ -224,8 +256,9 @@ def verify_file(path: Path, kind: str | None = None, page_size: int | None = Non
     a file of at least PARALLEL_MIN_BYTES is split between this process and `jobs` - 1 forked ones."""
     result = FileVerification(path=path, kind=kind or classify_file(path))
     try:
-        if path.is_file() and path.stat().st_size == 0:
-            return result  # an empty file (a temporary tablespace never written): nothing to check
+        if path.is_file() and path.stat().st_size == 0:  # innochecksum: "Was not able to read the minimum page size"
+            result.error, result.error_status = f"{path}: empty file (0 bytes): no page 0", "empty_file"
+            return result
         with TablespaceFile(path, page_size=page_size) as ts:
             assert ts.flags is not None
             fsp = ts.fsp_header
@@ -237,8 +270,10 @@ def verify_file(path: Path, kind: str | None = None, page_size: int | None = Non
                 _scan_parallel(ts, result, page_size, jobs)
             else:
                 scan_pages(ts, result)
+    except DataError as exc:
+        result.error, result.error_status = str(exc), "not_a_tablespace"
     except MysqlInspectError as exc:
-        result.error = str(exc)
+        result.error, result.error_status = str(exc), "unreadable"
     return result
 
 
@@ -252,10 +287,10 @@ def _expand(paths: Sequence[str | Path]) -> tuple[list[Path], list[str]]:
             if not found:
                 notes.append(f"{path}: no tablespace files")
             files.extend(found)
-        elif path.exists():
+        elif (missing := missing_input(path)) is None:
             files.append(path)
         else:
-            raise InputNotFoundError(f"{path}: no such file or directory")
+            raise missing
     return files, notes
 
 

@@ -16,9 +16,7 @@ COLUMNS = ("valid", "empty", "corrupt", "torn", "misplaced", "encrypted", "unche
 
 
 def _file_status(f: FileVerification) -> str:
-    if f.error:
-        return "[bold red]error[/bold red]"
-    return "[green]ok[/green]" if f.ok else "[bold red]bad[/bold red]"
+    return "[green]ok[/green]" if f.ok else f"[bold red]{f.status.replace('_', ' ')}[/bold red]"
 
 
 def display_names(paths: list[Path]) -> dict[Path, str]:
@@ -49,7 +47,7 @@ def render_verification(result: Verification) -> RenderableType:
         parts.append(bad)
     for f in result.files:
         if f.error:
-            parts.append(f"[bold red]{escape(str(f.path))}:[/bold red] {escape(f.error)}")
+            parts.append(f"[bold red]error:[/bold red] {escape(f.error)}")  # the message names the file
         if f.trailing_bytes:
             parts.append(f"[bold red]{escape(str(f.path))}:[/bold red] {f.trailing_bytes:,} bytes after the last "
                          "whole page (a truncated copy?)")
