@@ -108,9 +108,13 @@ def kill_dump_threads(server: Any) -> int:
     return killed
 
 
-def emitted_numbers(out: Path) -> list[int]:
+def emitted_numbers(out: Path, finished: bool = False) -> list[int]:
+    """The inserted numbers the tail has written: complete lines only while it runs (the last one may be half
+    written as we read); once it has exited every line must be complete."""
+    *lines, rest = out.read_text().split("\n")
+    assert not (finished and rest), f"a torn last line after the tail exited: {rest[:200]!r}"
     numbers = []
-    for line in out.read_text().splitlines():
+    for line in lines:
         if line.strip():
             rec = json.loads(line)
             if rec["kind"] == "row" and rec["op"] == "insert":
@@ -174,7 +178,7 @@ def test_resume_exactly_once_under_faults(sandbox_flavor: str, make_server: Any,
         writer.stop()
         if tail.poll() is None:
             tail.kill()
-    emitted = emitted_numbers(out)
+    emitted = emitted_numbers(out, finished=True)
     log = err.read_text()
     assert sorted(emitted) == committed, log[-2000:]
     assert len(emitted) == len(set(emitted))
