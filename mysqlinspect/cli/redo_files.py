@@ -10,7 +10,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from mysqlinspect.cli.context import AppContext, pass_app
 from mysqlinspect.cli.options import output_options
-from mysqlinspect.errors import DataError
+from mysqlinspect.cli.verdict import failing_verdict
 from mysqlinspect.exit_codes import ExitCode
 from mysqlinspect.redo.recovery import preview_recovery
 from mysqlinspect.redo.redoset import inspect_redo_files
@@ -31,7 +31,7 @@ def files(app: AppContext, paths: tuple[str, ...], output_format: str) -> int:
     file_set = inspect_redo_files(list(paths))
     app.emit_result(output_format, file_set, render_file_set)
     if not file_set.ok:
-        raise DataError(_summary("redo files", file_set.problems))
+        raise failing_verdict("redo files", file_set.problems)
     return int(ExitCode.OK)
 
 
@@ -51,16 +51,8 @@ def recovery(app: AppContext, path: str, show_progress: bool, output_format: str
         preview = preview_recovery(path, progress=callback)
     app.emit_result(output_format, preview, render_recovery)
     if not preview.ok:
-        raise DataError(_summary(f"redo recovery: {preview.status.replace('_', ' ')}", preview.problems))
+        raise failing_verdict(f"redo recovery: {preview.status.replace('_', ' ')}", preview.problems)
     return int(ExitCode.OK)
-
-
-def _summary(what: str, problems: list[str]) -> str:
-    """The one line for stderr: the first problem, and how many more the output lists."""
-    if not problems:
-        return what
-    more = f" (and {len(problems) - 1} more in the output)" if len(problems) > 1 else ""
-    return f"{what}: {problems[0]}{more}"
 
 
 @contextmanager
