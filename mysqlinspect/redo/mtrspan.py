@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import struct
 
-from crc32c import crc32c as _crc32c
-
+from mysqlinspect.crc import crc32c as _crc32c
 from mysqlinspect.redo import layout as L
 
 # Bytes from a record's first byte to the next record for a length nibble of 1..15; 0: a varint follows.

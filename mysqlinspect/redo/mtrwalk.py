@@ -13,8 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from crc32c import crc32c as _crc32c
-
+from mysqlinspect.crc import crc32c as _crc32c
 from mysqlinspect.redo import layout as L
 from mysqlinspect.redo.mtrspan import add_page_kinds, walk_page_mtrs
 
