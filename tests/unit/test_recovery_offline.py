@@ -185,3 +185,14 @@ def test_settings_story_from_defaults_file_and_persisted_variables(tmp_path: Pat
     persisted = read_durability_settings(tmp_path, None, binlog_on=True)
     assert persisted.values == {"sync-binlog": "1"} and "SET PERSIST" in persisted.sources["sync-binlog"]
     assert "not recorded" in persisted.story[0]
+
+
+def test_settings_story_takes_mariadb_flush_3_for_durable(tmp_path: Path) -> None:
+    """MariaDB's innodb_flush_log_at_trx_commit=3 flushes the redo at commit like 1 (the live durability report
+    counts it durable too); the offline story must not say a server crash can lose commits."""
+    from mysqlinspect.recovery.settings import read_durability_settings
+
+    cnf = tmp_path / "my.cnf"
+    cnf.write_text("[mariadb]\ninnodb_flush_log_at_trx_commit=3\n")
+    story = read_durability_settings(tmp_path, str(cnf), binlog_on=False).story
+    assert "no committed transaction is lost" in story[0] and "can lose" not in story[0]
