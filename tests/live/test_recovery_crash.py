@@ -126,8 +126,12 @@ def restart_log(server: SandboxServer, wait_rollback: bool = False) -> str:
             wait_for(lambda: ROLLBACK_DONE in server.error_log_text()[before:] or rollback_finished(server),
                      timeout=240, interval=0.5)
         except AssertionError as exc:
-            raise AssertionError(f"{exc}: recovered transactions {recovered_transactions(server)}; error log: "
-                                 f"{server.error_log_text()[before:][-3000:]}") from exc
+            try:
+                left: Any = recovered_transactions(server)
+            except pymysql.err.MySQLError as gone:
+                left = f"none readable ({gone}; server process alive: {server.is_running()})"
+            raise AssertionError(f"{exc}: recovered transactions {left}; error log: "
+                                 f"{server.error_log_text()[before:][-6000:]}") from exc
     return server.error_log_text()[before:]
 
 

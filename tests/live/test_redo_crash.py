@@ -74,7 +74,10 @@ def middle_redo_file(files: list[dict[str, Any]], preview: dict[str, Any]) -> di
     inner = logs[1:-1]
     end_lsn = preview["end_lsn"]
     ckpt_id = next(f["file_id"] for f in logs if f["name"] == preview["checkpoint_file"])
-    end_id = next(f["file_id"] for f in logs if f["start_lsn"] <= end_lsn < f["end_lsn"])
+    # the end may sit exactly at the end of the newest file, when the next one is still a spare (#ib_redoN_tmp)
+    holding_end = [f["file_id"] for f in logs if f["start_lsn"] <= end_lsn <= f["end_lsn"]]
+    assert holding_end, (end_lsn, [(f["name"], f["start_lsn"], f["end_lsn"]) for f in logs])
+    end_id = holding_end[0]
     between = [f for f in inner if ckpt_id < f["file_id"] < end_id]
     return (between or inner)[len(between or inner) // 2]
 
