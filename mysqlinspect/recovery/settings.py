@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mysqlinspect.collectors.durability_rules import DurabilityInputs, mysqld_crash, os_crash
 from mysqlinspect.connection.option_files import normalize_key, read_option_file
 
 SERVER_GROUPS = ("mysqld", "server", "mariadb", "mariadbd")
@@ -50,32 +51,30 @@ def _from_persisted(datadir: Path, out: DurabilitySettings) -> None:
                 out.sources[key] = f"{path.name} (SET PERSIST)"
 
 
+def _recorded_int(out: DurabilitySettings, key: str, default: int) -> int:
+    """The recorded value, else the server default (said in the story)."""
+    value = out.values.get(key)
+    if value is None:
+        out.story.append(f"{key.replace('-', '_')} is not recorded in the data directory (give --defaults-file):"
+                         f" the default {default} is assumed")
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        out.story.append(f"{key.replace('-', '_')}={value} is not a number: the default {default} is assumed")
+        return default
+
+
 def _story(out: DurabilitySettings, binlog_on: bool) -> None:
-    flush, sync = out.values.get(WATCHED[0]), out.values.get(WATCHED[1])
-    if flush is None:
-        out.story.append("innodb_flush_log_at_trx_commit is not recorded in the data directory (give"
-                         " --defaults-file): the default 1 flushes the redo log at every commit")
-    elif flush in ("1", "3"):  # MariaDB's 3 flushes at commit too (the live durability report agrees)
-        out.story.append(f"innodb_flush_log_at_trx_commit={flush}: every commit's redo was flushed; no committed"
-                         " transaction is lost")
-    elif flush == "2":
-        out.story.append("innodb_flush_log_at_trx_commit=2: redo is written at commit and flushed about once a"
-                         " second; a server crash loses nothing, an OS crash or power loss up to ~1 s of commits")
-    else:
-        out.story.append(f"innodb_flush_log_at_trx_commit={flush}: redo is written and flushed about once a second;"
-                         " even a server crash can lose up to ~1 s of committed transactions")
-    if not binlog_on:
-        return
-    if sync is None:
-        out.story.append("sync_binlog is not recorded in the data directory (give --defaults-file): the default 1"
-                         " syncs the binary log at every commit group")
-    elif sync == "1":
-        out.story.append("sync_binlog=1: the binary log was synced at every commit group; a transaction InnoDB"
-                         " prepared is committed exactly when its XID reached the binlog")
-    else:
-        out.story.append(f"sync_binlog={sync}: the binary log is not synced at every commit; after an OS crash or"
-                         " power loss its tail may be missing, and prepared transactions whose XID was lost are"
-                         " rolled back (a replica may already have them)")
+    """What a server crash and an OS crash or power loss could have lost with these settings: the live durability
+    report's own rules (collectors/durability_rules.py), applied to the settings recorded offline."""
+    flush = _recorded_int(out, WATCHED[0], 1)
+    sync = _recorded_int(out, WATCHED[1], 1) if binlog_on else None
+    inputs = DurabilityInputs(binlog_enabled=binlog_on, sync_binlog=sync, flush_log_at_trx_commit=flush)
+    for scenario in (mysqld_crash(inputs), os_crash(inputs)):
+        for consequence in scenario.consequences:
+            out.story.append(f"{scenario.title}: {consequence.what}"
+                             + (f" ({consequence.setting})" if consequence.setting else ""))
 
 
 def read_durability_settings(datadir: Path, defaults_file: str | None, binlog_on: bool) -> DurabilitySettings:

@@ -6,7 +6,8 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from mysqlinspect.collectors.durability import DurabilityReport, Scenario
+from mysqlinspect.collectors.durability import DurabilityReport
+from mysqlinspect.collectors.durability_rules import Scenario
 from mysqlinspect.render.console import show
 from mysqlinspect.render.live_common import notes_block, spaced, styled
 

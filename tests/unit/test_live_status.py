@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 
 from mysqlinspect.collectors import redo_limits
-from mysqlinspect.collectors.durability import DurabilityInputs, assess, overall_verdict
+from mysqlinspect.collectors.durability_rules import DurabilityInputs, assess, overall_verdict
 from mysqlinspect.collectors.rates import WatchSample, compute_rates, seconds_to_sync_point
 from mysqlinspect.collectors.redo import RedoStatus, explain_flush_policy
 from mysqlinspect.collectors.undo import parse_purge_progress, parse_undo_entries
