@@ -442,3 +442,27 @@ def test_relay_log_files_decode_like_the_source_binlog(server: Any, make_server:
         with conn.cursor() as cur:
             cur.execute(f"DROP DATABASE IF EXISTS `{relay_db}`")
         conn.close()
+
+
+def test_recovery_scan_reads_every_xid_the_servers_tool_prints(server: Any, db: str) -> None:
+    """Crash recovery commits a prepared transaction whose XID is in the binlog: from XID events and from DDL
+    logged with its XID (MySQL's atomic DDL, Q_DDL_LOGGED_WITH_XID; MariaDB's Q_XID). The offline scan must read
+    exactly the XIDs mysqlbinlog / mariadb-binlog print."""
+    from mysqlinspect.binlog.source.file_scan import scan_binlog_file
+
+    def statements(conn: Any) -> None:
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE xid_t (id INT PRIMARY KEY, v VARCHAR(10)) ENGINE=InnoDB")
+            cur.execute("INSERT INTO xid_t VALUES (1, 'a'), (2, 'b')")
+            cur.execute("ALTER TABLE xid_t ADD COLUMN w INT")
+            cur.execute("CREATE INDEX xid_v ON xid_t (v)")
+            cur.execute("UPDATE xid_t SET w = id")
+            cur.execute("DROP TABLE xid_t")
+        conn.commit()
+
+    path = _logged_file(server, db, statements)
+    printed = [int(x) for x in re.findall(r"\b[Xx]id\s*=\s*(\d+)", _mysqlbinlog_output(server, path))]
+    scan = scan_binlog_file(path)
+    assert scan.xids == printed and len(printed) >= 2, (scan.xids, printed)
+    if server.flavor == "mysql":  # every DDL above is atomic and logged with its XID
+        assert len(printed) == 6
