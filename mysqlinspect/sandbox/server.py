@@ -202,6 +202,7 @@ class SandboxServer:
         except ProcessLookupError:
             return
         self._wait_exit(pid, 30)
+        self.pid_file.unlink(missing_ok=True)  # a killed server leaves it; its number may soon be another's
 
     def restart(self, extra_args: list[str] | None = None) -> None:
         self.stop()
@@ -229,7 +230,7 @@ class SandboxServer:
             pid = int(self.pid_file.read_text().strip())
         except (OSError, ValueError):
             return None
-        return pid if _pid_alive(pid) else None
+        return pid if _is_server_process(pid, self.datadir) else None
 
     def is_running(self) -> bool:
         return self.pid() is not None
@@ -308,6 +309,23 @@ class SandboxServer:
             raise SandboxError(f"no sandbox at {base}: {exc}") from exc
         return cls(flavor=state["flavor"], base=Path(base), port=int(state["port"]),
                    server_id=int(state.get("server_id", 1)), extra_args=list(state.get("extra_args", [])))
+
+
+def _is_server_process(pid: int, datadir: Path) -> bool:
+    """A live process with this pid that is this sandbox's server: pid numbers are reused (pid_max is often 32768,
+    and thread ids share the numbering: `kill -0` answers for a thread of another server too)."""
+    if not _pid_alive(pid):
+        return False
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True  # no /proc to tell: trust the pid file
+    tgid = next((line.split()[1] for line in status.splitlines() if line.startswith("Tgid:")), str(pid))
+    named = {f"--datadir={path}".encode() for path in (datadir, datadir.resolve())}
+    return tgid == str(pid) and any(arg in cmdline for arg in named)
 
 
 def _pid_alive(pid: int) -> bool:
