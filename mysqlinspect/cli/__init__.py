@@ -45,7 +45,7 @@ COMMANDS: dict[str, Lazy] = {
     "recovery": Lazy("mysqlinspect.cli.recovery:recovery",
                      "What InnoDB and the server would do if started on DATADIR after a crash, from the files alone: "
                      "torn pages restored from the doublewrite buffer, redo to apply (checkpoint, end of log, bytes, "
-                     "files), transactions to roll back (id, row operations, table ids), prepared transactions and "
+                     "files), transactions to roll back (id, row operations, tables), prepared transactions and "
                      "their fate from the binary log (commit / roll back / stays prepared), the binlog truncation "
                      "point, and what the durability settings may have lost."),
     "redo": Lazy("mysqlinspect.cli.redo:redo", "InnoDB redo log: live status, offline files, crash-recovery preview."),

@@ -18,7 +18,7 @@ from mysqlinspect.exit_codes import ExitCode
 def recovery(app: AppContext, datadir: str, defaults_file: str | None, output_format: str) -> int:
     """What InnoDB and the server would do if started on DATADIR after a crash, from the files alone: torn
     pages restored from the doublewrite buffer, redo to apply (checkpoint, end of log, bytes, files),
-    transactions to roll back (id, row operations, table ids), prepared transactions and their fate from the
+    transactions to roll back (id, row operations, tables), prepared transactions and their fate from the
     binary log (commit / roll back / stays prepared), the binlog truncation point, and what the durability
     settings may have lost. Read-only.
 

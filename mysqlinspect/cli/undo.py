@@ -28,7 +28,7 @@ def undo(app: AppContext, path: str | None, conn_opts: CommandLineOptions, outpu
 
     With PATH (a data directory, an undo tablespace or ibdata1) it reads the undo logs offline instead: rollback
     segments, undo segments (state, insert/update, transaction id and number, XID), and the transactions the
-    server would resurrect at startup: active ones to roll back with their row operations and table ids,
+    server would resurrect at startup: active ones to roll back with their row operations and tables,
     prepared ones, and the "N transaction(s) ... M row operations to undo" line it would print. Exit 65 when an
     undo log cannot be read. The files are only read; pages changed after the last page flush are only in the
     redo log (see `recovery`).

@@ -19,6 +19,7 @@ from mysqlinspect.innodb.datadir import mysql_server_version
 from mysqlinspect.innodb.dblwr_sources import SpaceIndex
 from mysqlinspect.innodb.layout import FSP_TRX_SYS_PAGE_NO
 from mysqlinspect.innodb.reader import TablespaceFile
+from mysqlinspect.innodb.sdi import table_names
 from mysqlinspect.innodb.structs import FilHeader
 from mysqlinspect.innodb.undo_redo import OverlaidSpaces, RedoView, redo_view
 from mysqlinspect.innodb.undo_structs import RsegArrayHeader, RsegHeader, RsegSlot, Xid, trx_sys_rseg_slots
@@ -57,6 +58,7 @@ class RecoveredTransaction:
     xid: Xid | None
     prepared_in_tc: bool  # MySQL undo state 7 (or 5 from before 8.0.29)
     segments: list[str]  # "space:page" of its undo segments
+    tables: list[str] = field(default_factory=list)  # names of table_ids where the dictionary says (MySQL SDI)
 
     @property
     def action(self) -> str:
@@ -65,7 +67,7 @@ class RecoveredTransaction:
     def to_dict(self) -> dict[str, Any]:
         return {"trx_id": self.trx_id, "state": self.state, "action": self.action,
                 "row_operations": self.row_operations, "undo_records": self.undo_records,
-                "table_ids": self.table_ids, "xid": self.xid.to_dict() if self.xid else None,
+                "table_ids": self.table_ids, "tables": self.tables, "xid": self.xid.to_dict() if self.xid else None,
                 "prepared_in_tc": self.prepared_in_tc, "undo_segments": self.segments}
 
 
@@ -262,6 +264,7 @@ def read_undo(path: str | Path, apply_redo: bool = True) -> UndoReport:
         source = OverlaidSpaces(spaces, view.overlay if view else None)
         report = _read(root, source, only)
         report.redo = view
+        name_tables(report)
         return report
     finally:
         spaces.close()
@@ -289,3 +292,15 @@ def _read(root: Path, spaces: OverlaidSpaces, only: int | None) -> UndoReport:
     first = spaces.get(used[0]) if used else None
     page_size = first.physical_page_size if first else 0
     return UndoReport(root, server, page_size, files, rsegs, segments, _transactions(segments, server), problems)
+
+
+def name_tables(report: UndoReport) -> None:
+    """The names of the tables the transactions changed, from the SDI of MySQL's .ibd files (MariaDB keeps them in
+    its SYS_TABLES dictionary: ids only)."""
+    wanted = {i for t in report.transactions for i in t.table_ids}
+    if not wanted or report.server != "mysql":
+        return
+    names, notes = table_names(sorted(report.root.rglob("*.ibd")), wanted)
+    report.problems += notes
+    for trx in report.transactions:
+        trx.tables = [names.get(i, f"table id {i}") for i in trx.table_ids]

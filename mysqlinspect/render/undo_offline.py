@@ -37,12 +37,17 @@ def render_undo_files(report: UndoReport) -> RenderableType:
 def transactions_table(transactions: list[RecoveredTransaction], fates: dict[int, str] | None = None,
                        title: str = "Transactions in the undo logs") -> Table:
     table = Table(title=title, title_justify="left")
-    for column in ("trx id", "state", "action", "row ops", "undo records", "table ids", "XID"):
+    for column in ("trx id", "state", "action", "row ops", "undo records", "tables", "XID"):
         table.add_column(column, justify="right" if column in ("trx id", "row ops", "undo records") else "left")
     for t in transactions:
         action = (fates or {}).get(t.trx_id, t.action)
         style = ACTION_STYLE.get(action, "")
         xid = escape(t.xid.text() + (" (external)" if t.xid.external else f" (xid {t.xid.my_xid})")) if t.xid else "-"
         table.add_row(str(t.trx_id), t.state, f"[{style}]{action}[/{style}]" if style else action,
-                      show(t.row_operations), show(t.undo_records), ", ".join(map(str, t.table_ids)) or "-", xid)
+                      show(t.row_operations), show(t.undo_records), _tables(t), xid)
     return table
+
+
+def _tables(t: RecoveredTransaction) -> str:
+    """Names where the dictionary gives them (MySQL), else the table ids the undo records carry."""
+    return escape(", ".join(t.tables or [f"id {i}" for i in t.table_ids])) or "-"
