@@ -80,7 +80,8 @@ def _transaction(cur: Any, rnd: random.Random, n: int) -> None:
 
 
 def _write_after_backup(server: Any, seed: int) -> tuple[int, dict[str, Any]]:
-    """TRANSACTIONS transactions, the n-th at second base + n (and one DDL among them); (T, dump at T)."""
+    """TRANSACTIONS transactions, the n-th at second base + n; (T, dump at T). No DDL: a kill between a DDL and
+    its checkpoint mark stops the resumed replay at that DDL (README, --checkpoint), which is not what this tests."""
     rnd = random.Random(seed)
     base = int(time.time()) + 5
     at_t: dict[str, Any] = {}
@@ -89,8 +90,6 @@ def _write_after_backup(server: Any, seed: int) -> tuple[int, dict[str, Any]]:
         with conn.cursor() as cur:
             for n in range(TRANSACTIONS):
                 cur.execute("SET timestamp = %s", (base + n,))
-                if n == 20:
-                    cur.execute("ALTER TABLE customers ADD COLUMN tier TINYINT NOT NULL DEFAULT 1")
                 _transaction(cur, rnd, n)
                 if n == AT - 1:
                     at_t = table_dump(conn, DB)
@@ -141,7 +140,7 @@ def test_point_in_time_recovery_from_copied_binlog_files(sandbox_flavor: str, ma
     assert final.returncode == 0, final.stderr
     summary = json.loads(final.stdout)
     assert kills >= 1, "the replay finished before it could be killed: make the range longer"
-    assert summary["checkpoint"]["transactions"] == AT + 1  # the ALTER TABLE is one of them
+    assert summary["checkpoint"]["transactions"] == AT
     conn = target.connect()
     try:
         got = table_dump(conn, DB)
