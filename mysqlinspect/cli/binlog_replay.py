@@ -9,13 +9,12 @@ from typing import Any, TextIO
 
 import click
 
-from mysqlinspect.binlog.decode.statement_text import keywords
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.position import BinlogPosition
+from mysqlinspect.binlog.read.files import check_file_range, resolve_file_range
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.preflight import PreflightIssue, preflight_issues
 from mysqlinspect.binlog.read.range import RangeSpec, ResolvedRange, resolve_range
-from mysqlinspect.binlog.read.reader import RangeReader
 from mysqlinspect.binlog.read.stream import StopBound, StreamOptions
 from mysqlinspect.binlog.replay.apply import (
     Applier,
@@ -43,7 +42,6 @@ from mysqlinspect.binlog.replay.range_contents import (
     VECTOR_TYPE,
     RangeContents,
     missing_collations,
-    read_range_contents,
     system_versioned,
     triggers_on,
 )
@@ -56,21 +54,23 @@ from mysqlinspect.binlog.replay.replay import (
     write_sql,
     write_sql_file,
 )
-from mysqlinspect.binlog.replay.schema_lookup import InformationSchemaLookup
 from mysqlinspect.binlog.replay.session_vars import SessionNames, TargetSessionNames
 from mysqlinspect.binlog.replay.sqlgen import SqlOptions
 from mysqlinspect.binlog.replay.sqlliteral import cross_flavor_dialect
+from mysqlinspect.binlog.source.files import resolve_inputs
+from mysqlinspect.binlog.source.local import files_origin
 from mysqlinspect.cli.binlog_options import (
     binlog_filter_options,
     binlog_range_options,
     binlog_stream_options,
     refuse_taken_server_id,
 )
+from mysqlinspect.cli.binlog_replay_source import FileSource, ServerSource
 from mysqlinspect.cli.context import AppContext, pass_app
 from mysqlinspect.cli.options import connection_options, output_options
-from mysqlinspect.connection.server import ServerInfo, detect_server
+from mysqlinspect.connection.server import detect_server
 from mysqlinspect.connection.settings import CommandLineOptions, ConnectionSettings
-from mysqlinspect.errors import DataError, PrivilegeError, UnsupportedServerError, UsageError
+from mysqlinspect.errors import PrivilegeError, UnsupportedServerError, UsageError
 from mysqlinspect.render.binlog_replay import render_summary, summary_text
 
 # Settings under which replay cannot reproduce the changes exactly (warnings only: binlog_checksum, compression).
@@ -102,6 +102,7 @@ def parse_rewrite(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 
 @click.command()
+@click.argument("files", nargs=-1, type=click.Path(), metavar="[FILE|DIR]...")
 @connection_options
 @binlog_range_options(follow=False)
 @binlog_filter_options
@@ -146,68 +147,87 @@ def parse_rewrite(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
                    "REPLAY on the target; no trigger fires), sql applies generated SQL, auto uses events when it "
                    "reproduces the same result and falls back to sql otherwise (always sql for a target of the "
                    "other flavor).")
+@click.option("--schema-from", metavar="DSN",
+              help="FILE|DIR: the server whose table definitions stand in for the source's (generated and ON UPDATE "
+                   "columns, triggers, keys; column names of tables logged without binlog_row_metadata=FULL). "
+                   "Default with --execute: the target; without it a dry run checks none of them.")
+@click.option("--no-verify-checksum", is_flag=True,
+              help="FILE|DIR: read on past events whose CRC32 does not match (default: exit 65).")
 @output_options("table", "json")
 @pass_app
-def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec, event_filter: EventFilter,
-           replica_server_id: int | None, flashback: bool, skip_ddl: bool, full_columns: bool,
-           rewrite_db: tuple[str, ...], batch_rows: int | None, output_file: str | None, execute: bool,
-           target: str | None, sql_log_bin: str, rate: float | None, checkpoint: str | None,
+def replay(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions, range_spec: RangeSpec,
+           event_filter: EventFilter, replica_server_id: int | None, flashback: bool, skip_ddl: bool,
+           full_columns: bool, rewrite_db: tuple[str, ...], batch_rows: int | None, output_file: str | None,
+           execute: bool, target: str | None, sql_log_bin: str, rate: float | None, checkpoint: str | None,
            verify_current: bool | None, allow_triggers: bool, allow_same_server: bool, yes: bool,
-           spill_dir: str | None,
-           parallel: bool, apply_mode: str, output_format: str) -> None:
+           spill_dir: str | None, parallel: bool, apply_mode: str, schema_from: str | None,
+           no_verify_checksum: bool, output_format: str) -> None:
     """Replay a binlog range as SQL, or undo it with --flashback.
 
     Dry run by default: SQL on standard output (or --output FILE). With --execute --target, each source
     transaction is applied as one target transaction, every statement checked to match exactly its rows.
+    With FILE or DIR arguments the range is read from local binlog files (a directory in its .index order;
+    .gz/.zst copies too), with no source server: point-in-time recovery from copied binlogs.
     """
     _check_combinations(execute, target, output_file, checkpoint, rate, sql_log_bin)
+    if schema_from and not files:
+        raise click.UsageError("--schema-from is for FILE|DIR arguments (a server source has its own definitions)")
     settings = app.settings(conn_opts)
-    conn = app.connect(settings)
-    info = detect_server(conn)
-    refuse_taken_server_id(conn, replica_server_id)
-    refuse_unreproducible(app, preflight_issues(info))
-    rng = resolve_range(conn, settings, range_spec, info.flavor, warn=app.warn)
-    if not range_spec.start.given and not range_spec.uses_gtids:
-        app.warn("no --start-file/--start-datetime/--gtid/--include-gtids: the range starts at the current end "
-                 "of the binary log, so there is nothing to replay")
+    stream_options = StreamOptions(server_id=replica_server_id, blocking=False)
+    source: ServerSource | FileSource
+    if files:
+        source, rng = _file_source(app, files, settings, range_spec, schema_from or (target if execute else None),
+                                   not no_verify_checksum)
+    else:
+        conn = app.connect(settings)
+        info = detect_server(conn)
+        refuse_taken_server_id(conn, replica_server_id)
+        refuse_unreproducible(app, preflight_issues(info))
+        rng = resolve_range(conn, settings, range_spec, info.flavor, warn=app.warn)
+        if not range_spec.start.given and not range_spec.uses_gtids:
+            app.warn("no --start-file/--start-datetime/--gtid/--include-gtids: the range starts at the current end "
+                     "of the binary log, so there is nothing to replay")
+        source = ServerSource(settings, conn, info, stream_options, app.warn)
     mode = ReplayMode(flashback=flashback, skip_ddl=skip_ddl, spill_dir=spill_dir)
-    sql_options = SqlOptions(flavor=info.flavor, full_columns=full_columns, rewrite_db=parse_rewrite(rewrite_db),
+    sql_options = SqlOptions(flavor=source.flavor, full_columns=full_columns, rewrite_db=parse_rewrite(rewrite_db),
                              verify_current=bool(verify_current if verify_current is not None else
                                                  (flashback and execute)),
                              batch_rows=batch_rows or (100 if execute else 1))
-    sql_options = _with_definitions(sql_options, settings, target_settings(target, settings) if execute and target
-                                    else settings, execute)
-    summary = ReplaySummary(mode=mode.name, executed=execute, source=_source_dict(info, settings, conn),
-                            range=rng.to_dict())
-    stream_options = StreamOptions(server_id=replica_server_id, blocking=False)
-    cascades_logged = source_logs_cascades(info.flavor, info.version)
+    definitions = target_settings(target, settings) if execute and target else _definitions_of(source)
+    sql_options = _with_definitions(sql_options, source.names, definitions, execute)
+    summary = ReplaySummary(mode=mode.name, executed=execute, source=source.description, range=rng.to_dict())
+    cascades_logged = source_logs_cascades(source.flavor, source.version)
     if flashback and not cascades_logged:
         target_conn = open_target(target_settings(target, settings)) if execute and target else None
         try:
-            refuse_unlogged_cascades(app, settings, rng, event_filter, stream_options, conn, target_conn,
-                                     sql_options)
+            refuse_unlogged_cascades(app, source, rng, event_filter, target_conn, sql_options)
         finally:
             if target_conn is not None:
                 target_conn.close()
     if execute:
         assert target is not None
-        _execute(app, settings, info, rng, event_filter, stream_options, mode, sql_options, summary,
-                 target_settings(target, settings),
+        _execute(app, source, rng, event_filter, mode, sql_options, summary, target_settings(target, settings),
                  ApplyOptions(sql_log_bin=sql_log_bin == "1", rate=rate, cascades_logged=cascades_logged,
                               allow_triggers=allow_triggers),
                  checkpoint, allow_same_server, yes, range_spec, parallel, apply_mode)
         _emit_summary(app, summary, output_format)
         return
-    contents = read_range_contents(settings, rng, event_filter, replica_server_id)
-    refuse_versioned_as_sql(system_versioned(conn, list(contents.tables)))
-    refuse_refiring_triggers(app, triggers_on(conn, list(contents.tables)), contents, allow_triggers,
-                             "a server loading this SQL")
+    contents = source.contents(rng, event_filter)
+    source.check_names(contents)
+    schema_conn = source.definitions()
+    if schema_conn is None:
+        app.warn("no --schema-from: generated and ON UPDATE columns, triggers and system-versioned tables of the "
+                 "range cannot be checked; the SQL assigns every logged column")
+    else:
+        refuse_versioned_as_sql(system_versioned(schema_conn, list(contents.tables)))
+        refuse_refiring_triggers(app, triggers_on(schema_conn, list(contents.tables)), contents, allow_triggers,
+                                 "a server loading this SQL")
     if output_file:
-        with _reader(settings, rng, event_filter, stream_options, app) as transactions:
+        with source.transactions(rng, event_filter) as transactions:
             write_sql_file(output_file, lambda out: _write(transactions, sql_options, mode, out, summary,
                                                            cascades_logged), summary)
     else:
-        with _reader(settings, rng, event_filter, stream_options, app) as transactions:
+        with source.transactions(rng, event_filter) as transactions:
             _write(transactions, sql_options, mode, sys.stdout, summary, cascades_logged)
             sys.stdout.flush()
         app.err.print(summary_text(summary), markup=False, highlight=False, soft_wrap=True)
@@ -217,17 +237,34 @@ def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec
     _emit_summary(app, summary, output_format)
 
 
-def _with_definitions(options: SqlOptions, source: ConnectionSettings, definitions: ConnectionSettings,
-                      execute: bool) -> SqlOptions:
-    """Column roles from the target's tables (the source's for SQL output), the source's names for session
-    numbers; every cached definition is dropped after DDL."""
+def _file_source(app: AppContext, files: tuple[str, ...], settings: ConnectionSettings, range_spec: RangeSpec,
+                 schema_from: str | None, verify_checksum: bool) -> tuple[FileSource, ResolvedRange]:
+    """Local files as the source, and the range resolved over them."""
+    check_file_range(range_spec)
+    origin = files_origin(files)
+    schema = target_settings(schema_from, settings) if schema_from else None
+    source = FileSource(files, origin, verify_checksum, schema, app.connect, app.warn)
+    return source, resolve_file_range(resolve_inputs(list(files)), range_spec, origin.flavor)
+
+
+def _definitions_of(source: ServerSource | FileSource) -> ConnectionSettings | None:
+    return source.settings if isinstance(source, ServerSource) else source.schema
+
+
+def _with_definitions(options: SqlOptions, names_from: ConnectionSettings | None,
+                      definitions: ConnectionSettings | None, execute: bool) -> SqlOptions:
+    """Column roles from the target's tables (the source's for SQL output; none known without a server), the
+    source's names for session numbers; every cached definition is dropped after DDL."""
+    if definitions is None:
+        return options
     rename = options.target_schema if execute else str
     generated = GeneratedColumns(definitions, rename=rename)
     unique_columns = UniqueKeyColumns(definitions, rename=rename)
     on_update = OnUpdateColumns(definitions, rename=rename)
-    names = SessionNames(source)
-    for closer in (generated.close, unique_columns.close, on_update.close, names.close):
-        click.get_current_context().call_on_close(closer)
+    names = SessionNames(names_from) if names_from is not None else None
+    for closer in (generated.close, unique_columns.close, on_update.close, names.close if names else None):
+        if closer is not None:
+            click.get_current_context().call_on_close(closer)
 
     def forget() -> None:
         for lookup in (generated, unique_columns, on_update):
@@ -250,61 +287,6 @@ def _check_combinations(execute: bool, target: str | None, output_file: str | No
             raise click.UsageError(f"{name} needs --execute")
 
 
-def _source_dict(info: ServerInfo, settings: ConnectionSettings, conn: Any) -> dict[str, Any]:
-    return {"flavor": info.flavor, "version": info.version_string, "endpoint": settings.endpoint,
-            "hostname": info.hostname, "server_id": info.server_id, "identity": server_identity(conn)}
-
-
-class _reader:
-    """RangeReader as a context manager yielding its (complete, filtered) transactions."""
-
-    def __init__(self, settings: ConnectionSettings, rng: ResolvedRange, event_filter: EventFilter,
-                 options: StreamOptions, app: AppContext, gtid_started: bool = False) -> None:
-        self.lookup = InformationSchemaLookup(settings)
-        self.reader = RangeReader(settings, rng, event_filter, options=options, lookup=self.lookup, warn=app.warn)
-        if gtid_started:
-            self.reader.gate.started = True
-
-    def __enter__(self) -> Iterator[Transaction]:
-        return self._transactions()
-
-    def _transactions(self) -> Iterator[Transaction]:
-        for txn in self.reader.transactions():
-            _refuse_statement_dml(txn)
-            _refuse_partial_json(txn)
-            yield txn
-
-    def __exit__(self, *exc: object) -> None:
-        self.reader.close()
-        self.lookup.close()
-
-
-STATEMENT_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE", "LOAD")
-
-
-def _refuse_partial_json(txn: Transaction) -> None:
-    """A partial JSON update (binlog_row_value_options=PARTIAL_JSON, set per session too) decoded by the library
-    holds a diff object, and only the first diff of each document: its row cannot be written as SQL, checked or
-    undone. Stop there, naming it, rather than write a wrong value or fail with an internal error."""
-    for event in txn.events:
-        for row in event.rows:
-            partial = [name for name, value in (row.after or {}).items() if type(value).__name__ == "JsonDiff"]
-            if partial:
-                raise DataError(f"{event.file}:{event.start_pos}: a partial JSON update of {row.schema}.{row.table} "
-                                f"({', '.join(partial)}; binlog_row_value_options=PARTIAL_JSON) cannot be replayed "
-                                "or undone by mysqlinspect (mysqlbinlog | mysql applies it forward)")
-
-
-def _refuse_statement_dml(txn: Transaction) -> None:
-    """Statement-logged DML has no row images. Other statements (FLUSH, SAVEPOINT ...) change no rows: ignored."""
-    for event in txn.events:
-        words = keywords((event.query or "").lstrip("( "), 1)
-        if event.event_type == "QueryEvent" and event.op == "other" and words and words[0] in STATEMENT_DML:
-            text = " ".join((event.query or "").split())[:100]
-            raise DataError(f"statement-logged change at {event.file}:{event.start_pos} ({text}): it has no row "
-                            "images, so replay cannot reproduce it exactly (binlog_format was not ROW)")
-
-
 def _write(transactions: Iterator[Transaction], options: SqlOptions, mode: ReplayMode, out: TextIO,
            summary: ReplaySummary, cascades_logged: bool) -> None:
     write_sql(transactions, options, mode, out, summary, cascades_logged)
@@ -324,50 +306,50 @@ def _fingerprint(range_spec: RangeSpec, event_filter: EventFilter, mode: ReplayM
     }
 
 
-def _execute(app: AppContext, settings: ConnectionSettings, info: ServerInfo, rng: ResolvedRange,
-             event_filter: EventFilter, stream_options: StreamOptions, mode: ReplayMode, sql_options: SqlOptions,
-             summary: ReplaySummary, target: ConnectionSettings, apply_options: ApplyOptions,
-             checkpoint_path: str | None, allow_same_server: bool, yes: bool, range_spec: RangeSpec,
-             parallel: bool, apply_mode: str) -> None:
+def _execute(app: AppContext, source: ServerSource | FileSource, rng: ResolvedRange, event_filter: EventFilter,
+             mode: ReplayMode, sql_options: SqlOptions, summary: ReplaySummary, target: ConnectionSettings,
+             apply_options: ApplyOptions, checkpoint_path: str | None, allow_same_server: bool, yes: bool,
+             range_spec: RangeSpec, parallel: bool, apply_mode: str) -> None:
     target_conn = open_target(target)
     try:
-        _execute_on(app, target_conn, settings, info, rng, event_filter, stream_options, mode, sql_options, summary,
-                    target, apply_options, checkpoint_path, allow_same_server, yes, range_spec, parallel, apply_mode)
+        _execute_on(app, target_conn, source, rng, event_filter, mode, sql_options, summary, target, apply_options,
+                    checkpoint_path, allow_same_server, yes, range_spec, parallel, apply_mode)
     finally:
         target_conn.close()
 
 
-def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings, info: ServerInfo,
-                rng: ResolvedRange, event_filter: EventFilter, stream_options: StreamOptions, mode: ReplayMode,
-                sql_options: SqlOptions, summary: ReplaySummary, target: ConnectionSettings,
-                apply_options: ApplyOptions, checkpoint_path: str | None, allow_same_server: bool, yes: bool,
-                range_spec: RangeSpec, parallel: bool, apply_mode: str) -> None:
+def _execute_on(app: AppContext, target_conn: Any, source: ServerSource | FileSource, rng: ResolvedRange,
+                event_filter: EventFilter, mode: ReplayMode, sql_options: SqlOptions, summary: ReplaySummary,
+                target: ConnectionSettings, apply_options: ApplyOptions, checkpoint_path: str | None,
+                allow_same_server: bool, yes: bool, range_spec: RangeSpec, parallel: bool, apply_mode: str) -> None:
     target_identity = server_identity(target_conn)
     if target_identity == summary.source["identity"] and not allow_same_server:
         raise UsageError(f"the target {target.endpoint} is the server the binlog comes from; "
                          "pass --allow-same-server to apply to it anyway")
-    source_family, target_family = flavor_family(info.flavor), target_flavor(target_conn)
+    source_family, target_family = flavor_family(source.flavor), target_flavor(target_conn)
     if target_family != source_family:
         sql_options = dataclasses.replace(sql_options, flavor=cross_flavor_dialect(source_family, target_family))
         if sql_options.session_names is not None:  # sql_mode and collations the target accepts
             names = TargetSessionNames(sql_options.session_names, target, target_family)
             click.get_current_context().call_on_close(names.close)
             sql_options = dataclasses.replace(sql_options, session_names=names)
-    applier = Applier(target_conn, apply_options, info.flavor, target_schema=sql_options.target_schema)
-    fde = _events_session(app, apply_mode, settings, rng, event_filter, stream_options, mode, sql_options, summary,
-                          applier, target_family)
+    applier = Applier(target_conn, apply_options, source.flavor, target_schema=sql_options.target_schema)
+    fde = _events_session(app, apply_mode, source, rng, event_filter, mode, sql_options, summary, applier,
+                          target_family)
     if fde is None:  # row changes applied as SQL: refuse up front what SQL cannot reproduce
-        contents = read_range_contents(settings, rng, event_filter, stream_options.server_id)
+        contents = source.contents(rng, event_filter)
+        source.check_names(contents)
         refuse_uncrossable(contents, source_family, target_family, target_conn)
         renamed = [(sql_options.target_schema(s), t) for s, t in contents.tables]
-        refuse_versioned_as_sql(system_versioned(app.connect(settings), list(contents.tables))
+        schema_conn = source.definitions()
+        refuse_versioned_as_sql((system_versioned(schema_conn, list(contents.tables)) if schema_conn else [])
                                 + system_versioned(target_conn, renamed))
         refuse_refiring_triggers(app, triggers_on(target_conn, renamed), contents, apply_options.allow_triggers,
                                  "the target")
-    elif info.flavor != "mariadb" and not mode.flashback:
+    elif source.flavor != "mariadb" and not mode.flashback:
         # compressed transactions (binlog_transaction_compression, global or any session's) go through the SQL
         # path of the events mode: their tables' triggers would fire
-        contents = read_range_contents(settings, rng, event_filter, stream_options.server_id)
+        contents = source.contents(rng, event_filter)
         renamed = [(sql_options.target_schema(s), t) for s, t in contents.sql_tables]
         refuse_refiring_triggers(app, triggers_on(target_conn, renamed), RangeContents(),
                                  apply_options.allow_triggers, "the target")
@@ -397,9 +379,11 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
             rng.start = after
             gtid_started = rng.start_gtid is not None
     if fde is not None:
+        assert isinstance(source, ServerSource)
+
         def decode(start: BinlogPosition, stop: BinlogPosition) -> list[Transaction]:
             part = dataclasses.replace(rng, start=start, stop=StopBound(position=stop))
-            with _reader(settings, part, event_filter, stream_options, app) as transactions:
+            with source.transactions(part, event_filter) as transactions:
                 return list(transactions)
 
         def before_sql(tables: set[tuple[str, str]]) -> None:
@@ -407,34 +391,40 @@ def _execute_on(app: AppContext, target_conn: Any, settings: ConnectionSettings,
             refuse_refiring_triggers(app, triggers_on(target_conn, renamed), RangeContents(),
                                      apply_options.allow_triggers, "the target")
 
-        raw = RawTransactions(settings, rng, event_filter, stream_options.server_id, sql_options.target_schema)
+        raw = RawTransactions(source.settings, rng, event_filter, source.options.server_id,
+                              sql_options.target_schema)
         if not mode.flashback:
             execute_events(raw, decode, sql_options, mode, applier, summary, resume_from=resume, local=local,
                            session_fde=fde, before_sql=before_sql)
             return
-        with _reader(settings, rng, event_filter, stream_options, app) as transactions:
+        with source.transactions(rng, event_filter) as transactions:
             summary.prechecked_keys = check_flashback(transactions, sql_options, mode, target_conn, resume)
 
         execute_events_flashback(raw, decode, sql_options, mode, applier, summary, resume_from=resume, local=local,
                                  session_fde=fde, before_sql=before_sql)
         return
     if mode.flashback or not parallel:
-        with _reader(settings, rng, event_filter, stream_options, app, gtid_started) as transactions:
+        with source.transactions(rng, event_filter, gtid_started) as transactions:
             execute(transactions, sql_options, mode, applier, summary, resume_from=resume, local=local)
         return
-    execute_parallel(lambda: _reader(settings, rng, event_filter, stream_options, app, gtid_started),
+    execute_parallel(lambda: source.transactions(rng, event_filter, gtid_started),
                      sql_options, mode, applier, summary, resume_from=resume, local=local)
 
 
-def _events_session(app: AppContext, apply_mode: str, settings: ConnectionSettings, rng: ResolvedRange,
-                    event_filter: EventFilter, stream_options: StreamOptions, mode: ReplayMode,
-                    sql_options: SqlOptions, summary: ReplaySummary, applier: Applier,
-                    target_family: str) -> bytes | None:
+def _events_session(app: AppContext, apply_mode: str, source: ServerSource | FileSource, rng: ResolvedRange,
+                    event_filter: EventFilter, mode: ReplayMode, sql_options: SqlOptions, summary: ReplaySummary,
+                    applier: Applier, target_family: str) -> bytes | None:
     """Events mode when asked for or (auto) when it gives the same result: the Format_description sent to the
     target session, or None for the SQL path (summary.apply_mode says which, and why)."""
     summary.apply_mode = "sql"
     if apply_mode == "sql":
         return None
+    if source.events_unavailable is not None:
+        if apply_mode == "events":
+            raise UsageError(f"--apply-mode events: {source.events_unavailable}; use --apply-mode sql (or auto)")
+        summary.apply_mode_note = f"binlog events not used: {source.events_unavailable}"
+        return None
+    assert isinstance(source, ServerSource)
     if target_family != flavor_family(applier.flavor):
         why = (f"the source is {flavor_family(applier.flavor)} and the target {target_family}: a server applies "
                "only row events of its own flavor")
@@ -450,7 +440,7 @@ def _events_session(app: AppContext, apply_mode: str, settings: ConnectionSettin
                              f"{', '.join(blockers)}: use --apply-mode sql (or auto)")
         summary.apply_mode_note = "binlog events not used with " + ", ".join(blockers)
         return None
-    fde = read_fde(settings, rng.start, stream_options.server_id)
+    fde = read_fde(source.settings, rng.start, source.options.server_id)
     try:
         start_events_session(applier, fde)
     except PrivilegeError as exc:
@@ -478,21 +468,24 @@ def refuse_uncrossable(contents: RangeContents, source_family: str, target_famil
                                      "target does not have; nothing was applied")
 
 
-def refuse_unlogged_cascades(app: AppContext, settings: ConnectionSettings, rng: ResolvedRange,
-                             event_filter: EventFilter, stream_options: StreamOptions, conn: Any, target_conn: Any,
-                             sql_options: SqlOptions) -> None:
+def refuse_unlogged_cascades(app: AppContext, source: ServerSource | FileSource, rng: ResolvedRange,
+                             event_filter: EventFilter, target_conn: Any, sql_options: SqlOptions) -> None:
     """A flashback of a source that does not log cascaded rows (MariaDB): the range's deletes and key updates of
     parents of cascading foreign keys (on the source, and on the target when executing) stop it before anything is
     written (DataError, exit 65), naming the constraint."""
-    contents = read_range_contents(settings, rng, event_filter, stream_options.server_id)
-    keys = cascading_keys(conn, contents.tables)
+    contents = source.contents(rng, event_filter)
+    conn = source.definitions()
+    if conn is None:
+        app.warn("no --schema-from: the source's cascading foreign keys cannot be checked (MariaDB does not log "
+                 "cascaded rows)")
+    keys = cascading_keys(conn, contents.tables) if conn is not None else []
     if target_conn is not None:
         known = {key.constraint for key in keys}
         keys += [key for key in cascading_keys(target_conn, contents.tables, sql_options.target_schema)
                  if key.constraint not in known]
     if not keys:
         return
-    with _reader(settings, rng, event_filter, stream_options, app) as transactions:
+    with source.transactions(rng, event_filter) as transactions:
         for _ in refusing_unlogged_cascades(transactions, keys):
             pass
 

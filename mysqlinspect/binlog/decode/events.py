@@ -1,9 +1,10 @@
 """RawEvents -> EventRecords with our own decoder (no mysql-replication event classes).
 
 Same records as the library path (records.EventAdapter): event type names, ops, positions, GTIDs, xids, row
-changes with model values. It follows FORMAT_DESCRIPTION events (post-header lengths, flavor), keeps Table_maps
-by table id, expands TRANSACTION_PAYLOAD events (zstd; inner events carry the outer event's positions, as
-`mysqlbinlog` prints them) and MariaDB compressed Query/Rows events (zlib).
+changes with model values. Tables logged without FULL row metadata get their column names (and primary key) from
+`lookup` (a server with the same schema) when one is given, else @1..@n. It follows FORMAT_DESCRIPTION events
+(post-header lengths, flavor), keeps Table_maps by table id, expands TRANSACTION_PAYLOAD events (zstd; inner
+events carry the outer event's positions, as `mysqlbinlog` prints them) and MariaDB compressed Query/Rows events (zlib).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mysqlinspect.binlog.decode.payload import decompress_payload, split_events
-from mysqlinspect.binlog.decode.records import classify_query
+from mysqlinspect.binlog.decode.records import SchemaLookup, classify_query
 from mysqlinspect.binlog.decode.rows import EVENT_NAMES, ROW_OPS, decode_rows
 from mysqlinspect.binlog.decode.tablemap import TableMap, parse_table_map
 from mysqlinspect.binlog.model import EventRecord
@@ -36,6 +37,7 @@ class EventDecoder:
     """decode(raw) -> the records of one raw event (several for a transaction payload)."""
 
     warn: Callable[[str], None] = lambda message: None
+    lookup: SchemaLookup | None = None
     fde: FormatDescription = DEFAULT_FDE
     tables: dict[int, TableMap] = field(default_factory=dict)
     _warned: set[str] = field(default_factory=set)
@@ -140,9 +142,31 @@ class EventDecoder:
             raise DataError(f"{rec.file}: rows event at {rec.start_pos} for table id {table_id} without a "
                             "Table_map event (reading must start at a transaction boundary)")
         rec.schema, rec.table = tmap.schema, tmap.table
+        if not tmap.has_names and self.lookup is not None:
+            self._look_up_names(tmap)
         if not tmap.has_names:
             self._warn_unnamed(tmap)
         rec.rows = decode_rows(body, code, post, tmap, self.mariadb)
+
+    def _look_up_names(self, tmap: TableMap) -> None:
+        """Names from the lookup's current definition, once per Table_map (before its row plan is compiled);
+        a definition with another column count is not this table's: @1..@n then, with a warning."""
+        if tmap.cache.get("looked_up") or self.lookup is None:
+            return
+        tmap.cache["looked_up"] = True
+        names = self.lookup.column_names(tmap.schema, tmap.table)
+        if len(names) != len(tmap.columns):
+            self.warn(f"{tmap.schema}.{tmap.table}: the schema server's table has {len(names)} columns, the "
+                      f"binlog's {len(tmap.columns)}; its columns are shown as @1..@n")
+            return
+        for column, name in zip(tmap.columns, names, strict=True):
+            column.name = name
+        if not tmap.primary_key:
+            key = self.lookup.primary_key(tmap.schema, tmap.table)
+            tmap.primary_key = [names.index(name) for name in key if name in names]
+        tmap.names_looked_up = True
+        tmap.cache.pop("plan", None)
+        tmap.cache.pop("columns", None)
 
     def _warn_unnamed(self, tmap: TableMap) -> None:
         """Once per decoder (a file set): as mysqlbinlog, columns are @1..@n without FULL row metadata."""

@@ -53,6 +53,7 @@ class TableMap:
     columns: list[ColumnDef]
     primary_key: list[int] = field(default_factory=list)
     has_metadata: bool = False
+    names_looked_up: bool = False  # column names (and key) taken from a current table definition, not the binlog
     cache: dict[Any, Any] = field(default_factory=dict)  # compiled row plans (decode.plan)
 
     @property

@@ -1,8 +1,11 @@
 """Transactions from local binlog files, with no server: file source -> own decoder -> transactions -> filters.
 
-Position ranges apply per file (--start-file/--start-pos: transactions starting before it are skipped, though
-still decoded for their Table_maps; --stop-file/--stop-pos: transactions starting at or after it end the read),
-datetimes by transaction timestamp. GTID ranges, --follow and checkpoints still need the server path.
+A RangeSpec is resolved against the files (`resolve_file_range`) into the same ResolvedRange a server range gives,
+so `replay` handles both alike. Positions apply per file in the files' order (--start-file/--start-pos:
+transactions starting before it are skipped, though still decoded for their Table_maps; --stop-file/--stop-pos:
+transactions starting at or after it end the read; a --stop-file without --stop-pos reads that file whole),
+--stop-datetime ends the read at the first transaction stamped at or after it, and --start-datetime, --gtid,
+--include-gtids/--exclude-gtids go through the range's gate per transaction, as on a server.
 A transaction left open at the end of a file (uncommitted, or the file was cut) is never yielded: the source
 already ends each file at its last complete transaction and `ends` says where and why.
 """
@@ -13,37 +16,75 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from mysqlinspect.binlog.decode.events import EventDecoder
+from mysqlinspect.binlog.decode.records import SchemaLookup
 from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.position import FIRST_EVENT_POS, BinlogPosition
 from mysqlinspect.binlog.read.filters import EventFilter
-from mysqlinspect.binlog.read.range import RangeSpec
+from mysqlinspect.binlog.read.gtid import GtidSet
+from mysqlinspect.binlog.read.range import END_OF_FILE, RangeSpec, ResolvedRange
+from mysqlinspect.binlog.read.stream import StopBound
 from mysqlinspect.binlog.read.transactions import TransactionAssembler
-from mysqlinspect.binlog.source.local import FileEnd, LocalBinlogSource
+from mysqlinspect.binlog.source.files import display_name
+from mysqlinspect.binlog.source.local import FileEnd, LocalBinlogSource, files_origin
 from mysqlinspect.errors import UsageError
 
 
 def check_file_range(spec: RangeSpec) -> None:
-    """Refuse what cannot be done from files yet (instead of silently reading everything)."""
+    """Refuse what cannot be done from files (instead of silently reading everything)."""
     if spec.follow:
         raise UsageError("--follow needs a server; local files are read to their end")
-    if spec.uses_gtids:
-        raise UsageError("--gtid, --include-gtids and --exclude-gtids are not supported on local files yet")
     spec.validate()
 
 
+def resolve_file_range(files: Sequence[Path], spec: RangeSpec, flavor: str) -> ResolvedRange:
+    """The ResolvedRange of `spec` over local files (in their reading order); it stops at the end of the last
+    file at the latest."""
+    names = [display_name(p) for p in files]
+    for name in (spec.start.file, spec.stop.file):
+        if name is not None and name not in names:
+            raise UsageError(f"{name} is not among the files read ({', '.join(names)})")
+    last = BinlogPosition(names[-1], END_OF_FILE)
+    rng = ResolvedRange(flavor=flavor, start=BinlogPosition(names[0], FIRST_EVENT_POS), stop=StopBound(),
+                        follow=False, end_at_start=last, files=[], gtid_executed=None)
+    rng.include = GtidSet.parse(spec.include_gtids, flavor) if spec.include_gtids else None
+    rng.exclude = GtidSet.parse(spec.exclude_gtids, flavor) if spec.exclude_gtids else None
+    start, stop = spec.start, spec.stop
+    if start.file is not None:
+        rng.start = BinlogPosition(start.file, start.pos if start.pos is not None else FIRST_EVENT_POS)
+    if start.datetime is not None:
+        rng.start_timestamp = start.datetime.timestamp()
+    rng.start_gtid = start.gtid
+    if stop.file is not None:
+        rng.stop.position = BinlogPosition(stop.file, stop.pos if stop.pos is not None else END_OF_FILE)
+        if names.index(stop.file) < names.index(rng.start.file) or rng.stop.position <= rng.start:
+            given = stop.file + (f":{stop.pos}" if stop.pos is not None else "")
+            raise UsageError(f"the stop ({given}) is not after the start ({rng.start}): nothing to read")
+    if stop.datetime is not None:
+        rng.stop.timestamp = int(stop.datetime.timestamp())
+    if rng.stop.position is None:
+        rng.stop.position = last
+    return rng
+
+
 class FileTransactions:
-    """Iterate the filtered, complete transactions of local binlog/relay-log files (see module doc)."""
+    """Iterate the filtered, complete transactions of local binlog/relay-log files (see module doc).
+
+    `rng` (resolve_file_range's, possibly moved by a resume) wins over `spec`; `lookup` names the columns of
+    tables logged without FULL row metadata; `gtid_started`: a --gtid start was passed before a resume point."""
 
     def __init__(self, paths: Sequence[str | Path], spec: RangeSpec | None = None,
                  event_filter: EventFilter | None = None, verify_checksum: bool = True,
-                 warn: Callable[[str], None] = lambda message: None) -> None:
+                 warn: Callable[[str], None] = lambda message: None, *, rng: ResolvedRange | None = None,
+                 lookup: SchemaLookup | None = None, gtid_started: bool = False) -> None:
         self.source = LocalBinlogSource(paths, verify_checksum=verify_checksum)
-        self.spec = spec or RangeSpec()
         self.filter = event_filter or EventFilter()
-        self.decoder = EventDecoder(warn=warn)
-        self.order = {p.name: i for i, p in enumerate(self.source.files)}
-        for name in (self.spec.start.file, self.spec.stop.file):
-            if name is not None and self._index(name) < 0:
-                raise UsageError(f"{name} is not among the files read ({', '.join(self.order)})")
+        self.decoder = EventDecoder(warn=warn, lookup=lookup)
+        self.order = {display_name(p): i for i, p in enumerate(self.source.files)}
+        if rng is None:
+            rng = resolve_file_range(self.source.files, spec or RangeSpec(), files_origin(paths).flavor)
+        self.range = rng
+        self.gate = rng.gate()
+        self.gate.started = gtid_started
 
     @property
     def ends(self) -> list[FileEnd]:
@@ -51,6 +92,7 @@ class FileTransactions:
 
     def __iter__(self) -> Iterator[Transaction]:
         assembler = TransactionAssembler()
+        start = self._key(self.range.start)
         for raw in self.source:
             for record in self.decoder.decode(raw):
                 for item in assembler.feed(record):
@@ -58,36 +100,19 @@ class FileTransactions:
                         continue
                     if self._past_stop(item):
                         return
-                    if self._before_start(item):
+                    if self._key(BinlogPosition(item.file, item.start_pos)) < start or not self.gate.admit(item):
                         continue
                     kept = self.filter.filter_transaction(item)
                     if kept is not None:
                         yield kept
 
-    def _index(self, name: str | None) -> int:
-        return next((i for p, i in self.order.items() if name in (p, _strip(p))), -1)
-
-    def _before_start(self, txn: Transaction) -> bool:
-        start = self.spec.start
-        if start.datetime is not None and txn.timestamp < int(start.datetime.timestamp()):
-            return True
-        if start.file is None:
-            return False
-        here, first = self._index(txn.file), self._index(start.file)
-        return here < first or (here == first and txn.start_pos < (start.pos or 4))
+    def _key(self, position: BinlogPosition) -> tuple[int, int]:
+        """Files compare in the order read (a directory's .index order), positions within a file."""
+        return self.order.get(position.file, -1), position.pos
 
     def _past_stop(self, txn: Transaction) -> bool:
-        stop = self.spec.stop
-        if stop.datetime is not None and txn.timestamp >= int(stop.datetime.timestamp()):
+        stop = self.range.stop
+        if stop.timestamp is not None and txn.timestamp >= stop.timestamp:
             return True
-        if stop.file is None:
-            return False
-        here, last = self._index(txn.file), self._index(stop.file)
-        return here > last or (here == last and stop.pos is not None and txn.start_pos >= stop.pos)
-
-
-def _strip(name: str) -> str:
-    for suffix in (".gz", ".zst"):
-        if name.endswith(suffix):
-            return name[: -len(suffix)]
-    return name
+        return stop.position is not None and self._key(BinlogPosition(txn.file, txn.start_pos)) >= \
+            self._key(stop.position)

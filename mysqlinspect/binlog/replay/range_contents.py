@@ -7,16 +7,20 @@ exist on a target of the other flavor.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pymysql
 
 from mysqlinspect.binlog.decode.payload import decompress_payload, split_events
+from mysqlinspect.binlog.decode.tablemap import parse_table_map
 from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.range import ResolvedRange
 from mysqlinspect.binlog.source import rawdump
+from mysqlinspect.binlog.source.files import display_name
+from mysqlinspect.binlog.source.local import LocalBinlogSource
 from mysqlinspect.connection.settings import ConnectionSettings
 
 COLLATION = re.compile(r"\bCOLLATE\s*=?\s*['\"`]?(\w+)", re.IGNORECASE)
@@ -65,6 +69,7 @@ class RangeContents:
     sql_tables: set[tuple[str, str]] = field(default_factory=set)  # tables changed inside compressed payloads:
     # the events mode applies those transactions as SQL
     collations: set[str] = field(default_factory=set)  # named in COLLATE clauses of the range's statements (DDL)
+    unnamed: set[tuple[str, str]] = field(default_factory=set)  # logged without column names (no FULL metadata)
 
     def refiring_created_triggers(self) -> list[str]:
         """Triggers created in the range on tables its row events change (or on a table that cannot be read from
@@ -90,23 +95,33 @@ def _table_map(body: bytes) -> tuple[str, str, bytes]:
 
 def read_range_contents(settings: ConnectionSettings, rng: ResolvedRange, event_filter: EventFilter,
                         server_id: int | None = None) -> RangeContents:
-    """One raw pass over the range (to its stop position, or the end of the log)."""
+    """One raw pass over the range (to its stop position, or the end of the log), from the server."""
+    return range_contents(rawdump.RawDump(settings, rng.start, server_id=server_id), rng, event_filter)
+
+
+def read_file_range_contents(paths: Sequence[str | Path], rng: ResolvedRange, event_filter: EventFilter,
+                             verify_checksum: bool = True) -> RangeContents:
+    """The same pass over local binlog files (events before the range's start are skipped)."""
+    source = LocalBinlogSource(paths, verify_checksum=verify_checksum)
+    order = {display_name(p): i for i, p in enumerate(source.files)}
+    start = order.get(rng.start.file, -1), rng.start.pos
+    events = (e for e in source if (order.get(e.file, -1), e.start_pos) >= start)
+    return range_contents(events, rng, event_filter)
+
+
+def range_contents(events: Iterable[rawdump.RawEvent], rng: ResolvedRange, event_filter: EventFilter
+                   ) -> RangeContents:
     contents = RangeContents()
     stop = rng.stop.position
-    for event in rawdump.RawDump(settings, rng.start, server_id=server_id):
+    for event in events:
         if stop is not None and BinlogPosition(event.file, event.start_pos) >= stop:
             break
         if event.type_code == rawdump.TABLE_MAP_EVENT:
-            schema, table, types = _table_map(event.body)
-            if event_filter.table_matches(schema, table):
-                contents.tables[(schema, table)] = types
+            _add_table(contents, event.body, event_filter, False)
         elif event.type_code == rawdump.TRANSACTION_PAYLOAD_EVENT:
             for inner in split_events(decompress_payload(event.body)):
                 if inner[4] == rawdump.TABLE_MAP_EVENT:
-                    schema, table, types = _table_map(inner[rawdump.HEADER_LEN :])
-                    if event_filter.table_matches(schema, table):
-                        contents.tables[(schema, table)] = types
-                        contents.sql_tables.add((schema, table))
+                    _add_table(contents, bytes(inner[rawdump.HEADER_LEN :]), event_filter, True)
         elif event.type_code == rawdump.QUERY_EVENT:
             schema, text = rawdump.query_text(event.body)
             trigger = created_trigger(text)
@@ -115,6 +130,17 @@ def read_range_contents(settings: ConnectionSettings, rng: ResolvedRange, event_
                 contents.trigger_tables[trigger] = created_trigger_table(text, schema)
             contents.collations.update(name.lower() for name in COLLATION.findall(text))
     return contents
+
+
+def _add_table(contents: RangeContents, body: bytes, event_filter: EventFilter, compressed: bool) -> None:
+    schema, table, types = _table_map(body)
+    if not event_filter.table_matches(schema, table):
+        return
+    contents.tables[(schema, table)] = types
+    if compressed:
+        contents.sql_tables.add((schema, table))
+    if (schema, table) not in contents.unnamed and not parse_table_map(body).has_names:
+        contents.unnamed.add((schema, table))
 
 
 def triggers_on(conn: pymysql.connections.Connection, tables: Iterable[tuple[str, str]]) -> list[str]:

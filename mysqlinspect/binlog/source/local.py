@@ -14,6 +14,7 @@ file left open (a torn write: the file ends before it); `verify_checksum=False` 
 from __future__ import annotations
 
 import mmap
+import re
 import struct
 import zlib
 from collections.abc import Iterator, Sequence
@@ -209,3 +210,34 @@ def events_until(data: Buffer, name: str, end: int) -> Iterator[RawEvent]:
             body = bytes(data[pos + HEADER_LEN : next_pos - csum])
         yield RawEvent(name, pos, next_pos, timestamp, code, server_id, ev_size, flags, body)
         pos = next_pos
+
+
+@dataclass(frozen=True)
+class FilesOrigin:
+    """Who wrote a set of binlog files, from the first file's Format_description event."""
+
+    flavor: str  # "mariadb" or "mysql"
+    version: str  # the FDE's server_version, e.g. "9.7.0-log" or "10.11.9-MariaDB-log"
+    server_id: int
+
+    @property
+    def version_tuple(self) -> tuple[int, int, int]:
+        numbers = [int(p) for p in re.findall(r"\d+", self.version)[:3]] + [0, 0, 0]
+        return numbers[0], numbers[1], numbers[2]
+
+
+def files_origin(paths: Sequence[str | Path]) -> FilesOrigin:
+    """The flavor, version and server_id of the server that wrote the first of `paths` (files or directories)."""
+    first = resolve_inputs([str(p) for p in paths])
+    if not first:
+        raise DataError("no binlog files to read")
+    name = display_name(first[0])
+    with open_bytes(first[0]) as data:
+        check_magic(data, name)
+        if len(data) < 4 + HEADER_LEN:
+            raise DataError(f"{name}: no Format_description event")
+        _, code, server_id, ev_size, _, _ = HEADER.unpack_from(data, 4)
+        if code != FORMAT_DESCRIPTION_EVENT or 4 + ev_size > len(data):
+            raise DataError(f"{name}: the first event at position 4 is not a Format_description event")
+        version = server_version(bytes(data[4 + HEADER_LEN : 4 + ev_size]))
+    return FilesOrigin("mariadb" if "MariaDB" in version else "mysql", version, server_id)
