@@ -19,7 +19,7 @@ import pytest
 
 from mysqlinspect.errors import SandboxError
 from mysqlinspect.sandbox.server import SandboxServer
-from tests.servers import Writer, create_database
+from tests.servers import Writer, create_database, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.dedicated]
 
@@ -115,6 +115,10 @@ def test_preview_agrees_with_server_after_crash_and_clean_stop(
     server = make_server(sandbox_flavor, extra_args=SMALL_REDO[sandbox_flavor])
     writer = Writer(server, create_database(server), rows_per_txn=20, payload_bytes=1500).start()
     time.sleep(6)
+    # kill right after fresh commits, so that redo lies past the last checkpoint (under load the writer can stall
+    # long enough for the checkpoint to catch up with it, and then the server has nothing to scan or print)
+    seen = writer.committed
+    wait_for(lambda: writer.committed >= seen + 3 or writer.errors, timeout=60, interval=0.01)
     server.kill()
     writer.stop()
     assert writer.committed > 0
