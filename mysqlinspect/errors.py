@@ -70,6 +70,12 @@ class InputNotFoundError(MysqlInspectError):
     exit_code = ExitCode.NO_INPUT
 
 
+class FileAccessError(MysqlInspectError):
+    """A file or directory the user named exists but may not be read (permission denied)."""
+
+    exit_code = ExitCode.NO_PERMISSION
+
+
 class SandboxError(MysqlInspectError):
     """A sandbox server could not be provisioned or started."""
 

@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 
-from mysqlinspect.errors import DataError, InputNotFoundError
+from mysqlinspect.errors import DataError, FileAccessError, InputNotFoundError
 from mysqlinspect.innodb import layout as L
 from mysqlinspect.innodb.structs import FilHeader, FspFlags, FspHeader
 
@@ -94,7 +94,7 @@ class TablespaceFile:
         except FileNotFoundError as exc:
             raise InputNotFoundError(f"{self.path}: no such file") from exc
         except PermissionError as exc:
-            raise InputNotFoundError(f"{self.path}: cannot read ({exc.strerror})") from exc
+            raise FileAccessError(f"{self.path}: cannot read ({exc.strerror})") from exc
         except IsADirectoryError as exc:
             raise InputNotFoundError(f"{self.path}: is a directory") from exc
         head = os.pread(self._fd, L.UNIV_PAGE_SIZE_MAX, 0)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from mysqlinspect.errors import InputNotFoundError
+from mysqlinspect.errors import FileAccessError, InputNotFoundError
 from mysqlinspect.redo.layout import REDO_DIR_NAME
 
 _LEGACY_RE = re.compile(r"^ib_logfile(\d+)$")
@@ -54,7 +54,7 @@ def files_in_directory(directory: Path) -> list[FoundFile]:
         except FileNotFoundError:
             continue
         except PermissionError as exc:
-            raise InputNotFoundError(f"{folder}: cannot list the directory ({exc.strerror})") from exc
+            raise FileAccessError(f"{folder}: cannot list the directory ({exc.strerror})") from exc
         except NotADirectoryError:
             continue
         for entry in entries:

@@ -185,3 +185,19 @@ def test_truncated_dblwr_file_is_noted(tablespace: Path, run_cli: Run) -> None:
     assert result.exit_code == 0, result.stderr
     assert result.json()["slots"] == 1
     assert any("1000 bytes after the last whole 16384-byte slot" in note for note in result.json()["notes"])
+
+
+def test_permission_denied_is_exit_77_on_one_line(tablespace: Path, run_cli: Run,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one file a command reads exists but may not be read: NO_PERMISSION (77), not NO_INPUT (66). (Commands
+    over many files report such a file in their verdict instead: `pages verify` as unreadable, exit 65; `datadir`
+    in its notes.) The test runs as root, which reads any file: the denial comes from the open call itself."""
+    import mysqlinspect.innodb.reader as reader
+
+    def denied(path: Path) -> int:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(reader, "open_read_only", denied)
+    result = run_cli("undo", str(tablespace), "--format", "json")
+    assert result.exit_code == 77, (result.exit_code, result.stderr)
+    assert "Permission denied" in result.stderr and len(result.stderr.strip().splitlines()) == 1

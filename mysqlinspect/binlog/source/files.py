@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from mysqlinspect.errors import DataError, InputNotFoundError, UsageError
+from mysqlinspect.errors import DataError, FileAccessError, InputNotFoundError, UsageError
 
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
@@ -98,7 +98,7 @@ def open_bytes(path: Path) -> Iterator[mmap.mmap | bytes]:
     try:
         fh = path.open("rb")
     except PermissionError as exc:
-        raise InputNotFoundError(f"{path}: cannot open: {exc.strerror}") from exc
+        raise FileAccessError(f"{path}: cannot open: {exc.strerror}") from exc
     with fh:
         magic = fh.read(4)
         fh.seek(0)
