@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import re
+import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mysqlinspect.crc import crc32c
 from mysqlinspect.errors import DataError, InputNotFoundError
 from mysqlinspect.innodb import layout as L
 from mysqlinspect.innodb.checksum import zeros
@@ -16,6 +18,13 @@ from mysqlinspect.innodb.reader import TablespaceFile, flags_from_head, open_rea
 from mysqlinspect.innodb.structs import DoublewriteHeader, FspHeader
 
 DBLWR_NAME = re.compile(r"^#ib_(\d+)_(\d+)\.dblwr$")
+BDBLWR_NAME = re.compile(r"^#ib_(\d+)_(\d+)\.bdblwr$")
+# The reduced file of innodb_doublewrite=DETECT_ONLY (buf0dblwr.h): 8 KiB pages, a 20-byte header (batch id,
+# CRC-32C of the data area, data length, batch type, 9 unused bytes), then 16-byte entries (space id, page no, LSN).
+REDUCED_BATCH_PAGE_SIZE = 8192
+REDUCED_HEADER = struct.Struct(">IIHB")
+REDUCED_HEADER_SIZE = 20
+REDUCED_ENTRY = struct.Struct(">IIQ")
 
 
 @dataclass
@@ -100,6 +109,42 @@ def system_area(system: TablespaceFile) -> tuple[list[Slot], int]:
     return slots, count
 
 
+@dataclass(frozen=True)
+class ReducedEntry:
+    """A page written in DETECT_ONLY mode: only its id and LSN are in the doublewrite buffer, not a copy."""
+
+    source: str
+    batch_page: int
+    space_id: int
+    page_no: int
+    lsn: int
+
+
+def read_reduced_file(path: Path) -> tuple[list[ReducedEntry], list[str]]:
+    """The entries of a `.bdblwr` file; pages whose checksum fails are left out with a note."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    entries: list[ReducedEntry] = []
+    notes: list[str] = []
+    for n in range(len(data) // REDUCED_BATCH_PAGE_SIZE):
+        page = data[n * REDUCED_BATCH_PAGE_SIZE:(n + 1) * REDUCED_BATCH_PAGE_SIZE]
+        _batch, checksum, length, _kind = REDUCED_HEADER.unpack_from(page)
+        if not any(page):
+            continue
+        body = page[REDUCED_HEADER_SIZE:REDUCED_HEADER_SIZE + length]
+        if length > len(page) - REDUCED_HEADER_SIZE or crc32c(body) != checksum:
+            notes.append(f"{path.name}: reduced page {n} fails its checksum: its entries are not read")
+            continue
+        entries += [ReducedEntry(path.name, n, *REDUCED_ENTRY.unpack_from(body, at))
+                    for at in range(0, length - length % REDUCED_ENTRY.size, REDUCED_ENTRY.size)]
+    return entries, notes
+
+
+def reduced_files(paths: list[Path]) -> list[Path]:
+    folders = {p if p.is_dir() else p.parent for p in paths}
+    return sorted(p for folder in folders for p in folder.iterdir() if BDBLWR_NAME.match(p.name))
+
+
 @dataclass
 class BufferContents:
     layout: str  # "dblwr_files" or "system_tablespace"
@@ -108,6 +153,7 @@ class BufferContents:
     slot_count: int
     slots: list[Slot]  # the slots that are not all zero
     notes: list[str] = field(default_factory=list)
+    reduced: list[ReducedEntry] = field(default_factory=list)  # DETECT_ONLY entries (MySQL 8.0.30+ .bdblwr)
 
 
 def _nothing_to_read(given: list[Path], root: Path) -> str:
@@ -130,8 +176,14 @@ def read_buffer(given: list[Path], spaces: SpaceIndex, root: Path) -> BufferCont
         sizes = {path: path.stat().st_size for path in files}
         notes = [f"{path.name}: {size % page_size} bytes after the last whole {page_size}-byte slot (a truncated "
                  "copy?); they are not read" for path, size in sizes.items() if size % page_size]
-        return BufferContents("dblwr_files", [p.name for p in files], page_size,
-                              sum(size // page_size for size in sizes.values()), slots, notes)
+        found = BufferContents("dblwr_files", [p.name for p in files], page_size,
+                               sum(size // page_size for size in sizes.values()), slots, notes)
+        for path in reduced_files(files):
+            entries, bad = read_reduced_file(path)
+            found.sources.append(path.name)
+            found.reduced += entries
+            found.notes += bad
+        return found
     system = spaces.get(0)
     if system is None:
         raise InputNotFoundError(_nothing_to_read(given, root))

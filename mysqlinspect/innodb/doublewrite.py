@@ -5,7 +5,9 @@ copy's own FIL header), or the legacy area of `ibdata1` (two extents named on th
 MySQL). Against the tablespace files: damaged pages (corrupt, torn, or all zero) restored from a valid copy,
 damaged pages with no valid copy (recovery would fail), stale copies. Rules from innodb-pages.md §4.3 and §5.2:
 MySQL takes the copy with the highest LSN; MariaDB the first valid copy in slot order whose LSN is not older than
-the checkpoint.
+the checkpoint. With innodb_doublewrite=DETECT_ONLY, MySQL's `.bdblwr` file holds only the id and LSN of pages
+written: a damaged page named there cannot be repaired (nor from a full copy older than that entry), and the
+server stops with ER_REDUCED_DBLWR_PAGE_FOUND (recv::Pages::reduced_recover, dblwr_recover_page).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 from mysqlinspect.errors import MysqlInspectError
 from mysqlinspect.innodb.checksum import BAD_STATUSES, PageCheck, PageStatus, check_classic, check_full_crc32
-from mysqlinspect.innodb.dblwr_sources import Slot, SpaceIndex, read_buffer
+from mysqlinspect.innodb.dblwr_sources import ReducedEntry, Slot, SpaceIndex, read_buffer
 from mysqlinspect.innodb.reader import TablespaceFile, missing_input
 from mysqlinspect.innodb.structs import FilHeader, FspFlags
 from mysqlinspect.innodb.verify import FileVerification, page_checker, scan_pages
@@ -69,6 +71,7 @@ class DoublewriteReport:
     damaged: list[DamagedPage]
     checkpoint_lsn: int | None = None
     notes: list[str] = field(default_factory=list)
+    reduced_entries: int = 0  # DETECT_ONLY (.bdblwr) entries: page ids and LSNs, no copies
 
     @property
     def restored(self) -> list[DamagedPage]:
@@ -93,7 +96,8 @@ class DoublewriteReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": str(self.root), "layout": self.layout, "sources": self.sources, "page_size": self.page_size,
-                "slots": self.slots, "copies_held": len(self.copies), "checkpoint_lsn": self.checkpoint_lsn,
+                "slots": self.slots, "copies_held": len(self.copies), "reduced_entries": self.reduced_entries,
+                "checkpoint_lsn": self.checkpoint_lsn,
                 "restored": [d.to_dict() for d in self.restored],
                 "unrecoverable": [d.to_dict() for d in self.unrecoverable],
                 "stale": [{"space_id": c.space_id, "page_no": c.page_no, "source": c.source, "slot": c.slot,
@@ -181,9 +185,32 @@ def analyse_doublewrite(paths: list[str | Path], datadir: str | Path | None = No
 def _analyse(given: list[Path], root: Path, spaces: SpaceIndex) -> DoublewriteReport:
     found = read_buffer(given, spaces, root)
     report = DoublewriteReport(root, found.layout, found.sources, found.page_size, found.slot_count, [], [],
-                               _checkpoint_lsn(root), list(found.notes))
+                               _checkpoint_lsn(root), list(found.notes), len(found.reduced))
     _judge(report, _copies(found.slots, spaces, found.page_size), spaces, highest_lsn=found.layout == "dblwr_files")
+    _judge_reduced(report, _newest(found.reduced))
     return report
+
+
+REDUCED_REASON = ("written in DETECT_ONLY doublewrite mode (LSN {lsn}): the buffer holds its id, not a copy"
+                  " (ER_REDUCED_DBLWR_PAGE_FOUND, the server stops)")
+
+
+def _newest(entries: list[ReducedEntry]) -> dict[tuple[int, int], int]:
+    newest: dict[tuple[int, int], int] = {}
+    for e in entries:
+        newest[(e.space_id, e.page_no)] = max(e.lsn, newest.get((e.space_id, e.page_no), 0))
+    return newest
+
+
+def _judge_reduced(report: DoublewriteReport, reduced: dict[tuple[int, int], int]) -> None:
+    """A damaged page with a DETECT_ONLY entry newer than the copy that would restore it (or with no copy) stops
+    the server: recovery cannot repair it."""
+    for page in report.damaged:
+        lsn = reduced.get((page.space_id, page.page_no))
+        if lsn is None or (page.copy_lsn is not None and lsn <= page.copy_lsn):
+            continue
+        page.outcome = "unrecoverable"
+        page.reason = f"{page.reason}; {REDUCED_REASON.format(lsn=lsn)}"
 
 
 def _checkpoint_lsn(root: Path) -> int | None:

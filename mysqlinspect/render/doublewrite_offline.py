@@ -17,6 +17,8 @@ def render_doublewrite_files(report: DoublewriteReport) -> RenderableType:
     head.add_row("sources", escape(", ".join(report.sources)))
     head.add_row("layout", report.layout)
     head.add_row("slots", f"{report.slots:,} of {report.page_size // 1024}K, {len(report.copies):,} holding a page")
+    if report.reduced_entries:
+        head.add_row("DETECT_ONLY entries", f"{report.reduced_entries:,} page ids with LSNs (.bdblwr), no copies")
     head.add_row("checkpoint LSN", show(report.checkpoint_lsn))
     verdicts = Counter(c.verdict for c in report.copies)
     head.add_row("copies", ", ".join(f"{n:,} {v}" for v, n in sorted(verdicts.items())) or "-")
