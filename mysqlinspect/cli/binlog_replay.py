@@ -16,7 +16,7 @@ from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.preflight import PreflightIssue, preflight_issues
 from mysqlinspect.binlog.read.range import RangeSpec, ResolvedRange, resolve_range
 from mysqlinspect.binlog.read.reader import RangeReader
-from mysqlinspect.binlog.read.stream import StopBound, StreamOptions
+from mysqlinspect.binlog.read.stream import Decoder, StopBound, StreamOptions
 from mysqlinspect.binlog.replay.apply import (
     Applier,
     ApplyOptions,
@@ -61,6 +61,7 @@ from mysqlinspect.binlog.replay.session_vars import SessionNames, TargetSessionN
 from mysqlinspect.binlog.replay.sqlgen import SqlOptions
 from mysqlinspect.binlog.replay.sqlliteral import cross_flavor_dialect
 from mysqlinspect.cli.binlog_options import (
+    binlog_decoder_option,
     binlog_filter_options,
     binlog_range_options,
     binlog_stream_options,
@@ -106,6 +107,7 @@ def parse_rewrite(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 @binlog_range_options(follow=False)
 @binlog_filter_options
 @binlog_stream_options
+@binlog_decoder_option
 @click.option("--flashback", is_flag=True, help="Undo the range: inverse statements, newest transaction first.")
 @click.option("--skip-ddl", is_flag=True, help="Leave DDL out (a flashback stops at DDL without this).")
 @click.option("--full-columns", is_flag=True, help="UPDATE SET every column, not only the changed ones.")
@@ -149,7 +151,7 @@ def parse_rewrite(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 @output_options("table", "json")
 @pass_app
 def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec, event_filter: EventFilter,
-           replica_server_id: int | None, flashback: bool, skip_ddl: bool, full_columns: bool,
+           replica_server_id: int | None, decoder: Decoder, flashback: bool, skip_ddl: bool, full_columns: bool,
            rewrite_db: tuple[str, ...], batch_rows: int | None, output_file: str | None, execute: bool,
            target: str | None, sql_log_bin: str, rate: float | None, checkpoint: str | None,
            verify_current: bool | None, allow_triggers: bool, allow_same_server: bool, yes: bool,
@@ -179,7 +181,7 @@ def replay(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec
                                     else settings, execute)
     summary = ReplaySummary(mode=mode.name, executed=execute, source=_source_dict(info, settings, conn),
                             range=rng.to_dict())
-    stream_options = StreamOptions(server_id=replica_server_id, blocking=False)
+    stream_options = StreamOptions(server_id=replica_server_id, blocking=False, decoder=decoder)
     cascades_logged = source_logs_cascades(info.flavor, info.version)
     if flashback and not cascades_logged:
         target_conn = open_target(target_settings(target, settings)) if execute and target else None
