@@ -32,11 +32,18 @@ class OwnDumpRecords:
         self.verify_checksum = verify_checksum
         self.decoder = EventDecoder(warn=warn, schema=SchemaFallback(lookup, warn) if lookup is not None else None)
         self._source: ServerBinlogSource | None = None
+        self.heartbeats = 0  # of closed sources; see `heartbeats_seen`
+
+    @property
+    def heartbeats_seen(self) -> int:
+        """Heartbeats received over all connections (an idle --follow dump kept alive)."""
+        return self.heartbeats + (self._source.heartbeats if self._source is not None else 0)
 
     def close(self) -> None:
         source, self._source = self._source, None
         if source is not None:
             source.close()
+            self.heartbeats += source.heartbeats
 
     def records(self, start: BinlogPosition) -> Iterator[EventRecord]:
         self.close()

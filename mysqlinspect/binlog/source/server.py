@@ -59,6 +59,7 @@ class ServerBinlogSource:
         self.dump = RawDump(settings, start, server_id=server_id, blocking=blocking, read_timeout=read_timeout,
                             heartbeat=heartbeat if blocking else None, annotate=True)
         self.verify_checksum = verify_checksum
+        self.heartbeats = 0  # received on this source (an idle blocking dump)
 
     def close(self) -> None:
         self.dump.close()
@@ -79,6 +80,7 @@ class ServerBinlogSource:
         for data in payloads:
             timestamp, code, server_id, size, log_pos, flags = unpack(data, 1)
             if code in HEARTBEATS:
+                self.heartbeats += 1
                 continue
             event = memoryview(data)[1:]
             if code == ROTATE_EVENT and (log_pos == 0 or flags & ARTIFICIAL_FLAG):
