@@ -15,7 +15,8 @@ from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.read.own_dump import OwnDumpRecords
 from mysqlinspect.binlog.read.stream import BinlogStream, Decoder, RetryPolicy, StreamOptions
 from mysqlinspect.binlog.replay.schema_lookup import InformationSchemaLookup
-from tests.live.decode_support import assert_same, comparable, prepare, write_everything
+from mysqlinspect.binlog.source.server import ServerBinlogSource
+from tests.live.decode_support import assert_same, comparable, prepare, write_everything, write_types_rows
 from tests.live.replay_support import create_schema, run_workload
 from tests.live.test_binlog_decode_files import _with_globals
 from tests.live.test_binlog_resume import kill_dump_threads
@@ -201,3 +202,39 @@ def test_heartbeats_keep_an_idle_follow_alive(server: Any, db: str) -> None:
     thread.join(timeout=60)
     assert got == [1]
     assert stream.reconnects == 0, warnings
+
+
+def test_compressed_events_from_the_server(server: Any, db: str) -> None:
+    """MariaDB log_bin_compress (zlib Query/Rows events, which mysql-replication only reports) and MySQL
+    TRANSACTION_PAYLOAD (zstd), read from the server by the own decoder: the rows of the same writes uncompressed."""
+    mariadb = server.flavor == "mariadb"
+    conn = server.connect(db)
+    try:
+        prepare(conn, db, server.flavor)
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE t_zip LIKE t_types")
+    finally:
+        conn.close()
+    positions: list[tuple[str, int]] = []
+
+    def write(table: str) -> None:
+        conn = server.connect(db)
+        try:
+            with conn.cursor() as cur:
+                cur.execute(f"SET SESSION binlog_transaction_compression = {'ON' if table == 't_zip' else 'OFF'}"
+                            if not mariadb else "DO 0")
+            positions.append(write_position(server))
+            write_types_rows(conn, table, seed=9)
+            positions.append(write_position(server))
+        finally:
+            conn.close()
+
+    write("t_types")
+    settings = {"log_bin_compress": "ON", "log_bin_compress_min_len": "10"} if mariadb else {}
+    _with_globals(server, settings, lambda: write("t_zip"))
+    plain, zipped = (server_records(server, positions[i], positions[i + 1], "own") for i in (0, 2))
+    rows = [[(c.op, c.before, c.after) for r in records for c in r.rows] for records in (plain, zipped)]
+    assert rows[0] == rows[1] and len(rows[0]) > 10
+    source = ServerBinlogSource(server.settings(), BinlogPosition(*positions[2]), read_timeout=None)
+    types = {raw.type_code for raw in source if BinlogPosition(raw.file, raw.start_pos) < BinlogPosition(*positions[3])}
+    assert ({166, 167, 168} if mariadb else {40}) <= types
