@@ -198,6 +198,8 @@ def test_heartbeats_keep_an_idle_follow_alive(server: Any, db: str) -> None:
     dump = stream.dump
     assert isinstance(dump, OwnDumpRecords)
     wait_for(lambda: dump.heartbeats_seen >= 8, timeout=120)  # idle for longer than the read timeout
+    if server.flavor == "mysql":  # the sandbox has TLS: the settings ask for PREFERRED, the dump uses it
+        assert _dump_ciphers(server) not in ([], [""])
     _numbered(server, db, range(1, 2))
     thread.join(timeout=60)
     assert got == [1]
@@ -238,3 +240,15 @@ def test_compressed_events_from_the_server(server: Any, db: str) -> None:
     source = ServerBinlogSource(server.settings(), BinlogPosition(*positions[2]), read_timeout=None)
     types = {raw.type_code for raw in source if BinlogPosition(raw.file, raw.start_pos) < BinlogPosition(*positions[3])}
     assert ({166, 167, 168} if mariadb else {40}) <= types
+
+
+def _dump_ciphers(server: Any) -> list[str]:
+    conn = server.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT s.VARIABLE_VALUE FROM performance_schema.status_by_thread s JOIN "
+                        "performance_schema.threads t USING (THREAD_ID) WHERE t.PROCESSLIST_COMMAND LIKE "
+                        "'Binlog Dump%' AND s.VARIABLE_NAME = 'Ssl_cipher'")
+            return [str(row[0]) for row in cur.fetchall()]
+    finally:
+        conn.close()
