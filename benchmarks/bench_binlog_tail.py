@@ -4,7 +4,8 @@
 Starts a throw-away MySQL sandbox, writes N single-row INSERT statements (each one a Table_map + Write_rows
 event; 1000 statements per transaction), then times, in this run:
   A. plain iteration of pymysqlreplication.BinLogStreamReader over the range, decoding every row (`.rows`);
-  B. `mysqlinspect binlog tail --start-file ... --format jsonl > /dev/null` (subprocess);
+  B. `mysqlinspect binlog tail --start-file ... --format jsonl > /dev/null` (subprocess; the own decoder), and
+     B'. the same with `--decoder library` (mysql-replication, the previous path);
   C. `mysqlinspect binlog stats --headers-only --format json > /dev/null` (fastest path, subprocess);
   D. `mysqlbinlog --read-from-remote-server` of the same files > /dev/null (and, as a second reference,
      `mysqlbinlog` reading the local files directly).
@@ -93,7 +94,7 @@ def main() -> int:
 
 def compare_tail(server: SandboxServer, start: tuple[str, int], rounds: int) -> None:
     """A/B alternated `rounds` times; the minimum of each is the least disturbed run."""
-    plain_times, tail_times = [], []
+    plain_times, tail_times, library_times = [], [], []
     events = 0
     for round_no in range(1, rounds + 1):
         plain_s, events, decoded = plain_iteration(server, start)
@@ -105,7 +106,14 @@ def compare_tail(server: SandboxServer, start: tuple[str, int], rounds: int) -> 
         tail_times.append(tail_s)
         print(f"round {round_no} B binlog tail --format jsonl: {tail_s:.1f}s ({events / tail_s:,.0f} events/s)",
               flush=True)
+        library_s, _ = timed([*CLI, "binlog", "tail", *server.cli_args(), "--start-file", start[0], "--start-pos",
+                              str(start[1]), "--format", "jsonl", "--decoder", "library"])
+        library_times.append(library_s)
+        print(f"round {round_no} B' the same with --decoder library: {library_s:.1f}s "
+              f"({events / library_s:,.0f} events/s)", flush=True)
     plain_s, tail_s = min(plain_times), min(tail_times)
+    print(f"B'/B best of {rounds}: the own decoder is {min(library_times) / tail_s:.2f}x the library path",
+          flush=True)
     print(f"A/B best of {rounds}: plain {plain_s:.1f}s ({events / plain_s:,.0f} events/s), tail {tail_s:.1f}s "
           f"({events / tail_s:,.0f} events/s): overhead {100 * (tail_s / plain_s - 1):+.1f}% (target <= 15%)",
           flush=True)

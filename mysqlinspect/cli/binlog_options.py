@@ -3,6 +3,7 @@
     @binlog_range_options(follow=True)   -> the command receives `range_spec: RangeSpec`
     @binlog_filter_options               -> the command receives `event_filter: EventFilter`
     @binlog_stream_options               -> the command receives `replica_server_id: int | None`
+    @binlog_decoder_option               -> the command receives `decoder: "own" | "library"`
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import click
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.preflight import taken_server_id
 from mysqlinspect.binlog.read.range import RangeSpec, StartSpec, StopSpec, parse_datetime
+from mysqlinspect.binlog.read.stream import DECODERS
 from mysqlinspect.errors import UsageError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -128,6 +130,14 @@ def binlog_stream_options(fn: F) -> F:
     """`--replica-server-id`; the command receives `replica_server_id` (None: a random unique id)."""
     option = click.option("--replica-server-id", type=click.IntRange(1, 2**32 - 1), default=None,
                           help="Server id this reader registers with (default: random, unique).")
+    return option(fn)
+
+
+def binlog_decoder_option(fn: F) -> F:
+    """`--decoder own|library` for commands that decode rows from a server; the command receives `decoder`."""
+    option = click.option("--decoder", type=click.Choice(DECODERS), default="own", show_default=True,
+                          help="Row decoder for a server's binlog: own (fast) or library (mysql-replication, the "
+                               "previous engine).")
     return option(fn)
 
 

@@ -15,7 +15,7 @@ from mysqlinspect.binlog.read.files import check_file_range, resolve_file_range
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.preflight import PreflightIssue, preflight_issues
 from mysqlinspect.binlog.read.range import RangeSpec, ResolvedRange, resolve_range
-from mysqlinspect.binlog.read.stream import StopBound, StreamOptions
+from mysqlinspect.binlog.read.stream import Decoder, StopBound, StreamOptions
 from mysqlinspect.binlog.replay.apply import (
     Applier,
     ApplyOptions,
@@ -60,6 +60,7 @@ from mysqlinspect.binlog.replay.sqlliteral import cross_flavor_dialect
 from mysqlinspect.binlog.source.files import resolve_inputs
 from mysqlinspect.binlog.source.local import files_origin
 from mysqlinspect.cli.binlog_options import (
+    binlog_decoder_option,
     binlog_filter_options,
     binlog_range_options,
     binlog_stream_options,
@@ -107,6 +108,7 @@ def parse_rewrite(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 @binlog_range_options(follow=False)
 @binlog_filter_options
 @binlog_stream_options
+@binlog_decoder_option
 @click.option("--flashback", is_flag=True, help="Undo the range: inverse statements, newest transaction first.")
 @click.option("--skip-ddl", is_flag=True, help="Leave DDL out (a flashback stops at DDL without this).")
 @click.option("--full-columns", is_flag=True, help="UPDATE SET every column, not only the changed ones.")
@@ -156,9 +158,10 @@ def parse_rewrite(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 @output_options("table", "json")
 @pass_app
 def replay(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions, range_spec: RangeSpec,
-           event_filter: EventFilter, replica_server_id: int | None, flashback: bool, skip_ddl: bool,
-           full_columns: bool, rewrite_db: tuple[str, ...], batch_rows: int | None, output_file: str | None,
-           execute: bool, target: str | None, sql_log_bin: str, rate: float | None, checkpoint: str | None,
+           event_filter: EventFilter, replica_server_id: int | None, decoder: Decoder, flashback: bool,
+           skip_ddl: bool, full_columns: bool, rewrite_db: tuple[str, ...], batch_rows: int | None,
+           output_file: str | None, execute: bool, target: str | None, sql_log_bin: str, rate: float | None,
+           checkpoint: str | None,
            verify_current: bool | None, allow_triggers: bool, allow_same_server: bool, yes: bool,
            spill_dir: str | None, parallel: bool, apply_mode: str, schema_from: str | None,
            no_verify_checksum: bool, output_format: str) -> None:
@@ -172,8 +175,11 @@ def replay(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOption
     _check_combinations(execute, target, output_file, checkpoint, rate, sql_log_bin)
     if schema_from and not files:
         raise click.UsageError("--schema-from is for FILE|DIR arguments (a server source has its own definitions)")
+    if files and decoder == "library":
+        raise click.UsageError("--decoder library reads from a server; local files are read by our own decoder")
     settings = app.settings(conn_opts)
-    stream_options = StreamOptions(server_id=replica_server_id, blocking=False)
+    stream_options = StreamOptions(server_id=replica_server_id, blocking=False, decoder=decoder,
+                                   verify_checksum=not no_verify_checksum)
     source: ServerSource | FileSource
     if files:
         source, rng = _file_source(app, files, settings, range_spec, schema_from or (target if execute else None),

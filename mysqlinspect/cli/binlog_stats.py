@@ -12,10 +12,11 @@ from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.range import RangeSpec, StartSpec, resolve_range
 from mysqlinspect.binlog.read.reader import RangeReader
 from mysqlinspect.binlog.read.stats import StatsAccumulator
-from mysqlinspect.binlog.read.stream import StreamOptions
+from mysqlinspect.binlog.read.stream import Decoder, StreamOptions
 from mysqlinspect.binlog.replay.schema_lookup import InformationSchemaLookup
 from mysqlinspect.binlog.source.server_files import binlog_files
 from mysqlinspect.cli.binlog_options import (
+    binlog_decoder_option,
     binlog_filter_options,
     binlog_range_options,
     binlog_stream_options,
@@ -34,6 +35,7 @@ from mysqlinspect.render.binlog_stats import render_binlog_stats
 @binlog_range_options(follow=False)
 @binlog_filter_options
 @binlog_stream_options
+@binlog_decoder_option
 @output_options("table", "json")
 @click.option("--headers-only", is_flag=True,
               help="Fastest: event headers only, no row counts (rows are null).")
@@ -44,7 +46,8 @@ from mysqlinspect.render.binlog_stats import render_binlog_stats
               help="How many of the largest/longest transactions to list.")
 @pass_app
 def stats(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec, event_filter: EventFilter,
-          replica_server_id: int | None, output_format: str, headers_only: bool, decode: bool, top: int) -> None:
+          replica_server_id: int | None, decoder: Decoder, output_format: str, headers_only: bool, decode: bool,
+          top: int) -> None:
     """Per table/op counts, transaction sizes and durations, largest transactions, DDL timeline, server ids.
 
     Covers the whole log on the server unless a range is given.
@@ -62,7 +65,7 @@ def stats(app: AppContext, conn_opts: CommandLineOptions, range_spec: RangeSpec,
     if decode:
         lookup = InformationSchemaLookup(settings)
         try:
-            options = StreamOptions(server_id=replica_server_id, read_timeout=None)
+            options = StreamOptions(server_id=replica_server_id, read_timeout=None, decoder=decoder)
             with RangeReader(settings, rng, event_filter, options=options, lookup=lookup, warn=app.warn) as reader:
                 acc.add_all(reader.transactions())
         finally:

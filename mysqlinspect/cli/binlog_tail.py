@@ -14,9 +14,10 @@ from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.preflight import PreflightIssue, preflight_issues
 from mysqlinspect.binlog.read.range import RangeSpec, resolve_range
 from mysqlinspect.binlog.read.reader import RangeReader
-from mysqlinspect.binlog.read.stream import RetryPolicy, StreamOptions
+from mysqlinspect.binlog.read.stream import Decoder, RetryPolicy, StreamOptions
 from mysqlinspect.binlog.replay.schema_lookup import InformationSchemaLookup
 from mysqlinspect.cli.binlog_options import (
+    binlog_decoder_option,
     binlog_filter_options,
     binlog_range_options,
     binlog_stream_options,
@@ -48,6 +49,7 @@ def check_preflight(app: AppContext, issues: list[PreflightIssue], strict: bool)
 @binlog_range_options(follow=True)
 @binlog_filter_options
 @binlog_stream_options
+@binlog_decoder_option
 @click.option("--format", "output_format", type=click.Choice(["auto", "table", "jsonl", "json"]), default="auto",
               show_default=True, help="table: live view; jsonl: one JSON object per line; json: one document "
                                       "(bounded ranges only). auto: table on a terminal, else jsonl.")
@@ -59,10 +61,11 @@ def check_preflight(app: AppContext, issues: list[PreflightIssue], strict: bool)
 @click.option("--retry-timeout", type=click.FloatRange(min=0), default=120.0, show_default=True,
               help="Seconds to keep reconnecting after the connection drops (0: fail at once).")
 @click.option("--no-verify-checksum", is_flag=True,
-              help="Local files: read on past events whose CRC32 does not match (default: exit 65).")
+              help="Read on past events whose CRC32 does not match (default: exit 65).")
 @pass_app
 def tail(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions, range_spec: RangeSpec,
-         event_filter: EventFilter, replica_server_id: int | None, output_format: str, checkpoint: str | None,
+         event_filter: EventFilter, replica_server_id: int | None, decoder: Decoder, output_format: str,
+         checkpoint: str | None,
          strict: bool, all_events: bool, rows_only: bool, retry_timeout: float, no_verify_checksum: bool) -> None:
     """Stream binlog events, grouped into transactions, with decoded rows.
 
@@ -75,6 +78,9 @@ def tail(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions,
         raise UsageError("--format json needs a bounded range; use --format jsonl with --follow")
     if files:
         from mysqlinspect.cli.binlog_tail_files import tail_files
+
+        if decoder == "library":
+            raise UsageError("--decoder library needs a server; local files are read with the own decoder")
 
         tail_files(app, files, range_spec, event_filter, fmt, all_events, rows_only, not no_verify_checksum,
                    checkpoint)
@@ -92,7 +98,8 @@ def tail(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions,
     lookup = InformationSchemaLookup(settings)
     options = StreamOptions(server_id=replica_server_id, blocking=range_spec.follow,
                             read_timeout=60.0 if range_spec.follow else None,
-                            retry=RetryPolicy(give_up_after=retry_timeout, enabled=retry_timeout > 0))
+                            retry=RetryPolicy(give_up_after=retry_timeout, enabled=retry_timeout > 0),
+                            decoder=decoder, verify_checksum=not no_verify_checksum)
     with RangeReader(settings, rng, event_filter, options=options, lookup=lookup, warn=app.warn,
                      checkpoint_path=checkpoint, server_uuid=info.variable("server_uuid")) as reader:
         if reader.resumed_from is not None:

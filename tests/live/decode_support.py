@@ -192,7 +192,8 @@ def library_records(server: Any, file: str) -> list[EventRecord]:
     """mysql-replication's own decoding (fastrows off) of one whole binlog file, through the server."""
     fastrows.ENABLED = False
     try:
-        with BinlogStream(server.settings(), BinlogPosition(file, 4), options=StreamOptions(read_timeout=None)) as s:
+        options = StreamOptions(read_timeout=None, decoder="library")
+        with BinlogStream(server.settings(), BinlogPosition(file, 4), options=options) as s:
             return [r for r in s.events() if r.file == file]
     finally:
         fastrows.ENABLED = True

@@ -8,7 +8,7 @@ import pytest
 
 from mysqlinspect.binlog.decode import fastrows
 from mysqlinspect.binlog.position import BinlogPosition
-from mysqlinspect.binlog.read.stream import BinlogStream, StopBound
+from mysqlinspect.binlog.read.stream import BinlogStream, StopBound, StreamOptions
 from tests.live.replay_support import binlog_position, create_schema, run_workload
 
 pytestmark = pytest.mark.live
@@ -16,7 +16,9 @@ pytestmark = pytest.mark.live
 
 def read_rows(server: Any, start: tuple[str, int], stop: tuple[str, int], db: str) -> list[Any]:
     out = []
-    with BinlogStream(server.settings(), BinlogPosition(*start), stop=StopBound(BinlogPosition(*stop))) as stream:
+    options = StreamOptions(decoder="library")
+    with BinlogStream(server.settings(), BinlogPosition(*start), stop=StopBound(BinlogPosition(*stop)),
+                      options=options) as stream:
         for txn in stream.transactions():
             for event in txn.events:
                 if event.schema == db:

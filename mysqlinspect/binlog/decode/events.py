@@ -1,10 +1,11 @@
 """RawEvents -> EventRecords with our own decoder (no mysql-replication event classes).
 
 Same records as the library path (records.EventAdapter): event type names, ops, positions, GTIDs, xids, row
-changes with model values. Tables logged without FULL row metadata get their column names (and primary key) from
-`lookup` (a server with the same schema) when one is given, else @1..@n. It follows FORMAT_DESCRIPTION events
-(post-header lengths, flavor), keeps Table_maps by table id, expands TRANSACTION_PAYLOAD events (zstd; inner
-events carry the outer event's positions, as `mysqlbinlog` prints them) and MariaDB compressed Query/Rows events (zlib).
+changes with model values. Tables logged without FULL row metadata get their column names and keys from
+`schema` (a server with the same schema, through SchemaFallback) when one is given, else @1..@n. It follows
+FORMAT_DESCRIPTION events (post-header lengths, flavor), keeps Table_maps by table id, expands TRANSACTION_PAYLOAD
+events (zstd; inner events carry the outer event's positions, as `mysqlbinlog` prints them) and MariaDB compressed
+Query/Rows events (zlib).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from mysqlinspect.binlog.decode.payload import decompress_payload, split_events
-from mysqlinspect.binlog.decode.records import SchemaLookup, classify_query
+from mysqlinspect.binlog.decode.query_status import parse_session
+from mysqlinspect.binlog.decode.records import classify_query
 from mysqlinspect.binlog.decode.rows import EVENT_NAMES, ROW_OPS, decode_rows
+from mysqlinspect.binlog.decode.schema_fallback import SchemaFallback
 from mysqlinspect.binlog.decode.tablemap import TableMap, parse_table_map
 from mysqlinspect.binlog.model import EventRecord
 from mysqlinspect.binlog.source import rawdump
@@ -27,6 +30,7 @@ from mysqlinspect.errors import DataError
 QUERY, STOP, ROTATE, FDE, XID, TABLE_MAP, ROWS_QUERY = 2, 3, 4, 15, 16, 19, 29
 GTID, ANONYMOUS_GTID, PREVIOUS_GTIDS, XA_PREPARE, PAYLOAD, TAGGED_GTID = 33, 34, 35, 38, 40, 42
 ANNOTATE_ROWS, MARIADB_GTID, QUERY_COMPRESSED = 160, 162, 165
+SUPPRESS_USE_FLAG = 0x08  # LOG_EVENT_SUPPRESS_USE_F: CREATE/DROP DATABASE run without a default database
 HEADER_LEN = 19
 MAX_CACHED_MAPS = 10_000
 DEFAULT_FDE = FormatDescription(4, "", 0, b"", 0)  # until the first FDE: fallback post-header lengths
@@ -34,10 +38,11 @@ DEFAULT_FDE = FormatDescription(4, "", 0, b"", 0)  # until the first FDE: fallba
 
 @dataclass
 class EventDecoder:
-    """decode(raw) -> the records of one raw event (several for a transaction payload)."""
+    """decode(raw) -> the records of one raw event (several for a transaction payload). With a `schema`
+    fallback (a server's current definitions), Table_maps without column names or keys get them from it."""
 
     warn: Callable[[str], None] = lambda message: None
-    lookup: SchemaLookup | None = None
+    schema: SchemaFallback | None = None
     fde: FormatDescription = DEFAULT_FDE
     tables: dict[int, TableMap] = field(default_factory=dict)
     _warned: set[str] = field(default_factory=set)
@@ -73,7 +78,7 @@ class EventDecoder:
         if code in ROW_OPS:
             self._rows(rec, code, body)
         elif code in (QUERY, QUERY_COMPRESSED):
-            self._query(rec, body, code == QUERY_COMPRESSED)
+            self._query(rec, body, code == QUERY_COMPRESSED, raw.flags)
         elif code == TABLE_MAP:
             tmap = self._table_map(body)
             self.tables[tmap.table_id] = tmap
@@ -89,6 +94,8 @@ class EventDecoder:
             if len(self._maps) > MAX_CACHED_MAPS:
                 self._maps.clear()
             tmap = self._maps[body] = parse_table_map(body, self.fde.post_header(TABLE_MAP))
+            if self.schema is not None:
+                complete_table_map(tmap, self.schema)
         return tmap
 
     def _control(self, rec: EventRecord, code: int, body: bytes) -> None:
@@ -119,7 +126,7 @@ class EventDecoder:
         elif code not in rawdump.EVENT_NAMES:
             rec.decoded = False
 
-    def _query(self, rec: EventRecord, body: bytes, compressed: bool) -> None:
+    def _query(self, rec: EventRecord, body: bytes, compressed: bool, raw_flags: int) -> None:
         post = self.fde.post_header(QUERY_COMPRESSED if compressed else QUERY) or 13
         db_len = body[8]
         status_len = int.from_bytes(body[11:13], "little")
@@ -131,6 +138,8 @@ class EventDecoder:
         rec.schema = body[start : start + db_len].decode("utf-8", "backslashreplace")
         rec.query = text.decode("utf-8", "backslashreplace")
         rec.op = classify_query(rec.query)
+        rec.session = parse_session(body[post : post + status_len], self.mariadb)
+        rec.suppress_use = bool(raw_flags & SUPPRESS_USE_FLAG)
 
     def _rows(self, rec: EventRecord, code: int, body: bytes) -> None:
         post = self.fde.post_header(code) or (10 if 30 <= code <= 32 or code in (39, 169, 170, 171) else 8)
@@ -142,31 +151,11 @@ class EventDecoder:
             raise DataError(f"{rec.file}: rows event at {rec.start_pos} for table id {table_id} without a "
                             "Table_map event (reading must start at a transaction boundary)")
         rec.schema, rec.table = tmap.schema, tmap.table
-        if not tmap.has_names and self.lookup is not None:
-            self._look_up_names(tmap)
+        id_len = 4 if post == 6 else 6
+        rec.rows_flags = int.from_bytes(body[id_len : id_len + 2], "little")
         if not tmap.has_names:
             self._warn_unnamed(tmap)
         rec.rows = decode_rows(body, code, post, tmap, self.mariadb)
-
-    def _look_up_names(self, tmap: TableMap) -> None:
-        """Names from the lookup's current definition, once per Table_map (before its row plan is compiled);
-        a definition with another column count is not this table's: @1..@n then, with a warning."""
-        if tmap.cache.get("looked_up") or self.lookup is None:
-            return
-        tmap.cache["looked_up"] = True
-        names = self.lookup.column_names(tmap.schema, tmap.table)
-        if len(names) != len(tmap.columns):
-            self.warn(f"{tmap.schema}.{tmap.table}: the schema server's table has {len(names)} columns, the "
-                      f"binlog's {len(tmap.columns)}; its columns are shown as @1..@n")
-            return
-        for column, name in zip(tmap.columns, names, strict=True):
-            column.name = name
-        if not tmap.primary_key:
-            key = self.lookup.primary_key(tmap.schema, tmap.table)
-            tmap.primary_key = [names.index(name) for name in key if name in names]
-        tmap.names_looked_up = True
-        tmap.cache.pop("plan", None)
-        tmap.cache.pop("columns", None)
 
     def _warn_unnamed(self, tmap: TableMap) -> None:
         """Once per decoder (a file set): as mysqlbinlog, columns are @1..@n without FULL row metadata."""
@@ -174,3 +163,16 @@ class EventDecoder:
             self._warned.add(f"{tmap.schema}.{tmap.table}")
             self.warn(f"{tmap.schema}.{tmap.table}: the binlog has no column names (binlog_row_metadata is not "
                       "FULL); columns of this and any other such table are shown as @1..@n")
+
+
+def complete_table_map(tmap: TableMap, schema: SchemaFallback) -> None:
+    """Column names (when the binlog has none) and keys (when it has no primary key) from the current
+    definition, set before any row plan is compiled for the map."""
+    if not tmap.has_names:
+        for column, name in zip(tmap.columns, schema.names(tmap.schema, tmap.table, len(tmap.columns)), strict=True):
+            column.name = name
+        tmap.names_from_metadata = False
+    if not tmap.primary_key:
+        pk, tmap.unique_keys = schema.keys(tmap.schema, tmap.table)
+        names = [c.name for c in tmap.columns]
+        tmap.primary_key = [names.index(n) for n in pk if n in names]

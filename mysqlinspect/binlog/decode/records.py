@@ -9,18 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 from pymysqlreplication import event as lib_event
 from pymysqlreplication import row_event as lib_rows
 
 from mysqlinspect.binlog.decode.library_events import TaggedGtidEvent
+from mysqlinspect.binlog.decode.query_status import build_session
+from mysqlinspect.binlog.decode.schema_fallback import SchemaFallback, SchemaLookup
 from mysqlinspect.binlog.decode.statement_text import statement_head
 from mysqlinspect.binlog.decode.values import converter_for, none_value, type_name
 from mysqlinspect.binlog.model import ColumnInfo, EventRecord, QuerySession, RowChange
 
 ARTIFICIAL_FLAG = 0x20  # LOG_EVENT_ARTIFICIAL_F
-MARIADB_EXPLICIT_DEFAULTS_TS = 0x1000000  # Q_FLAGS2 bit of explicit_defaults_for_timestamp (MariaDB)
 SUPPRESS_USE_FLAG = 0x08  # LOG_EVENT_SUPPRESS_USE_F: CREATE/DROP DATABASE run without a default database
 ANONYMOUS_GTID_EVENT = 34
 MARIADB_FL_STANDALONE = 0x01
@@ -34,16 +35,6 @@ ROW_OPS: dict[type, str] = {
     lib_rows.PartialUpdateRowsEvent: "update",
     lib_rows.DeleteRowsEvent: "delete",
 }
-
-
-class SchemaLookup(Protocol):
-    """Where column names and keys come from when the binlog lacks FULL metadata (the current definition)."""
-
-    def column_names(self, schema: str, table: str) -> list[str]: ...
-
-    def primary_key(self, schema: str, table: str) -> list[str]: ...
-
-    def unique_keys(self, schema: str, table: str) -> list[list[str]]: ...
 
 
 @dataclass
@@ -79,7 +70,13 @@ class TableShapes:
     lookup: SchemaLookup | None = None
     warn: Callable[[str], None] = lambda message: None
     _cache: dict[tuple[Any, ...], TableShape] = field(default_factory=dict)
-    _warned: set[str] = field(default_factory=set)
+    _fallback: SchemaFallback | None = None
+
+    @property
+    def fallback(self) -> SchemaFallback:
+        if self._fallback is None:
+            self._fallback = SchemaFallback(self.lookup, self.warn)
+        return self._fallback
 
     def shape_for(self, event: Any) -> TableShape:
         cols = event.columns
@@ -96,42 +93,14 @@ class TableShapes:
         value_keys = [c.name if c.name else f"UNKNOWN_COL{i}" for i, c in enumerate(cols)]
         from_metadata = all(names)
         if not from_metadata:
-            names = self._fallback_names(schema, table, len(cols))
+            names = self.fallback.names(schema, table, len(cols))
         columns = [self._column_info(c, n) for c, n in zip(cols, names, strict=True)]
         pk = _library_primary_key(event, cols, names)
         uniques: list[list[str]] = []
-        if not pk and self.lookup is not None:
-            pk = self._safe(lambda: self.lookup.primary_key(schema, table), [])  # type: ignore[union-attr]
-            if not pk:
-                uniques = self._safe(lambda: self.lookup.unique_keys(schema, table), [])  # type: ignore[union-attr]
+        if not pk:
+            pk, uniques = self.fallback.keys(schema, table)
         converters = [converter_for(c.type_name, c.set_values, c.length) for c in columns]
         return TableShape(schema, table, columns, value_keys, converters, pk, uniques, from_metadata)
-
-    def _fallback_names(self, schema: str, table: str, count: int) -> list[str]:
-        names: list[str] = []
-        if self.lookup is not None:
-            names = self._safe(lambda: self.lookup.column_names(schema, table), [])  # type: ignore[union-attr]
-        ident = f"{schema}.{table}"
-        if len(names) == count:
-            self._warn_once(ident, f"{ident}: the binlog has no column names (binlog_row_metadata is not FULL); "
-                                   "names are taken from the current table definition and may be wrong if the "
-                                   "table changed since")
-            return names
-        self._warn_once(ident, f"{ident}: the binlog has no column names and the current definition does not "
-                               f"match ({len(names)} columns now, {count} in the event); columns shown as @1..@{count}")
-        return [f"@{i + 1}" for i in range(count)]
-
-    def _warn_once(self, ident: str, message: str) -> None:
-        if ident not in self._warned:
-            self._warned.add(ident)
-            self.warn(message)
-
-    @staticmethod
-    def _safe(fn: Callable[[], Any], default: Any) -> Any:
-        try:
-            return fn()
-        except Exception:
-            return default
 
     @staticmethod
     def _column_info(col: Any, name: str) -> ColumnInfo:
@@ -195,14 +164,9 @@ def query_session(event: Any, flavor: str) -> QuerySession:
     charset = None
     if getattr(event, "character_set_client", None) is not None:
         charset = (int(event.character_set_client), int(event.collation_connection), int(event.collation_server))
-    zone = getattr(event, "time_zone", None)
-    sql_mode = getattr(event, "sql_mode", None)
-    explicit = getattr(event, "explicit_defaults_ts", None)  # MySQL: its own status variable (CREATE TABLE...)
-    if flavor == "mariadb" and getattr(event, "flags2", None) is not None:
-        explicit = event.flags2 & MARIADB_EXPLICIT_DEFAULTS_TS
-    return QuerySession(sql_mode=int(sql_mode) if sql_mode is not None else None, charset=charset,
-                        time_zone=zone.decode("ascii", "replace") if isinstance(zone, bytes) else zone,
-                        explicit_defaults_for_timestamp=bool(explicit) if explicit is not None else None)
+    return build_session(getattr(event, "sql_mode", None), charset, getattr(event, "time_zone", None),
+                         getattr(event, "explicit_defaults_ts", None), getattr(event, "flags2", None),
+                         flavor == "mariadb")
 
 
 @dataclass

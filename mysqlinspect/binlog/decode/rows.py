@@ -106,10 +106,11 @@ def _value_options(data: bytes, pos: int, json_columns: tuple[int, ...]) -> tupl
 
 def _row_factory(op: str, tmap: TableMap, columns: list[ColumnInfo], pk: list[str]
                  ) -> Callable[[dict[str, Any] | None, dict[str, Any] | None], RowChange]:
-    schema, table, named = tmap.schema, tmap.table, tmap.has_names and not tmap.names_looked_up
+    schema, table, uniques = tmap.schema, tmap.table, tmap.unique_keys
+    named = tmap.has_names and tmap.names_from_metadata
 
     def make(before: dict[str, Any] | None, after: dict[str, Any] | None) -> RowChange:
-        return RowChange(op, schema, table, columns, pk, before, after, names_from_metadata=named)
+        return RowChange(op, schema, table, columns, pk, before, after, uniques, named)
 
     return make
 

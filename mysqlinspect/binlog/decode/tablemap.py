@@ -53,8 +53,9 @@ class TableMap:
     columns: list[ColumnDef]
     primary_key: list[int] = field(default_factory=list)
     has_metadata: bool = False
-    names_looked_up: bool = False  # column names (and key) taken from a current table definition, not the binlog
     cache: dict[Any, Any] = field(default_factory=dict)  # compiled row plans (decode.plan)
+    names_from_metadata: bool = True  # False: names set from the current table definition (may be stale)
+    unique_keys: list[list[str]] = field(default_factory=list)  # from the current definition, without a PK
 
     @property
     def has_names(self) -> bool:

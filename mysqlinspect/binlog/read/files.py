@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from mysqlinspect.binlog.decode.events import EventDecoder
-from mysqlinspect.binlog.decode.records import SchemaLookup
+from mysqlinspect.binlog.decode.schema_fallback import SchemaFallback, SchemaLookup
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.position import FIRST_EVENT_POS, BinlogPosition
 from mysqlinspect.binlog.read.filters import EventFilter
@@ -78,7 +78,7 @@ class FileTransactions:
                  lookup: SchemaLookup | None = None, gtid_started: bool = False) -> None:
         self.source = LocalBinlogSource(paths, verify_checksum=verify_checksum)
         self.filter = event_filter or EventFilter()
-        self.decoder = EventDecoder(warn=warn, lookup=lookup)
+        self.decoder = EventDecoder(warn=warn, schema=SchemaFallback(lookup, warn) if lookup is not None else None)
         self.order = {display_name(p): i for i, p in enumerate(self.source.files)}
         if rng is None:
             rng = resolve_file_range(self.source.files, spec or RangeSpec(), files_origin(paths).flavor)

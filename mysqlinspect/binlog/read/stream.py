@@ -1,39 +1,28 @@
-"""A closed-on-exit wrapper around mysql-replication's BinLogStreamReader.
+"""Complete transactions (or raw EventRecords) of a server's binlog, surviving dropped connections.
 
 `BinlogStream(settings, start, ...)` yields EventRecords (`events()`) or complete Transactions
-(`transactions()`). It always dumps by file/position (COM_BINLOG_DUMP with resume_stream, never the library's
-GTID auto-position, which re-sends the original set on reconnect and duplicates events), passes a *copy* of the
-connection settings, uses a unique replica server id, decodes compressed transaction payloads, and - in
-`transactions()` - survives dropped connections: it reopens the dump after the last complete transaction with
-exponential backoff, so no transaction is lost or yielded twice.
+(`transactions()`). The records come from one of two decoders (StreamOptions.decoder): `own` (default:
+read/own_dump.py, our source and decoder) or `library` (read/library_dump.py, mysql-replication). Either way it
+always dumps by file/position (COM_BINLOG_DUMP, never GTID auto-position, which re-sends the original set on
+reconnect and duplicates events), uses a unique replica server id, decodes compressed transaction payloads, and
+- in `transactions()` - survives dropped connections: it reopens the dump after the last complete transaction
+with exponential backoff, so no transaction is lost or yielded twice.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Literal, Protocol
 
-import pymysql
-from pymysql.protocol import MysqlPacket
-from pymysqlreplication import BinLogStreamReader
-from pymysqlreplication import event as lib_event
-from pymysqlreplication import row_event as lib_rows
-from pymysqlreplication.packet import BinLogPacketWrapper
-
-from mysqlinspect.binlog.decode import fastrows, jsonnull
-from mysqlinspect.binlog.decode.library_events import TaggedGtidEvent, register_library_events
-from mysqlinspect.binlog.decode.payload import TransactionPayloadEvent, decompress_payload, split_events
-from mysqlinspect.binlog.decode.records import EventAdapter, SchemaLookup, TableShapes
+from mysqlinspect.binlog.decode.schema_fallback import SchemaLookup
 from mysqlinspect.binlog.model import EventRecord, Transaction
 from mysqlinspect.binlog.position import FIRST_EVENT_POS, BinlogPosition
 from mysqlinspect.binlog.read.gtid import GtidSet
 from mysqlinspect.binlog.read.transactions import TransactionAssembler
 from mysqlinspect.binlog.source.dump_connection import (
     DumpEnded,
-    dump_connection_kwargs,
     is_transient,
     random_replica_id,
     translate_stream_error,
@@ -41,23 +30,8 @@ from mysqlinspect.binlog.source.dump_connection import (
 from mysqlinspect.connection.settings import ConnectionSettings
 from mysqlinspect.errors import ConnectError, MysqlInspectError
 
-register_library_events()
-jsonnull.install()  # JSON `null` documents stay distinct from SQL NULL; fresh none-sources per row image
-fastrows.install()  # faster row decoding; partly-zero dates kept exactly
-logging.getLogger("pymysqlreplication").setLevel(logging.ERROR)
-
-# PreviousGtidsEvent is left out on purpose: the library cannot parse the tagged format of MySQL 8.3+ (and
-# mysqlinspect reads Previous_gtids itself, in rawdump/tagged_gtid).
-EVENT_CLASSES: frozenset[type] = frozenset({
-    lib_event.QueryEvent, lib_event.RotateEvent, lib_event.StopEvent, lib_event.FormatDescriptionEvent,
-    lib_event.XAPrepareEvent, lib_event.XidEvent, lib_event.GtidEvent, lib_event.BeginLoadQueryEvent,
-    lib_event.ExecuteLoadQueryEvent, lib_rows.UpdateRowsEvent, lib_rows.WriteRowsEvent, lib_rows.DeleteRowsEvent,
-    lib_rows.TableMapEvent, lib_event.HeartbeatLogEvent, lib_event.NotImplementedEvent, lib_event.MariadbGtidEvent,
-    lib_event.RowsQueryLogEvent, lib_event.MariadbAnnotateRowsEvent, lib_event.RandEvent,
-    lib_event.MariadbStartEncryptionEvent, lib_event.MariadbGtidListEvent, lib_event.MariadbBinLogCheckPointEvent,
-    lib_event.UserVarEvent, lib_rows.PartialUpdateRowsEvent, lib_event.IntvarEvent,
-    TransactionPayloadEvent, TaggedGtidEvent,
-})
+Decoder = Literal["own", "library"]
+DECODERS: tuple[Decoder, ...] = ("own", "library")
 
 
 @dataclass
@@ -90,6 +64,16 @@ class StreamOptions:
     heartbeat: float = 5.0
     read_timeout: float | None = 60.0  # None: no socket timeout (faster reads; use for bounded ranges)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    decoder: Decoder = "own"  # own: source/server + decode/events; library: mysql-replication
+    verify_checksum: bool = True  # own decoder: verify each event's CRC32 (a mismatch is a DataError)
+
+
+class DumpRecords(Protocol):
+    """Where a BinlogStream's records come from: one dump from `start` per records() call."""
+
+    def records(self, start: BinlogPosition) -> Iterator[EventRecord]: ...
+
+    def close(self) -> None: ...
 
 
 class BinlogStream:
@@ -104,13 +88,11 @@ class BinlogStream:
         self.server_id = self.options.server_id or random_replica_id()
         self.stop = stop or StopBound()
         self.warn = warn or (lambda message: None)
-        self.shapes = TableShapes(lookup=lookup, warn=self.warn)
-        self.adapter = EventAdapter(shapes=self.shapes, file=start.file)
         self.assembler = TransactionAssembler(next_number=first_transaction_number)
         self.resume_at = start  # after the last complete transaction (or outside event)
         self.seen_gtids = seen_gtids
         self.reconnects = 0
-        self._reader: BinLogStreamReader | None = None
+        self.dump = _dump_records(settings, self.server_id, self.options, lookup, self.warn)
 
     # lifecycle -----------------------------------------------------------------------------------
     def __enter__(self) -> BinlogStream:
@@ -120,47 +102,13 @@ class BinlogStream:
         self.close()
 
     def close(self) -> None:
-        reader, self._reader = self._reader, None
-        if reader is not None:
-            try:
-                reader.close()
-            except Exception:
-                pass
-
-    def _open(self, at: BinlogPosition) -> BinLogStreamReader:
-        self.close()
-        conn = dump_connection_kwargs(self.settings)
-        if self.options.read_timeout:
-            conn["read_timeout"] = self.options.read_timeout
-        self.adapter.file = at.file
-        self._reader = BinLogStreamReader(
-            pymysql_wrapper=_single_dump_connection(),
-            connection_settings=dict(conn),
-            ctl_connection_settings=dict(conn),
-            server_id=self.server_id,
-            resume_stream=True,
-            blocking=self.options.blocking,
-            log_file=at.file,
-            log_pos=max(at.pos, FIRST_EVENT_POS),
-            only_events=list(EVENT_CLASSES),
-            filter_non_implemented_events=False,
-            slave_heartbeat=self.options.heartbeat if self.options.blocking else None,
-            enable_logging=False,
-        )
-        return self._reader
+        self.dump.close()
 
     # events ----------------------------------------------------------------------------------------
     def events(self) -> Iterator[EventRecord]:
         """Every real event from the start position, on one connection (no retries)."""
         try:
-            reader = self._open(self.resume_at)
-            for event in reader:
-                if isinstance(event, TransactionPayloadEvent):
-                    yield from self._payload_records(reader, event)
-                    continue
-                record = self.adapter.observe(event)
-                if record is not None:
-                    yield record
+            yield from self.dump.records(self.resume_at)
         except MysqlInspectError:
             raise
         except Exception as exc:
@@ -169,26 +117,6 @@ class BinlogStream:
             raise translate_stream_error(exc, self.resume_at) from exc
         finally:
             self.close()
-
-    def _payload_records(self, reader: BinLogStreamReader, event: TransactionPayloadEvent) -> Iterator[EventRecord]:
-        packet = event.packet
-        outer = (packet.log_pos - packet.event_size, packet.log_pos)
-        raw = decompress_payload(event.body)
-        for inner in split_events(raw):
-            wrapped = BinLogPacketWrapper(
-                MysqlPacket(b"\x00" + inner, "utf8"), reader.table_map, reader._ctl_connection,
-                reader.mysql_version, False, EVENT_CLASSES, None, None, None, None, False, False, False,
-                reader._BinLogStreamReader__optional_meta_data, False, False,
-                reader._BinLogStreamReader__post_header_lengths,
-            )
-            inner_event = wrapped.event
-            if inner_event is None:
-                continue
-            if isinstance(inner_event, lib_rows.TableMapEvent):
-                reader.table_map[inner_event.table_id] = inner_event.get_table()
-            record = self.adapter.convert(inner_event, compressed_at=outer)
-            record.timestamp = record.timestamp or event.timestamp
-            yield record
 
     # transactions ----------------------------------------------------------------------------------
     def transactions(self) -> Iterator[Transaction]:
@@ -248,22 +176,19 @@ class BinlogStream:
         return False
 
 
-def _single_dump_connection() -> Callable[..., Any]:
-    """A pymysql.connect for the library that refuses to reopen the dump connection: the library would
-    silently reconnect from its own mid-transaction position; BinlogStream reconnects after the last complete
-    transaction instead, and says so."""
-    opened = False
+def _dump_records(settings: ConnectionSettings, server_id: int, options: StreamOptions,
+                  lookup: SchemaLookup | None, warn: Callable[[str], None]) -> DumpRecords:
+    """The decoder's record source (imported on demand: the own path never loads mysql-replication)."""
+    if options.decoder == "library":
+        from mysqlinspect.binlog.read.library_dump import LibraryDumpRecords
 
-    def connect(**kwargs: Any) -> Any:
-        nonlocal opened
-        if "db" in kwargs:  # the library's control connection (information_schema)
-            return pymysql.connect(**kwargs)
-        if opened:
-            raise pymysql.err.OperationalError(2013, "Lost connection to the server during the binlog dump")
-        opened = True
-        return pymysql.connect(**kwargs)
+        return LibraryDumpRecords(settings, server_id, blocking=options.blocking, heartbeat=options.heartbeat,
+                                  read_timeout=options.read_timeout, lookup=lookup, warn=warn)
+    from mysqlinspect.binlog.read.own_dump import OwnDumpRecords
 
-    return connect
+    return OwnDumpRecords(settings, server_id, blocking=options.blocking, heartbeat=options.heartbeat,
+                          read_timeout=options.read_timeout, lookup=lookup, warn=warn,
+                          verify_checksum=options.verify_checksum)
 
 
 def _describe(exc: BaseException) -> str:

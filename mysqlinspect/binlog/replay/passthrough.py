@@ -98,7 +98,7 @@ class RawTransactions:
     def __iter__(self) -> Iterator[RawTransaction]:
         try:
             self.dump._conn = self.dump._connect()
-            yield from self._transactions(rawdump._packets(self.dump._conn, self.dump.read_timeout))
+            yield from self._transactions(rawdump.packets(self.dump._conn, self.dump.read_timeout))
         except pymysql.err.MySQLError as exc:
             raise rawdump.translate_stream_error(exc, self.rng.start) from exc
         finally:
@@ -295,7 +295,7 @@ def read_fde(settings: ConnectionSettings, start: BinlogPosition, server_id: int
     dump = rawdump.RawDump(settings, start, server_id=server_id)
     try:
         dump._conn = dump._connect()
-        for data in rawdump._packets(dump._conn, dump.read_timeout):
+        for data in rawdump.packets(dump._conn, dump.read_timeout):
             if data[5] == rawdump.FORMAT_DESCRIPTION_EVENT:
                 return bytes(data[1:])
     except pymysql.err.MySQLError as exc:

@@ -7,6 +7,7 @@ post_header_len[N], then (checksum-aware servers) checksum_alg u8 + the FDE's ow
 from __future__ import annotations
 
 import re
+import zlib
 from dataclasses import dataclass
 
 CHECKSUM_OFF = 0
@@ -57,6 +58,11 @@ def is_checksum_aware(version: str) -> bool:
         return True
     numbers = tuple(int(g) for g in match.groups())
     return numbers >= (5, 3, 0) if "MariaDB" in version else numbers >= (5, 6, 1)
+
+
+def crc_ok(event: bytes | memoryview) -> bool:
+    """A whole event (header + body + CRC32) whose last 4 bytes are the CRC32 of the rest."""
+    return zlib.crc32(event[:-CHECKSUM_LEN]) == int.from_bytes(event[-CHECKSUM_LEN:], "little")
 
 
 def without_checksum(fde: FormatDescription) -> FormatDescription:

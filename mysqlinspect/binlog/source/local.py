@@ -16,7 +16,6 @@ from __future__ import annotations
 import mmap
 import re
 import struct
-import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from mysqlinspect.binlog.source.fde import (
     CHECKSUM_LEN,
     HEADER_LEN,
     FormatDescription,
+    crc_ok,
     is_checksum_aware,
     server_version,
 )
@@ -142,7 +142,7 @@ def walk_file(data: Buffer, name: str, verify: bool) -> _Walk:
             if fde is None:
                 raise DataError(f"{name}: the first event at position {pos} is not a Format_description event")
             csum = fde.checksum_len
-            if verify and csum and not _crc_ok(event):
+            if verify and csum and not crc_ok(event):
                 if pos + ev_size == size and not walk.closed:
                     walk.stop_reason = "a torn last event (bad CRC32 in a file left open)"
                     break
@@ -175,10 +175,6 @@ def _partial_reason(ev_size: int, left: int) -> str:
     return f"a partial event ({left} of {ev_size} bytes)"
 
 
-def _crc_ok(event: Buffer) -> bool:
-    return zlib.crc32(event[:-CHECKSUM_LEN]) == int.from_bytes(event[-CHECKSUM_LEN:], "little")
-
-
 def _read_fde(event: Buffer, name: str, pos: int, verify: bool) -> FormatDescription:
     version = server_version(bytes(event[HEADER_LEN:]))
     if int.from_bytes(event[HEADER_LEN : HEADER_LEN + 2], "little") != 4:
@@ -189,7 +185,7 @@ def _read_fde(event: Buffer, name: str, pos: int, verify: bool) -> FormatDescrip
         # the CRC was computed with the in-use flag clear; the server clears it in place on close
         copy = bytearray(event)
         copy[FDE_FLAGS_OFFSET] &= ~IN_USE_FLAG & 0xFF
-        if not _crc_ok(bytes(copy)):
+        if not crc_ok(bytes(copy)):
             raise DataError(f"{name}: the Format_description event at position {pos} fails its CRC32 checksum")
     return FormatDescription.from_body(bytes(event[HEADER_LEN:-CHECKSUM_LEN]))
 

@@ -21,6 +21,8 @@ from mysqlinspect.connection.settings import ConnectionSettings
 
 COM_BINLOG_DUMP = 0x12
 BINLOG_DUMP_NON_BLOCK = 0x01
+BINLOG_SEND_ANNOTATE_ROWS_EVENT = 0x02  # MariaDB: also send Annotate_rows events
+MAX_HEARTBEAT_SECONDS = 4294967
 HEADER = struct.Struct("<IBIIIH")
 HEADER_LEN = 19
 
@@ -89,12 +91,15 @@ class RawDump:
     """Iterate raw events from `start` to the end of the log (non-blocking) on one connection."""
 
     def __init__(self, settings: ConnectionSettings, start: BinlogPosition, server_id: int | None = None,
-                 blocking: bool = False, read_timeout: float | None = 60.0) -> None:
+                 blocking: bool = False, read_timeout: float | None = 60.0, heartbeat: float | None = None,
+                 annotate: bool = False) -> None:
         self.settings = settings
         self.start = start
         self.server_id = server_id or random_replica_id()
         self.blocking = blocking
         self.read_timeout = read_timeout
+        self.heartbeat = heartbeat  # seconds between the server's heartbeats on an idle dump (None: none asked)
+        self.annotate = annotate  # MariaDB: ask for Annotate_rows events
         self.checksum_len = 0
         self._conn: Any = None
 
@@ -122,16 +127,28 @@ class RawDump:
             row = cur.fetchone()
             checksum = str(row[0]).upper() if row and row[0] is not None else "NONE"
             if checksum != "NONE":
-                cur.execute("SET @master_binlog_checksum = @@global.binlog_checksum")
+                cur.execute("SET @master_binlog_checksum = @@global.binlog_checksum, "
+                            "@source_binlog_checksum = @@global.binlog_checksum")
                 self.checksum_len = 4
             cur.execute("SET @mariadb_slave_capability = 4")
+            if self.heartbeat:
+                period = int(min(self.heartbeat, MAX_HEARTBEAT_SECONDS) * 1_000_000_000)  # nanoseconds
+                cur.execute("SET @master_heartbeat_period = %s, @source_heartbeat_period = %s", (period, period))
         name = self.start.file.encode()
         flags = 0 if self.blocking else BINLOG_DUMP_NON_BLOCK
+        if self.annotate:
+            flags |= BINLOG_SEND_ANNOTATE_ROWS_EVENT
         packet = struct.pack("<i", len(name) + 11) + bytes([COM_BINLOG_DUMP])
         packet += struct.pack("<IHI", max(self.start.pos, FIRST_EVENT_POS), flags, self.server_id) + name
         conn._write_bytes(packet)
         conn._next_seq_id = 1
         return conn
+
+    def open(self) -> Any:
+        """Connect and send the dump command; the caller reads the packets (`packets(conn, timeout)`)."""
+        self.close()
+        self._conn = self._connect()
+        return self._conn
 
     def __iter__(self) -> Iterator[RawEvent]:
         try:
@@ -164,7 +181,7 @@ class RawDump:
         csum = self.checksum_len
         unpack = HEADER.unpack_from
         skip = (HEARTBEAT_EVENT, HEARTBEAT_V2_EVENT)
-        for data in _packets(conn, self.read_timeout):
+        for data in packets(conn, self.read_timeout):
             timestamp, type_code, server_id, size, log_pos, flags = unpack(data, 1)
             if type_code == ROTATE_EVENT:
                 next_file = bytes(data[1 + HEADER_LEN + 8 : len(data) - csum]).decode()
@@ -183,7 +200,7 @@ Frame = tuple[str, int, int, int, int, int, int, int, bytes]
 MAX_PACKET_LEN = 0xFFFFFF
 
 
-def _packets(conn: Any, read_timeout: float | None) -> Iterator[bytes]:
+def packets(conn: Any, read_timeout: float | None) -> Iterator[bytes]:
     """Payloads of the dump's OK packets, read straight from PyMySQL's buffered socket (much cheaper than
     _read_packet per event); EOF ends the iteration, an error packet raises like PyMySQL would."""
     conn._sock.settimeout(read_timeout)
