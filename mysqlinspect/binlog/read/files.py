@@ -1,23 +1,31 @@
 """Transactions from local binlog files, with no server: file source -> own decoder -> transactions -> filters.
 
-Position ranges apply per file (--start-file/--start-pos: transactions starting before it are skipped, though
-still decoded for their Table_maps; --stop-file/--stop-pos: transactions starting at or after it end the read),
-datetimes by transaction timestamp. GTID ranges, --follow and checkpoints still need the server path.
+Position ranges apply per file (--start-file/--start-pos: files before it are not read, transactions starting
+before it in it are skipped; --stop-file/--stop-pos: transactions starting at or after it end the read),
+datetimes by transaction timestamp, GTIDs (--gtid: from that transaction on; --include-gtids/--exclude-gtids,
+either flavor) through the server path's RangeGate. `resume` (a checkpoint's position) starts after what a
+previous run read; `skipped` is told of every transaction the gate or the filters drop (a checkpoint moves past
+them). --follow still needs a server.
 A transaction left open at the end of a file (uncommitted, or the file was cut) is never yielded: the source
 already ends each file at its last complete transaction and `ends` says where and why.
+`header_only` reads events as the stats header scan does (no values decoded; rows counted with `count_rows`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from mysqlinspect.binlog.decode.events import EventDecoder
-from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.model import EventRecord, Transaction
+from mysqlinspect.binlog.position import FIRST_EVENT_POS, BinlogPosition
+from mysqlinspect.binlog.read.fastscan import RawRecordAdapter
 from mysqlinspect.binlog.read.filters import EventFilter
-from mysqlinspect.binlog.read.range import RangeSpec
+from mysqlinspect.binlog.read.gtid import GtidSet
+from mysqlinspect.binlog.read.range import RangeGate, RangeSpec
 from mysqlinspect.binlog.read.transactions import TransactionAssembler
 from mysqlinspect.binlog.source.local import FileEnd, LocalBinlogSource
+from mysqlinspect.binlog.source.rawdump import RawEvent
 from mysqlinspect.errors import UsageError
 
 
@@ -25,9 +33,14 @@ def check_file_range(spec: RangeSpec) -> None:
     """Refuse what cannot be done from files yet (instead of silently reading everything)."""
     if spec.follow:
         raise UsageError("--follow needs a server; local files are read to their end")
-    if spec.uses_gtids:
-        raise UsageError("--gtid, --include-gtids and --exclude-gtids are not supported on local files yet")
     spec.validate()
+
+
+def file_gate(spec: RangeSpec) -> RangeGate:
+    """The GTID part of a range (the flavor is guessed from the notation: uuid[:tag]:n or d-s-n)."""
+    return RangeGate(start_gtid=spec.start.gtid,
+                     include=GtidSet.parse(spec.include_gtids) if spec.include_gtids else None,
+                     exclude=GtidSet.parse(spec.exclude_gtids) if spec.exclude_gtids else None)
 
 
 class FileTransactions:
@@ -35,15 +48,43 @@ class FileTransactions:
 
     def __init__(self, paths: Sequence[str | Path], spec: RangeSpec | None = None,
                  event_filter: EventFilter | None = None, verify_checksum: bool = True,
-                 warn: Callable[[str], None] = lambda message: None) -> None:
+                 warn: Callable[[str], None] = lambda message: None, *, header_only: bool = False,
+                 count_rows: bool = False) -> None:
         self.source = LocalBinlogSource(paths, verify_checksum=verify_checksum)
         self.spec = spec or RangeSpec()
         self.filter = event_filter or EventFilter()
-        self.decoder = EventDecoder(warn=warn)
+        self.gate = file_gate(self.spec)
+        self.skipped: Callable[[Transaction], None] = lambda txn: None
+        self.resume: BinlogPosition | None = None
+        self._records = self._record_reader(header_only, count_rows, warn)
+        self.all_files = list(self.source.files)
         self.order = {p.name: i for i, p in enumerate(self.source.files)}
         for name in (self.spec.start.file, self.spec.stop.file):
-            if name is not None and self._index(name) < 0:
-                raise UsageError(f"{name} is not among the files read ({', '.join(self.order)})")
+            self._check_known(name)
+        self._skip_files_before(self.spec.start.file)
+
+    def resume_from(self, position: BinlogPosition) -> None:
+        """Start after `position` (a checkpoint's: the end of the last transaction a previous run read)."""
+        self._check_known(position.file)
+        self.resume = position
+        self.gate.started = True  # a --gtid start was passed before the checkpoint was written
+        self._skip_files_before(position.file)
+
+    def _check_known(self, name: str | None) -> None:
+        if name is not None and self._index(name) < 0:
+            raise UsageError(f"{name} is not among the files read ({', '.join(self.order)})")
+
+    def _skip_files_before(self, name: str | None) -> None:
+        if name is not None:  # transactions never span files: the files before are not read at all
+            self.source.files = self.all_files[self._index(name):]
+
+    def _record_reader(self, header_only: bool, count_rows: bool,
+                       warn: Callable[[str], None]) -> Callable[[RawEvent], Iterable[EventRecord]]:
+        if not header_only:
+            return EventDecoder(warn=warn).decode
+        adapter = RawRecordAdapter(checksum_len=0, count_rows=count_rows, body_offset=0)
+        return lambda raw: adapter.records((raw.file, raw.start_pos, raw.end_pos, raw.timestamp, raw.type_code,
+                                            raw.server_id, raw.size, raw.flags, raw.body))
 
     @property
     def ends(self) -> list[FileEnd]:
@@ -52,7 +93,7 @@ class FileTransactions:
     def __iter__(self) -> Iterator[Transaction]:
         assembler = TransactionAssembler()
         for raw in self.source:
-            for record in self.decoder.decode(raw):
+            for record in self._records(raw):
                 for item in assembler.feed(record):
                     if not isinstance(item, Transaction) or not item.complete:
                         continue
@@ -60,9 +101,17 @@ class FileTransactions:
                         return
                     if self._before_start(item):
                         continue
-                    kept = self.filter.filter_transaction(item)
+                    kept = self.filter.filter_transaction(item) if self.gate.admit(item) else None
                     if kept is not None:
                         yield kept
+                    else:
+                        self.skipped(item)
+
+    def unmet_start(self) -> str | None:
+        """After the read: why nothing was yielded when a --gtid start never came."""
+        if self.gate.start_gtid is None or self.gate.started:
+            return None
+        return f"--gtid {self.gate.start_gtid} is not in the files read: nothing to show"
 
     def _index(self, name: str | None) -> int:
         return next((i for p, i in self.order.items() if name in (p, _strip(p))), -1)
@@ -71,10 +120,15 @@ class FileTransactions:
         start = self.spec.start
         if start.datetime is not None and txn.timestamp < int(start.datetime.timestamp()):
             return True
+        if self.resume is not None:
+            return self._before(txn, self.resume.file, self.resume.pos)
         if start.file is None:
             return False
-        here, first = self._index(txn.file), self._index(start.file)
-        return here < first or (here == first and txn.start_pos < (start.pos or 4))
+        return self._before(txn, start.file, start.pos or FIRST_EVENT_POS)
+
+    def _before(self, txn: Transaction, file: str, pos: int) -> bool:
+        here, first = self._index(txn.file), self._index(file)
+        return here < first or (here == first and txn.start_pos < pos)
 
     def _past_stop(self, txn: Transaction) -> bool:
         stop = self.spec.stop

@@ -92,6 +92,25 @@ def numbered_files(directory: Path) -> list[Path]:
     return [p for _, p in sorted(next(iter(groups.values())))]
 
 
+def sequence_gaps(files: list[Path]) -> list[str]:
+    """The file names missing from a run of `<basename>.NNNNNN` files read in order (a file not copied, or
+    purged in between): reading on past a gap would silently skip its transactions."""
+    missing: list[str] = []
+    previous: tuple[str, int, int] | None = None
+    for path in files:
+        match = _SEQUENCE_RE.match(path.name)
+        if match is None:
+            previous = None
+            continue
+        base, seq, width = match["base"], int(match["seq"]), len(match["seq"])
+        if previous is not None and previous[0] == base and seq > previous[1] + 1:
+            missing += [f"{base}.{n:0{width}d}" for n in range(previous[1] + 1, min(seq, previous[1] + 11))]
+            if seq - previous[1] - 1 > 10:
+                missing.append(f"... ({seq - previous[1] - 1} files in all)")
+        previous = (base, seq, width)
+    return missing
+
+
 @contextmanager
 def open_bytes(path: Path) -> Iterator[mmap.mmap | bytes]:
     """The uncompressed bytes of one file, memory-mapped read-only."""

@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from mysqlinspect.binlog.source.boundaries import BoundaryTracker
 from mysqlinspect.binlog.source.fde import (
@@ -29,7 +30,7 @@ from mysqlinspect.binlog.source.fde import (
     server_version,
 )
 from mysqlinspect.binlog.source.files import display_name, open_bytes, resolve_inputs
-from mysqlinspect.binlog.source.rawdump import RawEvent
+from mysqlinspect.binlog.source.rawdump import Frame, RawEvent
 from mysqlinspect.errors import DataError
 
 BINLOG_MAGIC = b"\xfebin"
@@ -63,6 +64,11 @@ class FileEnd:
     def complete(self) -> bool:
         return self.valid_end == self.size
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "path": self.path, "size": self.size, "valid_end": self.valid_end,
+                "complete": self.complete, "closed": self.closed, "last_event": self.last_event or None,
+                "stop_reason": self.stop_reason or None, "trailing_events": self.trailing_events}
+
     def describe(self) -> str:
         if self.complete:
             how = {"rotate": "rotated", "stop": "server stopped"}.get(self.last_event, "no Rotate/Stop event")
@@ -95,6 +101,12 @@ class LocalBinlogSource:
     def __iter__(self) -> Iterator[RawEvent]:
         for path in self.files:
             yield from self.read_file(path)
+
+    def frames(self) -> Iterator[Frame]:
+        """The events as dump-style frame tuples whose data is the body (no header, no checksum)."""
+        for ev in self:
+            yield (ev.file, ev.start_pos, ev.end_pos, ev.timestamp, ev.type_code, ev.server_id, ev.size, ev.flags,
+                   ev.body)
 
     def read_file(self, path: Path) -> Iterator[RawEvent]:
         name = display_name(path)
