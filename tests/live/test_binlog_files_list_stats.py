@@ -156,6 +156,9 @@ def test_gtid_ranges_on_files(server: Any, db: str, run_cli: Any) -> None:
     assert both("--include-gtids", f"{gtids[1]},{gtids[5]}") == [gtids[1], gtids[5]]
     assert both("--exclude-gtids", gtids[0], server_start=("--start-file", paths[0].name)) == gtids[1:]
     assert both("--gtid", gtids[4]) == gtids[4:]
+    late = _json(run_cli("binlog", "tail", *map(str, paths), "--gtid", gtids[7], "--format", "json"))
+    assert [f["file"] for f in late["files"]] == [paths[2].name]  # files before it are not read (Previous_gtids)
+    assert [t["gtid"] for t in late["transactions"]] == gtids[7:]
     stats = _json(run_cli("binlog", "stats", *map(str, paths), "--gtid", gtids[6], "--format", "json"))
     assert stats["transactions"] == 3 and stats["range"]["start_gtid"] == gtids[6]
     absent = _absent_gtid(gtids[0])

@@ -20,6 +20,7 @@ from mysqlinspect.binlog.decode.events import EventDecoder
 from mysqlinspect.binlog.model import EventRecord, Transaction
 from mysqlinspect.binlog.position import FIRST_EVENT_POS, BinlogPosition
 from mysqlinspect.binlog.read.fastscan import RawRecordAdapter
+from mysqlinspect.binlog.read.file_gtids import first_file_for
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.gtid import GtidSet
 from mysqlinspect.binlog.read.range import RangeGate, RangeSpec
@@ -62,6 +63,8 @@ class FileTransactions:
         for name in (self.spec.start.file, self.spec.stop.file):
             self._check_known(name)
         self._skip_files_before(self.spec.start.file)
+        if self.spec.start.file is None and self.spec.uses_gtids:
+            self.source.files = self.all_files[first_file_for(self.all_files, self.gate):]
 
     def resume_from(self, position: BinlogPosition) -> None:
         """Start after `position` (a checkpoint's: the end of the last transaction a previous run read)."""

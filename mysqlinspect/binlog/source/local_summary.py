@@ -19,7 +19,7 @@ from mysqlinspect.binlog.source.fde import (
     is_checksum_aware,
     server_version,
 )
-from mysqlinspect.binlog.source.files import display_name, open_bytes
+from mysqlinspect.binlog.source.files import display_name, head_bytes, open_bytes
 from mysqlinspect.binlog.source.local import HEADER, Buffer, FileEnd, check_magic, walk_file
 from mysqlinspect.binlog.source.server_files import BOOKKEEPING_TYPES
 from mysqlinspect.binlog.source.tagged_gtid import parse_previous_gtids, parse_tagged_gtid
@@ -51,13 +51,38 @@ class LocalFileSummary:
 
 
 def read_head(path: Path) -> LocalFileHead:
-    """The Format_description of a file (its flavor, for a checkpoint), without walking the file."""
+    """The Format_description of a file (its flavor, for a checkpoint), from its first bytes only."""
     name = display_name(path)
-    with open_bytes(path) as data:
-        check_magic(data, name)
-        if len(data) < 4 + HEADER_LEN:
-            raise DataError(f"{name}: no Format_description event (the file is {len(data)} bytes)")
-        return _head(data, name)[0]
+    data = _first_events(path, name)
+    return _head(data, name)[0]
+
+
+def gtid_state_before(path: Path) -> str | None:
+    """The GTID state before a file (MySQL Previous_gtids / MariaDB Gtid_list), from its first events only;
+    None when the file has neither before its first transaction."""
+    name = display_name(path)
+    data = _first_events(path, name)
+    _, fde = _head(data, name)
+    pos = 4 + HEADER.unpack_from(data, 4)[3]
+    while pos + HEADER_LEN <= len(data):
+        _, code, _, size, _, _ = HEADER.unpack_from(data, pos)
+        if code not in BOOKKEEPING_TYPES or pos + size > len(data) or size < HEADER_LEN:
+            return None
+        body = bytes(data[pos + HEADER_LEN : pos + size - fde.checksum_len])
+        if code == rawdump.PREVIOUS_GTIDS_EVENT:
+            return parse_previous_gtids(body)
+        if code == rawdump.MARIADB_GTID_LIST:
+            return rawdump.mariadb_gtid_list(body)
+        pos += size
+    return None
+
+
+def _first_events(path: Path, name: str, size: int = 1 << 16) -> bytes:
+    data = head_bytes(path, size)
+    check_magic(data, name)
+    if len(data) < 4 + HEADER_LEN:
+        raise DataError(f"{name}: no Format_description event (the file is {len(data)} bytes)")
+    return data
 
 
 def summarize_file(path: Path, verify_checksum: bool = True) -> LocalFileSummary:
