@@ -75,6 +75,11 @@ def test_list_and_stats_from_files_equal_the_servers(server: Any, db: str, run_c
         assert mine["gtids"] and mine["closed"] and mine["complete"] and mine["last_event"] == "rotate"
         assert mine["server_id"] == server_id and version.startswith(mine["server_version"].split("-log")[0])
         assert mine["checksum"] == "CRC32" and not mine["active"] and mine["stop_reason"] is None
+    whole = _json(run_cli("binlog", "list", str(server.datadir), "--format", "json"))  # its .index order
+    assert [f["name"] for f in whole["files"]] == [f["name"] for f in theirs["files"]]
+    active = whole["files"][-1]
+    assert active["active"] and not active["closed"] and active["complete"] and active["last_event"] is None
+    assert whole["gtid_state"] == theirs["gtid_state"]
     table = run_cli("binlog", "list", str(paths[0]), "--format", "table")
     assert table.exit_code == 0 and paths[0].name in table.stdout and "rotated" in table.stdout
 
