@@ -22,9 +22,9 @@ from mysqlinspect.errors import MysqlInspectError
 @dataclass
 class LocalBinlogFileInfo(BinlogFileInfo):
     path: str
-    server_id: int
-    server_version: str
-    checksum: str
+    server_id: int | None  # None (and server_version, checksum): an encrypted MySQL binlog
+    server_version: str | None
+    checksum: str | None
     closed: bool  # the server closed it (in-use flag clear)
     complete: bool  # valid data reaches the end of the file
     valid_end: int
@@ -37,10 +37,11 @@ class LocalBinlogFileInfo(BinlogFileInfo):
 def collect_file_listing(paths: Sequence[str | Path], verify_checksum: bool = True) -> BinlogListing:
     files = resolve_inputs([str(p) for p in paths])
     summaries = [summarize_file(p, verify_checksum) for p in files]
-    flavor = summaries[0].head.flavor
+    flavor = next((s.head.flavor for s in summaries if s.head is not None), "mysql")
     listing = BinlogListing(flavor=flavor, files=[], total_bytes=sum(s.end.size for s in summaries),
                             write_position=None, settings={}, purge={}, source="files")
     listing.notes += [f"{name} is missing from the sequence" for name in sequence_gaps(files)]
+    listing.notes += [s.encrypted for s in summaries if s.encrypted]
     state: GtidSet | None = None
     for i, summary in enumerate(summaries):
         before = _state(flavor, summary.previous_gtids)
@@ -57,12 +58,14 @@ def collect_file_listing(paths: Sequence[str | Path], verify_checksum: bool = Tr
 
 def _info(s: LocalFileSummary, gtids: GtidSet, active: bool) -> LocalBinlogFileInfo:
     first, last = gtids.first_and_last()
-    end = s.end
+    end, head = s.end, s.head
     return LocalBinlogFileInfo(
-        name=end.file, size_bytes=end.size, encrypted=False, created=s.head.created,
+        name=end.file, size_bytes=end.size, encrypted=s.encrypted is not None,
+        created=head.created if head else None,
         first_event_time=s.first_event_time, last_event_time=s.last_event_time, previous_gtids=s.previous_gtids,
-        gtids=str(gtids), first_gtid=first, last_gtid=last, active=active, path=end.path,
-        server_id=s.head.server_id, server_version=s.head.server_version, checksum=s.head.checksum,
+        gtids=None if s.encrypted else str(gtids), first_gtid=first, last_gtid=last, active=active, path=end.path,
+        server_id=head.server_id if head else None, server_version=head.server_version if head else None,
+        checksum=head.checksum if head else None,
         closed=end.closed, complete=end.complete, valid_end=end.valid_end, last_event=end.last_event or None,
         stop_reason=end.stop_reason or None, trailing_events=end.trailing_events, state=end.describe())
 

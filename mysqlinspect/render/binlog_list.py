@@ -21,6 +21,8 @@ def _when(ts: int | None) -> str:
 def _file_state(f: BinlogFileInfo) -> str:
     if not isinstance(f, LocalBinlogFileInfo):
         return ""
+    if f.encrypted:
+        return "encrypted: not read"
     if not f.complete:
         return f"cut: valid to {f.valid_end}, then {f.stop_reason}"
     how = {"rotate": "rotated", "stop": "server stopped"}.get(f.last_event or "", "open")
@@ -49,15 +51,15 @@ def render_binlog_listing(listing: BinlogListing) -> RenderableType:
             gtids = f"{f.first_gtid} .. {f.last_gtid}"
         cells = [name, human_bytes(f.size_bytes), _when(f.first_event_time), _when(f.last_event_time), gtids]
         if isinstance(f, LocalBinlogFileInfo):
-            cells += [str(f.server_id), f.checksum, _file_state(f)]
+            cells += ["-" if f.server_id is None else str(f.server_id), show(f.checksum), _file_state(f)]
         files.add_row(*cells)
     summary = Table(show_header=False, box=None, pad_edge=False)
     summary.add_column("key", style="bold", no_wrap=True)
     summary.add_column("value")
     pos = listing.write_position
     if pos is None:
-        if listing.files and isinstance(listing.files[0], LocalBinlogFileInfo):
-            summary.add_row("server version", listing.files[0].server_version)
+        versions = {f.server_version for f in listing.files if isinstance(f, LocalBinlogFileInfo)}
+        summary.add_row("server version", ", ".join(sorted(v for v in versions if v)) or "-")
         if listing.gtid_state:
             summary.add_row("gtid state after", listing.gtid_state)
         summary.add_row("total", f"{human_bytes(listing.total_bytes)} in {plural(len(listing.files), 'file')}")

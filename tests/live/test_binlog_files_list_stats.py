@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,35 @@ def test_cut_file_and_missing_file(server: Any, db: str, run_cli: Any, tmp_path:
     tail_run = run_cli("binlog", "tail", str(tmp_path), "--format", "json")
     assert tail_run.exit_code == 0 and len(tail_run.json()["transactions"]) == 3 + len(full) - 1
     assert f"{paths[1].name} is missing" in tail_run.stderr
+
+
+def test_encrypted_files_are_listed_not_read(server: Any, db: str, run_cli: Any, tmp_path: Path) -> None:
+    real = _closed_files(server, db, BATCHES[0])[0]
+    data = real.read_bytes()
+    (tmp_path / "binlog.000001").write_bytes(b"\xfdbin" + data[4:512])  # MySQL binlog_encryption
+    fde_end = 4 + int.from_bytes(data[4 + 9 : 4 + 13], "little")
+    (tmp_path / "binlog.000002").write_bytes(data[:fde_end] + _start_encryption(fde_end) + b"\x55" * 200)
+    shutil.copy(real, tmp_path / "binlog.000003")
+    listing = _json(run_cli("binlog", "list", str(tmp_path), "--format", "json"))
+    mysql_encrypted, mariadb_encrypted, plain = listing["files"]
+    assert mysql_encrypted["encrypted"] and mysql_encrypted["server_id"] is None and mysql_encrypted["gtids"] is None
+    assert mariadb_encrypted["encrypted"] and mariadb_encrypted["server_version"] == plain["server_version"]
+    assert not plain["encrypted"] and plain["gtids"] and plain["complete"]
+    notes = "\n".join(listing["notes"])
+    assert "encrypted MySQL binlog" in notes and "encrypted MariaDB binlog" in notes
+    table = run_cli("binlog", "list", str(tmp_path), "--format", "table")
+    assert table.exit_code == 0 and table.stdout.count("encrypted: not read") == 2
+    refused = run_cli("binlog", "tail", str(tmp_path))
+    assert refused.exit_code == 65 and "encrypted MySQL binlog" in refused.stderr
+
+
+def _start_encryption(pos: int) -> bytes:
+    """A MariaDB Start_encryption event (scheme 1, key version 7, a zero nonce) at `pos`, with its CRC32."""
+    body = bytes([1]) + (7).to_bytes(4, "little") + bytes(12)
+    size = 19 + len(body) + 4
+    event = (0).to_bytes(4, "little") + bytes([164]) + (1).to_bytes(4, "little") + size.to_bytes(4, "little")
+    event += (pos + size).to_bytes(4, "little") + (0).to_bytes(2, "little") + body
+    return event + zlib.crc32(event).to_bytes(4, "little")
 
 
 def test_gtid_ranges_on_files(server: Any, db: str, run_cli: Any) -> None:

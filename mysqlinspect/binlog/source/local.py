@@ -39,7 +39,7 @@ from mysqlinspect.binlog.source.fde import (
 )
 from mysqlinspect.binlog.source.files import display_name, open_bytes, resolve_inputs
 from mysqlinspect.binlog.source.rawdump import Frame, RawEvent
-from mysqlinspect.errors import DataError
+from mysqlinspect.errors import DataError, EncryptedBinlogError
 
 BINLOG_MAGIC = b"\xfebin"
 MYSQL_ENCRYPTED_MAGIC = b"\xfdbin"
@@ -132,8 +132,9 @@ class LocalBinlogSource:
 def check_magic(data: Buffer, name: str) -> None:
     magic = bytes(data[:4])
     if magic == MYSQL_ENCRYPTED_MAGIC:
-        raise DataError(f"{name}: an encrypted MySQL binlog (binlog_encryption=ON); mysqlinspect cannot read "
-                        "encrypted binlogs (decrypt with mysqlbinlog --read-from-remote-server from the server)")
+        raise EncryptedBinlogError(f"{name}: an encrypted MySQL binlog (binlog_encryption=ON); mysqlinspect cannot "
+                                   "read encrypted binlogs (decrypt with mysqlbinlog --read-from-remote-server from "
+                                   "the server)")
     if magic != BINLOG_MAGIC:
         raise DataError(f"{name}: not a binlog or relay-log file (no \\xfebin magic at offset 0)")
 
@@ -191,7 +192,7 @@ def _walk_events(data: Buffer, view: memoryview, name: str, verify: bool, walk: 
         if code in tracked:
             tracker.feed(code, bytes(view[pos + HEADER_LEN : end - csum]) if code in _BODY_NEEDED else b"", post)
         elif code == START_ENCRYPTION_EVENT:
-            raise DataError(f"{name}: an encrypted MariaDB binlog (Start_encryption event at {pos}, "
+            raise EncryptedBinlogError(f"{name}: an encrypted MariaDB binlog (Start_encryption event at {pos}, "
                             "encrypt_binlog=ON); mysqlinspect cannot read encrypted binlogs")
         elif code in (ROTATE_EVENT, STOP_EVENT):
             last_code = code

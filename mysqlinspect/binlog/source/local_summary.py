@@ -20,10 +20,10 @@ from mysqlinspect.binlog.source.fde import (
     server_version,
 )
 from mysqlinspect.binlog.source.files import display_name, head_bytes, open_bytes
-from mysqlinspect.binlog.source.local import HEADER, Buffer, FileEnd, check_magic, walk_file
+from mysqlinspect.binlog.source.local import BINLOG_MAGIC, HEADER, Buffer, FileEnd, check_magic, walk_file
 from mysqlinspect.binlog.source.server_files import BOOKKEEPING_TYPES
 from mysqlinspect.binlog.source.tagged_gtid import parse_previous_gtids, parse_tagged_gtid
-from mysqlinspect.errors import DataError
+from mysqlinspect.errors import DataError, EncryptedBinlogError
 
 
 @dataclass(frozen=True)
@@ -42,8 +42,9 @@ class LocalFileHead:
 
 @dataclass
 class LocalFileSummary:
-    head: LocalFileHead
+    head: LocalFileHead | None  # None: an encrypted MySQL binlog (not even its Format_description is readable)
     end: FileEnd
+    encrypted: str | None = None  # why the file is not readable (it is listed, not read)
     previous_gtids: str | None = None
     first_event_time: int | None = None
     last_event_time: int | None = None
@@ -88,13 +89,23 @@ def _first_events(path: Path, name: str, size: int = 1 << 16) -> bytes:
 def summarize_file(path: Path, verify_checksum: bool = True) -> LocalFileSummary:
     name = display_name(path)
     with open_bytes(path) as data:
-        walk = walk_file(data, name, verify_checksum)
+        try:
+            walk = walk_file(data, name, verify_checksum)
+        except EncryptedBinlogError as exc:
+            return _encrypted(data, name, path, exc)
         head, fde = _head(data, name)
         end = FileEnd(name, str(path), len(data), walk.valid_end, walk.closed, walk.last_event, walk.stop_reason,
                       walk.trailing_events)
         summary = LocalFileSummary(head, end)
         _scan(data, summary, fde)
     return summary
+
+
+def _encrypted(data: Buffer, name: str, path: Path, exc: EncryptedBinlogError) -> LocalFileSummary:
+    """An encrypted file as listed: its Format_description when it is in clear (MariaDB), nothing else."""
+    head = None if bytes(data[:4]) != BINLOG_MAGIC else _head(data, name)[0]
+    end = FileEnd(name, str(path), len(data), 4, False, "", "encrypted", 0)
+    return LocalFileSummary(head, end, encrypted=str(exc))
 
 
 def _head(data: Buffer, name: str) -> tuple[LocalFileHead, FormatDescription]:
