@@ -3,7 +3,7 @@
 Position ranges apply per file (--start-file/--start-pos: files before it are not read, transactions starting
 before it in it are skipped; --stop-file/--stop-pos: transactions starting at or after it end the read),
 datetimes by transaction timestamp, GTIDs (--gtid: from that transaction on; --include-gtids/--exclude-gtids,
-either flavor) through the server path's RangeGate. `resume` (a checkpoint's position) starts after what a
+either flavor) through the server path's RangeGate. `resume_from()` (a checkpoint's position) starts after what a
 previous run read; `skipped` is told of every transaction the gate or the filters drop (a checkpoint moves past
 them). --follow still needs a server.
 A transaction left open at the end of a file (uncommitted, or the file was cut) is never yielded: the source
@@ -54,10 +54,11 @@ class FileTransactions:
         self.source = LocalBinlogSource(paths, verify_checksum=verify_checksum)
         self.spec = spec or RangeSpec()
         self.filter = event_filter or EventFilter()
+        self.decoder = EventDecoder(warn=warn)
         self.gate = file_gate(self.spec)
         self.skipped: Callable[[Transaction], None] = lambda txn: None
         self.resume: BinlogPosition | None = None
-        self._records = self._record_reader(header_only, count_rows, warn)
+        self._records = self._record_reader(header_only, count_rows)
         self.all_files = list(self.source.files)
         self.order = {p.name: i for i, p in enumerate(self.source.files)}
         for name in (self.spec.start.file, self.spec.stop.file):
@@ -81,10 +82,9 @@ class FileTransactions:
         if name is not None:  # transactions never span files: the files before are not read at all
             self.source.files = self.all_files[self._index(name):]
 
-    def _record_reader(self, header_only: bool, count_rows: bool,
-                       warn: Callable[[str], None]) -> Callable[[RawEvent], Iterable[EventRecord]]:
+    def _record_reader(self, header_only: bool, count_rows: bool) -> Callable[[RawEvent], Iterable[EventRecord]]:
         if not header_only:
-            return EventDecoder(warn=warn).decode
+            return self.decoder.decode
         adapter = RawRecordAdapter(checksum_len=0, count_rows=count_rows, body_offset=0)
         return lambda raw: adapter.records((raw.file, raw.start_pos, raw.end_pos, raw.timestamp, raw.type_code,
                                             raw.server_id, raw.size, raw.flags, raw.body))
