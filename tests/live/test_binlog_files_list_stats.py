@@ -91,6 +91,14 @@ def test_list_and_stats_from_files_equal_the_servers(server: Any, db: str, run_c
     assert from_files["transactions"] == 9 and from_files["rows"] == 14
     assert _comparable(from_files) == _comparable(from_server)
     assert [f["file"] for f in from_files["range"]["files"]] == [p.name for p in paths]
+    second = _json(run_cli("binlog", "stats", *server.cli_args(), "--start-file", paths[1].name, "--start-pos",
+                           str(_second_transaction(run_cli, paths[1])), "--stop-file", paths[1].name, "--format",
+                           "json"))
+    from_dir = _json(run_cli("binlog", "stats", str(paths[0].parent), "--start-file", paths[1].name, "--start-pos",
+                             str(_second_transaction(run_cli, paths[1])), "--stop-file", paths[1].name, "--format",
+                             "json"))
+    assert _comparable(from_dir) == _comparable(second) and from_dir["transactions"] == 2
+    assert [f["file"] for f in from_dir["range"]["files"]] == [paths[1].name]
     filtered = ("--table", f"{db}.t", "--op", "update,delete")
     ours_filtered = _json(run_cli("binlog", "stats", str(paths[0].parent), "--start-file", first, "--stop-file", last,
                                   *filtered, "--format", "json"))
@@ -100,6 +108,10 @@ def test_list_and_stats_from_files_equal_the_servers(server: Any, db: str, run_c
     assert ours_filtered["transactions"] == 3 and ours_filtered["rows"] == 2 + 1 + 3
     decoded = _json(run_cli("binlog", "stats", *map(str, paths), "--decode", "--format", "json"))
     assert decoded["rows"] == from_files["rows"] and decoded["tables"] == from_files["tables"]
+
+
+def _second_transaction(run_cli: Any, path: Path) -> int:
+    return int(_json(run_cli("binlog", "tail", str(path), "--format", "json"))["transactions"][1]["start_pos"])
 
 
 def _comparable(stats: dict[str, Any]) -> dict[str, Any]:
