@@ -8,8 +8,10 @@ event; 1000 statements per transaction), then times, in this run:
      B'. the same with `--decoder library` (mysql-replication, the previous path);
   C. `mysqlinspect binlog stats --headers-only --format json > /dev/null` (fastest path, subprocess);
   D. `mysqlbinlog --read-from-remote-server` of the same files > /dev/null (and, as a second reference,
-     `mysqlbinlog` reading the local files directly).
-Targets: B/A overhead <= 15 %; C within 2x of D.
+     `mysqlbinlog` reading the local files directly);
+  E. `mysqlinspect binlog stats FILE...` of the same files, with no server (--headers-only, then the default
+     row count), against C.
+Targets: B/A overhead <= 15 %; C within 2x of D; E no slower than C.
 
     .venv/bin/python benchmarks/bench_binlog_tail.py [--rows 1000000]
 """
@@ -131,6 +133,13 @@ def compare_stats(server: SandboxServer, start: tuple[str, int], files: list[str
     print(f"D mysqlbinlog remote: {remote_s:.1f}s, local files: {local_s:.1f}s", flush=True)
     print(f"stats / mysqlbinlog remote = {stats_s / remote_s:.2f}x, / local = {stats_s / local_s:.2f}x "
           "(target <= 2x)", flush=True)
+    paths = [str(server.datadir / f) for f in files]
+    rows_s, _ = timed([*CLI, "binlog", "stats", *server.cli_args(), "--start-file", start[0], "--start-pos",
+                       str(start[1]), "--format", "json"])
+    for label, extra, reference in (("--headers-only", ["--headers-only"], stats_s), ("rows counted", [], rows_s)):
+        files_s, out = timed([*CLI, "binlog", "stats", *paths, *extra, "--format", "json"], capture=True)
+        print(f"E binlog stats FILE... {label}: {files_s:.1f}s ({json.loads(out)['events'] / files_s:,.0f} events/s)"
+              f" = {files_s / reference:.2f}x the same from the server (target <= 1x)", flush=True)
 
 
 def run(server: SandboxServer, rows: int, rounds: int) -> int:

@@ -64,6 +64,10 @@ class DataError(MysqlInspectError):
     exit_code = ExitCode.DATA_ERROR
 
 
+class EncryptedBinlogError(DataError):
+    """An encrypted binlog file (MySQL binlog_encryption, MariaDB encrypt_binlog): recognised, not readable."""
+
+
 class InputNotFoundError(MysqlInspectError):
     """A path given by the user does not exist or holds nothing to read."""
 

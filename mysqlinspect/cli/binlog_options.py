@@ -4,6 +4,7 @@
     @binlog_filter_options               -> the command receives `event_filter: EventFilter`
     @binlog_stream_options               -> the command receives `replica_server_id: int | None`
     @binlog_decoder_option               -> the command receives `decoder: "own" | "library"`
+    @binlog_file_arguments               -> the command receives `files: tuple[str, ...]`, `verify_checksum: bool`
 """
 
 from __future__ import annotations
@@ -146,3 +147,18 @@ def refuse_taken_server_id(conn: Any, replica_server_id: int | None) -> None:
     reason = taken_server_id(conn, replica_server_id)
     if reason:
         raise UsageError(reason)
+
+
+def binlog_file_arguments(fn: F) -> F:
+    """`[FILE|DIR]...` (local binlog/relay-log files, read with no server) and `--no-verify-checksum`; the command
+    receives `files` and `verify_checksum`."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        kwargs["verify_checksum"] = not kwargs.pop("no_verify_checksum", False)
+        return fn(*args, **kwargs)
+
+    option = click.option("--no-verify-checksum", is_flag=True,
+                          help="Read on past events whose CRC32 does not match (default: exit 65).")
+    argument = click.argument("files", nargs=-1, type=click.Path(), metavar="[FILE|DIR]...")
+    return argument(option(wrapper))  # type: ignore[return-value]

@@ -61,6 +61,7 @@ from mysqlinspect.binlog.source.files import resolve_inputs
 from mysqlinspect.binlog.source.local import files_origin
 from mysqlinspect.cli.binlog_options import (
     binlog_decoder_option,
+    binlog_file_arguments,
     binlog_filter_options,
     binlog_range_options,
     binlog_stream_options,
@@ -103,7 +104,7 @@ def parse_rewrite(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 
 
 @click.command()
-@click.argument("files", nargs=-1, type=click.Path(), metavar="[FILE|DIR]...")
+@binlog_file_arguments
 @connection_options
 @binlog_range_options(follow=False)
 @binlog_filter_options
@@ -153,8 +154,6 @@ def parse_rewrite(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
               help="FILE|DIR: the server whose table definitions stand in for the source's (generated and ON UPDATE "
                    "columns, triggers, keys; column names of tables logged without binlog_row_metadata=FULL). "
                    "Default with --execute: the target; without it a dry run checks none of them.")
-@click.option("--no-verify-checksum", is_flag=True,
-              help="FILE|DIR: read on past events whose CRC32 does not match (default: exit 65).")
 @output_options("table", "json")
 @pass_app
 def replay(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions, range_spec: RangeSpec,
@@ -164,7 +163,7 @@ def replay(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOption
            checkpoint: str | None,
            verify_current: bool | None, allow_triggers: bool, allow_same_server: bool, yes: bool,
            spill_dir: str | None, parallel: bool, apply_mode: str, schema_from: str | None,
-           no_verify_checksum: bool, output_format: str) -> None:
+           verify_checksum: bool, output_format: str) -> None:
     """Replay a binlog range as SQL, or undo it with --flashback.
 
     Dry run by default: SQL on standard output (or --output FILE). With --execute --target, each source
@@ -179,11 +178,11 @@ def replay(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOption
         raise click.UsageError("--decoder library reads from a server; local files are read by our own decoder")
     settings = app.settings(conn_opts)
     stream_options = StreamOptions(server_id=replica_server_id, blocking=False, decoder=decoder,
-                                   verify_checksum=not no_verify_checksum)
+                                   verify_checksum=verify_checksum)
     source: ServerSource | FileSource
     if files:
         source, rng = _file_source(app, files, settings, range_spec, schema_from or (target if execute else None),
-                                   not no_verify_checksum)
+                                   verify_checksum)
     else:
         conn = app.connect(settings)
         info = detect_server(conn)

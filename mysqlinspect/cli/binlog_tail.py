@@ -18,6 +18,7 @@ from mysqlinspect.binlog.read.stream import Decoder, RetryPolicy, StreamOptions
 from mysqlinspect.binlog.replay.schema_lookup import InformationSchemaLookup
 from mysqlinspect.cli.binlog_options import (
     binlog_decoder_option,
+    binlog_file_arguments,
     binlog_filter_options,
     binlog_range_options,
     binlog_stream_options,
@@ -44,7 +45,7 @@ def check_preflight(app: AppContext, issues: list[PreflightIssue], strict: bool)
 
 
 @click.command()
-@click.argument("files", nargs=-1, type=click.Path(), metavar="[FILE|DIR]...")
+@binlog_file_arguments
 @connection_options
 @binlog_range_options(follow=True)
 @binlog_filter_options
@@ -60,13 +61,11 @@ def check_preflight(app: AppContext, issues: list[PreflightIssue], strict: bool)
 @click.option("--rows-only", is_flag=True, help="jsonl: no per-transaction summary lines.")
 @click.option("--retry-timeout", type=click.FloatRange(min=0), default=120.0, show_default=True,
               help="Seconds to keep reconnecting after the connection drops (0: fail at once).")
-@click.option("--no-verify-checksum", is_flag=True,
-              help="Read on past events whose CRC32 does not match (default: exit 65).")
 @pass_app
 def tail(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions, range_spec: RangeSpec,
          event_filter: EventFilter, replica_server_id: int | None, decoder: Decoder, output_format: str,
-         checkpoint: str | None,
-         strict: bool, all_events: bool, rows_only: bool, retry_timeout: float, no_verify_checksum: bool) -> None:
+         checkpoint: str | None, strict: bool, all_events: bool, rows_only: bool, retry_timeout: float,
+         verify_checksum: bool) -> None:
     """Stream binlog events, grouped into transactions, with decoded rows.
 
     Starts at the current end of the log unless a --start-* option, --gtid or a GTID set is given; without
@@ -82,8 +81,7 @@ def tail(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions,
         if decoder == "library":
             raise UsageError("--decoder library needs a server; local files are read with the own decoder")
 
-        tail_files(app, files, range_spec, event_filter, fmt, all_events, rows_only, not no_verify_checksum,
-                   checkpoint)
+        tail_files(app, files, range_spec, event_filter, fmt, all_events, rows_only, verify_checksum, checkpoint)
         return
     all_events = all_events or event_filter.event_types is not None
     settings = app.settings(conn_opts)
@@ -99,7 +97,7 @@ def tail(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions,
     options = StreamOptions(server_id=replica_server_id, blocking=range_spec.follow,
                             read_timeout=60.0 if range_spec.follow else None,
                             retry=RetryPolicy(give_up_after=retry_timeout, enabled=retry_timeout > 0),
-                            decoder=decoder, verify_checksum=not no_verify_checksum)
+                            decoder=decoder, verify_checksum=verify_checksum)
     with RangeReader(settings, rng, event_filter, options=options, lookup=lookup, warn=app.warn,
                      checkpoint_path=checkpoint, server_uuid=info.variable("server_uuid")) as reader:
         if reader.resumed_from is not None:

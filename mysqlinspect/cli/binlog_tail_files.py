@@ -3,48 +3,87 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from pathlib import Path
 
+from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.read.file_checkpoint import FileCheckpoint
 from mysqlinspect.binlog.read.files import FileTransactions, check_file_range
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.range import RangeSpec
+from mysqlinspect.binlog.source.files import sequence_gaps
 from mysqlinspect.binlog.source.local import FileEnd
 from mysqlinspect.cli.context import AppContext
-from mysqlinspect.errors import UsageError
+from mysqlinspect.cli.interrupts import deferred_interrupts
 from mysqlinspect.render.binlog_json import transaction_document
 from mysqlinspect.render.binlog_tail import render_transaction
 
 
 def tail_files(app: AppContext, files: tuple[str, ...], range_spec: RangeSpec, event_filter: EventFilter,
                fmt: str, all_events: bool, rows_only: bool, verify_checksum: bool, checkpoint: str | None) -> None:
-    if checkpoint:
-        raise UsageError("--checkpoint is not supported on local files yet")
     check_file_range(range_spec)
     reader = FileTransactions(files, range_spec, event_filter, verify_checksum=verify_checksum, warn=app.warn)
+    saved = FileCheckpoint(checkpoint, reader) if checkpoint else None
+    if saved is not None and saved.resumed_from is not None:
+        done = saved.resumed_from
+        app.warn(f"resuming from checkpoint {checkpoint}: {done.file}:{done.pos} after {done.transactions} "
+                 "transactions")
     if fmt == "json":
-        docs = [transaction_document(txn, all_events) for txn in reader]
-        app.emit_json({"files": [_end_dict(e) for e in reader.ends], "transactions": docs,
-                       "summary": {"transactions": len(docs), "rows": sum(d["rows"] for d in docs),
-                                   "size_bytes": sum(d["size_bytes"] for d in docs)}})
+        _emit_document(app, reader, saved, all_events)
     else:
-        from mysqlinspect.cli.binlog_tail import _write_jsonl
+        _emit_stream(app, reader, saved, fmt, all_events, rows_only)
+    if saved is not None:
+        saved.close()
+    unmet = reader.unmet_start()
+    if unmet:
+        app.warn(unmet)
+    warn_file_ends(app, reader.ends)
 
-        count = 0
+
+def _emit_document(app: AppContext, reader: FileTransactions, saved: FileCheckpoint | None, all_events: bool) -> None:
+    """One JSON document: the checkpoint moves only once it is out."""
+    read: list[tuple[Transaction, bool]] = []
+    reader.skipped = lambda txn: read.append((txn, False))
+    docs = []
+    for txn in reader:
+        docs.append(transaction_document(txn, all_events))
+        read.append((txn, True))
+    app.emit_json({"files": [e.to_dict() for e in reader.ends], "transactions": docs,
+                   "summary": {"transactions": len(docs), "rows": sum(d["rows"] for d in docs),
+                               "size_bytes": sum(d["size_bytes"] for d in docs)}})
+    if saved is not None:
+        for txn, _ in read:
+            saved.record(txn, flush=False)
+
+
+def _emit_stream(app: AppContext, reader: FileTransactions, saved: FileCheckpoint | None, fmt: str,
+                 all_events: bool, rows_only: bool) -> None:
+    from mysqlinspect.cli.binlog_tail import _write_jsonl
+
+    if saved is not None:
+        reader.skipped = lambda txn: saved.record(txn, flush=False)
+    out = sys.stdout
+    count = 0
+    with deferred_interrupts() as guard:
         for txn in reader:
             count += 1
-            if fmt == "jsonl":
-                _write_jsonl(sys.stdout, txn, all_events, rows_only)
-            else:
-                app.emit(render_transaction(txn, all_events))
-        sys.stdout.flush()
-        if fmt == "table":
-            app.err.print(f"{count} transaction{'s' if count != 1 else ''}", style="dim", highlight=False)
-    for end in reader.ends:
+            with guard.critical():  # output and checkpoint move together, even on Ctrl-C
+                if fmt == "jsonl":
+                    _write_jsonl(out, txn, all_events, rows_only)
+                    if saved is not None:
+                        out.flush()
+                else:
+                    app.emit(render_transaction(txn, all_events))
+                if saved is not None:
+                    saved.record(txn)
+    out.flush()
+    if fmt == "table":
+        app.err.print(f"{count} transaction{'s' if count != 1 else ''}", style="dim", highlight=False)
+
+
+def warn_file_ends(app: AppContext, ends: list[FileEnd]) -> None:
+    """Files missing from a numbered sequence, and files whose valid data ends before their end."""
+    for name in sequence_gaps([Path(e.path) for e in ends]):
+        app.warn(f"{name} is missing from the sequence of files read: its transactions are not included")
+    for end in ends:
         if not end.complete:
             app.warn(end.describe())
-
-
-def _end_dict(end: FileEnd) -> dict[str, Any]:
-    return {"file": end.file, "path": end.path, "size": end.size, "valid_end": end.valid_end,
-            "complete": end.complete, "closed": end.closed, "last_event": end.last_event or None,
-            "stop_reason": end.stop_reason or None, "trailing_events": end.trailing_events}

@@ -51,20 +51,25 @@ class BinlogListing:
     flavor: str
     files: list[BinlogFileInfo]
     total_bytes: int
-    write_position: WritePosition
+    write_position: WritePosition | None  # None: local files (collectors/binlog_files.py), no server
     settings: dict[str, str | None]
     purge: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    source: str = "server"  # or "files"
+    gtid_state: str | None = None  # files: the GTID state after the last file (its Previous_gtids + its GTIDs)
 
     def to_dict(self) -> dict[str, Any]:
         pos = self.write_position
+        current = None if pos is None else {"file": pos.file, "pos": pos.pos, "gtid_executed": pos.gtid_executed,
+                                            "statement": pos.statement}
         return {
+            "source": self.source,
             "flavor": self.flavor,
             "files": [vars(f) for f in self.files],
             "file_count": len(self.files),
             "total_bytes": self.total_bytes,
-            "current": {"file": pos.file, "pos": pos.pos, "gtid_executed": pos.gtid_executed,
-                        "statement": pos.statement},
+            "current": current,
+            "gtid_state": self.gtid_state,
             "purge": self.purge,
             "settings": self.settings,
             "notes": self.notes,
@@ -82,7 +87,8 @@ def collect_binlog_listing(conn: pymysql.connections.Connection, settings: Conne
     chosen = {name: variables.get(name) for name in SETTINGS if name in variables}
     gtid_state = variables.get("gtid_binlog_pos") if info.is_mariadb else pos.gtid_executed
     listing = BinlogListing(flavor=info.flavor, files=[], total_bytes=sum(f.size for f in files),
-                            write_position=pos, settings=chosen, purge=purge_settings(variables, info))
+                            write_position=pos, settings=chosen, purge=purge_settings(variables, info),
+                            gtid_state=gtid_state)
     heads: list[FileHead] = []
     if probe:
         try:

@@ -3,6 +3,7 @@ table dumps, binlog positions and the reference replay through mysqlbinlog | mys
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import random
@@ -318,15 +319,20 @@ def logged_range(conn: Any, db: str, dst: str, flavor: str) -> tuple[tuple[str, 
 
 
 def kill_during_runs(argv: list[str], delays: Iterable[float], checkpoint: Path | None = None,
-                     progress: Callable[[], Any] | None = None) -> int:
+                     progress: Callable[[], Any] | None = None, out_dir: Path | None = None) -> int:
     """Start `argv` once per delay and kill -9 it that long after it has made progress (`progress()` changed;
     without it, after the start); return how many runs were killed. Waiting for progress rather than for a fixed
     time keeps the kills inside the work on a loaded machine, where start-up alone can take seconds. Each run
-    ends killed or successful, and the checkpoint file, when there is one, is never torn."""
+    ends killed or successful, and the checkpoint file, when there is one, is never torn. With `out_dir`, run
+    i's standard output is kept in out_dir/run-NN.out."""
     kills = 0
-    for delay in delays:
+    for i, delay in enumerate(delays):
         before = progress() if progress is not None else None
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        with contextlib.ExitStack() as stack:
+            stdout: Any = subprocess.PIPE
+            if out_dir is not None:
+                stdout = stack.enter_context(open(out_dir / f"run-{i:02d}.out", "wb"))
+            proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 120
         while progress is not None and proc.poll() is None and time.monotonic() < deadline:
             if progress() != before:

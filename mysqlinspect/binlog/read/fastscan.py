@@ -9,7 +9,7 @@ the same way.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from mysqlinspect.binlog.decode.payload import decompress_payload, split_events
@@ -20,6 +20,7 @@ from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.read.filters import EventFilter, ddl_table
 from mysqlinspect.binlog.read.range import ResolvedRange
 from mysqlinspect.binlog.read.stats import DdlEntry, StatsAccumulator
+from mysqlinspect.binlog.read.stream import StopBound
 from mysqlinspect.binlog.read.transactions import TransactionAssembler
 from mysqlinspect.binlog.source import rawdump
 from mysqlinspect.binlog.source.tagged_gtid import parse_tagged_gtid
@@ -32,18 +33,21 @@ _BODY = 1 + rawdump.HEADER_LEN
 class RawRecordAdapter:
     """Header-only EventRecords from dump frames; only small bodies (Table_map, Query, GTID, XID) are sliced."""
 
-    def __init__(self, checksum_len: int = 4, count_rows: bool = False) -> None:
+    def __init__(self, checksum_len: int = 4, count_rows: bool = False, body_offset: int = _BODY) -> None:
+        """`body_offset`: where the event body starts in a frame's data (after the dump's OK byte and the
+        header; 0 for local files, whose frames carry bodies without header and checksum)."""
         self.tables: dict[int, tuple[str, str]] = {}
         self.csum = checksum_len
+        self.off = body_offset
         self.shapes = ShapeCache() if count_rows else None
 
     def records(self, frame: rawdump.Frame) -> list[EventRecord]:
         """One record per event; a compressed transaction gives its inner events at the outer position."""
         file, start, end, ts, code, server_id, size, _, data = frame
         if code != rawdump.TRANSACTION_PAYLOAD_EVENT:
-            return [self.convert(file, start, end, ts, code, server_id, size, data, _BODY, self.csum)]
+            return [self.convert(file, start, end, ts, code, server_id, size, data, self.off, self.csum)]
         out = []
-        body = bytes(data[_BODY : len(data) - self.csum])
+        body = bytes(data[self.off : len(data) - self.csum])
         for raw in split_events(decompress_payload(body)):
             its, icode, isid, _, _, _ = rawdump.HEADER.unpack_from(raw, 0)
             rec = self.convert(file, start, end, its or ts, icode, isid, 0, raw, rawdump.HEADER_LEN, 0)
@@ -194,7 +198,14 @@ class _Txn:
 
 def header_stats(settings: ConnectionSettings, rng: ResolvedRange, acc: StatsAccumulator,
                  server_id: int | None = None) -> None:
-    """Header-only statistics of a range without filters or GTID/time gates, straight from dump frames.
+    """Header-only statistics of a range without filters or GTID/time gates, straight from dump frames."""
+    with rawdump.RawDump(settings, rng.start, server_id=server_id, blocking=False, read_timeout=None) as dump:
+        frame_stats(dump.frames(), rng.stop, acc, _BODY, lambda: dump.checksum_len)
+
+
+def frame_stats(frames: Iterable[rawdump.Frame], stop: StopBound, acc: StatsAccumulator, body_offset: int,
+                checksum_len: Callable[[], int]) -> None:
+    """Header-only statistics of frames (from a dump, or local files with `body_offset` 0 and no checksum).
 
     Mirrors TransactionAssembler's grouping without building records (the same numbers as
     `acc.add_all(scan_transactions(...))`, several times faster); a transaction cut by the end of the log is
@@ -204,8 +215,8 @@ def header_stats(settings: ConnectionSettings, rng: ResolvedRange, acc: StatsAcc
     per_table = acc._per_table
     tables: dict[int, tuple[str, str]] = {}
     map_heads: dict[int, bytes] = {}
-    stop = rng.stop
     state: dict[str, Any] = {"txn": None, "number": 0}
+    off = body_offset
     shapes = ShapeCache() if acc.rows_counted else None
 
     def close(txn: _Txn) -> None:
@@ -322,19 +333,18 @@ def header_stats(settings: ConnectionSettings, rng: ResolvedRange, acc: StatsAcc
             txn.undecoded = True
         return True
 
-    with rawdump.RawDump(settings, rng.start, server_id=server_id, blocking=False, read_timeout=None) as dump:
-        for file, start, end, ts, code, sid, size, _, data in dump.frames():
-            csum = dump.checksum_len
-            if code != rawdump.TRANSACTION_PAYLOAD_EVENT:
-                if not step(file, start, end, ts, code, sid, size, data, _BODY, csum, False):
-                    break
-                continue
-            inner_events = list(split_events(decompress_payload(bytes(data[_BODY : len(data) - csum]))))
-            for i, raw in enumerate(inner_events):
-                its, icode, isid, _, _, _ = rawdump.HEADER.unpack_from(raw, 0)
-                if not step(file, start, end, its or ts, icode, isid, size if i == 0 else 0, raw,
-                            rawdump.HEADER_LEN, 0, True):
-                    break
+    for file, start, end, ts, code, sid, size, _, data in frames:
+        csum = checksum_len()
+        if code != rawdump.TRANSACTION_PAYLOAD_EVENT:
+            if not step(file, start, end, ts, code, sid, size, data, off, csum, False):
+                break
+            continue
+        inner_events = list(split_events(decompress_payload(bytes(data[off : len(data) - csum]))))
+        for i, raw in enumerate(inner_events):
+            its, icode, isid, _, _, _ = rawdump.HEADER.unpack_from(raw, 0)
+            if not step(file, start, end, its or ts, icode, isid, size if i == 0 else 0, raw,
+                        rawdump.HEADER_LEN, 0, True):
+                break
     names = rawdump.EVENT_NAMES
     for code, count in code_counts.items():
         name = names.get(code, f"UnknownEvent{code}")

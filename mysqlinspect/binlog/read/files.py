@@ -6,19 +6,26 @@ transactions starting before it are skipped, though still decoded for their Tabl
 transactions starting at or after it end the read; a --stop-file without --stop-pos reads that file whole),
 --stop-datetime ends the read at the first transaction stamped at or after it, and --start-datetime, --gtid,
 --include-gtids/--exclude-gtids go through the range's gate per transaction, as on a server.
+Files before the start file (or, for a --gtid/--include-gtids range, before the first file that can hold those
+GTIDs) are not read at all: transactions never span files. `resume_from()` (a checkpoint's position) starts after
+what a previous run read; `skipped` is told of every transaction the gate or the filters drop (a checkpoint moves
+past them). `header_only` reads events as the stats header scan does (no values decoded; rows counted with
+`count_rows`).
 A transaction left open at the end of a file (uncommitted, or the file was cut) is never yielded: the source
 already ends each file at its last complete transaction and `ends` says where and why.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from mysqlinspect.binlog.decode.events import EventDecoder
 from mysqlinspect.binlog.decode.schema_fallback import SchemaFallback, SchemaLookup
-from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.model import EventRecord, Transaction
 from mysqlinspect.binlog.position import FIRST_EVENT_POS, BinlogPosition
+from mysqlinspect.binlog.read.fastscan import RawRecordAdapter
+from mysqlinspect.binlog.read.file_gtids import first_file_for
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.gtid import GtidSet
 from mysqlinspect.binlog.read.range import END_OF_FILE, RangeSpec, ResolvedRange
@@ -26,6 +33,7 @@ from mysqlinspect.binlog.read.stream import StopBound
 from mysqlinspect.binlog.read.transactions import TransactionAssembler
 from mysqlinspect.binlog.source.files import display_name
 from mysqlinspect.binlog.source.local import FileEnd, LocalBinlogSource, files_origin
+from mysqlinspect.binlog.source.rawdump import RawEvent
 from mysqlinspect.errors import UsageError
 
 
@@ -75,16 +83,43 @@ class FileTransactions:
     def __init__(self, paths: Sequence[str | Path], spec: RangeSpec | None = None,
                  event_filter: EventFilter | None = None, verify_checksum: bool = True,
                  warn: Callable[[str], None] = lambda message: None, *, rng: ResolvedRange | None = None,
-                 lookup: SchemaLookup | None = None, gtid_started: bool = False) -> None:
+                 lookup: SchemaLookup | None = None, gtid_started: bool = False, header_only: bool = False,
+                 count_rows: bool = False) -> None:
         self.source = LocalBinlogSource(paths, verify_checksum=verify_checksum)
         self.filter = event_filter or EventFilter()
         self.decoder = EventDecoder(warn=warn, schema=SchemaFallback(lookup, warn) if lookup is not None else None)
-        self.order = {display_name(p): i for i, p in enumerate(self.source.files)}
+        self.all_files = list(self.source.files)
+        self.order = {display_name(p): i for i, p in enumerate(self.all_files)}
         if rng is None:
-            rng = resolve_file_range(self.source.files, spec or RangeSpec(), files_origin(paths).flavor)
+            rng = resolve_file_range(self.all_files, spec or RangeSpec(), files_origin(paths).flavor)
         self.range = rng
         self.gate = rng.gate()
         self.gate.started = gtid_started
+        self.skipped: Callable[[Transaction], None] = lambda txn: None
+        self._records = self._record_reader(header_only, count_rows)
+        self._skip_files_before(rng.start.file)
+        if (spec is not None and spec.start.file is None and spec.uses_gtids and not gtid_started
+                and (self.gate.start_gtid is not None or self.gate.include is not None)):
+            self.source.files = self.all_files[first_file_for(self.all_files, self.gate):]
+
+    def resume_from(self, position: BinlogPosition) -> None:
+        """Start after `position` (a checkpoint's: the end of the last transaction a previous run read)."""
+        if position.file not in self.order:
+            raise UsageError(f"{position.file} is not among the files read ({', '.join(self.order)})")
+        self.range.start = position
+        self.gate.started = True  # a --gtid start was passed before the checkpoint was written
+        self._skip_files_before(position.file)
+
+    def _skip_files_before(self, name: str) -> None:
+        """Transactions never span files: the files before the start are not read at all."""
+        self.source.files = self.all_files[self.order.get(name, 0):]
+
+    def _record_reader(self, header_only: bool, count_rows: bool) -> Callable[[RawEvent], Iterable[EventRecord]]:
+        if not header_only:
+            return self.decoder.decode
+        adapter = RawRecordAdapter(checksum_len=0, count_rows=count_rows, body_offset=0)
+        return lambda raw: adapter.records((raw.file, raw.start_pos, raw.end_pos, raw.timestamp, raw.type_code,
+                                            raw.server_id, raw.size, raw.flags, raw.body))
 
     @property
     def ends(self) -> list[FileEnd]:
@@ -94,17 +129,25 @@ class FileTransactions:
         assembler = TransactionAssembler()
         start = self._key(self.range.start)
         for raw in self.source:
-            for record in self.decoder.decode(raw):
+            for record in self._records(raw):
                 for item in assembler.feed(record):
                     if not isinstance(item, Transaction) or not item.complete:
                         continue
                     if self._past_stop(item):
                         return
-                    if self._key(BinlogPosition(item.file, item.start_pos)) < start or not self.gate.admit(item):
+                    if self._key(BinlogPosition(item.file, item.start_pos)) < start:
                         continue
-                    kept = self.filter.filter_transaction(item)
+                    kept = self.filter.filter_transaction(item) if self.gate.admit(item) else None
                     if kept is not None:
                         yield kept
+                    else:
+                        self.skipped(item)
+
+    def unmet_start(self) -> str | None:
+        """After the read: why nothing was yielded when a --gtid start never came."""
+        if self.gate.start_gtid is None or self.gate.started:
+            return None
+        return f"--gtid {self.gate.start_gtid} is not in the files read: nothing to show"
 
     def _key(self, position: BinlogPosition) -> tuple[int, int]:
         """Files compare in the order read (a directory's .index order), positions within a file."""

@@ -13,7 +13,7 @@ import mmap
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
@@ -90,6 +90,64 @@ def numbered_files(directory: Path) -> list[Path]:
     if len(groups) > 1:
         raise UsageError(f"{directory}: binlogs of several basenames ({', '.join(sorted(groups))}); name the files")
     return [p for _, p in sorted(next(iter(groups.values())))]
+
+
+def sequence_gaps(files: list[Path]) -> list[str]:
+    """The file names missing from a run of `<basename>.NNNNNN` files read in order (a file not copied, or
+    purged in between): reading on past a gap would silently skip its transactions."""
+    missing: list[str] = []
+    previous: tuple[str, int, int] | None = None
+    for path in files:
+        match = _SEQUENCE_RE.match(path.name)
+        if match is None:
+            previous = None
+            continue
+        base, seq, width = match["base"], int(match["seq"]), len(match["seq"])
+        if previous is not None and previous[0] == base and seq > previous[1] + 1:
+            missing += [f"{base}.{n:0{width}d}" for n in range(previous[1] + 1, min(seq, previous[1] + 11))]
+            if seq - previous[1] - 1 > 10:
+                missing.append(f"... ({seq - previous[1] - 1} files in all)")
+        previous = (base, seq, width)
+    return missing
+
+
+def head_bytes(path: Path, size: int) -> bytes:
+    """The first `size` bytes of a file's uncompressed content (fewer when it is shorter or its copy is cut),
+    without decompressing the rest: for a file's first events (Format_description, Previous_gtids)."""
+    try:
+        fh = path.open("rb")
+    except OSError as exc:
+        raise InputNotFoundError(f"{path}: cannot open: {exc.strerror}") from exc
+    with fh:
+        magic = fh.read(4)
+        fh.seek(0)
+        if magic == ZSTD_MAGIC:
+            import zstandard
+
+            with zstandard.ZstdDecompressor().stream_reader(fh, read_across_frames=True) as reader:
+                return _read_up_to(reader.read, size, path)
+        if magic.startswith(GZIP_MAGIC):
+            with gzip.GzipFile(fileobj=fh) as gz:
+                return _read_up_to(gz.read, size, path)
+        return fh.read(size)
+
+
+def _read_up_to(read: Callable[[int], bytes], size: int, path: Path) -> bytes:
+    """Up to `size` decompressed bytes; a copy cut short gives what decompressed, as open_bytes does."""
+    parts: list[bytes] = []
+    left = size
+    while left > 0:
+        try:
+            chunk = read(min(left, 1 << 13))
+        except Exception as exc:  # OSError, EOFError, zstandard.ZstdError: a damaged or cut copy
+            if not parts:
+                raise DataError(f"{path}: cannot decompress: {exc}") from exc
+            break
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
 
 
 @contextmanager

@@ -16,11 +16,21 @@ from __future__ import annotations
 import mmap
 import re
 import struct
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from mysqlinspect.binlog.source.boundaries import BoundaryTracker
+from mysqlinspect.binlog.source.boundaries import (
+    MARIADB_GTID,
+    MYSQL_GTIDS,
+    PAYLOAD,
+    QUERY_COMPRESSED,
+    XA_PREPARE,
+    XID,
+    BoundaryTracker,
+)
 from mysqlinspect.binlog.source.fde import (
     CHECKSUM_LEN,
     HEADER_LEN,
@@ -30,8 +40,8 @@ from mysqlinspect.binlog.source.fde import (
     server_version,
 )
 from mysqlinspect.binlog.source.files import display_name, open_bytes, resolve_inputs
-from mysqlinspect.binlog.source.rawdump import RawEvent
-from mysqlinspect.errors import DataError
+from mysqlinspect.binlog.source.rawdump import Frame, RawEvent
+from mysqlinspect.errors import DataError, EncryptedBinlogError
 
 BINLOG_MAGIC = b"\xfebin"
 MYSQL_ENCRYPTED_MAGIC = b"\xfdbin"
@@ -45,6 +55,7 @@ FDE_FLAGS_OFFSET = 17
 
 Buffer = bytes | memoryview | mmap.mmap
 _BODY_NEEDED = frozenset({2, 162, 165, FORMAT_DESCRIPTION_EVENT})  # boundary tracking reads these bodies
+_TRACKED = MYSQL_GTIDS | {MARIADB_GTID, QUERY_EVENT, QUERY_COMPRESSED, XID, XA_PREPARE, PAYLOAD}  # move boundaries
 
 
 @dataclass(frozen=True)
@@ -63,6 +74,11 @@ class FileEnd:
     @property
     def complete(self) -> bool:
         return self.valid_end == self.size
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "path": self.path, "size": self.size, "valid_end": self.valid_end,
+                "complete": self.complete, "closed": self.closed, "last_event": self.last_event or None,
+                "stop_reason": self.stop_reason or None, "trailing_events": self.trailing_events}
 
     def describe(self) -> str:
         if self.complete:
@@ -97,20 +113,30 @@ class LocalBinlogSource:
         for path in self.files:
             yield from self.read_file(path)
 
-    def read_file(self, path: Path) -> Iterator[RawEvent]:
+    def frames(self) -> Iterator[Frame]:
+        """The events as dump-style frame tuples whose data is the body (no header, no checksum): what the stats
+        header loop reads, without building RawEvents."""
+        for path in self.files:
+            yield from self.read_file(path, as_frames=True)
+
+    def read_file(self, path: Path, as_frames: bool = False) -> Iterator[Any]:
         name = display_name(path)
         with open_bytes(path) as data:
             walk = walk_file(data, name, self.verify_checksum)
             self.ends.append(FileEnd(name, str(path), len(data), walk.valid_end, walk.closed, walk.last_event,
                                      walk.stop_reason, walk.trailing_events))
-            yield from events_until(data, name, walk.valid_end)
+            if as_frames:
+                yield from frames_until(data, name, walk.valid_end)
+            else:
+                yield from events_until(data, name, walk.valid_end)
 
 
 def check_magic(data: Buffer, name: str) -> None:
     magic = bytes(data[:4])
     if magic == MYSQL_ENCRYPTED_MAGIC:
-        raise DataError(f"{name}: an encrypted MySQL binlog (binlog_encryption=ON); mysqlinspect cannot read "
-                        "encrypted binlogs (decrypt with mysqlbinlog --read-from-remote-server from the server)")
+        raise EncryptedBinlogError(f"{name}: an encrypted MySQL binlog (binlog_encryption=ON); mysqlinspect cannot "
+                                   "read encrypted binlogs (decrypt with mysqlbinlog --read-from-remote-server from "
+                                   "the server)")
     if magic != BINLOG_MAGIC:
         raise DataError(f"{name}: not a binlog or relay-log file (no \\xfebin magic at offset 0)")
 
@@ -122,51 +148,64 @@ def walk_file(data: Buffer, name: str, verify: bool) -> _Walk:
         raise DataError(f"{name}: not a binlog file ({size} bytes)")
     check_magic(data, name)
     walk, tracker = _Walk(), BoundaryTracker()
-    fde: FormatDescription | None = None
-    pos = 4
-    while pos < size:
-        if pos + HEADER_LEN > size:
-            walk.stop_reason = f"a partial event header ({size - pos} bytes)"
-            break
-        _, code, _, ev_size, _, flags = HEADER.unpack_from(data, pos)
-        if ev_size < HEADER_LEN or pos + ev_size > size:
-            walk.stop_reason = _partial_reason(ev_size, size - pos)
-            break
-        event = data[pos : pos + ev_size] if verify or code in _BODY_NEEDED else b""
-        if code == FORMAT_DESCRIPTION_EVENT:
-            fde = _read_fde(event, name, pos, verify)
-            if pos == 4:
-                walk.closed = not flags & IN_USE_FLAG
-            csum = 0
-        else:
-            if fde is None:
-                raise DataError(f"{name}: the first event at position {pos} is not a Format_description event")
-            csum = fde.checksum_len
-            if verify and csum and not crc_ok(event):
-                if pos + ev_size == size and not walk.closed:
-                    walk.stop_reason = "a torn last event (bad CRC32 in a file left open)"
-                    break
-                raise DataError(f"{name}: event at position {pos} (type {code}, {ev_size} bytes) fails its "
-                                "CRC32 checksum; the file is corrupt (--no-verify-checksum reads on)")
-        if code == START_ENCRYPTION_EVENT:
-            raise DataError(f"{name}: an encrypted MariaDB binlog (Start_encryption event at {pos}, "
-                            "encrypt_binlog=ON); mysqlinspect cannot read encrypted binlogs")
-        if code in _BODY_NEEDED:
-            tracker.feed(code, event[HEADER_LEN : ev_size - csum], fde.post_header(QUERY_EVENT) if fde else 13)
-        else:
-            tracker.feed(code, b"", 0)
-        pos += ev_size
-        if code in (ROTATE_EVENT, STOP_EVENT):
-            walk.last_event = "rotate" if code == ROTATE_EVENT else "stop"
-        if tracker.inside:
-            walk.trailing_events += 1
-        else:
-            walk.valid_end, walk.trailing_events = pos, 0
+    with memoryview(data) as view:
+        _walk_events(data, view, name, verify, walk, tracker)
     if tracker.inside and not walk.stop_reason:
         walk.stop_reason = "an uncommitted transaction at the end of the file"
     elif walk.trailing_events == 0 and walk.stop_reason == "" and walk.valid_end != size:
         walk.stop_reason = "unknown data"
     return walk
+
+
+def _walk_events(data: Buffer, view: memoryview, name: str, verify: bool, walk: _Walk,
+                 tracker: BoundaryTracker) -> None:
+    """walk_file's loop (CRCs over zero-copy views; only the events that move a boundary reach the tracker;
+    locals rather than attributes in the loop: it runs once per event)."""
+    fde: FormatDescription | None = None
+    size, pos, csum, post = len(data), 4, 0, 13
+    valid_end, trailing, last_code = 4, 0, 0
+    unpack, crc32, from_bytes, tracked = HEADER.unpack_from, zlib.crc32, int.from_bytes, _TRACKED
+    check = verify
+    while pos < size:
+        if pos + HEADER_LEN > size:
+            walk.stop_reason = f"a partial event header ({size - pos} bytes)"
+            break
+        _, code, _, ev_size, _, flags = unpack(data, pos)
+        end = pos + ev_size
+        if ev_size < HEADER_LEN or end > size:
+            walk.stop_reason = _partial_reason(ev_size, size - pos)
+            break
+        if code == FORMAT_DESCRIPTION_EVENT:
+            fde = _read_fde(data[pos:end], name, pos, verify)
+            if pos == 4:
+                walk.closed = not flags & IN_USE_FLAG
+            csum, post = 0, fde.post_header(QUERY_EVENT)
+            check = verify and fde.checksum_len > 0
+        elif fde is None:
+            raise DataError(f"{name}: the first event at position {pos} is not a Format_description event")
+        else:
+            csum = fde.checksum_len
+            if check and crc32(view[pos : end - CHECKSUM_LEN]) != from_bytes(data[end - CHECKSUM_LEN : end], "little"):
+                if end == size and not walk.closed:
+                    walk.stop_reason = "a torn last event (bad CRC32 in a file left open)"
+                    break
+                raise DataError(f"{name}: event at position {pos} (type {code}, {ev_size} bytes) fails its "
+                                "CRC32 checksum; the file is corrupt (--no-verify-checksum reads on)")
+        if code in tracked:
+            tracker.feed(code, bytes(view[pos + HEADER_LEN : end - csum]) if code in _BODY_NEEDED else b"", post)
+        elif code == START_ENCRYPTION_EVENT:
+            raise EncryptedBinlogError(f"{name}: an encrypted MariaDB binlog (Start_encryption event at {pos}, "
+                            "encrypt_binlog=ON); mysqlinspect cannot read encrypted binlogs")
+        elif code in (ROTATE_EVENT, STOP_EVENT):
+            last_code = code
+        pos = end
+        if tracker.inside:
+            trailing += 1
+        else:
+            valid_end, trailing = pos, 0
+    walk.valid_end, walk.trailing_events = valid_end, trailing
+    if last_code:
+        walk.last_event = "rotate" if last_code == ROTATE_EVENT else "stop"
 
 
 def _partial_reason(ev_size: int, left: int) -> str:
@@ -192,6 +231,13 @@ def _read_fde(event: Buffer, name: str, pos: int, verify: bool) -> FormatDescrip
 
 def events_until(data: Buffer, name: str, end: int) -> Iterator[RawEvent]:
     """The second walk: RawEvents (bodies without checksum; an FDE body keeps its checksum_alg byte)."""
+    for frame in frames_until(data, name, end):
+        yield RawEvent(*frame)
+
+
+def frames_until(data: Buffer, name: str, end: int) -> Iterator[Frame]:
+    """The second walk as RawEvent-shaped tuples (file, start, end, timestamp, type, server id, size, flags,
+    body)."""
     unpack = HEADER.unpack_from
     pos, csum = 4, 0
     while pos < end:
@@ -204,7 +250,7 @@ def events_until(data: Buffer, name: str, end: int) -> Iterator[RawEvent]:
             csum = FormatDescription.from_body(body).checksum_len
         else:
             body = bytes(data[pos + HEADER_LEN : next_pos - csum])
-        yield RawEvent(name, pos, next_pos, timestamp, code, server_id, ev_size, flags, body)
+        yield name, pos, next_pos, timestamp, code, server_id, ev_size, flags, body
         pos = next_pos
 
 
