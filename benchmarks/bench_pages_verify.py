@@ -13,7 +13,9 @@ included) and peak RSS (GNU time's %M). Page cache warm. Contenders: a plain rea
 `mysqlinspect pages verify` (the CLI, interpreter start and imports included; default --jobs, i.e. one process per
 CPU, and --jobs 1), and its page checks alone (verify_paths() timed inside a child); MySQL 9.7's innochecksum
 (crc32 file; from the sandbox cache, run through its own loader); MariaDB's /usr/bin/innochecksum (both files).
-A tool that is not on the machine is reported as missing.
+A tool that is not on the machine is reported as missing. The ratios against each innochecksum are speed (best
+wall time) and CPU efficiency (least CPU time): innochecksum is single-threaded, `pages verify` by default splits a
+large file between one process per CPU, so `--jobs 1` is the one-core comparison.
 
 Equal work: on these clean files every tool reads and checks every page. MariaDB's innochecksum (10.11) checks the
 LSN halves, the checksum (crc32 or innodb for classic pages, full_crc32) and the page number and space id of every
@@ -105,6 +107,15 @@ def generate(path: Path, pages: int, flags: int, full_crc32: bool) -> None:
         fh.write(b"".join(batch))
 
 
+def check_path() -> str:
+    """Which pre-check `pages verify` uses here (the C extension is optional)."""
+    from mysqlinspect.innodb import fastcheck
+
+    if fastcheck.NATIVE:
+        return "C extension _pagecheck (SSE4.2 CRC-32C, three pages at a time)"
+    return "pure Python (the _pagecheck extension is not built or the CPU has no SSE4.2)"
+
+
 def engine_seconds(path: Path, jobs: int) -> float:
     """Seconds inside verify_paths() alone (no interpreter start or imports), in a fresh child process."""
     proc = subprocess.run([sys.executable, "-c", ENGINE_SCRIPT, str(jobs), str(path)], capture_output=True,
@@ -155,6 +166,18 @@ def report(name: str, size: int, runs: list[Run] | None, read_s: float, missing:
           f"  {cpu_text}  {rss_text}  exit {best.status}  ({read_s / best.wall:.2f} x plain read)")
 
 
+def compare(runs: dict[str, list[Run]], reference: str) -> None:
+    """Same-run ratios against a reference tool: best wall time (speed) and least CPU time (work), per CLI run."""
+    theirs = runs[reference]
+    for label, name in (("default jobs", "mysqlinspect pages verify (CLI, default jobs)"),
+                        ("--jobs 1", "mysqlinspect pages verify --jobs 1 (CLI)")):
+        ours = runs[name]
+        wall = min(r.wall for r in theirs) / min(r.wall for r in ours)
+        cpu_ours = min(r.cpu for r in ours)
+        cpu = f", {min(r.cpu for r in theirs) / cpu_ours:.2f} x its CPU efficiency" if cpu_ours else ""
+        print(f"   pages verify (CLI, {label}) vs {reference}: {wall:.2f} x its speed{cpu}")
+
+
 def tools(path: Path, is_crc32: bool) -> dict[str, list[str] | None]:
     """Every contender, each doing the full verification of every page (see the module docstring)."""
     verify = [sys.executable, "-m", "mysqlinspect", "pages", "verify", "--format", "json"]
@@ -190,6 +213,7 @@ def main() -> None:
                 generate(path, pages, flags, full)
         print(f"files: 2 x {args.size_mib} MiB ({pages} pages each), ready in {time.perf_counter() - t0:.1f}s; "
               f"{os.cpu_count()} CPUs; best of {args.runs} interleaved runs (page cache warm)")
+        print(f"page checks: {check_path()}")
         for label, path in (("crc32 file (MySQL layout)", crc_file), ("full_crc32 file (MariaDB)", fcrc_file)):
             print(f"-- {label}: {path.name}; load average before: {os.getloadavg()[0]:.1f}")
             contenders = tools(path, path is crc_file)
@@ -210,11 +234,9 @@ def main() -> None:
                     for jobs, label_jobs in ((0, "default jobs"), (1, "--jobs 1")):
                         seconds = [Run(t, 0.0, 0, 0) for t in engine[jobs]]
                         report(f"  page checks alone, in-process ({label_jobs})", size, seconds, read_s)
-            ours = min(r.wall for r in runs["mysqlinspect pages verify (CLI, default jobs)"])
             for name in ("innochecksum (MariaDB)", "innochecksum (MySQL 9.7)"):
                 if runs.get(name):
-                    theirs = min(r.wall for r in runs[name])
-                    print(f"   pages verify (CLI, default jobs) vs {name}: {theirs / ours:.2f} x its speed")
+                    compare(runs, name)
             print(f"   load average after: {os.getloadavg()[0]:.1f}")
     finally:
         if not args.keep:
