@@ -6,13 +6,21 @@ page ids, so that every tool checks every page and finds nothing wrong. (A live 
 inserts to grow a 1 GiB table on a 2-core machine.)
 
     .venv/bin/python benchmarks/bench_pages_verify.py [--size-mib 1024] [--dir /tmp] [--runs 5] [--keep DIR]
+        [--cache reread|as-is]
 
 Each measurement runs as a child process; the tools take turns run after run (so they share the machine's load)
 and the best wall time of --runs is reported with the median, the CPU time (user + system, from GNU time, children
-included) and peak RSS (GNU time's %M). Page cache warm. Contenders: a plain read (4 MiB reads);
-`mysqlinspect pages verify` (the CLI, interpreter start and imports included; default --jobs, i.e. one process per
-CPU, and --jobs 1), and its page checks alone (verify_paths() timed inside a child); MySQL 9.7's innochecksum
-(crc32 file; from the sandbox cache, run through its own loader); MariaDB's /usr/bin/innochecksum (both files).
+included) and peak RSS (GNU time's %M). Page cache warm, in a stated state (--cache): by default each file is
+first dropped from the cache (fsync, POSIX_FADV_DONTNEED) and read once, as the files of a stopped server or of a
+copy are when a DBA checks them (MariaDB since 10.6 and MySQL since 8.4 write data files with O_DIRECT by default,
+so they come from disk); readahead then caches them in large folios where the file system supports them (ext4
+on this machine's Linux 6.18), which a mapped read (`pages verify`) pays less for than 4 KiB pages.
+`--cache as-is` keeps whatever state the files are in (freshly generated, or left by earlier runs).
+
+Contenders: a plain read (4 MiB reads); `mysqlinspect pages verify` (the CLI, interpreter start and imports
+included; default --jobs, i.e. one process per CPU, and --jobs 1), and its page checks alone (verify_paths() timed
+inside a child); MySQL 9.7's innochecksum (crc32 file; from the sandbox cache, run through its own loader);
+MariaDB's /usr/bin/innochecksum (both files).
 A tool that is not on the machine is reported as missing. The ratios against each innochecksum are speed (best
 wall time) and CPU efficiency (least CPU time): innochecksum is single-threaded, `pages verify` by default splits a
 large file between one process per CPU, so `--jobs 1` is the one-core comparison.
@@ -105,6 +113,16 @@ def generate(path: Path, pages: int, flags: int, full_crc32: bool) -> None:
                 fh.write(b"".join(batch))
                 batch.clear()
         fh.write(b"".join(batch))
+
+
+def drop_from_cache(path: Path) -> None:
+    """Write back and drop the file's cached pages (no root needed for one's own clean pages)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
 
 
 def check_path() -> str:
@@ -200,6 +218,8 @@ def main() -> None:
     parser.add_argument("--dir", default=None, help="where to write the files (default: a temp dir)")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", default=None, help="reuse (or create and keep) the files in this directory")
+    parser.add_argument("--cache", choices=("reread", "as-is"), default="reread",
+                        help="reread: drop each file from the page cache and read it once before timing (default)")
     args = parser.parse_args()
     directory = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="pages-bench-", dir=args.dir))
     directory.mkdir(parents=True, exist_ok=True)
@@ -212,12 +232,14 @@ def main() -> None:
             if not (path.exists() and path.stat().st_size == size):
                 generate(path, pages, flags, full)
         print(f"files: 2 x {args.size_mib} MiB ({pages} pages each), ready in {time.perf_counter() - t0:.1f}s; "
-              f"{os.cpu_count()} CPUs; best of {args.runs} interleaved runs (page cache warm)")
+              f"{os.cpu_count()} CPUs; best of {args.runs} interleaved runs (page cache warm, --cache {args.cache})")
         print(f"page checks: {check_path()}")
         for label, path in (("crc32 file (MySQL layout)", crc_file), ("full_crc32 file (MariaDB)", fcrc_file)):
             print(f"-- {label}: {path.name}; load average before: {os.getloadavg()[0]:.1f}")
             contenders = tools(path, path is crc_file)
             runs: dict[str, list[Run]] = {name: [] for name, argv in contenders.items() if argv}
+            if args.cache == "reread":
+                drop_from_cache(path)
             run_child(contenders["plain read (4 MiB reads)"] or [])  # warm the page cache
             engine: dict[int, list[float]] = {0: [], 1: []}
             for _ in range(args.runs):  # interleaved, so that every tool sees the same machine load
