@@ -24,15 +24,10 @@ from collections.abc import Callable
 from functools import lru_cache
 from operator import xor
 
-from mysqlinspect.crc import crc32c
-
-try:
-    from mysqlinspect.innodb import _pagecheck
-except ImportError:  # not built (no compiler at install time): the pure-Python functions do the same work
-    _pagecheck = None  # type: ignore[assignment]
+from mysqlinspect.crc import crc32c, pagecheck
 
 AVAILABLE = True  # any byte order: fields are compared as stored bytes
-NATIVE = _pagecheck is not None and _pagecheck.HARDWARE
+NATIVE = pagecheck is not None  # the extension is built and the CPU has SSE4.2
 Suspects = Callable[[memoryview, int, int, int, "int | None"], list[int]]
 
 
@@ -130,13 +125,15 @@ def full_crc32_suspects(view: memoryview, n: int, ps: int, first_page: int, spac
 
 def native_classic_suspects(view: memoryview, n: int, ps: int, first_page: int, space_id: int | None) -> list[int]:
     """classic_suspects() in one C call (needs NATIVE)."""
-    return _pagecheck.suspects(view, n, ps, first_page, -1 if space_id is None else space_id, False)
+    assert pagecheck is not None
+    return pagecheck.suspects(view, n, ps, first_page, -1 if space_id is None else space_id, False)
 
 
 def native_full_crc32_suspects(view: memoryview, n: int, ps: int, first_page: int,
                                space_id: int | None) -> list[int]:
     """full_crc32_suspects() in one C call (needs NATIVE)."""
-    return _pagecheck.suspects(view, n, ps, first_page, -1 if space_id is None else space_id, True)
+    assert pagecheck is not None
+    return pagecheck.suspects(view, n, ps, first_page, -1 if space_id is None else space_id, True)
 
 
 PYTHON_SUSPECTS: dict[str, Suspects] = {"crc32": classic_suspects, "full_crc32": full_crc32_suspects}
