@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
 import importlib
 import importlib.util
 import sys
@@ -218,4 +220,14 @@ def cli(ctx: click.Context, debug: bool, no_color: bool, verbose: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console-script entry point."""
+    _skip_collection_at_exit()
     return int(cli.main(args=argv, standalone_mode=False))
+
+
+def _skip_collection_at_exit() -> None:
+    """At interpreter exit, freeze the objects instead of letting the final garbage collections walk all that the
+    imports created: 15-20 ms, a tenth of `pages verify` on a 1 GiB file. atexit handlers run before those
+    collections; objects are still freed by reference counting, only cycles left unreachable at exit are not
+    (Python does not promise their finalizers run at exit either). Registered once, however often main() runs."""
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)

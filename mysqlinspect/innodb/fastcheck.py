@@ -1,12 +1,17 @@
 """The hot path of `pages verify`: find the pages of a chunk that are not plainly valid, with C-level operations.
 
-For a chunk of consecutive uncompressed pages in one buffer, the header and trailer words of every page are
-gathered with strided memoryview casts (one C call each) and the CRC-32C of every page is computed by `map()`
-over precomputed slice objects (no Python bytecode runs per page: slicing, the CRC calls and the xor of the two
-ranges of a crc32 page all happen in C). Whole byte strings are then compared at once. Only the pages where something
-differs (empty, damaged, other checksum algorithms, page_compressed or encrypted pages) go to the per-page checks
-of checksum.py, which decide their status. Fields are compared as the raw big-endian bytes the pages hold, the
-computed checksums turned into the same bytes.
+`SUSPECTS` maps each format to the function used: the C extension `_pagecheck` (_pagecheck.c: one call per
+chunk, the CRC-32C of three pages at a time with the SSE4.2 crc32 instruction) when it was built and the CPU has
+the instruction, else the pure-Python functions below, which flag exactly the same pages.
+
+In the pure-Python path, for a chunk of consecutive uncompressed pages in one buffer, the header and trailer words
+of every page are gathered with strided memoryview casts (one C call each) and the CRC-32C of every page is
+computed by `map()` over precomputed slice objects (no Python bytecode runs per page: slicing, the CRC calls and
+the xor of the two ranges of a crc32 page all happen in C). Whole byte strings are then compared at once.
+
+Either way, only the pages where something differs (empty, damaged, other checksum algorithms, page_compressed or
+encrypted pages) go to the per-page checks of checksum.py, which decide their status. Fields are compared as the
+raw big-endian bytes the pages hold, the computed checksums turned into the same bytes.
 
 Every page's checksum is computed, whatever the others hold: nothing is sampled or aggregated across pages.
 """
@@ -15,12 +20,15 @@ from __future__ import annotations
 
 import sys
 from array import array
+from collections.abc import Callable
 from functools import lru_cache
 from operator import xor
 
-from mysqlinspect.crc import crc32c
+from mysqlinspect.crc import crc32c, pagecheck
 
 AVAILABLE = True  # any byte order: fields are compared as stored bytes
+NATIVE = pagecheck is not None  # the extension is built and the CPU has SSE4.2
+Suspects = Callable[[memoryview, int, int, int, "int | None"], list[int]]
 
 
 @lru_cache(maxsize=64)
@@ -113,3 +121,21 @@ def full_crc32_suspects(view: memoryview, n: int, ps: int, first_page: int, spac
     sp = _numbers(spaces)
     return [i for i in range(n) if c[i] != st[i] or lh[i] != lt[i] or kv[i] or type_high[i] & 0x80
             or no[i] != ex[i] or (space_id is not None and sp[i] != space_id)]
+
+
+def native_classic_suspects(view: memoryview, n: int, ps: int, first_page: int, space_id: int | None) -> list[int]:
+    """classic_suspects() in one C call (needs NATIVE)."""
+    assert pagecheck is not None
+    return pagecheck.suspects(view, n, ps, first_page, -1 if space_id is None else space_id, False)
+
+
+def native_full_crc32_suspects(view: memoryview, n: int, ps: int, first_page: int,
+                               space_id: int | None) -> list[int]:
+    """full_crc32_suspects() in one C call (needs NATIVE)."""
+    assert pagecheck is not None
+    return pagecheck.suspects(view, n, ps, first_page, -1 if space_id is None else space_id, True)
+
+
+PYTHON_SUSPECTS: dict[str, Suspects] = {"crc32": classic_suspects, "full_crc32": full_crc32_suspects}
+NATIVE_SUSPECTS: dict[str, Suspects] = {"crc32": native_classic_suspects, "full_crc32": native_full_crc32_suspects}
+SUSPECTS = NATIVE_SUSPECTS if NATIVE else PYTHON_SUSPECTS

@@ -167,16 +167,12 @@ def _position_problem(page: memoryview, page_no: int, space_id: int, check: Page
     return None
 
 
-FastCheck = Callable[[memoryview, int, int, int, "int | None"], list[int]]
-
-
-def fast_check(flags: FspFlags) -> tuple[FastCheck, str] | None:
+def fast_check(flags: FspFlags) -> tuple[fastcheck.Suspects, str] | None:
     """The chunk-level pre-check for uncompressed pages (None: every page goes through the per-page checks)."""
     if not fastcheck.AVAILABLE or flags.zip_size:
         return None
-    if flags.full_crc32:
-        return fastcheck.full_crc32_suspects, "full_crc32"
-    return fastcheck.classic_suspects, "crc32"
+    algorithm = "full_crc32" if flags.full_crc32 else "crc32"
+    return fastcheck.SUSPECTS[algorithm], algorithm
 
 
 def scan_pages(ts: TablespaceFile, result: FileVerification, start: int = 0, stop: int | None = None) -> None:

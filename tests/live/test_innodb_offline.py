@@ -23,8 +23,10 @@ from typing import Any
 
 import pytest
 
+from mysqlinspect.innodb import fastcheck
 from mysqlinspect.innodb.filekinds import tablespace_files
 from mysqlinspect.innodb.reader import TablespaceFile
+from mysqlinspect.innodb.verify import verify_paths
 from mysqlinspect.sandbox.server import SandboxServer
 from tests.servers import Writer, create_database, dedicated_server
 
@@ -268,6 +270,21 @@ def test_every_damaged_file_of_a_datadir_agrees_with_innochecksum(snapshots: Sna
         path = Path(item["path"])
         expected = innochecksum_failures(snapshots, path) - doublewrite_area(snapshots, path)
         assert tool_bad_pages(item) == expected, path
+
+
+def test_c_and_python_paths_agree_on_real_pages(snapshots: Snapshots, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The C pre-check (_pagecheck) and the pure-Python fallback give the same report on a real data directory with
+    torn, corrupt and zeroed pages (every tablespace file of the flavor: system, undo, dictionary, tables)."""
+    if not fastcheck.NATIVE:
+        pytest.skip("the C extension is not built or the CPU has no SSE4.2")
+    work = tmp_path / "damaged"
+    copy_datadir(snapshots.older, work)
+    _damage(snapshots, work)
+    native = verify_paths([work], jobs=1).to_dict()
+    assert native["totals"]["torn"] == 1 and native["totals"]["corrupt"] >= 2 and native["totals"]["empty"] >= 1
+    monkeypatch.setattr(fastcheck, "SUSPECTS", fastcheck.PYTHON_SUSPECTS)
+    assert verify_paths([work], jobs=1).to_dict() == native
 
 
 def test_pages_verify_bad_input(run_cli: Callable[..., Any], tmp_path: Path) -> None:

@@ -159,11 +159,113 @@ def test_batch_crcs_equal_per_page_crcs() -> None:
         crc32c(data[n * PS:(n + 1) * PS - 4]).to_bytes(4, "big") for n in range(17))
 
 
-def test_crc_module_is_the_packaged_function() -> None:
+def test_crc_module_agrees_with_the_packaged_function() -> None:
+    """mysqlinspect.crc is the extension's SSE4.2 CRC-32C when built, else the crc32c package: same values, every
+    length (the 8-byte loop and the byte tail), with and without a starting value."""
     import crc32c as packaged
 
     sample = random.Random(3).randbytes(10000)
-    assert crc32c(sample) == packaged.crc32c(sample) and crc32c(sample[5:], 77) == packaged.crc32c(sample[5:], 77)
+    for n in (0, 1, 7, 8, 9, 15, 16, 17, 22, 100, 9999):
+        assert crc32c(sample[:n]) == packaged.crc32c(sample[:n]), n
+        assert crc32c(memoryview(sample)[3:n + 3], 77) == packaged.crc32c(sample[3:n + 3], 77), n
+
+
+def _cpu_has_sse42() -> bool:
+    try:
+        return " sse4_2" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+
+
+def test_extension_is_built_where_it_can_be() -> None:
+    """`make install` compiles _pagecheck.c (gcc and the Python headers are there): on an x86-64 CPU with SSE4.2
+    the C path must be the one in use, else the pure-Python one."""
+    import platform
+
+    if platform.machine() in ("x86_64", "AMD64") and _cpu_has_sse42():
+        assert fastcheck.NATIVE and fastcheck.SUSPECTS is fastcheck.NATIVE_SUSPECTS
+    else:
+        assert fastcheck.SUSPECTS is fastcheck.PYTHON_SUSPECTS
+
+
+def _sized_page(ps: int, page_no: int, lsn: int, fmt: str, body: bytes, space: int = SPACE) -> bytearray:
+    page = bytearray(ps)
+    page[38:ps - 8] = body[:ps - 46]
+    struct.pack_into(">IIIIQHQI", page, 0, 0, page_no, 0xFFFFFFFF, 0xFFFFFFFF, lsn, 17855, 0, space)
+    if fmt == "full_crc32":
+        struct.pack_into(">I", page, ps - 8, lsn & 0xFFFFFFFF)
+        struct.pack_into(">I", page, ps - 4, crc32c(bytes(page[:ps - 4])))
+    else:
+        struct.pack_into(">I", page, ps - 4, lsn & 0xFFFFFFFF)
+        crc = page_crc32(page, ps)
+        struct.pack_into(">I", page, 0, crc)
+        struct.pack_into(">I", page, ps - 8, crc)
+    return page
+
+
+def _mixed_pages(ps: int, fmt: str, count: int, seed: int) -> tuple[bytes, set[int]]:
+    """count pages from page 0: good ones and, at fixed places, each kind of damage; returns (bytes, bad indices)."""
+    rnd = random.Random(seed)
+    pages = [_sized_page(ps, n, 1000 + 37 * n, fmt, rnd.randbytes(ps)) for n in range(count)]
+    bad: set[int] = set()
+
+    def hit(n: int) -> bytearray | None:
+        if n < count:
+            bad.add(n)
+            return pages[n]
+        return None
+
+    if (page := hit(1)) is not None:  # torn: the first half of a newer version over the older one
+        page[:ps // 2] = _sized_page(ps, 1, 9_000_000, fmt, rnd.randbytes(ps))[:ps // 2]
+    if (page := hit(2)) is not None:  # all zero (empty: a suspect for the per-page checks to classify)
+        page[:] = bytes(ps)
+    if (page := hit(4)) is not None:  # a flipped body byte
+        page[ps // 2] ^= 0x40
+    if hit(5) is not None:  # a valid page of another page number
+        pages[5] = _sized_page(ps, 6, 5000, fmt, rnd.randbytes(ps))
+    if hit(7) is not None:  # a valid page of another space
+        pages[7] = _sized_page(ps, 7, 5000, fmt, rnd.randbytes(ps), space=SPACE + 1)
+    if (page := hit(8)) is not None:  # trailer byte: LSN halves differ (crc32) or stored CRC (full_crc32)
+        page[ps - 1] ^= 1
+    if fmt == "full_crc32" and (page := hit(10)) is not None:  # a key version: encrypted
+        struct.pack_into(">I", page, 0, 3)
+    if fmt == "full_crc32" and (page := hit(11)) is not None:  # the page_compressed bit, valid whole-page CRC
+        page[24] |= 0x80
+        struct.pack_into(">I", page, ps - 4, crc32c(bytes(page[:ps - 4])))
+    return b"".join(bytes(p) for p in pages), bad
+
+
+@pytest.mark.skipif(not fastcheck.NATIVE, reason="the C extension is not built or the CPU has no SSE4.2")
+@pytest.mark.parametrize("fmt", ["crc32", "full_crc32"])
+@pytest.mark.parametrize("ps", [4096, 8192, 16384, 32768, 65536])
+def test_native_and_python_suspects_agree(fmt: str, ps: int) -> None:
+    """The C path and the pure-Python fallback flag the same pages: good, torn, zero, corrupt, misplaced,
+    encrypted and page_compressed ones, every page size, chunks of every length mod 3 (three pages at a time)."""
+    data, bad = _mixed_pages(ps, fmt, 14, seed=ps)
+    view = memoryview(data)
+    for start, count in ((0, 14), (0, 1), (0, 2), (0, 3), (1, 4), (3, 8), (5, 9), (13, 1)):
+        part = view[start * ps:(start + count) * ps]
+        for space_id in (SPACE, None):
+            native = fastcheck.NATIVE_SUSPECTS[fmt](part, count, ps, start, space_id)
+            python = fastcheck.PYTHON_SUSPECTS[fmt](part, count, ps, start, space_id)
+            assert native == python, (start, count, space_id)
+        expected = sorted(n - start for n in bad if start <= n < start + count)
+        assert fastcheck.NATIVE_SUSPECTS[fmt](part, count, ps, start, SPACE) == expected
+
+
+@pytest.mark.skipif(not fastcheck.NATIVE, reason="the C extension is not built or the CPU has no SSE4.2")
+def test_native_suspects_refuse_a_short_buffer() -> None:
+    with pytest.raises(ValueError, match="do not fit"):
+        fastcheck.NATIVE_SUSPECTS["crc32"](memoryview(bytes(PS * 2)), 3, PS, 0, SPACE)
+
+
+@pytest.mark.parametrize("fmt", ["crc32", "full_crc32"])
+def test_fallback_path_gives_the_same_report(tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify_file() with the pure-Python pre-check reports exactly what it reports with the C one."""
+    path, _ = _tablespace(tmp_path, fmt, seed=21, pages=301, damaged=40)
+    preferred = V.verify_file(path).to_dict()
+    monkeypatch.setattr(fastcheck, "SUSPECTS", fastcheck.PYTHON_SUSPECTS)
+    assert V.verify_file(path).to_dict() == preferred
 
 
 def test_pool_over_several_files_gives_the_serial_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
