@@ -21,6 +21,7 @@ from mysqlinspect.innodb.layout import FSP_TRX_SYS_PAGE_NO
 from mysqlinspect.innodb.reader import TablespaceFile
 from mysqlinspect.innodb.sdi import table_names
 from mysqlinspect.innodb.structs import FilHeader
+from mysqlinspect.innodb.sys_tables import table_ids_from_dictionary
 from mysqlinspect.innodb.undo_redo import OverlaidSpaces, RedoView, redo_view
 from mysqlinspect.innodb.undo_structs import RsegArrayHeader, RsegHeader, RsegSlot, Xid, trx_sys_rseg_slots
 from mysqlinspect.innodb.undo_walk import UndoSegment, read_segment
@@ -295,12 +296,23 @@ def _read(root: Path, spaces: OverlaidSpaces, only: int | None) -> UndoReport:
 
 
 def name_tables(report: UndoReport) -> None:
-    """The names of the tables the transactions changed, from the SDI of MySQL's .ibd files (MariaDB keeps them in
-    its SYS_TABLES dictionary: ids only)."""
+    """The names of the tables the transactions changed: from the SDI of MySQL's .ibd files, or from the InnoDB
+    dictionary (SYS_TABLES) in MariaDB's system tablespace."""
     wanted = {i for t in report.transactions for i in t.table_ids}
-    if not wanted or report.server != "mysql":
+    if not wanted:
         return
-    names, notes = table_names(sorted(report.root.rglob("*.ibd")), wanted)
+    if report.server == "mysql":
+        names, notes = table_names(sorted(report.root.rglob("*.ibd")), wanted)
+    else:
+        names, notes = _dictionary_names(report.root / "ibdata1")
     report.problems += notes
     for trx in report.transactions:
         trx.tables = [names.get(i, f"table id {i}") for i in trx.table_ids]
+
+
+def _dictionary_names(system: Path) -> tuple[dict[int, str], list[str]]:
+    try:
+        with TablespaceFile(system) as ts:
+            return table_ids_from_dictionary(ts), []
+    except MysqlInspectError as exc:
+        return {}, [f"table names: {exc}"]

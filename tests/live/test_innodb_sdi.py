@@ -1,5 +1,6 @@
-"""The SDI of MySQL tablespaces read from their pages equals what MySQL's own ibd2sdi prints, and names the table
-ids the server's dictionary gives (MariaDB tablespaces carry no SDI: nothing is read, nothing fails)."""
+"""Table names from the files: the SDI of MySQL tablespaces read from their pages equals what MySQL's own ibd2sdi
+prints and names the table ids the server's dictionary gives; MariaDB's tablespaces carry no SDI (nothing is read,
+nothing fails) and its names come from SYS_TABLES in ibdata1, equal to INNODB_SYS_TABLES."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 import secrets
 import shutil
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import pytest
 
 from mysqlinspect.innodb.reader import TablespaceFile
 from mysqlinspect.innodb.sdi import read_sdi, table_ids, table_names
+from mysqlinspect.innodb.sys_tables import table_ids_from_dictionary
 
 pytestmark = pytest.mark.live
 
@@ -78,3 +81,44 @@ def test_a_large_sdi_document_is_read_from_its_blob_pages(server: Any, db: str, 
     [table] = [r for r in records if r.type == 1]
     assert len(table.document["dd_object"]["columns"]) >= WIDE_COLUMNS
     assert set(table_ids(records).values()) == {f"{db}.wide"}
+
+
+def _flush_dirty_pages(server: Any) -> None:
+    conn = server.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT @@innodb_max_dirty_pages_pct, @@innodb_max_dirty_pages_pct_lwm")
+            saved = cur.fetchone()
+            cur.execute("SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0")
+            cur.execute("SET GLOBAL innodb_max_dirty_pages_pct = 0")
+            try:
+                for _ in range(600):
+                    cur.execute("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'")
+                    if int(cur.fetchone()[1]) == 0:
+                        return
+                    time.sleep(0.1)
+                raise AssertionError("dirty pages were not flushed within 60 s")
+            finally:
+                cur.execute(f"SET GLOBAL innodb_max_dirty_pages_pct = {saved[0]}")
+                cur.execute(f"SET GLOBAL innodb_max_dirty_pages_pct_lwm = {saved[1]}")
+    finally:
+        conn.close()
+
+
+def test_mariadb_names_come_from_the_dictionary_in_ibdata1(server: Any, db: str, tmp_path: Path) -> None:
+    if server.flavor == "mysql":
+        return  # MySQL 8 has no SYS_TABLES: its dictionary is mysql.ibd, names come from the SDI above
+    _copies(server, db, tmp_path)
+    _flush_dirty_pages(server)
+    copy = Path(shutil.copy(server.datadir / "ibdata1", tmp_path / "ibdata1"))
+    conn = server.connect(db)
+    with conn.cursor() as cur:
+        cur.execute("SELECT TABLE_ID, NAME FROM information_schema.INNODB_SYS_TABLES")
+        server_names = {int(i): str(n).replace("/", ".", 1) for i, n in cur.fetchall()}
+    conn.close()
+    with TablespaceFile(copy) as ts:
+        ours = table_ids_from_dictionary(ts)
+    mine = {i: n for i, n in server_names.items() if n.startswith(f"{db}.")}
+    assert len(mine) == 5 and mine.items() <= ours.items()  # t1, p#P#p0..p2, wide
+    assert {i: n for i, n in ours.items() if i in server_names} == {
+        i: n for i, n in server_names.items() if i in ours}
