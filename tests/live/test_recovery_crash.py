@@ -392,6 +392,7 @@ def test_preview_under_write_load_without_a_flush(
     assert result.exit_code == 0, result.stdout + result.stderr
     preview = result.json()
     assert any("redo applied to" in n for n in preview["notes"]), preview["notes"]
+    assert preview["undo"]["redo"]["applied"] and preview["undo"]["redo"]["records_applied"] > 0
     rolled = {t["trx_id"]: t for t in preview["roll_back"]}
     remaining = [t["row_operations"] for t in rolled.values()]
     for ops in work.open_ops:  # each long transaction is among those rolled back (the writer's may be too)
