@@ -222,10 +222,11 @@ def _zip_header(buf: bytes, p: int, end: int, kind: int) -> int:
 
 
 def _zip_compress(buf: bytes, p: int, end: int, kind: int) -> int:
-    """page_zip_parse_compress(): size(2), trailer size(2), size + trailer size bytes."""
+    """page_zip_parse_compress(): size(2), trailer size(2), FIL_PAGE_PREV and FIL_PAGE_NEXT(8), size + trailer
+    size bytes."""
     size, p = read_2(buf, p, end)
     trailer, p = read_2(buf, p, end)
-    return need(p, size + trailer, end)
+    return need(p, 8 + size + trailer, end)
 
 
 def _index_load(buf: bytes, p: int, end: int, kind: int) -> int:
