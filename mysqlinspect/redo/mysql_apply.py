@@ -45,8 +45,18 @@ SEG_STATE = U.TRX_UNDO_SEG_HDR + U.TRX_UNDO_STATE
 SEG_LAST_LOG = U.TRX_UNDO_SEG_HDR + U.TRX_UNDO_LAST_LOG
 
 
+class OutsidePage(Exception):
+    """A record writes past the end of the page (the server calls such a log corrupt)."""
+
+
 def _w(page: bytearray, at: int, value: int, width: int) -> None:
-    page[at:at + width] = value.to_bytes(width, "big")
+    _put(page, at, value.to_bytes(width, "big"))
+
+
+def _put(page: bytearray, at: int, data: bytes) -> None:
+    if at + len(data) > len(page):
+        raise OutsidePage
+    page[at:at + len(data)] = data
 
 
 def _r2(page: bytearray, at: int) -> int:
@@ -136,7 +146,10 @@ class MysqlPageApplier:
         img = self._image(rec.space_id, rec.page_no)
         if start_lsn < img.base_lsn:
             return
-        self._apply(img, rec)
+        try:
+            self._apply(img, rec)
+        except OutsidePage:
+            img.unknown = True
         img.applied += 1
         self.overlay.records_applied += 1
 
@@ -151,7 +164,7 @@ class MysqlPageApplier:
             _w(page, offset, parse(data, p + 2, rec.end)[0], kind)
         elif kind == MLOG_WRITE_STRING:
             offset, length = (data[p] << 8) | data[p + 1], (data[p + 2] << 8) | data[p + 3]
-            page[offset:offset + length] = data[p + 4:p + 4 + length]
+            _put(page, offset, data[p + 4:p + 4 + length])
         elif kind == MLOG_UNDO_INSERT:
             if not undo_append(page, data[p + 2:rec.end]):
                 img.unknown = True
