@@ -35,7 +35,7 @@ from mysqlinspect.redo.mysql_records import (
     MLOG_WRITE_STRING,
     MysqlRecord,
 )
-from mysqlinspect.redo.mysql_stream import read_stream
+from mysqlinspect.redo.mysql_stream import BlockSource, LogStream
 from mysqlinspect.redo.page_apply import PageImage, PageOverlay, undo_append
 
 FIL_PAGE_OFFSET, FIL_PAGE_SPACE_ID, FIL_PAGE_TYPE, FIL_PAGE_DATA_END = 4, 34, 24, 8
@@ -121,9 +121,9 @@ def undo_erase_page_end(page: bytearray) -> None:
 
 
 class MysqlPageApplier:
-    def __init__(self, data: bytes, page_size: int, wanted: Callable[[int], bool],
+    def __init__(self, page_size: int, wanted: Callable[[int], bool],
                  read_page: Callable[[int, int], bytes | None]) -> None:
-        self.data, self.page_size, self.wanted, self.read_page = data, page_size, wanted, read_page
+        self.page_size, self.wanted, self.read_page = page_size, wanted, read_page
         self.overlay = PageOverlay()
 
     def _image(self, space_id: int, page_no: int) -> PageImage:
@@ -138,7 +138,7 @@ class MysqlPageApplier:
             self.overlay.pages[key] = img
         return img
 
-    def visit(self, rec: MysqlRecord, start_lsn: int, _mtr_end_lsn: int) -> None:
+    def visit(self, data: bytes, rec: MysqlRecord, start_lsn: int, _mtr_end_lsn: int) -> None:
         if rec.space_id is None or rec.page_no is None or rec.type in FILE_RECORDS or rec.type == MLOG_INDEX_LOAD:
             return
         if not self.wanted(rec.space_id):
@@ -147,14 +147,14 @@ class MysqlPageApplier:
         if start_lsn < img.base_lsn:
             return
         try:
-            self._apply(img, rec)
+            self._apply(img, data, rec)
         except OutsidePage:
             img.unknown = True
         img.applied += 1
         self.overlay.records_applied += 1
 
-    def _apply(self, img: PageImage, rec: MysqlRecord) -> None:
-        page, data, p, kind = img.data, self.data, rec.body, rec.type
+    def _apply(self, img: PageImage, data: bytes, rec: MysqlRecord) -> None:
+        page, p, kind = img.data, rec.body, rec.type
         if kind in (MLOG_INIT_FILE_PAGE, MLOG_INIT_FILE_PAGE2):
             init_file_page(page, rec.space_id or 0, rec.page_no or 0)
             img.unknown = img.freed = False
@@ -190,8 +190,12 @@ def apply_mysql_redo(layout: BlockLayout, checkpoint_lsn: int, end_lsn: int, pag
                      wanted: Callable[[int], bool],
                      read_page: Callable[[int, int], bytes | None]) -> MysqlApplyResult:
     """Apply the whole mini-transactions from the checkpoint to `end_lsn` (the end of the valid log)."""
-    stream = read_stream(layout, checkpoint_lsn, end_lsn)
-    applier = MysqlPageApplier(stream.data, page_size, wanted, read_page)
-    walk = walk_mysql_mtrs(stream, checkpoint_lsn, applier.visit)
+    source = BlockSource(layout, checkpoint_lsn, end_lsn)
+    stream = LogStream(b"", source.first_block_lsn)
+    applier = MysqlPageApplier(page_size, wanted, read_page)
+    try:
+        walk = walk_mysql_mtrs(stream, checkpoint_lsn, applier.visit, source)
+    finally:
+        source.close()
     applier.overlay.mtrs = walk.mtrs
     return MysqlApplyResult(applier.overlay, walk)

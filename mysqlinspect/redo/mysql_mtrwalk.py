@@ -26,10 +26,10 @@ from mysqlinspect.redo.mysql_records import (
     UnsupportedRecord,
     parse_record,
 )
-from mysqlinspect.redo.mysql_stream import LogStream
+from mysqlinspect.redo.mysql_stream import BlockSource, LogStream
 
-# (record, LSN of its first byte, LSN after its mini-transaction)
-RecordVisitor = Callable[[MysqlRecord, int, int], None]
+# (the bytes the record's positions index, record, LSN of its first byte, LSN after its mini-transaction)
+RecordVisitor = Callable[[bytes, MysqlRecord, int, int], None]
 
 
 @dataclass
@@ -69,26 +69,40 @@ def _read_mtr(data: bytes, pos: int, end: int) -> list[MysqlRecord]:
         pos = rec.end
 
 
-def walk_mysql_mtrs(stream: LogStream, checkpoint_lsn: int, visit: RecordVisitor) -> MysqlWalkResult:
-    """Parse every whole mini-transaction; `visit` every record at or after the checkpoint."""
+def walk_mysql_mtrs(stream: LogStream, checkpoint_lsn: int, visit: RecordVisitor,
+                    source: BlockSource | None = None) -> MysqlWalkResult:
+    """Parse every whole mini-transaction; `visit` every record at or after the checkpoint. With `source`, the
+    stream is a window that slides over the blocks `source` reads next."""
+
+    def more(keep_from: int) -> bool:
+        if source is None or source.exhausted:
+            return False
+        data, groups = source.next_chunk()
+        stream.slide(keep_from, data, groups)
+        return True
+
     start = parse_start(stream)
-    data, end = stream.data, len(stream.data)
-    if start is None or stream.pos(start) >= end:
+    while start is None and more(stream.end):
+        start = parse_start(stream)
+    if start is None or (stream.pos(start) >= stream.end and not more(stream.pos(start))):
         return MysqlWalkResult(start, checkpoint_lsn)
     result = MysqlWalkResult(start, start)
     to_ignore = max(checkpoint_lsn - start, 0)
     pos = stream.pos(start)
-    while pos < end:
+    while pos < stream.end or more(pos):
+        base = stream.base
         try:
-            records = _read_mtr(data, pos, end)
+            records = _read_mtr(stream.data, pos - base, len(stream.data))
         except Incomplete:
+            if more(pos):
+                continue
             result.stop = "incomplete_mtr"
             return result
         except (UnsupportedRecord, UnsupportedIndexLog) as exc:
             return _stopped(result, "unsupported", f"{exc} at LSN {stream.lsn(pos)} is not read here")
         except CorruptRecord as exc:
             return _stopped(result, "corrupt", f"corrupt record at LSN {stream.lsn(pos)}: {exc}")
-        mtr_end = stream.lsn(records[-1].end)
+        mtr_end = stream.lsn(base + records[-1].end)
         if not _matches_first_rec_group(stream, stream.lsn(pos), mtr_end):
             return _stopped(result, "lost_sync", f"the mini-transaction at LSN {stream.lsn(pos)} ends at {mtr_end},"
                                                  " not where its log block says the next one starts")
@@ -97,11 +111,11 @@ def walk_mysql_mtrs(stream: LogStream, checkpoint_lsn: int, visit: RecordVisitor
             if to_ignore:
                 to_ignore = max(to_ignore - length, 0)
             else:
-                visit(rec, stream.lsn(rec.start), mtr_end)
+                visit(stream.data, rec, stream.lsn(base + rec.start), mtr_end)
         result.mtrs += 1
         result.records += len(records)
         result.recovered_lsn = mtr_end
-        pos = records[-1].end
+        pos = base + records[-1].end
     return result
 
 

@@ -5,8 +5,8 @@ table with a secondary index and BLOBs (MLOG_ZIP_*), a REDUNDANT table, a table 
 columns (versioned index logging), a spatial index (R-tree pages), a FULLTEXT index, CREATE/RENAME/DROP TABLE
 (MLOG_FILE_*), OPTIMIZE TABLE and AUTO_INCREMENT (MLOG_TABLE_DYNAMIC_META), plus the common write load; then
 kill -9. On a copy, the walk from the checkpoint must reach the end of the valid log through whole
-mini-transactions (each checked against its block's first_rec_group) and start where the server says it starts
-parsing when it recovers from the original.
+mini-transactions (each checked against its block's first_rec_group), the same when the stream is read a few
+blocks at a time, and start where the server says it starts parsing when it recovers from the original.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import pymysql
 import pytest
 
 from mysqlinspect.redo.mysql_mtrwalk import walk_mysql_mtrs
-from mysqlinspect.redo.mysql_stream import read_stream
+from mysqlinspect.redo.mysql_stream import BlockSource, LogStream, read_stream
 from mysqlinspect.redo.recovery import block_layout_for, preview_recovery
 from mysqlinspect.sandbox.server import SandboxServer
 from tests.servers import Writer, create_database, wait_for
@@ -115,10 +115,17 @@ def test_walk_reads_a_varied_load_to_the_end_of_the_log(make_server: Callable[..
     stream = read_stream(block_layout_for(preview.file_set, holder, preview.checkpoint), preview.checkpoint.lsn,
                          preview.end_lsn)
     types: set[int] = set()
-    walk = walk_mysql_mtrs(stream, preview.checkpoint.lsn, lambda rec, _start, _end: types.add(rec.type))
+    walk = walk_mysql_mtrs(stream, preview.checkpoint.lsn, lambda _data, rec, _start, _end: types.add(rec.type))
     assert walk.complete, walk.note
     assert walk.mtrs > 100, (walk, sorted(types))
     assert preview.end_lsn - walk.recovered_lsn < 64 * 1024  # at most an mtr cut by the kill is left
+    source = BlockSource(block_layout_for(preview.file_set, holder, preview.checkpoint), preview.checkpoint.lsn,
+                         preview.end_lsn, chunk_bytes=4096)  # a window sliding over 8 blocks at a time
+    windowed = walk_mysql_mtrs(LogStream(b"", source.first_block_lsn), preview.checkpoint.lsn,
+                               lambda *_: None, source)
+    source.close()
+    assert (windowed.parse_start_lsn, windowed.recovered_lsn, windowed.mtrs, windowed.records, windowed.stop) == (
+        walk.parse_start_lsn, walk.recovered_lsn, walk.mtrs, walk.records, walk.stop)
 
     before = len(server.error_log_text())
     server.start()

@@ -3,6 +3,8 @@ way the server's mlog_write_*/mach_write_compressed write them (the live tests r
 
 from __future__ import annotations
 
+from array import array
+
 import pytest
 
 from mysqlinspect.innodb import undo_layout as U
@@ -86,7 +88,7 @@ def test_record_lengths() -> None:
 def _stream(payload: bytes, first_block_lsn: int, first_rec_group: int) -> LogStream:
     """Blocks of record bytes; first_rec_group of the first block as given, of the others where an mtr ends."""
     blocks = -(-len(payload) // L.BLOCK_DATA_SIZE)
-    return LogStream(payload, first_block_lsn, [first_rec_group] + [0] * (blocks - 1))
+    return LogStream(payload, first_block_lsn, array("H", [first_rec_group] + [0] * (blocks - 1)))
 
 
 def test_walk_skips_records_before_the_checkpoint_and_stops_at_an_incomplete_mtr() -> None:
@@ -99,7 +101,7 @@ def test_walk_skips_records_before_the_checkpoint_and_stops_at_an_incomplete_mtr
     stream = _stream(before + mtr + cut, block, L.BLOCK_HDR_SIZE)
     checkpoint = block + L.BLOCK_HDR_SIZE + len(before)
     seen: list[tuple[int, int, int]] = []
-    walk = walk_mysql_mtrs(stream, checkpoint, lambda rec, start, end: seen.append((rec.type, start, end)))
+    walk = walk_mysql_mtrs(stream, checkpoint, lambda _data, rec, start, end: seen.append((rec.type, start, end)))
     assert walk.complete and walk.stop == "incomplete_mtr" and walk.mtrs == 2
     assert walk.parse_start_lsn == block + L.BLOCK_HDR_SIZE
     assert walk.recovered_lsn == checkpoint + len(mtr)
@@ -117,7 +119,7 @@ def test_undo_records_rebuild_the_page_when_they_are_newer_than_it() -> None:
            + initial(R.MLOG_UNDO_INSERT, UNDO_SPACE, 9) + len(undo).to_bytes(2, "big") + undo
            + bytes([R.MLOG_MULTI_REC_END]))
     stream = _stream(mtr, 2 * L.BLOCK_SIZE, L.BLOCK_HDR_SIZE)
-    applier = MysqlPageApplier(stream.data, ps, lambda space: space == UNDO_SPACE, lambda s, p: bytes(disk))
+    applier = MysqlPageApplier(ps, lambda space: space == UNDO_SPACE, lambda s, p: bytes(disk))
     walk_mysql_mtrs(stream, 2 * L.BLOCK_SIZE + L.BLOCK_HDR_SIZE, applier.visit)
     page = applier.overlay.image(UNDO_SPACE, 9)
     assert page is not None
@@ -130,6 +132,6 @@ def test_undo_records_rebuild_the_page_when_they_are_newer_than_it() -> None:
 
     newer = bytearray(disk)
     newer[16:24] = (1 << 40).to_bytes(8, "big")  # flushed after the log: nothing applies
-    applier = MysqlPageApplier(stream.data, ps, lambda space: True, lambda s, p: bytes(newer))
+    applier = MysqlPageApplier(ps, lambda space: True, lambda s, p: bytes(newer))
     walk_mysql_mtrs(stream, 2 * L.BLOCK_SIZE + L.BLOCK_HDR_SIZE, applier.visit)
     assert applier.overlay.image(UNDO_SPACE, 9) is None
