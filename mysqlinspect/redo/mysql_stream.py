@@ -47,7 +47,8 @@ class LogStream:
         return self.base + len(self.data)
 
     def slide(self, keep_from: int, more: bytes, groups: array[int]) -> None:
-        """Drop the bytes before `keep_from` and append the next blocks' record bytes."""
+        """Drop the bytes before `keep_from` (at most all of them) and append the next blocks' record bytes."""
+        keep_from = min(keep_from, self.end)
         self.data = self.data[keep_from - self.base:] + more
         self.base = keep_from
         self.first_rec_groups.extend(groups)
