@@ -249,8 +249,9 @@ def _transactions(segments: list[UndoSegment], server: str) -> list[RecoveredTra
 def read_undo(path: str | Path, apply_redo: bool = True) -> UndoReport:
     """The rollback segments, undo segments and resurrected transactions of a data directory or one file.
 
-    For a data directory with a MariaDB 10.8+ redo log, the log from the checkpoint is applied to the undo and
-    system pages in memory first (as recovery does before it reads them); other logs are only measured."""
+    For a data directory with a MariaDB 10.8+ or MySQL 8.0.30+ redo log, the log from the checkpoint is applied to
+    the undo and system pages in memory first (as recovery does before it reads them); other logs are only
+    measured."""
     given = Path(path)
     if not given.exists():
         raise InputNotFoundError(f"{given}: no such file or directory")

@@ -1,11 +1,13 @@
 """The redo log's part in the offline undo view: the undo and system pages as recovery leaves them.
 
-MariaDB 10.8+ logs are applied to those pages in memory (redo.page_apply); for other formats the bytes still to
-apply are only measured, and the view reads the pages as they are on disk.
+MariaDB 10.8+ logs (redo.page_apply) and MySQL 8.0.30+ logs (redo.mysql_apply) are applied to those pages in
+memory; for other formats the bytes still to apply are only measured, and the view reads the pages as they are
+on disk.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -16,8 +18,13 @@ from mysqlinspect.innodb.filekinds import classify_file
 from mysqlinspect.innodb.reader import TablespaceFile
 from mysqlinspect.innodb.structs import FspFlags, FspHeader
 from mysqlinspect.redo import layout as RL
+from mysqlinspect.redo.files import RedoFileReport
+from mysqlinspect.redo.mysql_apply import apply_mysql_redo
+from mysqlinspect.redo.mysql_stream import StreamReadError
 from mysqlinspect.redo.page_apply import PageOverlay, apply_mariadb_redo
-from mysqlinspect.redo.recovery import preview_recovery
+from mysqlinspect.redo.recovery import RecoveryPreview, block_layout_for, preview_recovery
+
+ReadPage = Callable[[int, int], "bytes | None"]
 
 
 class PageSource(Protocol):
@@ -63,10 +70,14 @@ def redo_view(root: Path, spaces: SpaceIndex) -> RedoView | None:
         return None
     holder = next((f for f in preview.file_set.files if f.path == preview.checkpoint.path), None)
     fmt = preview.format
-    if holder is None or holder.header is None or fmt is None or fmt.layout is not RL.Layout.MTR:
+    if holder is None or holder.header is None or fmt is None:
+        return None
+    mysql = fmt.base == RL.FORMAT_8_0_30
+    if fmt.layout is not RL.Layout.MTR and not mysql:
         return RedoView(preview.bytes_to_apply, False, None,
-                        f"{preview.bytes_to_apply:,} bytes of redo are not applied (only MariaDB 10.8+ logs are):"
-                        " undo pages changed after the last page flush are read as they are on disk")
+                        f"{preview.bytes_to_apply:,} bytes of redo are not applied (only MariaDB 10.8+ and MySQL"
+                        " 8.0.30+ logs are): undo pages changed after the last page flush are read as they are on"
+                        " disk")
     if holder.header.encryption.encrypted:
         return RedoView(preview.bytes_to_apply, False, None, "the redo log is encrypted: it is not applied")
     wanted = _undo_space_ids(spaces)
@@ -78,9 +89,30 @@ def redo_view(root: Path, spaces: SpaceIndex) -> RedoView | None:
             return None
         return bytes(ts.page(page_no))
 
+    if mysql:
+        return _mysql_view(preview, holder, page_size, wanted.__contains__, read_page)
     overlay = apply_mariadb_redo(holder.path, holder.header.start_lsn, False, preview.checkpoint.lsn,
                                  preview.end_lsn, page_size, wanted.__contains__, read_page)
     return RedoView(preview.bytes_to_apply, True, overlay, None)
+
+
+def _mysql_view(preview: RecoveryPreview, holder: RedoFileReport, page_size: int, wanted: Callable[[int], bool],
+                read_page: ReadPage) -> RedoView:
+    """MySQL 8.0.30+: the whole mini-transactions up to the end of the log; a record not read here stops the
+    walk, and the pages are those of the last mini-transaction before it (a note says so)."""
+    assert preview.checkpoint is not None and preview.end_lsn is not None and preview.bytes_to_apply is not None
+    layout = block_layout_for(preview.file_set, holder, preview.checkpoint)
+    try:
+        result = apply_mysql_redo(layout, preview.checkpoint.lsn, preview.end_lsn, page_size, wanted, read_page)
+    except StreamReadError as exc:
+        return RedoView(preview.bytes_to_apply, False, None, f"the redo log could not be read ({exc}): it is not"
+                                                            " applied")
+    walk = result.walk
+    if walk.complete:
+        return RedoView(preview.bytes_to_apply, True, result.overlay, None)
+    return RedoView(preview.bytes_to_apply, False, result.overlay,
+                    f"redo applied only up to LSN {walk.recovered_lsn:,} of {preview.end_lsn:,}: {walk.note}; undo"
+                    " pages changed after it are read as they were then")
 
 
 class OverlaidTablespace:

@@ -70,7 +70,7 @@ def _undo_page_init(page: bytearray) -> None:
     page[UNDO_SEG_HDR_END:ps - 8] = bytes(ps - 8 - UNDO_SEG_HDR_END)
 
 
-def _undo_append(page: bytearray, data: bytes) -> bool:
+def undo_append(page: bytearray, data: bytes) -> bool:
     free = int.from_bytes(page[UNDO_PAGE_FREE:UNDO_PAGE_FREE + 2], "big")
     n = len(data)
     if free < UNDO_PAGE_HDR + UNDO_PAGE_HDR_SIZE or free + n + 6 >= len(page) - 8:
@@ -156,7 +156,7 @@ class PageApplier:
         if kind == EXTENDED:
             if body and body[0] == UNDO_INIT:
                 _undo_page_init(page)
-            elif not (body and body[0] == UNDO_APPEND and _undo_append(page, body[1:])):
+            elif not (body and body[0] == UNDO_APPEND and undo_append(page, body[1:])):
                 img.unknown = True
             img.applied += 1
             self.overlay.records_applied += 1

@@ -127,7 +127,7 @@ def _preview_blocks(preview: RecoveryPreview, holder: RedoFileReport, ckpt: Late
                     progress: ProgressCallback | None) -> None:
     fmt = preview.format
     assert fmt is not None
-    block_layout = _block_layout(preview.file_set, holder, ckpt)
+    block_layout = block_layout_for(preview.file_set, holder, ckpt)
     result = walk_blocks(block_layout, ckpt.lsn, legacy=fmt.value == L.FORMAT_LEGACY, progress=progress)
     preview.scan_start_lsn = result.start_lsn
     preview.end_lsn = result.end_lsn
@@ -148,7 +148,7 @@ def _preview_blocks(preview: RecoveryPreview, holder: RedoFileReport, ckpt: Late
         preview.problems.append(f"{result.message}: InnoDB treats it as the end of the log")
 
 
-def _block_layout(file_set: RedoFileSet, holder: RedoFileReport, ckpt: LatestCheckpoint) -> BlockLayout:
+def block_layout_for(file_set: RedoFileSet, holder: RedoFileReport, ckpt: LatestCheckpoint) -> BlockLayout:
     assert holder.header is not None
     if holder.header.format.base == L.FORMAT_8_0_30:
         uuid = holder.header.log_uuid

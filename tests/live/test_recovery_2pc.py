@@ -6,7 +6,7 @@ the binlog is written (prepared, XID not in the binlog -> roll back); the dirty 
 the server is killed. Each session inserts a distinct number of rows, which names it in the undo logs.
 
 MySQL is not covered: its widest window (`binlog_group_commit_sync_delay`, at most 1 s, after the binlog write) is
-shorter than the page cleaner needs to write the prepared undo pages, and the preview does not apply MySQL redo.
+too short to kill the server inside it on a condition rather than a timer.
 """
 
 from __future__ import annotations
