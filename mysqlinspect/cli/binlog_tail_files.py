@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 from typing import Any
 
 from mysqlinspect.binlog.read.files import FileTransactions, check_file_range
@@ -12,11 +13,14 @@ from mysqlinspect.binlog.source.local import FileEnd
 from mysqlinspect.cli.context import AppContext
 from mysqlinspect.errors import UsageError
 from mysqlinspect.render.binlog_json import transaction_document
+from mysqlinspect.render.binlog_jsonl import transaction_jsonl
 from mysqlinspect.render.binlog_tail import render_transaction
 
 
 def tail_files(app: AppContext, files: tuple[str, ...], range_spec: RangeSpec, event_filter: EventFilter,
-               fmt: str, all_events: bool, rows_only: bool, verify_checksum: bool, checkpoint: str | None) -> None:
+               fmt: str, all_events: bool, rows_only: bool, verify_checksum: bool, checkpoint: str | None,
+               parallel: tuple[int, int | None] = (1, None)) -> None:
+    """`parallel`: (--jobs, bytes per chunk or None); only --format jsonl decodes in several processes."""
     if checkpoint:
         raise UsageError("--checkpoint is not supported on local files yet")
     check_file_range(range_spec)
@@ -26,19 +30,21 @@ def tail_files(app: AppContext, files: tuple[str, ...], range_spec: RangeSpec, e
         app.emit_json({"files": [_end_dict(e) for e in reader.ends], "transactions": docs,
                        "summary": {"transactions": len(docs), "rows": sum(d["rows"] for d in docs),
                                    "size_bytes": sum(d["size_bytes"] for d in docs)}})
-    else:
-        from mysqlinspect.cli.binlog_tail import _write_jsonl
+    elif fmt == "jsonl":
+        from mysqlinspect.cli.binlog_tail import write_jsonl_bytes
 
+        render = partial(transaction_jsonl, all_events=all_events, with_summary=not rows_only)
+        jobs, chunk_bytes = parallel
+        for data in reader.rendered(render, jobs, chunk_bytes):
+            write_jsonl_bytes(sys.stdout, data)
+        sys.stdout.flush()
+    else:
         count = 0
         for txn in reader:
             count += 1
-            if fmt == "jsonl":
-                _write_jsonl(sys.stdout, txn, all_events, rows_only)
-            else:
-                app.emit(render_transaction(txn, all_events))
+            app.emit(render_transaction(txn, all_events))
         sys.stdout.flush()
-        if fmt == "table":
-            app.err.print(f"{count} transaction{'s' if count != 1 else ''}", style="dim", highlight=False)
+        app.err.print(f"{count} transaction{'s' if count != 1 else ''}", style="dim", highlight=False)
     for end in reader.ends:
         if not end.complete:
             app.warn(end.describe())

@@ -36,6 +36,7 @@ class EventDecoder:
     """decode(raw) -> the records of one raw event (several for a transaction payload)."""
 
     warn: Callable[[str], None] = lambda message: None
+    missing_table: Callable[[int], None] = lambda table_id: None  # may decode a Table_map read elsewhere
     fde: FormatDescription = DEFAULT_FDE
     tables: dict[int, TableMap] = field(default_factory=dict)
     _warned: set[str] = field(default_factory=set)
@@ -134,6 +135,9 @@ class EventDecoder:
         post = self.fde.post_header(code) or (10 if 30 <= code <= 32 or code in (39, 169, 170, 171) else 8)
         table_id = int.from_bytes(body[0 : 4 if post == 6 else 6], "little")
         tmap = self.tables.get(table_id)
+        if tmap is None:
+            self.missing_table(table_id)
+            tmap = self.tables.get(table_id)
         op = ROW_OPS[code]
         rec.event_type, rec.op = EVENT_NAMES[op], op
         if tmap is None:

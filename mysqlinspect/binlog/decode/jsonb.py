@@ -84,22 +84,36 @@ def _inline(t: int, raw: int) -> Any:
     return raw  # UINT32
 
 
+_INLINE_SMALL = frozenset({LITERAL, INT16, UINT16})
+_INLINE_LARGE = frozenset({LITERAL, INT16, UINT16, INT32, UINT32})
+
+
 def _container(t: int, data: bytes, base: int) -> Any:
-    small = t in (SMALL_OBJECT, SMALL_ARRAY)
+    small = t <= SMALL_ARRAY and t != LARGE_OBJECT
     is_object = t <= LARGE_OBJECT
-    count = int.from_bytes(data[base : base + (2 if small else 4)], "little")
-    fields = _entries(small, is_object, count).unpack_from(data, base)
-    values = []
+    count = data[base] | data[base + 1] << 8 if small else int.from_bytes(data[base : base + 4], "little")
+    layout = _LAYOUTS.get((small, is_object, count)) or _entries(small, is_object, count)
+    fields = layout.unpack_from(data, base)
+    inline = _INLINE_SMALL if small else _INLINE_LARGE
+    scalars = _SCALARS
+    values: list[Any] = []
+    append = values.append
     at = 2 + 2 * count * is_object
-    for _ in range(count):
-        vt, raw = fields[at], fields[at + 1]
-        at += 2
-        if vt in (LITERAL, INT16, UINT16) or (not small and vt in (INT32, UINT32)):
-            values.append(_inline(vt, raw))
+    for k in range(at, at + 2 * count, 2):
+        vt = fields[k]
+        if vt == STRING:  # the usual case, read here: a 1-byte length prefix below 128
+            start = base + fields[k + 1]
+            length = data[start]
+            if length < 0x80:
+                append(data[start + 1 : start + 1 + length].decode("utf-8", "backslashreplace"))
+                continue
+        if vt in inline:
+            append(_inline(vt, fields[k + 1]))
+        elif vt in scalars:
+            append(scalars[vt].unpack_from(data, base + fields[k + 1])[0])
         else:
-            values.append(_value(vt, data, base + raw))
+            append(_value(vt, data, base + fields[k + 1]))
     if not is_object:
         return values
-    keys = [data[base + fields[2 + 2 * i] : base + fields[2 + 2 * i] + fields[3 + 2 * i]].decode(
-        "utf-8", "backslashreplace") for i in range(count)]
-    return dict(zip(keys, values, strict=True))
+    return {data[base + fields[k] : base + fields[k] + fields[k + 1]].decode("utf-8", "backslashreplace"): value
+            for k, value in zip(range(2, at, 2), values, strict=True)}

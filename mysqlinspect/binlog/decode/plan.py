@@ -85,12 +85,26 @@ class RowPlan:
             _flush_run(lines, env, fmt, run)
             fmt, run = "", []
             env[f"r{i}"] = codec.read
-            lines.append(f"    {var}, pos = r{i}(data, pos)")
+            if codec.encoding is not None:
+                lines.extend(_inline_string(var, f"r{i}", codec.length_size, codec.encoding))
+            else:
+                lines.append(f"    {var}, pos = r{i}(data, pos)")
         _flush_run(lines, env, fmt, run)
         body = ", ".join(f"{name!r}: {expr}" for name, expr in values.items())
         source = "def read(data, pos):\n" + "\n".join(lines) + f"\n    return {{{body}}}, pos\n"
         exec(compile(source, "<row image layout>", "exec"), env)  # our own generated code, names via repr()
         return ImageLayout(env["read"], source)
+
+
+def _inline_string(var: str, reader: str, length_size: int, encoding: str) -> list[str]:
+    """A character column read in place: length prefix, decode; the column's reader handles undecodable bytes."""
+    length = "data[pos]" if length_size == 1 else f"int.from_bytes(data[pos:pos + {length_size}], 'little')"
+    return [f"    end = pos + {length_size} + {length}",
+            "    try:",
+            f"        {var} = data[pos + {length_size}:end].decode({encoding!r})",
+            "    except (UnicodeDecodeError, LookupError):",
+            f"        {var} = {reader}(data, pos)[0]",
+            "    pos = end"]
 
 
 def _flush_run(lines: list[str], env: dict[str, Any], fmt: str, run: list[str]) -> None:
@@ -101,6 +115,27 @@ def _flush_run(lines: list[str], env: dict[str, Any], fmt: str, run: list[str]) 
     env[name] = layout
     lines.append(f"    {', '.join(run)}, = {name}.unpack_from(data, pos)")
     lines.append(f"    pos += {layout.size}")
+
+
+@dataclass(slots=True)
+class ImageReaders:
+    """The compiled readers of one columns-present bitmap, by null bitmap: what a rows event's loop needs per
+    image (`layouts.get(nulls) or compile(nulls)`)."""
+
+    null_len: int
+    layouts: dict[bytes, ImageReader]
+    compile: Callable[[bytes], ImageReader]
+
+
+def image_readers(plan: RowPlan, bitmap: bytes) -> ImageReaders:
+    present, null_len = plan.present(bitmap)
+    layouts: dict[bytes, ImageReader] = {}
+
+    def compile_layout(nulls: bytes) -> ImageReader:
+        read = layouts[nulls] = plan.layout(bitmap, nulls, present).read
+        return read
+
+    return ImageReaders(null_len, layouts, compile_layout)
 
 
 def plan_for(tmap: TableMap, mariadb: bool) -> RowPlan:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from mysqlinspect.binlog.decode.events import EventDecoder
-from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.model import EventRecord, Transaction
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.range import RangeSpec
 from mysqlinspect.binlog.read.transactions import TransactionAssembler
@@ -40,6 +40,7 @@ class FileTransactions:
         self.spec = spec or RangeSpec()
         self.filter = event_filter or EventFilter()
         self.decoder = EventDecoder(warn=warn)
+        self.warn = warn
         self.order = {p.name: i for i, p in enumerate(self.source.files)}
         for name in (self.spec.start.file, self.spec.stop.file):
             if name is not None and self._index(name) < 0:
@@ -54,15 +55,33 @@ class FileTransactions:
         for raw in self.source:
             for record in self.decoder.decode(raw):
                 for item in assembler.feed(record):
-                    if not isinstance(item, Transaction) or not item.complete:
-                        continue
-                    if self._past_stop(item):
+                    stop, txn = self.select(item)
+                    if stop:
                         return
-                    if self._before_start(item):
-                        continue
-                    kept = self.filter.filter_transaction(item)
-                    if kept is not None:
-                        yield kept
+                    if txn is not None:
+                        yield txn
+
+    def rendered(self, render: Callable[[Transaction], bytes], jobs: int = 1, chunk_bytes: int | None = None
+                 ) -> Iterator[bytes]:
+        """render(txn) of each transaction, in order; with jobs > 1 decoded in that many processes (read.chunks),
+        several transactions' bytes at a time."""
+        if jobs <= 1:
+            for txn in self:
+                yield render(txn)
+            return
+        from mysqlinspect.binlog.read.chunks import ordered_outputs
+
+        yield from ordered_outputs(self, render, jobs, chunk_bytes)
+
+    def select(self, item: Transaction | EventRecord) -> tuple[bool, Transaction | None]:
+        """(the read stops here, the transaction to yield or None) for what the assembler returned."""
+        if not isinstance(item, Transaction) or not item.complete:
+            return False, None
+        if self._past_stop(item):
+            return True, None
+        if self._before_start(item):
+            return False, None
+        return False, self.filter.filter_transaction(item)
 
     def _index(self, name: str | None) -> int:
         return next((i for p, i in self.order.items() if name in (p, _strip(p))), -1)

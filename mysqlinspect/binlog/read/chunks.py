@@ -1,0 +1,191 @@
+"""Parallel decoding of local binlog files (`--jobs N`): chunks of whole transactions decoded in forked
+processes, their outputs put back in file order.
+
+A header-only scan of each file (valid part only) cuts it at GTID events (a transaction start) into chunks of
+about `chunk_bytes`, noting for each chunk the Format_description in force, the position of the latest Table_map
+of every table id before it (a rows event whose Table_map came earlier is served from there) and how many
+transactions start in it. Each chunk is decoded, assembled, selected (range and filters) and rendered to bytes by
+the caller's `render` in a forked child (mysqlinspect.innodb.workers: the child shares the file's memory map), at
+most `jobs` at a time; the parent writes the outputs in order as they come, so memory stays bounded.
+
+The result is exactly the one-process output: transaction numbers start where the previous chunk's ended (a
+chunk that opened a different number of transactions than predicted, e.g. one not starting with a GTID event,
+makes the parent decode the next chunk again itself with the right numbers); a chunk that ends the range (a
+--stop-* option) stops the read; an error is raised after the output of the transactions before it; only the
+first chunk's decoder warnings are shown, as one decoder would warn once.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from mysqlinspect.binlog.decode.events import EventDecoder
+from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.read.transactions import TransactionAssembler
+from mysqlinspect.binlog.source.files import display_name, open_bytes
+from mysqlinspect.binlog.source.local import HEADER, Buffer, FileEnd, events_until, walk_file
+from mysqlinspect.innodb import workers
+
+if TYPE_CHECKING:
+    from mysqlinspect.binlog.read.files import FileTransactions
+
+Render = Callable[[Transaction], bytes]
+TRANSACTION_STARTS = frozenset({33, 34, 42, 162})  # GTID, ANONYMOUS_GTID, TAGGED_GTID, MariaDB GTID
+FDE, TABLE_MAP, HEADER_LEN = 15, 19, 19
+MIN_CHUNK, MAX_CHUNK = 256 << 10, 4 << 20
+
+
+@dataclass(frozen=True)
+class Chunk:
+    start: int
+    end: int
+    first_number: int  # the number its first transaction gets, if every transaction starts with a GTID event
+    starts: int  # GTID events in it
+    fde_pos: int  # the Format_description in force at `start`
+    table_maps: dict[int, int]  # table id -> position of its latest Table_map before `start`
+
+
+@dataclass
+class ChunkOutput:
+    parts: list[bytes] = field(default_factory=list)
+    opened: int = 0  # transaction numbers used
+    stopped: bool = False  # a transaction past the range's stop: the read ends here
+    warnings: list[str] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+def chunk_size(valid_bytes: int, jobs: int, chunk_bytes: int | None) -> int:
+    if chunk_bytes:
+        return chunk_bytes
+    return max(MIN_CHUNK, min(MAX_CHUNK, valid_bytes // (4 * jobs)))
+
+
+def plan_chunks(data: Buffer, end: int, target: int, first_number: int) -> Iterator[Chunk]:
+    """Chunks of [4, end) cut before a GTID event once they hold `target` bytes (headers and Table_map ids only)."""
+    unpack = HEADER.unpack_from
+    pos = start = fde_pos = chunk_fde = 4
+    maps: dict[int, int] = {}
+    chunk_maps: dict[int, int] = {}
+    starts = 0
+    while pos < end:
+        _, code, _, size, _, _ = unpack(data, pos)
+        if code in TRANSACTION_STARTS:
+            if pos - start >= target:
+                yield Chunk(start, pos, first_number, starts, chunk_fde, chunk_maps)
+                first_number += starts
+                start, starts, chunk_fde, chunk_maps = pos, 0, fde_pos, dict(maps)
+            starts += 1
+        elif code == TABLE_MAP:
+            maps[int.from_bytes(data[pos + HEADER_LEN : pos + HEADER_LEN + 6], "little")] = pos
+        elif code == FDE:
+            fde_pos = pos
+        pos += size
+    if start < end:
+        yield Chunk(start, end, first_number, starts, chunk_fde, chunk_maps)
+
+
+def decode_chunk(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk, first_number: int,
+                 render: Render) -> ChunkOutput:
+    """One chunk decoded, assembled, selected and rendered (in a child process, or here)."""
+    out = ChunkOutput()
+    decoder = EventDecoder(warn=out.warnings.append)
+    checksum_len = 0
+    if chunk.start != chunk.fde_pos:
+        fde_end = chunk.fde_pos + HEADER.unpack_from(data, chunk.fde_pos)[3]
+        for raw in events_until(data, name, fde_end, start=chunk.fde_pos):
+            decoder.decode(raw)
+        checksum_len = decoder.fde.checksum_len
+
+    def load_table_map(table_id: int) -> None:
+        at = chunk.table_maps.get(table_id)
+        if at is not None:
+            for raw in events_until(data, name, at + HEADER.unpack_from(data, at)[3], at, checksum_len):
+                decoder.decode(raw)
+
+    decoder.missing_table = load_table_map
+    assembler = TransactionAssembler(next_number=first_number)
+    try:
+        for raw in events_until(data, name, chunk.end, chunk.start, checksum_len):
+            for record in decoder.decode(raw):
+                for item in assembler.feed(record):
+                    stop, txn = reader.select(item)
+                    if stop:
+                        out.stopped = True
+                        return out
+                    if txn is not None:
+                        out.parts.append(render(txn))
+    except Exception as exc:  # raised by the parent after this chunk's output, as in one process
+        out.error = exc
+    out.opened = assembler.next_number - first_number
+    return out
+
+
+@dataclass
+class _Ordered:
+    """The parent's state across files: the next transaction number and whether decoder warnings were shown."""
+
+    reader: FileTransactions
+    render: Render
+    next_number: int = 1
+    warned: bool = False
+    stopped: bool = False
+
+    def output(self, data: Buffer, name: str, chunk: Chunk, result: ChunkOutput) -> ChunkOutput:
+        if chunk.first_number != self.next_number:  # numbering went another way: decode it again, here
+            result = decode_chunk(self.reader, data, name, chunk, self.next_number, self.render)
+        if result.warnings and not self.warned:
+            self.warned = True
+            for message in result.warnings:
+                self.reader.warn(message)
+        self.next_number += result.opened
+        self.stopped = result.stopped
+        return result
+
+
+def ordered_outputs(reader: FileTransactions, render: Render, jobs: int, chunk_bytes: int | None = None
+                    ) -> Iterator[bytes]:
+    """The rendered selected transactions of every file, in order, decoded by up to `jobs` child processes."""
+    state = _Ordered(reader, render)
+    for path in reader.source.files:
+        name = display_name(path)
+        with open_bytes(path) as data:
+            walk = walk_file(data, name, reader.source.verify_checksum)
+            reader.source.ends.append(FileEnd(name, str(path), len(data), walk.valid_end, walk.closed,
+                                              walk.last_event, walk.stop_reason, walk.trailing_events))
+            target = chunk_size(walk.valid_end, jobs, chunk_bytes)
+            yield from _file_outputs(state, data, name, plan_chunks(data, walk.valid_end, target, state.next_number),
+                                     jobs)
+        if state.stopped:
+            return
+
+
+def _file_outputs(state: _Ordered, data: Buffer, name: str, chunks: Iterator[Chunk], jobs: int) -> Iterator[bytes]:
+    running: deque[tuple[Chunk, tuple[int, int]]] = deque()
+    try:
+        for chunk in chunks:
+            running.append((chunk, workers.start(decode_chunk, (state.reader, data, name, chunk,
+                                                                 chunk.first_number, state.render))))
+            if len(running) >= jobs:
+                yield from _next_output(state, data, name, running)
+                if state.stopped:
+                    return
+        while running:
+            yield from _next_output(state, data, name, running)
+            if state.stopped:
+                return
+    finally:
+        for _, child in running:
+            workers.abandon(*child)
+
+
+def _next_output(state: _Ordered, data: Buffer, name: str, running: deque[tuple[Chunk, tuple[int, int]]]
+                 ) -> Iterator[bytes]:
+    chunk, child = running.popleft()
+    result = state.output(data, name, chunk, workers.collect(*child))
+    if result.parts:
+        yield b"".join(result.parts)
+    if result.error is not None:
+        raise result.error
