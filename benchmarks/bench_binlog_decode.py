@@ -12,7 +12,9 @@ peak RSS (GNU time's %M when installed, else wait4's ru_maxrss):
   binlog replay FILE (dry-run SQL), when `binlog replay` takes files (skipped with a note otherwise)
   binlog stats FILE (or from the server over the same file when stats does not take files)
   mysql-replication BinLogStreamReader plain iteration from the server
-Not a timed test: figures vary with load. `--keep DIR` copies the binlog file there (for profiling);
+Wall time decides the ratio; the CPU time (user + system of the process and its children, i.e. all --jobs
+processes) and its ratio are printed too: on a loaded machine they say more about the code. Not a timed test:
+figures vary with load. `--keep DIR` copies the binlog file there (for profiling);
 `--only NAME[,NAME]` runs a subset of the readers (names: mysqlbinlog, decoder, tail, tail1, replay, stats,
 library).
 
@@ -114,6 +116,7 @@ GNU_TIME = "/usr/bin/time"
 @dataclass(frozen=True)
 class Measured:
     seconds: float
+    cpu: float  # user + system seconds of the child and its children (all --jobs processes)
     peak_mb: float
     returncode: int
     head: str  # the first 4 kB of stdout
@@ -132,12 +135,13 @@ def measured(argv: list[str]) -> Measured:
         seconds = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
         peak = usage.ru_maxrss / 1024
+        cpu = usage.ru_utime + usage.ru_stime
         if use_time:
             words = Path(report.name).read_text().split()
             peak = int(words[-1]) / 1024 if words and words[-1].isdigit() else float("nan")
         out.seek(0)
         err.seek(0)
-        return Measured(seconds, peak, proc.returncode, out.read(4096).decode(errors="replace"),
+        return Measured(seconds, cpu, peak, proc.returncode, out.read(4096).decode(errors="replace"),
                         err.read().decode(errors="replace"))
 
 
@@ -178,7 +182,8 @@ def run(server: SandboxServer, args: argparse.Namespace) -> int:
     print(f"{file}: {os.path.getsize(path) / 2**20:.1f} MB, {work.rows:,} row changes; "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before the runs", flush=True)
     only = set(args.only.split(",")) if args.only else None
-    reference = 0.0
+    reference = reference_cpu = 0.0
+    print(f"{'reader':52s} {'wall':>8s} {'':>15s} {'vs C':>6s}  {'cpu time, vs C':>16s}", flush=True)
     for key, name, argv in cases(server, path, file):
         if only is not None and key not in only and key != "mysqlbinlog":
             continue
@@ -194,8 +199,10 @@ def run(server: SandboxServer, args: argparse.Namespace) -> int:
         if key in ("decoder", "library") and int(result.head.strip() or 0) != work.rows:
             raise SystemExit(f"{name}: {result.head.strip()} rows decoded, {work.rows} expected")
         reference = reference or result.seconds
+        reference_cpu = reference_cpu or result.cpu
         print(f"{name:52s} {result.seconds:7.1f}s {work.rows / result.seconds / 1000:8.1f} k rows/s "
-              f"{reference / result.seconds:6.2f}x  peak RSS {result.peak_mb:7.1f} MB", flush=True)
+              f"{reference / result.seconds:6.2f}x  cpu {result.cpu:6.1f}s {reference_cpu / result.cpu:5.2f}x  "
+              f"peak RSS {result.peak_mb:7.1f} MB", flush=True)
     print(f"load average {os.getloadavg()[0]:.2f} after the runs", flush=True)
     return 0
 

@@ -9,7 +9,9 @@ orjson cannot encode (an integer beyond 64 bits, a str with lone surrogates) is 
 
 from __future__ import annotations
 
+import decimal
 import json
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -21,12 +23,20 @@ from mysqlinspect.render.binlog_json import event_lines, line_base, row_lines, t
 _OPTIONS = orjson.OPT_UTC_Z
 _STDLIB = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=json_default)
 _dumps = orjson.dumps
+_BY_TYPE: dict[type, Callable[[Any], Any]] = {decimal.Decimal: lambda v: format(v, "f"),
+                                             bytes: lambda v: "0x" + v.hex()}
+
+
+def _default(value: Any) -> Any:
+    """orjson's default: the usual non-native model values by their type, then values.json_default (same text)."""
+    convert = _BY_TYPE.get(type(value))
+    return convert(value) if convert is not None else json_default(value)
 
 
 def encode_line(line: dict[str, Any]) -> bytes:
     """One JSON line (no newline) of model values."""
     try:
-        return _dumps(line, default=json_default, option=_OPTIONS)
+        return _dumps(line, default=_default, option=_OPTIONS)
     except (orjson.JSONEncodeError, TypeError):
         return _STDLIB.encode(line).encode("utf-8", "surrogateescape")
 
@@ -54,7 +64,7 @@ def _row_lines(ev: EventRecord) -> list[bytes]:
         return [encode_line(line) for line in row_lines(ev, encode=False)]
     head = head[:-1] + b","
     out = []
-    dumps, default, options = _dumps, json_default, _OPTIONS
+    dumps, default, options = _dumps, _default, _OPTIONS
     for row in ev.rows:
         tail: dict[str, Any] = {"primary_key": _primary_key(row), "before": row.before, "after": row.after}
         if not row.names_from_metadata:

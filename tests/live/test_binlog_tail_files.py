@@ -96,3 +96,26 @@ def test_tail_cut_and_corrupt_files(server: Any, db: str, run_cli: Any, tmp_path
     assert read_on.exit_code == 0, read_on.stderr
     missing = run_cli("binlog", "tail", str(tmp_path / "binlog.999999"))
     assert missing.exit_code == 66
+
+
+def test_tail_file_jobs_gives_the_same_bytes(server: Any, db: str, run_cli: Any, tmp_path: Path) -> None:
+    """--jobs 2 with a chunk per transaction (each decoded in its own process) prints exactly what --jobs 1 does:
+    every line, its order, transaction numbers, a --stop-pos inside the file, filters, a cut file's end."""
+    path = _workload_file(server, db)
+    cases: list[tuple[str, ...]] = [("--all-events",), ("--table", f"{db}.alltypes", "--rows-only"), ()]
+    one = run_cli("binlog", "tail", str(path), "--format", "jsonl", "--jobs", "1")
+    assert one.exit_code == 0, one.stderr
+    txns = [line for line in one.jsonl() if line["kind"] == "transaction"]
+    assert len(txns) >= 6 and [t["transaction_no"] for t in txns] == sorted(t["transaction_no"] for t in txns)
+    cases.append(("--start-file", path.name, "--start-pos", str(txns[1]["start_pos"]),
+                  "--stop-file", path.name, "--stop-pos", str(txns[-2]["start_pos"])))
+    cut = tmp_path / path.name
+    cut.write_bytes(path.read_bytes()[: txns[-1]["end_pos"] - 10])
+    for target, extra in [(path, c) for c in cases] + [(cut, ())]:
+        serial = run_cli("binlog", "tail", str(target), "--format", "jsonl", "--jobs", "1", *extra)
+        parallel = run_cli("binlog", "tail", str(target), "--format", "jsonl", "--jobs", "2", "--chunk-bytes", "1",
+                           *extra)
+        assert serial.exit_code == parallel.exit_code == 0, (extra, serial.stderr, parallel.stderr)
+        assert serial.stdout, extra
+        assert parallel.stdout == serial.stdout, extra
+        assert parallel.stderr == serial.stderr, extra

@@ -126,33 +126,37 @@ def _decimal_codec(precision: int, scale: int) -> ColumnCodec:
     head, tail = fastrows._COMPRESSED_BYTES[int_digits], fastrows._COMPRESSED_BYTES[frac_digits]
     size = head + 4 * (int_groups + frac_groups) + tail
     frac_bits = 8 * (4 * frac_groups + tail)
-    top, all_bits, frac_mask = 1 << (8 * size - 1), (1 << 8 * size) - 1, (1 << frac_bits) - 1
-    int_parts = _digit_groups(head, int_groups, 0, 0)
-    frac_parts = _digit_groups(0, frac_groups, tail, frac_digits)
-    cache: dict[bytes, Decimal] = {}
-
-    def convert(raw: bytes) -> Decimal:
-        value = cache.get(raw)
-        if value is not None:
-            return value
-        n = int.from_bytes(raw, "big")
-        sign = ""
-        if n & top:
-            n ^= top
-        else:
-            n ^= top ^ all_bits
-            sign = "-"
-        whole = _join_groups(n >> frac_bits, int_parts)
-        if scale:
-            value = Decimal(f"{sign}{whole}.{_join_groups(n & frac_mask, frac_parts):0{scale}d}")
-        else:
-            value = Decimal(f"{sign}{whole}")
-        if len(cache) > VALUE_CACHE_SIZE:
-            cache.clear()
-        cache[raw] = value
+    top, all_bits = 1 << (8 * size - 1), (1 << 8 * size) - 1
+    whole = _groups_expr("n >> frac_bits", _digit_groups(head, int_groups, 0, 0))
+    fraction = _groups_expr("n", _digit_groups(0, frac_groups, tail, frac_digits))
+    text = f'f"{{sign}}{{{whole}}}.{{{fraction}:0{scale}d}}"' if scale else f'f"{{sign}}{{{whole}}}"'
+    source = f"""def convert(raw):
+    value = cache.get(raw)
+    if value is not None:
         return value
+    n = int.from_bytes(raw, "big")
+    sign = ""
+    if n & top:
+        n ^= top
+    else:
+        n ^= top ^ all_bits
+        sign = "-"
+    value = Decimal({text})
+    if len(cache) > VALUE_CACHE_SIZE:
+        cache.clear()
+    cache[raw] = value
+    return value
+"""
+    env: dict[str, Any] = {"cache": {}, "top": top, "all_bits": all_bits, "frac_bits": frac_bits,
+                           "Decimal": Decimal, "VALUE_CACHE_SIZE": VALUE_CACHE_SIZE}
+    exec(compile(source, f"<decimal({precision},{scale})>", "exec"), env)  # our own code, numbers only
+    return ColumnCodec(f"{size}s", env["convert"])
 
-    return ColumnCodec(f"{size}s", convert)
+
+def _groups_expr(value: str, parts: tuple[tuple[int, int, int], ...]) -> str:
+    """A Python expression summing the digit groups of `value` (see _digit_groups), constants inlined."""
+    terms = [f"(({value}) >> {shift} & {mask}) * {mult}" for shift, mask, mult in parts]
+    return " + ".join(terms) or "0"
 
 
 def _digit_groups(head: int, groups: int, tail: int, tail_digits: int) -> tuple[tuple[int, int, int], ...]:
@@ -165,13 +169,6 @@ def _digit_groups(head: int, groups: int, tail: int, tail_digits: int) -> tuple[
         shift += bits
         mult *= 10 ** (digits or 9)
     return tuple(parts)
-
-
-def _join_groups(n: int, parts: tuple[tuple[int, int, int], ...]) -> int:
-    total = 0
-    for shift, mask, mult in parts:
-        total += (n >> shift & mask) * mult
-    return total
 
 
 def _enum_codec(col: ColumnDef) -> ColumnCodec:

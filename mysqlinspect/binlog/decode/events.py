@@ -41,6 +41,7 @@ class EventDecoder:
     tables: dict[int, TableMap] = field(default_factory=dict)
     _warned: set[str] = field(default_factory=set)
     _maps: dict[bytes, TableMap] = field(default_factory=dict)
+    _uuids: dict[bytes, str] = field(default_factory=dict)
 
     @property
     def mariadb(self) -> bool:
@@ -96,7 +97,7 @@ class EventDecoder:
         elif code == XID:
             rec.xid, rec.op = int.from_bytes(body[0:8], "little"), "commit"
         elif code == GTID:
-            rec.gtid, rec.op = rawdump.mysql_gtid(body), "gtid"
+            rec.gtid, rec.op = self._gtid(body), "gtid"
         elif code == ANONYMOUS_GTID:
             rec.op = "gtid"
         elif code == TAGGED_GTID:
@@ -118,6 +119,16 @@ class EventDecoder:
         elif code not in rawdump.EVENT_NAMES:
             rec.decoded = False
 
+    def _gtid(self, body: bytes) -> str:
+        """rawdump.mysql_gtid, with the formatted source uuid kept per uuid (the same for most transactions)."""
+        sid = body[1:17]
+        uuid = self._uuids.get(sid)
+        if uuid is None:
+            if len(self._uuids) > MAX_CACHED_MAPS:
+                self._uuids.clear()
+            uuid = self._uuids[sid] = rawdump.mysql_gtid(body).rpartition(":")[0]
+        return f"{uuid}:{int.from_bytes(body[17:25], 'little', signed=True)}"
+
     def _query(self, rec: EventRecord, body: bytes, compressed: bool) -> None:
         post = self.fde.post_header(QUERY_COMPRESSED if compressed else QUERY) or 13
         db_len = body[8]
@@ -128,6 +139,9 @@ class EventDecoder:
             text = uncompress_record(text)
             rec.event_type = "QueryEvent"
         rec.schema = body[start : start + db_len].decode("utf-8", "backslashreplace")
+        if text == b"BEGIN":  # most Query events: skip the classification
+            rec.query, rec.op = "BEGIN", "begin"
+            return
         rec.query = text.decode("utf-8", "backslashreplace")
         rec.op = classify_query(rec.query)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mysqlinspect.binlog.decode.columns import ColumnCodec, codec_for, diff_codec
@@ -39,6 +39,7 @@ class RowPlan:
     codecs: list[ColumnCodec]
     _present: dict[bytes, tuple[tuple[int, ...], int]]
     _layouts: dict[tuple[bytes, bytes, tuple[int, ...]], ImageLayout]
+    _readers: dict[bytes, ImageReaders] = field(default_factory=dict)
 
     def present(self, bitmap: bytes) -> tuple[tuple[int, ...], int]:
         """(present column indexes, null bitmap length) for a columns-present bitmap."""
@@ -128,14 +129,19 @@ class ImageReaders:
 
 
 def image_readers(plan: RowPlan, bitmap: bytes) -> ImageReaders:
-    present, null_len = plan.present(bitmap)
-    layouts: dict[bytes, ImageReader] = {}
+    found = plan._readers.get(bitmap)
+    if found is None:
+        if len(plan._readers) > MAX_CACHED_LAYOUTS:
+            plan._readers.clear()
+        present, null_len = plan.present(bitmap)
+        layouts: dict[bytes, ImageReader] = {}
 
-    def compile_layout(nulls: bytes) -> ImageReader:
-        read = layouts[nulls] = plan.layout(bitmap, nulls, present).read
-        return read
+        def compile_layout(nulls: bytes) -> ImageReader:
+            read = layouts[nulls] = plan.layout(bitmap, nulls, present).read
+            return read
 
-    return ImageReaders(null_len, layouts, compile_layout)
+        found = plan._readers[bitmap] = ImageReaders(null_len, layouts, compile_layout)
+    return found
 
 
 def plan_for(tmap: TableMap, mariadb: bool) -> RowPlan:

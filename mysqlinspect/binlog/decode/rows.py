@@ -30,7 +30,7 @@ PARTIAL_UPDATE_ROWS = 39
 PARTIAL_JSON = 1
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RowsHeader:
     table_id: int
     flags: int

@@ -17,6 +17,7 @@ first chunk's decoder warnings are shown, as one decoder would warn once.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -163,9 +164,17 @@ def ordered_outputs(reader: FileTransactions, render: Render, jobs: int, chunk_b
 
 
 def _file_outputs(state: _Ordered, data: Buffer, name: str, chunks: Iterator[Chunk], jobs: int) -> Iterator[bytes]:
+    first, second = next(chunks, None), next(chunks, None)
+    if first is None:
+        return
+    if second is None:  # a small file: one chunk, decoded here (no fork)
+        result = state.output(data, name, first, decode_chunk(state.reader, data, name, first, state.next_number,
+                                                                state.render))
+        yield from _emitted(result)
+        return
     running: deque[tuple[Chunk, tuple[int, int]]] = deque()
     try:
-        for chunk in chunks:
+        for chunk in itertools.chain((first, second), chunks):
             running.append((chunk, workers.start(decode_chunk, (state.reader, data, name, chunk,
                                                                  chunk.first_number, state.render))))
             if len(running) >= jobs:
@@ -184,7 +193,10 @@ def _file_outputs(state: _Ordered, data: Buffer, name: str, chunks: Iterator[Chu
 def _next_output(state: _Ordered, data: Buffer, name: str, running: deque[tuple[Chunk, tuple[int, int]]]
                  ) -> Iterator[bytes]:
     chunk, child = running.popleft()
-    result = state.output(data, name, chunk, workers.collect(*child))
+    yield from _emitted(state.output(data, name, chunk, workers.collect(*child)))
+
+
+def _emitted(result: ChunkOutput) -> Iterator[bytes]:
     if result.parts:
         yield b"".join(result.parts)
     if result.error is not None:
