@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -214,6 +215,7 @@ def main() -> int:
     parser.add_argument("--keep", metavar="DIR", help="copy the generated binlog file into DIR")
     parser.add_argument("--only", metavar="NAMES", help="comma-separated readers to run (mysqlbinlog always runs)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill still removes the sandbox (finally below)
     server = temporary_server("mysql", server_id=4243)
     server.start()
     try:
