@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from mysqlinspect.binlog.decode.values import json_default
-from mysqlinspect.binlog.model import EventRecord, RowChange, Transaction
+from mysqlinspect.binlog.model import EventRecord, Transaction
 from mysqlinspect.render.binlog_json import event_lines, line_base, row_lines, transaction_summary
 
 _OPTIONS = orjson.OPT_UTC_Z
@@ -66,7 +66,10 @@ def _row_lines(ev: EventRecord) -> list[bytes]:
     out = []
     dumps, default, options = _dumps, _default, _OPTIONS
     for row in ev.rows:
-        tail: dict[str, Any] = {"primary_key": _primary_key(row), "before": row.before, "after": row.after}
+        before, after = row.before, row.after
+        image = before if before is not None else after
+        key = {col: image.get(col) for col in row.primary_key} if row.primary_key and image is not None else None
+        tail: dict[str, Any] = {"primary_key": key, "before": before, "after": after}
         if not row.names_from_metadata:
             tail["names_from_current_definition"] = True
         try:
@@ -77,12 +80,3 @@ def _row_lines(ev: EventRecord) -> list[bytes]:
             line = {**line_base("row", ev), "schema": row.schema, "table": row.table, "op": row.op, **tail}
             out.append(encode_line(line))
     return out
-
-
-def _primary_key(row: RowChange) -> dict[str, Any] | None:
-    if not row.primary_key:
-        return None
-    image = row.before if row.before is not None else row.after
-    if image is None:
-        return None
-    return {col: image.get(col) for col in row.primary_key}

@@ -45,6 +45,7 @@ class ColumnCodec:
     read: Reader | None = None
     length_size: int = 0  # variable-width columns: bytes of the length prefix
     encoding: str | None = None  # character columns a plan may read inline: their Python codec
+    cache: dict[bytes, Any] | None = None  # convert's own cache of values by raw bytes (a plan looks there first)
 
     @property
     def size(self) -> int:
@@ -147,10 +148,11 @@ def _decimal_codec(precision: int, scale: int) -> ColumnCodec:
     cache[raw] = value
     return value
 """
-    env: dict[str, Any] = {"cache": {}, "top": top, "all_bits": all_bits, "frac_bits": frac_bits,
+    cache: dict[bytes, Decimal] = {}
+    env: dict[str, Any] = {"cache": cache, "top": top, "all_bits": all_bits, "frac_bits": frac_bits,
                            "Decimal": Decimal, "VALUE_CACHE_SIZE": VALUE_CACHE_SIZE}
     exec(compile(source, f"<decimal({precision},{scale})>", "exec"), env)  # our own code, numbers only
-    return ColumnCodec(f"{size}s", env["convert"])
+    return ColumnCodec(f"{size}s", env["convert"], cache=cache)
 
 
 def _groups_expr(value: str, parts: tuple[tuple[int, int, int], ...]) -> str:
@@ -196,7 +198,8 @@ def _temporal_codec(col: ColumnDef) -> ColumnCodec | None:
     if t in (T.DATE, T.NEWDATE):
         return ColumnCodec("3s", _date)
     if t == T.DATETIME2:
-        return ColumnCodec(f"{5 + _FRAC_BYTES[fsp]}s", _datetime2(fsp))
+        cache: dict[bytes, Any] = {}
+        return ColumnCodec(f"{5 + _FRAC_BYTES[fsp]}s", _datetime2(fsp, cache), cache=cache)
     if t == T.TIMESTAMP2:
         return ColumnCodec(f"{4 + _FRAC_BYTES[fsp]}s", _timestamp2(fsp))
     if t == T.TIME2:
@@ -215,14 +218,13 @@ def _date(raw: bytes) -> Any:
     return none_value("date", source) if value is None else value
 
 
-def _datetime2(fsp: int) -> Convert:
+def _datetime2(fsp: int, cache: dict[bytes, Any]) -> Convert:
     """DATETIME2 (my_datetime_packed_from_binary): 40 bits of year*13+month, day, hour, minute, second, then the
     fraction in 0-3 big-endian bytes (odd precisions stored times ten). Values are cached per column."""
     frac_bytes = _FRAC_BYTES[fsp]
     frac_bits, scale, odd = 8 * frac_bytes, 10 ** (6 - fsp), fsp % 2 == 1
     frac_mask = (1 << frac_bits) - 1
     datetime = dt.datetime
-    cache: dict[bytes, Any] = {}
 
     def convert(raw: bytes) -> Any:
         value = cache.get(raw)

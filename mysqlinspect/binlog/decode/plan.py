@@ -67,6 +67,7 @@ class RowPlan:
         values: dict[str, str] = dict.fromkeys(self.names, "NOT_LOGGED")
         lines: list[str] = []
         fmt, run = "", []  # the pending run of fixed-width columns: (variable, converter name or None)
+        cached: list[str] = []  # lookups of cached converted values, after every read
         for j, i in enumerate(present):
             name, codec = self.names[i], self.codecs[i]
             if i in partial:
@@ -75,10 +76,14 @@ class RowPlan:
                 values[name] = "None"
                 continue
             var = f"v{i}"
-            convert = None
+            values[name] = var
             if codec.convert is not None:
-                convert = env[f"c{i}"] = codec.convert
-            values[name] = f"c{i}({var})" if convert is not None else var
+                env[f"c{i}"] = codec.convert
+                values[name] = f"c{i}({var})"
+                if codec.cache is not None:  # a cached value without a call: x = cache.get(v) or convert(v)
+                    env[f"k{i}"] = codec.cache.get
+                    cached.extend([f"    x{i} = k{i}({var})", f"    if x{i} is None:", f"        x{i} = c{i}({var})"])
+                    values[name] = f"x{i}"
             if codec.fmt is not None:
                 fmt += codec.fmt
                 run.append(var)
@@ -91,6 +96,7 @@ class RowPlan:
             else:
                 lines.append(f"    {var}, pos = r{i}(data, pos)")
         _flush_run(lines, env, fmt, run)
+        lines.extend(cached)
         body = ", ".join(f"{name!r}: {expr}" for name, expr in values.items())
         source = "def read(data, pos):\n" + "\n".join(lines) + f"\n    return {{{body}}}, pos\n"
         exec(compile(source, "<row image layout>", "exec"), env)  # our own generated code, names via repr()

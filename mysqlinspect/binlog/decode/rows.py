@@ -96,14 +96,14 @@ def _full_images(data: bytes, pos: int, header: RowsHeader, op: str, plan: RowPl
             before, pos = (first_get(nulls) or first_compile(nulls))(data, pos + first_len)
             nulls = data[pos : pos + second_len]
             after, pos = (second_get(nulls) or second_compile(nulls))(data, pos + second_len)
-            append(RowChange(op, schema, table, columns, pk, before, after, names_from_metadata=named))
+            append(RowChange(op, schema, table, columns, pk, before, after, [], named))
     else:
         insert = op == WRITE
         while pos < end:
             nulls = data[pos : pos + first_len]
             image, pos = (first_get(nulls) or first_compile(nulls))(data, pos + first_len)
-            append(RowChange(op, schema, table, columns, pk, None if insert else image, image if insert else None,
-                             names_from_metadata=named))
+            append(RowChange(op, schema, table, columns, pk, None if insert else image, image if insert else None, [],
+                             named))
     if pos > end:
         raise DataError(f"a row image of {schema}.{table} runs past the end of its event")
     return out

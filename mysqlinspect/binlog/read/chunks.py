@@ -5,8 +5,9 @@ A header-only scan of each file (valid part only) cuts it at GTID events (a tran
 about `chunk_bytes`, noting for each chunk the Format_description in force, the position of the latest Table_map
 of every table id before it (a rows event whose Table_map came earlier is served from there) and how many
 transactions start in it. Each chunk is decoded, assembled, selected (range and filters) and rendered to bytes by
-the caller's `render` in a forked child (mysqlinspect.innodb.workers: the child shares the file's memory map), at
-most `jobs` at a time; the parent writes the outputs in order as they come, so memory stays bounded.
+the caller's `render` in a forked child (mysqlinspect.innodb.workers: the child shares the file's memory map) into an
+in-memory file (memfd), at most `jobs` at a time; the parent copies the outputs out in order, in 1 MiB blocks, so
+memory stays bounded.
 
 The result is exactly the one-process output: transaction numbers start where the previous chunk's ended (a
 chunk that opened a different number of transactions than predicted, e.g. one not starting with a GTID event,
@@ -18,6 +19,8 @@ first chunk's decoder warnings are shown, as one decoder would warn once.
 from __future__ import annotations
 
 import itertools
+import os
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,6 +40,7 @@ Render = Callable[[Transaction], bytes]
 TRANSACTION_STARTS = frozenset({33, 34, 42, 162})  # GTID, ANONYMOUS_GTID, TAGGED_GTID, MariaDB GTID
 FDE, TABLE_MAP, HEADER_LEN = 15, 19, 19
 MIN_CHUNK, MAX_CHUNK = 256 << 10, 4 << 20
+SPOOL_BLOCK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,6 @@ class Chunk:
 
 @dataclass
 class ChunkOutput:
-    parts: list[bytes] = field(default_factory=list)
     opened: int = 0  # transaction numbers used
     stopped: bool = False  # a transaction past the range's stop: the read ends here
     warnings: list[str] = field(default_factory=list)
@@ -89,8 +92,8 @@ def plan_chunks(data: Buffer, end: int, target: int, first_number: int) -> Itera
 
 
 def decode_chunk(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk, first_number: int,
-                 render: Render) -> ChunkOutput:
-    """One chunk decoded, assembled, selected and rendered (in a child process, or here)."""
+                 render: Render, write: Callable[[bytes], object]) -> ChunkOutput:
+    """One chunk decoded, assembled, selected and rendered to `write` (in a child process, or here)."""
     out = ChunkOutput()
     decoder = EventDecoder(warn=out.warnings.append)
     checksum_len = 0
@@ -117,11 +120,36 @@ def decode_chunk(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk
                         out.stopped = True
                         return out
                     if txn is not None:
-                        out.parts.append(render(txn))
+                        write(render(txn))
     except Exception as exc:  # raised by the parent after this chunk's output, as in one process
         out.error = exc
     out.opened = assembler.next_number - first_number
     return out
+
+
+class _Spool:
+    """A chunk's output: an anonymous in-memory file (memfd; a temporary file elsewhere) the child writes and the
+    parent copies out in blocks, so no large buffer is built, pickled or held by either."""
+
+    def __init__(self) -> None:
+        if hasattr(os, "memfd_create"):
+            self.fd = os.memfd_create("mysqlinspect-chunk")
+        else:
+            self.fd, path = tempfile.mkstemp(prefix="mysqlinspect-chunk-")
+            os.unlink(path)
+
+    def fill(self, reader: FileTransactions, data: Buffer, name: str, chunk: Chunk, first_number: int,
+             render: Render) -> ChunkOutput:
+        with open(self.fd, "wb", buffering=SPOOL_BLOCK, closefd=False) as out:
+            return decode_chunk(reader, data, name, chunk, first_number, render, out.write)
+
+    def blocks(self) -> Iterator[bytes]:
+        os.lseek(self.fd, 0, os.SEEK_SET)
+        while block := os.read(self.fd, SPOOL_BLOCK):
+            yield block
+
+    def close(self) -> None:
+        os.close(self.fd)
 
 
 @dataclass
@@ -134,16 +162,25 @@ class _Ordered:
     warned: bool = False
     stopped: bool = False
 
-    def output(self, data: Buffer, name: str, chunk: Chunk, result: ChunkOutput) -> ChunkOutput:
-        if chunk.first_number != self.next_number:  # numbering went another way: decode it again, here
-            result = decode_chunk(self.reader, data, name, chunk, self.next_number, self.render)
-        if result.warnings and not self.warned:
-            self.warned = True
-            for message in result.warnings:
-                self.reader.warn(message)
-        self.next_number += result.opened
-        self.stopped = result.stopped
-        return result
+    def emit(self, data: Buffer, name: str, chunk: Chunk, spool: _Spool, result: ChunkOutput | None
+             ) -> Iterator[bytes]:
+        """A chunk's output in blocks (decoded here first when it was not, or numbered otherwise), then its error."""
+        if result is None or chunk.first_number != self.next_number:
+            spool.close()
+            spool = _Spool()
+            result = spool.fill(self.reader, data, name, chunk, self.next_number, self.render)
+        try:
+            if result.warnings and not self.warned:
+                self.warned = True
+                for message in result.warnings:
+                    self.reader.warn(message)
+            self.next_number += result.opened
+            self.stopped = result.stopped
+            yield from spool.blocks()
+        finally:
+            spool.close()
+        if result.error is not None:
+            raise result.error
 
 
 def ordered_outputs(reader: FileTransactions, render: Render, jobs: int, chunk_bytes: int | None = None
@@ -163,41 +200,43 @@ def ordered_outputs(reader: FileTransactions, render: Render, jobs: int, chunk_b
             return
 
 
+Running = deque[tuple[Chunk, tuple[int, int], _Spool]]
+
+
 def _file_outputs(state: _Ordered, data: Buffer, name: str, chunks: Iterator[Chunk], jobs: int) -> Iterator[bytes]:
     first, second = next(chunks, None), next(chunks, None)
     if first is None:
         return
     if second is None:  # a small file: one chunk, decoded here (no fork)
-        result = state.output(data, name, first, decode_chunk(state.reader, data, name, first, state.next_number,
-                                                                state.render))
-        yield from _emitted(result)
+        yield from state.emit(data, name, first, _Spool(), None)
         return
-    running: deque[tuple[Chunk, tuple[int, int]]] = deque()
+    running: Running = deque()
     try:
         for chunk in itertools.chain((first, second), chunks):
-            running.append((chunk, workers.start(decode_chunk, (state.reader, data, name, chunk,
-                                                                 chunk.first_number, state.render))))
+            spool = _Spool()
+            try:
+                child = workers.start(spool.fill, (state.reader, data, name, chunk, chunk.first_number, state.render))
+            except BaseException:
+                spool.close()
+                raise
+            running.append((chunk, child, spool))
             if len(running) >= jobs:
                 yield from _next_output(state, data, name, running)
                 if state.stopped:
                     return
-        while running:
+        while running and not state.stopped:
             yield from _next_output(state, data, name, running)
-            if state.stopped:
-                return
     finally:
-        for _, child in running:
+        for _, child, spool in running:
             workers.abandon(*child)
+            spool.close()
 
 
-def _next_output(state: _Ordered, data: Buffer, name: str, running: deque[tuple[Chunk, tuple[int, int]]]
-                 ) -> Iterator[bytes]:
-    chunk, child = running.popleft()
-    yield from _emitted(state.output(data, name, chunk, workers.collect(*child)))
-
-
-def _emitted(result: ChunkOutput) -> Iterator[bytes]:
-    if result.parts:
-        yield b"".join(result.parts)
-    if result.error is not None:
-        raise result.error
+def _next_output(state: _Ordered, data: Buffer, name: str, running: Running) -> Iterator[bytes]:
+    chunk, child, spool = running.popleft()
+    try:
+        result: ChunkOutput = workers.collect(*child)
+    except BaseException:
+        spool.close()
+        raise
+    yield from state.emit(data, name, chunk, spool, result)
