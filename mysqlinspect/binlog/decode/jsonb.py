@@ -25,7 +25,35 @@ _LITERALS = (None, True, False)
 
 def parse_document(data: bytes) -> Any:
     """The value of a whole document (type byte first). JSON null is None."""
+    if data[0] == SMALL_OBJECT:
+        return _small_object(data, 1)
     return _value(data[0], data, 1)
+
+
+def _small_object(data: bytes, base: int) -> Any:
+    """The usual document, read in one loop: a small object (2-byte offsets)."""
+    count = data[base] | data[base + 1] << 8
+    fields = (_LAYOUTS.get((True, True, count)) or _entries(True, True, count)).unpack_from(data, base)
+    out = {}
+    at = 2 + 2 * count
+    for k in range(2, at, 2):
+        offset = base + fields[k]
+        key = data[offset : offset + fields[k + 1]].decode("utf-8", "backslashreplace")
+        vt, raw = fields[at], fields[at + 1]
+        at += 2
+        if vt == STRING:
+            start = base + raw
+            length = data[start]
+            if length < 0x80:
+                out[key] = data[start + 1 : start + 1 + length].decode("utf-8", "backslashreplace")
+                continue
+        if vt in _INLINE_SMALL:
+            out[key] = _inline(vt, raw)
+        elif vt in _SCALARS:
+            out[key] = _SCALARS[vt].unpack_from(data, base + raw)[0]
+        else:
+            out[key] = _value(vt, data, base + raw)
+    return out
 
 
 def _varlen(data: bytes, pos: int) -> tuple[int, int]:
