@@ -3,6 +3,7 @@ metadata, cut files end at their last complete transaction, a corrupt event is e
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -119,3 +120,26 @@ def test_tail_file_jobs_gives_the_same_bytes(server: Any, db: str, run_cli: Any,
         assert serial.stdout, extra
         assert parallel.stdout == serial.stdout, extra
         assert parallel.stderr == serial.stderr, extra
+
+
+def test_jsonl_bytes_mean_what_the_standard_encoder_writes(server: Any, db: str) -> None:
+    """The orjson lines (render.binlog_jsonl) against the standard library's encoding of the same line dicts
+    (render.binlog_json + values.json_default) on the all-types workload: the same lines, keys in the same order,
+    the same values (floats may differ in notation only: 1e16 / 1e+16)."""
+    from mysqlinspect.binlog.decode.values import json_default
+    from mysqlinspect.binlog.read.files import FileTransactions
+    from mysqlinspect.render.binlog_json import transaction_lines
+    from mysqlinspect.render.binlog_jsonl import transaction_jsonl
+
+    path = _workload_file(server, db)
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=json_default)
+    count = 0
+    for txn in FileTransactions([path]):
+        for all_events in (False, True):
+            ours = transaction_jsonl(txn, all_events).decode().splitlines()
+            theirs = [encoder.encode(line) for line in transaction_lines(txn, all_events, encode=False)]
+            assert len(ours) == len(theirs)
+            for mine, reference in zip(ours, theirs, strict=True):
+                assert list(json.loads(mine).items()) == list(json.loads(reference).items()), (mine, reference)
+                count += 1
+    assert count > 20
