@@ -101,7 +101,8 @@ def test_tail_cut_and_corrupt_files(server: Any, db: str, run_cli: Any, tmp_path
 
 def test_tail_file_jobs_gives_the_same_bytes(server: Any, db: str, run_cli: Any, tmp_path: Path) -> None:
     """--jobs 2 with a chunk per transaction (each decoded in its own process) prints exactly what --jobs 1 does:
-    every line, its order, transaction numbers, a --stop-pos inside the file, filters, a cut file's end."""
+    every line, its order, transaction numbers, a --stop-pos inside the file, filters, a cut file's end, and
+    nothing but the error for a corrupt file (its checksum walk runs beside the first chunks)."""
     path = _workload_file(server, db)
     cases: list[tuple[str, ...]] = [("--all-events",), ("--table", f"{db}.alltypes", "--rows-only"), ()]
     one = run_cli("binlog", "tail", str(path), "--format", "jsonl", "--jobs", "1")
@@ -120,6 +121,13 @@ def test_tail_file_jobs_gives_the_same_bytes(server: Any, db: str, run_cli: Any,
         assert serial.stdout, extra
         assert parallel.stdout == serial.stdout, extra
         assert parallel.stderr == serial.stderr, extra
+    corrupt = bytearray(path.read_bytes())
+    corrupt[txns[-2]["end_pos"] - 8] ^= 0x20  # inside the last-but-one transaction: no output at all, exit 65
+    cut.write_bytes(bytes(corrupt))
+    serial = run_cli("binlog", "tail", str(cut), "--format", "jsonl", "--jobs", "1")
+    parallel = run_cli("binlog", "tail", str(cut), "--format", "jsonl", "--jobs", "2", "--chunk-bytes", "1")
+    assert serial.exit_code == parallel.exit_code == 65
+    assert serial.stdout == parallel.stdout == "" and parallel.stderr == serial.stderr
 
 
 def test_jsonl_bytes_mean_what_the_standard_encoder_writes(server: Any, db: str) -> None:

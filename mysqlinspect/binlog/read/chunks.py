@@ -23,7 +23,8 @@ import os
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mysqlinspect.binlog.decode.events import EventDecoder
@@ -35,6 +36,7 @@ from mysqlinspect.innodb import workers
 
 if TYPE_CHECKING:
     from mysqlinspect.binlog.read.files import FileTransactions
+    from mysqlinspect.binlog.source.local import _Walk
 
 Render = Callable[[Transaction], bytes]
 TRANSACTION_STARTS = frozenset({33, 34, 42, 162})  # GTID, ANONYMOUS_GTID, TAGGED_GTID, MariaDB GTID
@@ -74,8 +76,10 @@ def plan_chunks(data: Buffer, end: int, target: int, first_number: int) -> Itera
     maps: dict[int, int] = {}
     chunk_maps: dict[int, int] = {}
     starts = 0
-    while pos < end:
+    while pos + HEADER_LEN <= end:
         _, code, _, size, _, _ = unpack(data, pos)
+        if size < HEADER_LEN or pos + size > end:
+            break  # a partial or garbage event: the walk (valid_end) says where the file's valid data ends
         if code in TRANSACTION_STARTS:
             if pos - start >= target:
                 yield Chunk(start, pos, first_number, starts, chunk_fde, chunk_maps)
@@ -87,8 +91,8 @@ def plan_chunks(data: Buffer, end: int, target: int, first_number: int) -> Itera
         elif code == FDE:
             fde_pos = pos
         pos += size
-    if start < end:
-        yield Chunk(start, end, first_number, starts, chunk_fde, chunk_maps)
+    if start < pos:
+        yield Chunk(start, pos, first_number, starts, chunk_fde, chunk_maps)
 
 
 def decode_chunk(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk, first_number: int,
@@ -183,19 +187,55 @@ class _Ordered:
             raise result.error
 
 
+class _FileWalk:
+    """The header walk of one file (checksums, where valid data ends): done here for a small file, else by a forked
+    child while the first chunks decode; nothing of the file is output before it is known, so a corrupt file
+    still gives no output. Its FileEnd is recorded when known."""
+
+    def __init__(self, reader: FileTransactions, path: Path, data: Buffer, in_child: bool) -> None:
+        self.reader, self.path, self.data = reader, path, data
+        self.name = display_name(path)
+        self.child: tuple[int, int] | None = None
+        self.walk: _Walk | None = None
+        self.past_end = False  # a chunk after the valid data was reached: nothing more of this file
+        if in_child:
+            self.child = workers.start(walk_file, (data, self.name, reader.source.verify_checksum))
+        else:
+            self._record(walk_file(data, self.name, reader.source.verify_checksum))
+
+    def valid_end(self) -> int:
+        if self.walk is None:
+            assert self.child is not None
+            child, self.child = self.child, None
+            self._record(workers.collect(*child))
+        assert self.walk is not None
+        return self.walk.valid_end
+
+    def _record(self, walk: _Walk) -> None:
+        self.walk = walk
+        self.reader.source.ends.append(FileEnd(self.name, str(self.path), len(self.data), walk.valid_end, walk.closed,
+                                               walk.last_event, walk.stop_reason, walk.trailing_events))
+
+    def abandon(self) -> None:
+        if self.child is not None:
+            workers.abandon(*self.child)
+            self.child = None
+
+
 def ordered_outputs(reader: FileTransactions, render: Render, jobs: int, chunk_bytes: int | None = None
                     ) -> Iterator[bytes]:
     """The rendered selected transactions of every file, in order, decoded by up to `jobs` child processes."""
     state = _Ordered(reader, render)
     for path in reader.source.files:
-        name = display_name(path)
         with open_bytes(path) as data:
-            walk = walk_file(data, name, reader.source.verify_checksum)
-            reader.source.ends.append(FileEnd(name, str(path), len(data), walk.valid_end, walk.closed,
-                                              walk.last_event, walk.stop_reason, walk.trailing_events))
-            target = chunk_size(walk.valid_end, jobs, chunk_bytes)
-            yield from _file_outputs(state, data, name, plan_chunks(data, walk.valid_end, target, state.next_number),
-                                     jobs)
+            target = chunk_size(len(data), jobs, chunk_bytes)
+            walk = _FileWalk(reader, path, data, in_child=len(data) > target)
+            try:
+                end = len(data) if walk.walk is None else walk.valid_end()
+                yield from _file_outputs(state, walk, plan_chunks(data, end, target, state.next_number), jobs)
+                walk.valid_end()  # recorded (or its error raised) even when no chunk needed it
+            finally:
+                walk.abandon()
         if state.stopped:
             return
 
@@ -203,12 +243,13 @@ def ordered_outputs(reader: FileTransactions, render: Render, jobs: int, chunk_b
 Running = deque[tuple[Chunk, tuple[int, int], _Spool]]
 
 
-def _file_outputs(state: _Ordered, data: Buffer, name: str, chunks: Iterator[Chunk], jobs: int) -> Iterator[bytes]:
+def _file_outputs(state: _Ordered, walk: _FileWalk, chunks: Iterator[Chunk], jobs: int) -> Iterator[bytes]:
+    data, name = walk.data, walk.name
     first, second = next(chunks, None), next(chunks, None)
     if first is None:
         return
     if second is None:  # a small file: one chunk, decoded here (no fork)
-        yield from state.emit(data, name, first, _Spool(), None)
+        yield from state.emit(data, name, replace(first, end=min(first.end, walk.valid_end())), _Spool(), None)
         return
     running: Running = deque()
     try:
@@ -221,22 +262,31 @@ def _file_outputs(state: _Ordered, data: Buffer, name: str, chunks: Iterator[Chu
                 raise
             running.append((chunk, child, spool))
             if len(running) >= jobs:
-                yield from _next_output(state, data, name, running)
-                if state.stopped:
+                yield from _next_output(state, walk, running)
+                if state.stopped or walk.past_end:
                     return
-        while running and not state.stopped:
-            yield from _next_output(state, data, name, running)
+        while running and not (state.stopped or walk.past_end):
+            yield from _next_output(state, walk, running)
     finally:
         for _, child, spool in running:
             workers.abandon(*child)
             spool.close()
 
 
-def _next_output(state: _Ordered, data: Buffer, name: str, running: Running) -> Iterator[bytes]:
+def _next_output(state: _Ordered, walk: _FileWalk, running: Running) -> Iterator[bytes]:
+    """The oldest chunk's output, within the file's valid data: a chunk past its end is dropped (the read of this
+    file ends), one across it is decoded again here up to it."""
     chunk, child, spool = running.popleft()
     try:
-        result: ChunkOutput = workers.collect(*child)
+        result: ChunkOutput | None = workers.collect(*child)
+        valid_end = walk.valid_end()
     except BaseException:
         spool.close()
         raise
-    yield from state.emit(data, name, chunk, spool, result)
+    if chunk.start >= valid_end:
+        spool.close()
+        walk.past_end = True
+        return
+    if chunk.end > valid_end:
+        chunk, result = replace(chunk, end=valid_end), None
+    yield from state.emit(walk.data, walk.name, chunk, spool, result)
