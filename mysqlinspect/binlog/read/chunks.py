@@ -1,19 +1,20 @@
 """Parallel decoding of local binlog files (`--jobs N`): chunks of whole transactions decoded in forked
 processes, their outputs put back in file order.
 
-A header-only scan of each file (valid part only) cuts it at GTID events (a transaction start) into chunks of
-about `chunk_bytes`, noting for each chunk the Format_description in force, the position of the latest Table_map
-of every table id before it (a rows event whose Table_map came earlier is served from there) and how many
-transactions start in it. Each chunk is decoded, assembled, selected (range and filters) and rendered to bytes by
-the caller's `render` in a forked child (mysqlinspect.innodb.workers: the child shares the file's memory map) into an
-in-memory file (memfd), at most `jobs` at a time; the parent copies the outputs out in order, in 1 MiB blocks, so
-memory stays bounded.
+A header-only scan of each file cuts it at GTID events (a transaction start) into chunks of about `chunk_bytes`,
+noting for each chunk the Format_description in force, the position of the latest Table_map of every table id
+before it (a rows event whose Table_map came earlier is served from there) and how many transactions start in
+it. Each chunk is decoded, assembled, selected (range and filters) and rendered to bytes by the caller's `render`
+in a forked child (mysqlinspect.innodb.workers: the child shares the file's memory map) into an in-memory file
+(memfd), at most `jobs` at a time; the parent copies the outputs out in order, in 1 MiB blocks, so memory stays
+bounded. The checksum walk of a large file (where its valid data ends) runs in another child beside the first
+chunks; nothing of the file is output before it is known.
 
 The result is exactly the one-process output: transaction numbers start where the previous chunk's ended (a
 chunk that opened a different number of transactions than predicted, e.g. one not starting with a GTID event,
-makes the parent decode the next chunk again itself with the right numbers); a chunk that ends the range (a
---stop-* option) stops the read; an error is raised after the output of the transactions before it; only the
-first chunk's decoder warnings are shown, as one decoder would warn once.
+is decoded again here with the right numbers); a chunk that ends the range (a --stop-* option) stops the read;
+a chunk across the end of the valid data is decoded again up to it; an error is raised after the output of the
+transactions before it; only the first chunk's decoder warnings are shown, as one decoder would warn once.
 """
 
 from __future__ import annotations
