@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
+import os
 import sys
 from typing import Any
 
 import click
 
-from mysqlinspect.binlog.decode.values import json_default
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.preflight import PreflightIssue, preflight_issues
@@ -30,7 +29,8 @@ from mysqlinspect.cli.options import connection_options
 from mysqlinspect.connection.server import detect_server
 from mysqlinspect.connection.settings import CommandLineOptions
 from mysqlinspect.errors import UnsupportedServerError, UsageError
-from mysqlinspect.render.binlog_json import transaction_document, transaction_lines
+from mysqlinspect.render.binlog_json import transaction_document
+from mysqlinspect.render.binlog_jsonl import transaction_jsonl
 from mysqlinspect.render.binlog_tail import render_transaction
 
 
@@ -61,11 +61,16 @@ def check_preflight(app: AppContext, issues: list[PreflightIssue], strict: bool)
 @click.option("--rows-only", is_flag=True, help="jsonl: no per-transaction summary lines.")
 @click.option("--retry-timeout", type=click.FloatRange(min=0), default=120.0, show_default=True,
               help="Seconds to keep reconnecting after the connection drops (0: fail at once).")
+@click.option("--jobs", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Local files, --format jsonl: decode in this many processes (0: one per CPU; 1: this one "
+                   "only). The output is the same, in the same order.")
+@click.option("--chunk-bytes", type=click.IntRange(min=1), hidden=True,
+              help="--jobs: bytes of binlog per chunk (tests: force small chunks).")
 @pass_app
 def tail(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions, range_spec: RangeSpec,
          event_filter: EventFilter, replica_server_id: int | None, decoder: Decoder, output_format: str,
          checkpoint: str | None, strict: bool, all_events: bool, rows_only: bool, retry_timeout: float,
-         verify_checksum: bool) -> None:
+         verify_checksum: bool, jobs: int, chunk_bytes: int | None) -> None:
     """Stream binlog events, grouped into transactions, with decoded rows.
 
     Starts at the current end of the log unless a --start-* option, --gtid or a GTID set is given; without
@@ -81,7 +86,8 @@ def tail(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions,
         if decoder == "library":
             raise UsageError("--decoder library needs a server; local files are read with the own decoder")
 
-        tail_files(app, files, range_spec, event_filter, fmt, all_events, rows_only, verify_checksum, checkpoint)
+        tail_files(app, files, range_spec, event_filter, fmt, all_events, rows_only, verify_checksum, checkpoint,
+                   (jobs or os.cpu_count() or 1, chunk_bytes))
         return
     all_events = all_events or event_filter.event_types is not None
     settings = app.settings(conn_opts)
@@ -142,11 +148,17 @@ def _emit_all(app: AppContext, reader: RangeReader, fmt: str, all_events: bool, 
         app.err.print(f"{count} transaction{'s' if count != 1 else ''}", style="dim", highlight=False)
 
 
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=json_default)
-
-
 def _write_jsonl(out: Any, txn: Transaction, all_events: bool, rows_only: bool) -> None:
-    encode = _ENCODER.encode
-    lines = transaction_lines(txn, all_events, with_summary=not rows_only, encode=False)
-    if lines:
-        out.write("\n".join(map(encode, lines)) + "\n")
+    write_jsonl_bytes(out, transaction_jsonl(txn, all_events, with_summary=not rows_only))
+
+
+def write_jsonl_bytes(out: Any, data: bytes) -> None:
+    """JSON Lines bytes to a text stream: straight to its binary buffer when it has one (nothing else writes text
+    to it in jsonl mode, so there is no pending text to keep in order)."""
+    if not data:
+        return
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None:
+        buffer.write(data)
+    else:
+        out.write(data.decode("utf-8", "surrogateescape"))

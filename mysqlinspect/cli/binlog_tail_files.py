@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 from pathlib import Path
 
 from mysqlinspect.binlog.model import Transaction
@@ -15,11 +16,15 @@ from mysqlinspect.binlog.source.local import FileEnd
 from mysqlinspect.cli.context import AppContext
 from mysqlinspect.cli.interrupts import deferred_interrupts
 from mysqlinspect.render.binlog_json import transaction_document
+from mysqlinspect.render.binlog_jsonl import transaction_jsonl
 from mysqlinspect.render.binlog_tail import render_transaction
 
 
 def tail_files(app: AppContext, files: tuple[str, ...], range_spec: RangeSpec, event_filter: EventFilter,
-               fmt: str, all_events: bool, rows_only: bool, verify_checksum: bool, checkpoint: str | None) -> None:
+               fmt: str, all_events: bool, rows_only: bool, verify_checksum: bool, checkpoint: str | None,
+               parallel: tuple[int, int | None] = (1, None)) -> None:
+    """`parallel`: (--jobs, bytes per chunk or None): --format jsonl without --checkpoint decodes in several
+    processes (a checkpoint moves with each transaction's output, in this process)."""
     check_file_range(range_spec)
     reader = FileTransactions(files, range_spec, event_filter, verify_checksum=verify_checksum, warn=app.warn)
     saved = FileCheckpoint(checkpoint, reader) if checkpoint else None
@@ -29,6 +34,8 @@ def tail_files(app: AppContext, files: tuple[str, ...], range_spec: RangeSpec, e
                  "transactions")
     if fmt == "json":
         _emit_document(app, reader, saved, all_events)
+    elif fmt == "jsonl" and saved is None:
+        _emit_jsonl(reader, all_events, rows_only, parallel)
     else:
         _emit_stream(app, reader, saved, fmt, all_events, rows_only)
     if saved is not None:
@@ -53,6 +60,17 @@ def _emit_document(app: AppContext, reader: FileTransactions, saved: FileCheckpo
     if saved is not None:
         for txn, _ in read:
             saved.record(txn, flush=False)
+
+
+def _emit_jsonl(reader: FileTransactions, all_events: bool, rows_only: bool, parallel: tuple[int, int | None]
+                ) -> None:
+    from mysqlinspect.cli.binlog_tail import write_jsonl_bytes
+
+    render = partial(transaction_jsonl, all_events=all_events, with_summary=not rows_only)
+    jobs, chunk_bytes = parallel
+    for data in reader.rendered(render, jobs, chunk_bytes):
+        write_jsonl_bytes(sys.stdout, data)
+    sys.stdout.flush()
 
 
 def _emit_stream(app: AppContext, reader: FileTransactions, saved: FileCheckpoint | None, fmt: str,

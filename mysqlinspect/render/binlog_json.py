@@ -14,7 +14,7 @@ from mysqlinspect.binlog.model import EventRecord, RowChange, Transaction
 from mysqlinspect.binlog.read.filters import ddl_table
 
 
-def _base(kind: str, ev: EventRecord) -> dict[str, Any]:
+def line_base(kind: str, ev: EventRecord) -> dict[str, Any]:
     return {"kind": kind, "file": ev.file, "start_pos": ev.start_pos, "end_pos": ev.end_pos,
             "timestamp": ev.timestamp, "server_id": ev.server_id, "gtid": ev.gtid, "xid": ev.xid,
             "transaction_no": ev.transaction_no}
@@ -33,7 +33,7 @@ def row_lines(ev: EventRecord, encode: bool = True) -> list[dict[str, Any]]:
     """Row lines; encode=False leaves model values in place for json.dumps(default=json_default)."""
     out = []
     for row in ev.rows:
-        line = _base("row", ev)
+        line = line_base("row", ev)
         line.update({"schema": row.schema, "table": row.table, "op": row.op,
                      "primary_key": primary_key_values(row),
                      "before": json_row(row.before) if encode else row.before,
@@ -50,12 +50,12 @@ def event_lines(ev: EventRecord, all_events: bool, encode: bool = True) -> list[
         return row_lines(ev, encode)
     if ev.event_type == "QueryEvent" and ev.op in ("ddl", "other"):
         schema, table = ddl_table(ev.query or "", ev.schema)
-        line = _base("ddl" if ev.op == "ddl" else "statement", ev)
+        line = line_base("ddl" if ev.op == "ddl" else "statement", ev)
         line.update({"schema": schema, "table": table, "op": ev.op, "primary_key": None, "before": None,
                      "after": None, "query": ev.query})
         return [line]
     if all_events:
-        line = _base("event", ev)
+        line = line_base("event", ev)
         line.update({"schema": ev.schema, "table": ev.table, "op": ev.op, "primary_key": None, "before": None,
                      "after": None, "event_type": ev.event_type, "query": ev.query})
         return [line]

@@ -3,6 +3,7 @@ metadata, cut files end at their last complete transaction, a corrupt event is e
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -96,3 +97,57 @@ def test_tail_cut_and_corrupt_files(server: Any, db: str, run_cli: Any, tmp_path
     assert read_on.exit_code == 0, read_on.stderr
     missing = run_cli("binlog", "tail", str(tmp_path / "binlog.999999"))
     assert missing.exit_code == 66
+
+
+def test_tail_file_jobs_gives_the_same_bytes(server: Any, db: str, run_cli: Any, tmp_path: Path) -> None:
+    """--jobs 2 with a chunk per transaction (each decoded in its own process) prints exactly what --jobs 1 does:
+    every line, its order, transaction numbers, a --stop-pos inside the file, filters, a cut file's end, and
+    nothing but the error for a corrupt file (its checksum walk runs beside the first chunks)."""
+    path = _workload_file(server, db)
+    cases: list[tuple[str, ...]] = [("--all-events",), ("--table", f"{db}.alltypes", "--rows-only"), ()]
+    one = run_cli("binlog", "tail", str(path), "--format", "jsonl", "--jobs", "1")
+    assert one.exit_code == 0, one.stderr
+    txns = [line for line in one.jsonl() if line["kind"] == "transaction"]
+    assert len(txns) >= 6 and [t["transaction_no"] for t in txns] == sorted(t["transaction_no"] for t in txns)
+    cases.append(("--start-file", path.name, "--start-pos", str(txns[1]["start_pos"]),
+                  "--stop-file", path.name, "--stop-pos", str(txns[-2]["start_pos"])))
+    cut = tmp_path / path.name
+    cut.write_bytes(path.read_bytes()[: txns[-1]["end_pos"] - 10])
+    for target, extra in [(path, c) for c in cases] + [(cut, ())]:
+        serial = run_cli("binlog", "tail", str(target), "--format", "jsonl", "--jobs", "1", *extra)
+        parallel = run_cli("binlog", "tail", str(target), "--format", "jsonl", "--jobs", "2", "--chunk-bytes", "1",
+                           *extra)
+        assert serial.exit_code == parallel.exit_code == 0, (extra, serial.stderr, parallel.stderr)
+        assert serial.stdout, extra
+        assert parallel.stdout == serial.stdout, extra
+        assert parallel.stderr == serial.stderr, extra
+    corrupt = bytearray(path.read_bytes())
+    corrupt[txns[-2]["end_pos"] - 8] ^= 0x20  # inside the last-but-one transaction: no output at all, exit 65
+    cut.write_bytes(bytes(corrupt))
+    serial = run_cli("binlog", "tail", str(cut), "--format", "jsonl", "--jobs", "1")
+    parallel = run_cli("binlog", "tail", str(cut), "--format", "jsonl", "--jobs", "2", "--chunk-bytes", "1")
+    assert serial.exit_code == parallel.exit_code == 65
+    assert serial.stdout == parallel.stdout == "" and parallel.stderr == serial.stderr
+
+
+def test_jsonl_bytes_mean_what_the_standard_encoder_writes(server: Any, db: str) -> None:
+    """The orjson lines (render.binlog_jsonl) against the standard library's encoding of the same line dicts
+    (render.binlog_json + values.json_default) on the all-types workload: the same lines, keys in the same order,
+    the same values (floats may differ in notation only: 1e16 / 1e+16)."""
+    from mysqlinspect.binlog.decode.values import json_default
+    from mysqlinspect.binlog.read.files import FileTransactions
+    from mysqlinspect.render.binlog_json import transaction_lines
+    from mysqlinspect.render.binlog_jsonl import transaction_jsonl
+
+    path = _workload_file(server, db)
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=json_default)
+    count = 0
+    for txn in FileTransactions([path]):
+        for all_events in (False, True):
+            ours = transaction_jsonl(txn, all_events).decode().splitlines()
+            theirs = [encoder.encode(line) for line in transaction_lines(txn, all_events, encode=False)]
+            assert len(ours) == len(theirs)
+            for mine, reference in zip(ours, theirs, strict=True):
+                assert list(json.loads(mine).items()) == list(json.loads(reference).items()), (mine, reference)
+                count += 1
+    assert count > 20

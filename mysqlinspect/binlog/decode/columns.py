@@ -12,6 +12,7 @@ import struct
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from pymysqlreplication.constants import CHARSET
@@ -32,6 +33,7 @@ _FRAC_BYTES = (0, 1, 1, 2, 2, 3, 3)
 _FRAC_SCALE = (0, 10000, 100, 1)
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _INT_FORMATS = {T.TINY: "b", T.SHORT: "h", T.LONG: "i", T.LONGLONG: "q"}
+VALUE_CACHE_SIZE = 4096  # per column: decoded immutable values (DECIMAL, DATETIME2) by their bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +44,8 @@ class ColumnCodec:
     convert: Convert | None = None
     read: Reader | None = None
     length_size: int = 0  # variable-width columns: bytes of the length prefix
+    encoding: str | None = None  # character columns a plan may read inline: their Python codec
+    cache: dict[bytes, Any] | None = None  # convert's own cache of values by raw bytes (a plan looks there first)
 
     @property
     def size(self) -> int:
@@ -71,7 +75,25 @@ def codec_for(col: ColumnDef, mariadb: bool) -> ColumnCodec:
     if fixed is not None:
         return fixed
     length_size = col.max_length if col.real_type == T.JSON else 0
-    return ColumnCodec(read=_variable_reader(col, mariadb), length_size=length_size)
+    reader = _variable_reader(col, mariadb)
+    inline = _inline_string(col, mariadb)
+    if inline is not None:
+        return ColumnCodec(read=reader, length_size=inline[0], encoding=inline[1])
+    return ColumnCodec(read=reader, length_size=length_size)
+
+
+def _inline_string(col: ColumnDef, mariadb: bool) -> tuple[int, str] | None:
+    """(length prefix size, codec) of a character column whose value is just its decoded bytes (no padding, not
+    binary), which a generated plan reads in place; None for every other column."""
+    t = col.real_type
+    if t not in (T.VARCHAR, T.VAR_STRING, T.STRING, T.BLOB):
+        return None
+    encoding = encoding_of(col, mariadb)
+    if encoding == "binary":
+        return None
+    if t == T.BLOB:
+        return col.max_length, encoding
+    return (2 if col.max_length > 255 else 1), encoding
 
 
 def _fixed_codec(col: ColumnDef) -> ColumnCodec | None:
@@ -98,10 +120,57 @@ def _fixed_codec(col: ColumnDef) -> ColumnCodec | None:
 
 
 def _decimal_codec(precision: int, scale: int) -> ColumnCodec:
-    decode = fastrows._decimal_decoder(precision, scale)
-    ints, fracs = divmod(precision - scale, 9), divmod(scale, 9)
-    size = fastrows._COMPRESSED_BYTES[ints[1]] + 4 * (ints[0] + fracs[0]) + fastrows._COMPRESSED_BYTES[fracs[1]]
-    return ColumnCodec(f"{size}s", lambda raw: decode(raw, 0)[0])
+    """DECIMAL (strings/decimal.c bin2decimal): the whole value as one big-endian integer, sign bit flipped and all
+    bits inverted when negative; then 9-digit groups of 4 bytes with the leftover digits in 1-4 bytes at the
+    left of the integer part and the right of the fraction. Values are cached per column (they repeat)."""
+    (int_groups, int_digits), (frac_groups, frac_digits) = divmod(precision - scale, 9), divmod(scale, 9)
+    head, tail = fastrows._COMPRESSED_BYTES[int_digits], fastrows._COMPRESSED_BYTES[frac_digits]
+    size = head + 4 * (int_groups + frac_groups) + tail
+    frac_bits = 8 * (4 * frac_groups + tail)
+    top, all_bits = 1 << (8 * size - 1), (1 << 8 * size) - 1
+    whole = _groups_expr("n >> frac_bits", _digit_groups(head, int_groups, 0, 0))
+    fraction = _groups_expr("n", _digit_groups(0, frac_groups, tail, frac_digits))
+    text = f'f"{{sign}}{{{whole}}}.{{{fraction}:0{scale}d}}"' if scale else f'f"{{sign}}{{{whole}}}"'
+    source = f"""def convert(raw):
+    value = cache.get(raw)
+    if value is not None:
+        return value
+    n = int.from_bytes(raw, "big")
+    sign = ""
+    if n & top:
+        n ^= top
+    else:
+        n ^= top ^ all_bits
+        sign = "-"
+    value = Decimal({text})
+    if len(cache) > VALUE_CACHE_SIZE:
+        cache.clear()
+    cache[raw] = value
+    return value
+"""
+    cache: dict[bytes, Decimal] = {}
+    env: dict[str, Any] = {"cache": cache, "top": top, "all_bits": all_bits, "frac_bits": frac_bits,
+                           "Decimal": Decimal, "VALUE_CACHE_SIZE": VALUE_CACHE_SIZE}
+    exec(compile(source, f"<decimal({precision},{scale})>", "exec"), env)  # our own code, numbers only
+    return ColumnCodec(f"{size}s", env["convert"], cache=cache)
+
+
+def _groups_expr(value: str, parts: tuple[tuple[int, int, int], ...]) -> str:
+    """A Python expression summing the digit groups of `value` (see _digit_groups), constants inlined."""
+    terms = [f"(({value}) >> {shift} & {mask}) * {mult}" for shift, mask, mult in parts]
+    return " + ".join(terms) or "0"
+
+
+def _digit_groups(head: int, groups: int, tail: int, tail_digits: int) -> tuple[tuple[int, int, int], ...]:
+    """(shift, mask, multiplier) of each digit group of a DECIMAL part, read from one integer: a leading
+    partial group of `head` bytes, 9-digit groups of 4 bytes, a trailing partial group of `tail` bytes."""
+    fields = ([(8 * head, 0)] if head else []) + [(32, 9)] * groups + ([(8 * tail, tail_digits)] if tail else [])
+    parts, shift, mult = [], 0, 1
+    for bits, digits in reversed(fields):
+        parts.append((shift, (1 << bits) - 1, mult))
+        shift += bits
+        mult *= 10 ** (digits or 9)
+    return tuple(parts)
 
 
 def _enum_codec(col: ColumnDef) -> ColumnCodec:
@@ -129,13 +198,8 @@ def _temporal_codec(col: ColumnDef) -> ColumnCodec | None:
     if t in (T.DATE, T.NEWDATE):
         return ColumnCodec("3s", _date)
     if t == T.DATETIME2:
-        decode = fastrows._datetime2_decoder(fsp)
-
-        def datetime2(raw: bytes) -> Any:
-            value, _, source = decode(raw, 0)
-            return none_value("datetime", source) if value is None else value
-
-        return ColumnCodec(f"{5 + _FRAC_BYTES[fsp]}s", datetime2)
+        cache: dict[bytes, Any] = {}
+        return ColumnCodec(f"{5 + _FRAC_BYTES[fsp]}s", _datetime2(fsp, cache), cache=cache)
     if t == T.TIMESTAMP2:
         return ColumnCodec(f"{4 + _FRAC_BYTES[fsp]}s", _timestamp2(fsp))
     if t == T.TIME2:
@@ -152,6 +216,41 @@ def _temporal_codec(col: ColumnDef) -> ColumnCodec | None:
 def _date(raw: bytes) -> Any:
     value, _, source = fastrows._date_decoder(raw, 0)
     return none_value("date", source) if value is None else value
+
+
+def _datetime2(fsp: int, cache: dict[bytes, Any]) -> Convert:
+    """DATETIME2 (my_datetime_packed_from_binary): 40 bits of year*13+month, day, hour, minute, second, then the
+    fraction in 0-3 big-endian bytes (odd precisions stored times ten). Values are cached per column."""
+    frac_bytes = _FRAC_BYTES[fsp]
+    frac_bits, scale, odd = 8 * frac_bytes, 10 ** (6 - fsp), fsp % 2 == 1
+    frac_mask = (1 << frac_bits) - 1
+    datetime = dt.datetime
+
+    def convert(raw: bytes) -> Any:
+        value = cache.get(raw)
+        if value is not None:
+            return value
+        n = int.from_bytes(raw, "big")
+        packed, micro = n >> frac_bits, n & frac_mask
+        if frac_bytes:
+            if micro >> (frac_bits - 1):  # a negative fraction (never written; as fastrows: clamp to 0)
+                micro = 0
+            micro = (micro // 10 if odd else micro) * scale
+        year_month = packed >> 22 & 0x1FFFF
+        parts = (year_month // 13, year_month % 13, packed >> 17 & 0x1F, packed >> 12 & 0x1F, packed >> 6 & 0x3F,
+                 packed & 0x3F)
+        try:
+            value = datetime(*parts, micro)
+        except ValueError:
+            if not any(parts[:3]):
+                return ZERO_DATETIME
+            return fastrows.partial_datetime_text(parts, micro, fsp)
+        if len(cache) > VALUE_CACHE_SIZE:
+            cache.clear()
+        cache[raw] = value
+        return value
+
+    return convert
 
 
 def _fraction(raw: bytes, start: int, nbytes: int) -> int:

@@ -43,10 +43,12 @@ class EventDecoder:
 
     warn: Callable[[str], None] = lambda message: None
     schema: SchemaFallback | None = None
+    missing_table: Callable[[int], None] = lambda table_id: None  # may decode a Table_map read elsewhere
     fde: FormatDescription = DEFAULT_FDE
     tables: dict[int, TableMap] = field(default_factory=dict)
     _warned: set[str] = field(default_factory=set)
     _maps: dict[bytes, TableMap] = field(default_factory=dict)
+    _uuids: dict[bytes, str] = field(default_factory=dict)
 
     @property
     def mariadb(self) -> bool:
@@ -104,7 +106,7 @@ class EventDecoder:
         elif code == XID:
             rec.xid, rec.op = int.from_bytes(body[0:8], "little"), "commit"
         elif code == GTID:
-            rec.gtid, rec.op = rawdump.mysql_gtid(body), "gtid"
+            rec.gtid, rec.op = self._gtid(body), "gtid"
         elif code == ANONYMOUS_GTID:
             rec.op = "gtid"
         elif code == TAGGED_GTID:
@@ -126,6 +128,16 @@ class EventDecoder:
         elif code not in rawdump.EVENT_NAMES:
             rec.decoded = False
 
+    def _gtid(self, body: bytes) -> str:
+        """rawdump.mysql_gtid, with the formatted source uuid kept per uuid (the same for most transactions)."""
+        sid = body[1:17]
+        uuid = self._uuids.get(sid)
+        if uuid is None:
+            if len(self._uuids) > MAX_CACHED_MAPS:
+                self._uuids.clear()
+            uuid = self._uuids[sid] = rawdump.mysql_gtid(body).rpartition(":")[0]
+        return f"{uuid}:{int.from_bytes(body[17:25], 'little', signed=True)}"
+
     def _query(self, rec: EventRecord, body: bytes, compressed: bool, raw_flags: int) -> None:
         post = self.fde.post_header(QUERY_COMPRESSED if compressed else QUERY) or 13
         db_len = body[8]
@@ -136,15 +148,21 @@ class EventDecoder:
             text = uncompress_record(text)
             rec.event_type = "QueryEvent"
         rec.schema = body[start : start + db_len].decode("utf-8", "backslashreplace")
-        rec.query = text.decode("utf-8", "backslashreplace")
-        rec.op = classify_query(rec.query)
         rec.session = parse_session(body[post : post + status_len], self.mariadb)
         rec.suppress_use = bool(raw_flags & SUPPRESS_USE_FLAG)
+        if text == b"BEGIN":  # most Query events: skip the classification
+            rec.query, rec.op = "BEGIN", "begin"
+            return
+        rec.query = text.decode("utf-8", "backslashreplace")
+        rec.op = classify_query(rec.query)
 
     def _rows(self, rec: EventRecord, code: int, body: bytes) -> None:
         post = self.fde.post_header(code) or (10 if 30 <= code <= 32 or code in (39, 169, 170, 171) else 8)
         table_id = int.from_bytes(body[0 : 4 if post == 6 else 6], "little")
         tmap = self.tables.get(table_id)
+        if tmap is None:
+            self.missing_table(table_id)
+            tmap = self.tables.get(table_id)
         op = ROW_OPS[code]
         rec.event_type, rec.op = EVENT_NAMES[op], op
         if tmap is None:

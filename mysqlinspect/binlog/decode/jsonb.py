@@ -25,7 +25,35 @@ _LITERALS = (None, True, False)
 
 def parse_document(data: bytes) -> Any:
     """The value of a whole document (type byte first). JSON null is None."""
+    if data[0] == SMALL_OBJECT:
+        return _small_object(data, 1)
     return _value(data[0], data, 1)
+
+
+def _small_object(data: bytes, base: int) -> Any:
+    """The usual document, read in one loop: a small object (2-byte offsets)."""
+    count = data[base] | data[base + 1] << 8
+    fields = (_LAYOUTS.get((True, True, count)) or _entries(True, True, count)).unpack_from(data, base)
+    out = {}
+    at = 2 + 2 * count
+    for k in range(2, at, 2):
+        offset = base + fields[k]
+        key = data[offset : offset + fields[k + 1]].decode("utf-8", "backslashreplace")
+        vt, raw = fields[at], fields[at + 1]
+        at += 2
+        if vt == STRING:
+            start = base + raw
+            length = data[start]
+            if length < 0x80:
+                out[key] = data[start + 1 : start + 1 + length].decode("utf-8", "backslashreplace")
+                continue
+        if vt in _INLINE_SMALL:
+            out[key] = _inline(vt, raw)
+        elif vt in _SCALARS:
+            out[key] = _SCALARS[vt].unpack_from(data, base + raw)[0]
+        else:
+            out[key] = _value(vt, data, base + raw)
+    return out
 
 
 def _varlen(data: bytes, pos: int) -> tuple[int, int]:
@@ -84,22 +112,36 @@ def _inline(t: int, raw: int) -> Any:
     return raw  # UINT32
 
 
+_INLINE_SMALL = frozenset({LITERAL, INT16, UINT16})
+_INLINE_LARGE = frozenset({LITERAL, INT16, UINT16, INT32, UINT32})
+
+
 def _container(t: int, data: bytes, base: int) -> Any:
-    small = t in (SMALL_OBJECT, SMALL_ARRAY)
+    small = t <= SMALL_ARRAY and t != LARGE_OBJECT
     is_object = t <= LARGE_OBJECT
-    count = int.from_bytes(data[base : base + (2 if small else 4)], "little")
-    fields = _entries(small, is_object, count).unpack_from(data, base)
-    values = []
+    count = data[base] | data[base + 1] << 8 if small else int.from_bytes(data[base : base + 4], "little")
+    layout = _LAYOUTS.get((small, is_object, count)) or _entries(small, is_object, count)
+    fields = layout.unpack_from(data, base)
+    inline = _INLINE_SMALL if small else _INLINE_LARGE
+    scalars = _SCALARS
+    values: list[Any] = []
+    append = values.append
     at = 2 + 2 * count * is_object
-    for _ in range(count):
-        vt, raw = fields[at], fields[at + 1]
-        at += 2
-        if vt in (LITERAL, INT16, UINT16) or (not small and vt in (INT32, UINT32)):
-            values.append(_inline(vt, raw))
+    for k in range(at, at + 2 * count, 2):
+        vt = fields[k]
+        if vt == STRING:  # the usual case, read here: a 1-byte length prefix below 128
+            start = base + fields[k + 1]
+            length = data[start]
+            if length < 0x80:
+                append(data[start + 1 : start + 1 + length].decode("utf-8", "backslashreplace"))
+                continue
+        if vt in inline:
+            append(_inline(vt, fields[k + 1]))
+        elif vt in scalars:
+            append(scalars[vt].unpack_from(data, base + fields[k + 1])[0])
         else:
-            values.append(_value(vt, data, base + raw))
+            append(_value(vt, data, base + fields[k + 1]))
     if not is_object:
         return values
-    keys = [data[base + fields[2 + 2 * i] : base + fields[2 + 2 * i] + fields[3 + 2 * i]].decode(
-        "utf-8", "backslashreplace") for i in range(count)]
-    return dict(zip(keys, values, strict=True))
+    return {data[base + fields[k] : base + fields[k] + fields[k + 1]].decode("utf-8", "backslashreplace"): value
+            for k, value in zip(range(2, at, 2), values, strict=True)}

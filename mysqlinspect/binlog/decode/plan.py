@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mysqlinspect.binlog.decode.columns import ColumnCodec, codec_for, diff_codec
@@ -39,6 +39,7 @@ class RowPlan:
     codecs: list[ColumnCodec]
     _present: dict[bytes, tuple[tuple[int, ...], int]]
     _layouts: dict[tuple[bytes, bytes, tuple[int, ...]], ImageLayout]
+    _readers: dict[bytes, ImageReaders] = field(default_factory=dict)
 
     def present(self, bitmap: bytes) -> tuple[tuple[int, ...], int]:
         """(present column indexes, null bitmap length) for a columns-present bitmap."""
@@ -66,6 +67,7 @@ class RowPlan:
         values: dict[str, str] = dict.fromkeys(self.names, "NOT_LOGGED")
         lines: list[str] = []
         fmt, run = "", []  # the pending run of fixed-width columns: (variable, converter name or None)
+        cached: list[str] = []  # lookups of cached converted values, after every read
         for j, i in enumerate(present):
             name, codec = self.names[i], self.codecs[i]
             if i in partial:
@@ -74,10 +76,14 @@ class RowPlan:
                 values[name] = "None"
                 continue
             var = f"v{i}"
-            convert = None
+            values[name] = var
             if codec.convert is not None:
-                convert = env[f"c{i}"] = codec.convert
-            values[name] = f"c{i}({var})" if convert is not None else var
+                env[f"c{i}"] = codec.convert
+                values[name] = f"c{i}({var})"
+                if codec.cache is not None:  # a cached value without a call: x = cache.get(v) or convert(v)
+                    env[f"k{i}"] = codec.cache.get
+                    cached.extend([f"    x{i} = k{i}({var})", f"    if x{i} is None:", f"        x{i} = c{i}({var})"])
+                    values[name] = f"x{i}"
             if codec.fmt is not None:
                 fmt += codec.fmt
                 run.append(var)
@@ -85,12 +91,27 @@ class RowPlan:
             _flush_run(lines, env, fmt, run)
             fmt, run = "", []
             env[f"r{i}"] = codec.read
-            lines.append(f"    {var}, pos = r{i}(data, pos)")
+            if codec.encoding is not None:
+                lines.extend(_inline_string(var, f"r{i}", codec.length_size, codec.encoding))
+            else:
+                lines.append(f"    {var}, pos = r{i}(data, pos)")
         _flush_run(lines, env, fmt, run)
+        lines.extend(cached)
         body = ", ".join(f"{name!r}: {expr}" for name, expr in values.items())
         source = "def read(data, pos):\n" + "\n".join(lines) + f"\n    return {{{body}}}, pos\n"
         exec(compile(source, "<row image layout>", "exec"), env)  # our own generated code, names via repr()
         return ImageLayout(env["read"], source)
+
+
+def _inline_string(var: str, reader: str, length_size: int, encoding: str) -> list[str]:
+    """A character column read in place: length prefix, decode; the column's reader handles undecodable bytes."""
+    length = "data[pos]" if length_size == 1 else f"int.from_bytes(data[pos:pos + {length_size}], 'little')"
+    return [f"    end = pos + {length_size} + {length}",
+            "    try:",
+            f"        {var} = data[pos + {length_size}:end].decode({encoding!r})",
+            "    except (UnicodeDecodeError, LookupError):",
+            f"        {var} = {reader}(data, pos)[0]",
+            "    pos = end"]
 
 
 def _flush_run(lines: list[str], env: dict[str, Any], fmt: str, run: list[str]) -> None:
@@ -101,6 +122,32 @@ def _flush_run(lines: list[str], env: dict[str, Any], fmt: str, run: list[str]) 
     env[name] = layout
     lines.append(f"    {', '.join(run)}, = {name}.unpack_from(data, pos)")
     lines.append(f"    pos += {layout.size}")
+
+
+@dataclass(slots=True)
+class ImageReaders:
+    """The compiled readers of one columns-present bitmap, by null bitmap: what a rows event's loop needs per
+    image (`layouts.get(nulls) or compile(nulls)`)."""
+
+    null_len: int
+    layouts: dict[bytes, ImageReader]
+    compile: Callable[[bytes], ImageReader]
+
+
+def image_readers(plan: RowPlan, bitmap: bytes) -> ImageReaders:
+    found = plan._readers.get(bitmap)
+    if found is None:
+        if len(plan._readers) > MAX_CACHED_LAYOUTS:
+            plan._readers.clear()
+        present, null_len = plan.present(bitmap)
+        layouts: dict[bytes, ImageReader] = {}
+
+        def compile_layout(nulls: bytes) -> ImageReader:
+            read = layouts[nulls] = plan.layout(bitmap, nulls, present).read
+            return read
+
+        found = plan._readers[bitmap] = ImageReaders(null_len, layouts, compile_layout)
+    return found
 
 
 def plan_for(tmap: TableMap, mariadb: bool) -> RowPlan:

@@ -7,6 +7,7 @@ compressed MariaDB variants hold everything after the bitmaps as one zlib record
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from mysqlinspect.binlog.decode import types as T
 from mysqlinspect.binlog.decode.columns import encoding_of
 from mysqlinspect.binlog.decode.jsondiff import PartialJson, apply_diffs
-from mysqlinspect.binlog.decode.plan import plan_for, read_image
+from mysqlinspect.binlog.decode.plan import RowPlan, image_readers, plan_for, read_image
 from mysqlinspect.binlog.decode.tablemap import ColumnDef, TableMap, packed_int
 from mysqlinspect.binlog.decode.values import type_name
 from mysqlinspect.binlog.model import ColumnInfo, RowChange
@@ -29,7 +30,7 @@ PARTIAL_UPDATE_ROWS = 39
 PARTIAL_JSON = 1
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class RowsHeader:
     table_id: int
     flags: int
@@ -69,27 +70,62 @@ def decode_rows(body: bytes, type_code: int, post_header_len: int, tmap: TableMa
     op = ROW_OPS[type_code]
     plan = plan_for(tmap, mariadb)
     columns, pk = column_infos(tmap, mariadb)
+    try:
+        if type_code == PARTIAL_UPDATE_ROWS:
+            out = _partial_updates(data, pos, header, plan, tmap, columns, pk)
+        else:
+            out = _full_images(data, pos, header, op, plan, tmap, columns, pk)
+    except (struct.error, IndexError) as exc:
+        raise DataError(f"a row image of {tmap.schema}.{tmap.table} runs past the end of its event") from exc
+    return out
+
+
+def _full_images(data: bytes, pos: int, header: RowsHeader, op: str, plan: RowPlan, tmap: TableMap,
+                 columns: list[ColumnInfo], pk: list[str]) -> list[RowChange]:
+    """The hot loop: per image one null-bitmap slice, one dict lookup and one compiled reader call."""
+    schema, table, named = tmap.schema, tmap.table, tmap.has_names
+    first = image_readers(plan, header.before_bitmap)
+    first_len, first_get, first_compile = first.null_len, first.layouts.get, first.compile
+    out: list[RowChange] = []
+    append, end = out.append, len(data)
+    if op == UPDATE:
+        second = image_readers(plan, header.after_bitmap)
+        second_len, second_get, second_compile = second.null_len, second.layouts.get, second.compile
+        while pos < end:
+            nulls = data[pos : pos + first_len]
+            before, pos = (first_get(nulls) or first_compile(nulls))(data, pos + first_len)
+            nulls = data[pos : pos + second_len]
+            after, pos = (second_get(nulls) or second_compile(nulls))(data, pos + second_len)
+            append(RowChange(op, schema, table, columns, pk, before, after, [], named))
+    else:
+        insert = op == WRITE
+        while pos < end:
+            nulls = data[pos : pos + first_len]
+            image, pos = (first_get(nulls) or first_compile(nulls))(data, pos + first_len)
+            append(RowChange(op, schema, table, columns, pk, None if insert else image, image if insert else None, [],
+                             named))
+    if pos > end:
+        raise DataError(f"a row image of {schema}.{table} runs past the end of its event")
+    return out
+
+
+def _partial_updates(data: bytes, pos: int, header: RowsHeader, plan: RowPlan, tmap: TableMap,
+                     columns: list[ColumnInfo], pk: list[str]) -> list[RowChange]:
+    """PARTIAL_UPDATE_ROWS: after images whose JSON columns may hold diff vectors against the before image."""
     json_columns = tuple(c.index for c in tmap.columns if c.type == T.JSON)
-    partial = type_code == PARTIAL_UPDATE_ROWS
     out: list[RowChange] = []
     end = len(data)
-    make = _row_factory(op, tmap, columns, pk)
+    make = _row_factory(UPDATE, tmap, columns, pk)
     while pos < end:
-        if op == UPDATE:
-            before, pos = read_image(plan, header.before_bitmap, data, pos)
-            diffs: tuple[int, ...] = ()
-            if partial:
-                diffs, pos = _value_options(data, pos, json_columns)
-            after, pos = read_image(plan, header.after_bitmap, data, pos, diffs)
-            for i in diffs:
-                name = plan.names[i]
-                value = after[name]
-                if isinstance(value, PartialJson):
-                    after[name] = apply_diffs(before[name], value.raw)
-            out.append(make(before, after))
-        else:
-            image, pos = read_image(plan, header.before_bitmap, data, pos)
-            out.append(make(None, image) if op == WRITE else make(image, None))
+        before, pos = read_image(plan, header.before_bitmap, data, pos)
+        diffs, pos = _value_options(data, pos, json_columns)
+        after, pos = read_image(plan, header.after_bitmap, data, pos, diffs)
+        for i in diffs:
+            name = plan.names[i]
+            value = after[name]
+            if isinstance(value, PartialJson):
+                after[name] = apply_diffs(before[name], value.raw)
+        out.append(make(before, after))
     return out
 
 

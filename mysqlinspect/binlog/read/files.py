@@ -88,6 +88,7 @@ class FileTransactions:
         self.source = LocalBinlogSource(paths, verify_checksum=verify_checksum)
         self.filter = event_filter or EventFilter()
         self.decoder = EventDecoder(warn=warn, schema=SchemaFallback(lookup, warn) if lookup is not None else None)
+        self.warn = warn
         self.all_files = list(self.source.files)
         self.order = {display_name(p): i for i, p in enumerate(self.all_files)}
         if rng is None:
@@ -127,21 +128,44 @@ class FileTransactions:
 
     def __iter__(self) -> Iterator[Transaction]:
         assembler = TransactionAssembler()
-        start = self._key(self.range.start)
         for raw in self.source:
             for record in self._records(raw):
                 for item in assembler.feed(record):
-                    if not isinstance(item, Transaction) or not item.complete:
-                        continue
-                    if self._past_stop(item):
+                    stop, txn = self.select(item)
+                    if stop:
                         return
-                    if self._key(BinlogPosition(item.file, item.start_pos)) < start:
-                        continue
-                    kept = self.filter.filter_transaction(item) if self.gate.admit(item) else None
-                    if kept is not None:
-                        yield kept
-                    else:
-                        self.skipped(item)
+                    if txn is not None:
+                        yield txn
+
+    def select(self, item: Transaction | EventRecord) -> tuple[bool, Transaction | None]:
+        """(the read stops here, the transaction to yield or None) for what the assembler returned."""
+        if not isinstance(item, Transaction) or not item.complete:
+            return False, None
+        if self._past_stop(item):
+            return True, None
+        if self._key(BinlogPosition(item.file, item.start_pos)) < self._key(self.range.start):
+            return False, None
+        kept = self.filter.filter_transaction(item) if self.gate.admit(item) else None
+        if kept is None:
+            self.skipped(item)
+        return False, kept
+
+    @property
+    def parallel_safe(self) -> bool:
+        """Whether transactions may be selected in several processes: no --gtid start still to pass in order."""
+        return self.gate.start_gtid is None or self.gate.started
+
+    def rendered(self, render: Callable[[Transaction], bytes], jobs: int = 1, chunk_bytes: int | None = None
+                 ) -> Iterator[bytes]:
+        """render(txn) of each transaction, in order; with jobs > 1 decoded in that many processes (read.chunks),
+        several transactions' bytes at a time."""
+        if jobs <= 1 or not self.parallel_safe:
+            for txn in self:
+                yield render(txn)
+            return
+        from mysqlinspect.binlog.read.chunks import ordered_outputs
+
+        yield from ordered_outputs(self, render, jobs, chunk_bytes)
 
     def unmet_start(self) -> str | None:
         """After the read: why nothing was yielded when a --gtid start never came."""

@@ -229,17 +229,18 @@ def _read_fde(event: Buffer, name: str, pos: int, verify: bool) -> FormatDescrip
     return FormatDescription.from_body(bytes(event[HEADER_LEN:-CHECKSUM_LEN]))
 
 
-def events_until(data: Buffer, name: str, end: int) -> Iterator[RawEvent]:
-    """The second walk: RawEvents (bodies without checksum; an FDE body keeps its checksum_alg byte)."""
-    for frame in frames_until(data, name, end):
+def events_until(data: Buffer, name: str, end: int, start: int = 4, checksum_len: int = 0) -> Iterator[RawEvent]:
+    """The second walk: RawEvents (bodies without checksum; an FDE body keeps its checksum_alg byte). From a
+    `start` other than 4, `checksum_len` is the checksum length of the events there (from their FDE)."""
+    for frame in frames_until(data, name, end, start, checksum_len):
         yield RawEvent(*frame)
 
 
-def frames_until(data: Buffer, name: str, end: int) -> Iterator[Frame]:
+def frames_until(data: Buffer, name: str, end: int, start: int = 4, checksum_len: int = 0) -> Iterator[Frame]:
     """The second walk as RawEvent-shaped tuples (file, start, end, timestamp, type, server id, size, flags,
     body)."""
     unpack = HEADER.unpack_from
-    pos, csum = 4, 0
+    pos, csum = start, checksum_len
     while pos < end:
         timestamp, code, server_id, ev_size, _, flags = unpack(data, pos)
         next_pos = pos + ev_size
