@@ -83,7 +83,8 @@ def decode_rows(body: bytes, type_code: int, post_header_len: int, tmap: TableMa
 def _full_images(data: bytes, pos: int, header: RowsHeader, op: str, plan: RowPlan, tmap: TableMap,
                  columns: list[ColumnInfo], pk: list[str]) -> list[RowChange]:
     """The hot loop: per image one null-bitmap slice, one dict lookup and one compiled reader call."""
-    schema, table, named = tmap.schema, tmap.table, tmap.has_names
+    schema, table, uniques = tmap.schema, tmap.table, tmap.unique_keys
+    named = tmap.has_names and tmap.names_from_metadata
     first = image_readers(plan, header.before_bitmap)
     first_len, first_get, first_compile = first.null_len, first.layouts.get, first.compile
     out: list[RowChange] = []
@@ -96,14 +97,14 @@ def _full_images(data: bytes, pos: int, header: RowsHeader, op: str, plan: RowPl
             before, pos = (first_get(nulls) or first_compile(nulls))(data, pos + first_len)
             nulls = data[pos : pos + second_len]
             after, pos = (second_get(nulls) or second_compile(nulls))(data, pos + second_len)
-            append(RowChange(op, schema, table, columns, pk, before, after, [], named))
+            append(RowChange(op, schema, table, columns, pk, before, after, uniques, named))
     else:
         insert = op == WRITE
         while pos < end:
             nulls = data[pos : pos + first_len]
             image, pos = (first_get(nulls) or first_compile(nulls))(data, pos + first_len)
-            append(RowChange(op, schema, table, columns, pk, None if insert else image, image if insert else None, [],
-                             named))
+            append(RowChange(op, schema, table, columns, pk, None if insert else image, image if insert else None,
+                             uniques, named))
     if pos > end:
         raise DataError(f"a row image of {schema}.{table} runs past the end of its event")
     return out
