@@ -1,7 +1,7 @@
 """The optional C extension of `pages verify` (everything else is declared in pyproject.toml).
 
 `optional=True`: when it cannot be compiled (no compiler or Python headers) the install goes on without it and
-`pages verify` uses its pure-Python path (mysqlinspect/innodb/fastcheck.py).
+`pages verify` uses its pure-Python path (mysqlinspect/innodb/pages/fastcheck.py).
 """
 
 import sys

@@ -54,14 +54,14 @@ from crc32c import crc32c
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mysqlinspect.errors import SandboxError
-from mysqlinspect.innodb.checksum import page_crc32
+from mysqlinspect.innodb.pages.checksum import page_crc32
 from mysqlinspect.sandbox.distributions import cache_dir, mysql_97
 
 PS = 16384
 SPACE_ID = 42
 ENGINE_SCRIPT = (
     "import sys, time\n"
-    "from mysqlinspect.innodb.verify import verify_paths\n"
+    "from mysqlinspect.innodb.pages.verify import verify_paths\n"
     "start = time.perf_counter(); result = verify_paths(sys.argv[2:], jobs=int(sys.argv[1]))\n"
     "assert result.ok, result.to_dict()\n"
     "print(time.perf_counter() - start, file=sys.stderr)\n"
@@ -127,7 +127,7 @@ def drop_from_cache(path: Path) -> None:
 
 def check_path() -> str:
     """Which pre-check `pages verify` uses here (the C extension is optional)."""
-    from mysqlinspect.innodb import fastcheck
+    from mysqlinspect.innodb.pages import fastcheck
 
     if fastcheck.NATIVE:
         return "C extension _pagecheck (SSE4.2 CRC-32C, three pages at a time)"

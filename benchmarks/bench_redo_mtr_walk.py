@@ -29,7 +29,7 @@ from typing import TypeVar
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from mysqlinspect.redo import layout as L
-from mysqlinspect.redo.mtrwalk import MtrRing, walk_mtrs
+from mysqlinspect.redo.mariadb.walk import MtrRing, walk_mtrs
 from mysqlinspect.redo.recovery import preview_recovery
 from mysqlinspect.redo.redoset import inspect_redo_files
 

@@ -31,8 +31,8 @@ from mysqlinspect.redo import layout as L
 from mysqlinspect.redo import synthetic as S
 from mysqlinspect.redo.blockwalk import CHUNK_BYTES
 from mysqlinspect.redo.checksum import BlockChecker, block_hdr_no, crc32c
-from mysqlinspect.redo.mtrspan import walk_page_mtrs
-from mysqlinspect.redo.mtrwalk import MtrRing
+from mysqlinspect.redo.mariadb.spans import walk_page_mtrs
+from mysqlinspect.redo.mariadb.walk import MtrRing
 from mysqlinspect.redo.recovery import preview_recovery
 
 SAMPLE = Path(__file__).resolve().parent.parent / "tests" / "data" / "redo" / "mysql-9.7.4" / "#ib_redo5.head16k"

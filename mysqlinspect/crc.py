@@ -3,7 +3,7 @@ the CPU has the instruction, else the C function of the `crc32c` package (import
 costs about 25 ms of start-up, reading its version through importlib.metadata).
 
 `pagecheck` is that extension module when usable (its batch page check is the `pages verify` hot path, see
-innodb/fastcheck.py), else None: the one place that loads it."""
+innodb/pages/fastcheck.py), else None: the one place that loads it."""
 
 from __future__ import annotations
 

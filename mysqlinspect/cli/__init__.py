@@ -28,23 +28,23 @@ class Lazy(NamedTuple):
 COMMANDS: dict[str, Lazy] = {
     "binlog": Lazy("mysqlinspect.cli.binlog:binlog",
                    "Binary log: list files, tail events, statistics, replay and flashback."),
-    "check": Lazy("mysqlinspect.cli.check:check",
+    "check": Lazy("mysqlinspect.cli.server.check:check",
                   "Judge redo, undo, doublewrite and binlog health; exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN."),
     "config": Lazy("mysqlinspect.cli.config:config", "Connection settings."),
-    "doublewrite": Lazy("mysqlinspect.cli.doublewrite:doublewrite",
+    "doublewrite": Lazy("mysqlinspect.cli.innodb.doublewrite:doublewrite",
                         "Doublewrite mode (ON/OFF/DETECT_ONLY/DETECT_AND_RECOVER, MariaDB atomic writes), files, "
                         "pages and batch size, pages written, writes and pages per write."),
-    "datadir": Lazy("mysqlinspect.cli.datadir:datadir",
+    "datadir": Lazy("mysqlinspect.cli.innodb.datadir:datadir",
                     "Map a data directory (a copy, a backup, or a stopped server's): every file classified, each "
                     "tablespace's page 0 decoded (space id, flags, size, free limit, version), redo and binary logs "
                     "summarised."),
-    "durability": Lazy("mysqlinspect.cli.durability:durability",
+    "durability": Lazy("mysqlinspect.cli.server.durability:durability",
                        "One report of the crash-safety settings (binlog, sync_binlog, innodb_flush_log_at_trx_commit, "
                        "doublewrite, checksums, GTID, two-phase commit) and, for a mysqld crash, an OS crash or power "
                        "loss and a torn page write, what can be lost or broken and the setting responsible."),
-    "pages": Lazy("mysqlinspect.cli.pages:pages",
+    "pages": Lazy("mysqlinspect.cli.innodb.pages:pages",
                   "InnoDB tablespace pages, offline (files of a stopped server or a copy)."),
-    "recovery": Lazy("mysqlinspect.cli.recovery:recovery",
+    "recovery": Lazy("mysqlinspect.cli.innodb.recovery:recovery",
                      "What InnoDB and the server would do if started on DATADIR after a crash, from the files alone: "
                      "torn pages restored from the doublewrite buffer, redo to apply (checkpoint, end of log, bytes, "
                      "files), transactions to roll back (id, row operations, tables), prepared transactions and "
@@ -53,18 +53,18 @@ COMMANDS: dict[str, Lazy] = {
     "redo": Lazy("mysqlinspect.cli.redo:redo", "InnoDB redo log: live status, offline files, crash-recovery preview."),
     "sandbox": Lazy("mysqlinspect.cli.sandbox:sandbox",
                     "A local sandbox server with binary logging on (for trying the tool)."),
-    "status": Lazy("mysqlinspect.cli.status:status",
+    "status": Lazy("mysqlinspect.cli.server.status:status",
                    "Server, binlog position, redo checkpoint age, doublewrite, undo and durability settings."),
-    "tablespaces": Lazy("mysqlinspect.cli.tablespaces:tablespaces",
+    "tablespaces": Lazy("mysqlinspect.cli.innodb.tablespaces:tablespaces",
                         "Every InnoDB tablespace: kind (system, dictionary, file-per-table, general, undo, temporary), "
                         "files, size, used and free space, autoextend and maximum size, page size, row format, "
                         "compression, encryption, the tables of shared tablespaces; undo states and truncation "
                         "settings; session temporary tablespaces and temporary tables; totals per kind and the largest "
                         "space OPTIMIZE TABLE would give back."),
-    "undo": Lazy("mysqlinspect.cli.undo:undo",
+    "undo": Lazy("mysqlinspect.cli.innodb.undo:undo",
                  "Undo tablespaces, truncation and purge settings, history list length, purge lag and the oldest "
                  "active transactions (age, thread, rows modified, undo records, statement)."),
-    "watch": Lazy("mysqlinspect.cli.watch:watch",
+    "watch": Lazy("mysqlinspect.cli.server.watch:watch",
                   "Refreshing view of redo bytes/s, checkpoint age and its trend, log waits/s, doublewrite pages/s "
                   "and the history list length trend."),
 }

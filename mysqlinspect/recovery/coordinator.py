@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mysqlinspect.binlog.source.file_scan import BinlogFileScan, XaKey, binlog_files_in_order, scan_binlog_file
-from mysqlinspect.innodb.undo import RecoveredTransaction
+from mysqlinspect.innodb.undo.segments import RecoveredTransaction
 
 COMMIT, ROLL_BACK, STAYS_PREPARED = "commit", "roll back", "stays prepared"
 

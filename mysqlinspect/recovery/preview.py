@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from mysqlinspect.errors import InputNotFoundError, MysqlInspectError
-from mysqlinspect.innodb.doublewrite import DoublewriteReport, analyse_doublewrite
-from mysqlinspect.innodb.undo import UndoReport, read_undo
+from mysqlinspect.innodb.files.doublewrite import DoublewriteReport, analyse_doublewrite
+from mysqlinspect.innodb.undo.segments import UndoReport, read_undo
 from mysqlinspect.recovery.coordinator import BinlogRecovery, PreparedFate, decide, read_binlogs
 from mysqlinspect.recovery.settings import DurabilitySettings, read_durability_settings
 from mysqlinspect.redo.recovery import RecoveryPreview, preview_recovery

@@ -16,7 +16,7 @@ from mysqlinspect.redo import layout as L
 from mysqlinspect.redo.blockwalk import BlockLayout, FileSetLayout, RingLayout, walk_blocks
 from mysqlinspect.redo.files import LatestCheckpoint, RedoFileReport, RedoFileSet
 from mysqlinspect.redo.layout import FormatInfo
-from mysqlinspect.redo.mtrwalk import MtrRing, walk_mtrs
+from mysqlinspect.redo.mariadb.walk import MtrRing, walk_mtrs
 from mysqlinspect.redo.redoset import inspect_redo_files
 
 ProgressCallback = Callable[[int, int], None]

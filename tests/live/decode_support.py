@@ -8,12 +8,12 @@ import random
 from pathlib import Path
 from typing import Any
 
-from mysqlinspect.binlog.decode import fastrows
 from mysqlinspect.binlog.decode.events import EventDecoder
-from mysqlinspect.binlog.decode.values import ZERO_DATETIME
+from mysqlinspect.binlog.decode.library import fastrows
+from mysqlinspect.binlog.decode.values.convert import ZERO_DATETIME
 from mysqlinspect.binlog.model import EventRecord
 from mysqlinspect.binlog.position import BinlogPosition
-from mysqlinspect.binlog.read.stream import BinlogStream, StreamOptions
+from mysqlinspect.binlog.read.server.stream import BinlogStream, StreamOptions
 from mysqlinspect.binlog.source.local import LocalBinlogSource
 from tests.live.replay_support import binlog_position, create_schema, run_workload
 

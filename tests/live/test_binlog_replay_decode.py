@@ -1,4 +1,5 @@
-"""The fast row decoder (mysqlinspect.binlog.decode.fastrows) gives exactly the library's records for every type."""
+"""The fast row decoder (mysqlinspect.binlog.decode.library.fastrows) gives exactly the library's records for every
+type."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from mysqlinspect.binlog.decode import fastrows
+from mysqlinspect.binlog.decode.library import fastrows
 from mysqlinspect.binlog.position import BinlogPosition
-from mysqlinspect.binlog.read.stream import BinlogStream, StopBound, StreamOptions
+from mysqlinspect.binlog.read.server.stream import BinlogStream, StopBound, StreamOptions
 from tests.live.replay_support import binlog_position, create_schema, run_workload
 
 pytestmark = pytest.mark.live

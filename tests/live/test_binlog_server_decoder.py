@@ -12,8 +12,8 @@ import pytest
 
 from mysqlinspect.binlog.model import EventRecord, Transaction
 from mysqlinspect.binlog.position import BinlogPosition
-from mysqlinspect.binlog.read.own_dump import OwnDumpRecords
-from mysqlinspect.binlog.read.stream import BinlogStream, Decoder, RetryPolicy, StreamOptions
+from mysqlinspect.binlog.read.server.own_dump import OwnDumpRecords
+from mysqlinspect.binlog.read.server.stream import BinlogStream, Decoder, RetryPolicy, StreamOptions
 from mysqlinspect.binlog.replay.schema_lookup import InformationSchemaLookup
 from mysqlinspect.binlog.source.server import ServerBinlogSource
 from tests.live.decode_support import assert_same, comparable, prepare, write_everything, write_types_rows

@@ -357,7 +357,7 @@ def test_decimal_and_values_model_are_python_values(server: Any, db: str) -> Non
         conn.close()
     with RangeReader(server.settings(), rng, EventFilter.build(tables=[f"{db}.t"])) as reader:
         txns = list(reader.transactions())
-    from mysqlinspect.binlog.decode.jsonnull import JSON_NULL
+    from mysqlinspect.binlog.decode.library.jsonnull import JSON_NULL
 
     row = txns[0].events[[e.op for e in txns[0].events].index("insert")].rows[0]
     json_null = "null" if server.flavor == "mariadb" else JSON_NULL

@@ -134,10 +134,10 @@ def test_jsonl_bytes_mean_what_the_standard_encoder_writes(server: Any, db: str)
     """The orjson lines (render.binlog_jsonl) against the standard library's encoding of the same line dicts
     (render.binlog_json + values.json_default) on the all-types workload: the same lines, keys in the same order,
     the same values (floats may differ in notation only: 1e16 / 1e+16)."""
-    from mysqlinspect.binlog.decode.values import json_default
-    from mysqlinspect.binlog.read.files import FileTransactions
-    from mysqlinspect.render.binlog_json import transaction_lines
-    from mysqlinspect.render.binlog_jsonl import transaction_jsonl
+    from mysqlinspect.binlog.decode.values.convert import json_default
+    from mysqlinspect.binlog.read.local.transactions import FileTransactions
+    from mysqlinspect.render.binlog.json import transaction_lines
+    from mysqlinspect.render.binlog.jsonl import transaction_jsonl
 
     path = _workload_file(server, db)
     encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=json_default)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from mysqlinspect.errors import SandboxError
-from mysqlinspect.innodb.dblwr_sources import SpaceIndex, read_reduced_file, reduced_files
+from mysqlinspect.innodb.files.dblwr_sources import SpaceIndex, read_reduced_file, reduced_files
 from mysqlinspect.sandbox.server import SandboxServer
 from tests.servers import Writer, create_database
 

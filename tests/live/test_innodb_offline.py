@@ -23,10 +23,10 @@ from typing import Any
 
 import pytest
 
-from mysqlinspect.innodb import fastcheck
-from mysqlinspect.innodb.filekinds import tablespace_files
-from mysqlinspect.innodb.reader import TablespaceFile
-from mysqlinspect.innodb.verify import verify_paths
+from mysqlinspect.innodb.files.filekinds import tablespace_files
+from mysqlinspect.innodb.pages import fastcheck
+from mysqlinspect.innodb.pages.reader import TablespaceFile
+from mysqlinspect.innodb.pages.verify import verify_paths
 from mysqlinspect.sandbox.server import SandboxServer
 from tests.servers import Writer, create_database, dedicated_server
 

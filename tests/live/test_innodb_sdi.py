@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from mysqlinspect.innodb.reader import TablespaceFile
-from mysqlinspect.innodb.sdi import read_sdi, table_ids, table_names
-from mysqlinspect.innodb.sys_tables import table_ids_from_dictionary
+from mysqlinspect.innodb.dictionary.sdi import read_sdi, table_ids, table_names
+from mysqlinspect.innodb.dictionary.sys_tables import table_ids_from_dictionary
+from mysqlinspect.innodb.pages.reader import TablespaceFile
 
 pytestmark = pytest.mark.live
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import pymysql
 import pytest
 
-from mysqlinspect.redo.mysql_mtrwalk import walk_mysql_mtrs
-from mysqlinspect.redo.mysql_stream import BlockSource, LogStream, read_stream
+from mysqlinspect.redo.mysql.stream import BlockSource, LogStream, read_stream
+from mysqlinspect.redo.mysql.walk import walk_mysql_mtrs
 from mysqlinspect.redo.recovery import block_layout_for, preview_recovery
 from mysqlinspect.sandbox.server import SandboxServer
 from tests.servers import Writer, create_database, wait_for

@@ -9,9 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from mysqlinspect.binlog.decode.library.records import classify_query
 from mysqlinspect.binlog.decode.payload import decompress_payload, parse_payload_header, split_events
-from mysqlinspect.binlog.decode.records import classify_query
-from mysqlinspect.binlog.decode.values import converter_for, format_time, json_value, none_value, shortest_float32
+from mysqlinspect.binlog.decode.values.convert import (
+    converter_for,
+    format_time,
+    json_value,
+    none_value,
+    shortest_float32,
+)
 from mysqlinspect.binlog.model import NOT_LOGGED, EventRecord, RowChange, Transaction
 from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.read.checkpoint import Checkpoint, CheckpointWriter, read_checkpoint, write_checkpoint

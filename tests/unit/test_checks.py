@@ -33,7 +33,7 @@ from mysqlinspect.collectors.tablespace_model import Tablespace, TablespaceRepor
 from mysqlinspect.connection.server import ServerInfo
 from mysqlinspect.errors import InputNotFoundError, UsageError
 from mysqlinspect.exit_codes import ExitCode
-from mysqlinspect.render.check import check_json, nagios_line, perfdata, prometheus_text
+from mysqlinspect.render.server.check import check_json, nagios_line, perfdata, prometheus_text
 
 
 def server(flavor: str = "mysql", **variables: str) -> ServerInfo:
@@ -320,7 +320,7 @@ def test_rates_right_after_start_up_do_not_divide_by_zero() -> None:
 def test_table_rendering_for_several_servers() -> None:
     from rich.console import Console
 
-    from mysqlinspect.render.check import render_check_table
+    from mysqlinspect.render.server.check import render_check_table
 
     console = Console(record=True, width=160, no_color=True)
     console.print(render_check_table([_report("a"), _report("b", innodb_doublewrite="OFF")]))

@@ -160,7 +160,7 @@ def test_datadir_outside_a_data_directory_is_66(tmp_path: Path, run_cli: Run) ->
 def test_datadir_lists_an_unreadable_file_with_a_note(tablespace: Path, run_cli: Run,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Root reads anything, so the kernel's refusal is simulated for one file (as test_redo_bad_input does)."""
-    from mysqlinspect.innodb import datadir as datadir_module
+    from mysqlinspect.innodb.files import datadir as datadir_module
 
     secret = tablespace.parent / "secret.ibd"
     secret.write_bytes(tablespace.read_bytes())
@@ -192,7 +192,7 @@ def test_permission_denied_is_exit_77_on_one_line(tablespace: Path, run_cli: Run
     """The one file a command reads exists but may not be read: NO_PERMISSION (77), not NO_INPUT (66). (Commands
     over many files report such a file in their verdict instead: `pages verify` as unreadable, exit 65; `datadir`
     in its notes.) The test runs as root, which reads any file: the denial comes from the open call itself."""
-    import mysqlinspect.innodb.reader as reader
+    import mysqlinspect.innodb.pages.reader as reader
 
     def denied(path: Path) -> int:
         raise PermissionError(13, "Permission denied", str(path))

@@ -10,9 +10,9 @@ import pytest
 
 from mysqlinspect.crc import crc32c
 from mysqlinspect.errors import DataError
-from mysqlinspect.innodb import fastcheck
-from mysqlinspect.innodb import verify as V
-from mysqlinspect.innodb.checksum import PageStatus, check_classic, check_full_crc32, page_crc32
+from mysqlinspect.innodb.pages import fastcheck
+from mysqlinspect.innodb.pages import verify as V
+from mysqlinspect.innodb.pages.checksum import PageStatus, check_classic, check_full_crc32, page_crc32
 
 PS = 16384
 SPACE = 42
@@ -323,7 +323,7 @@ def _die() -> None:
 
 
 def test_forked_workers_return_results_and_raise_errors_in_order() -> None:
-    from mysqlinspect.innodb import workers
+    from mysqlinspect.innodb.pages import workers
 
     ran: list[str] = []
     assert workers.run_split(lambda: ran.append("local"), divmod, [(7, 2), (9, 4)]) == [(3, 1), (2, 1)]

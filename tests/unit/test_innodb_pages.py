@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from crc32c import crc32c
 
-from mysqlinspect.innodb.checksum import (
+from mysqlinspect.innodb.pages.checksum import (
     PageStatus,
     check_classic,
     check_full_crc32,
@@ -19,8 +19,8 @@ from mysqlinspect.innodb.checksum import (
     page_new_fold,
     page_old_fold,
 )
-from mysqlinspect.innodb.structs import FspFlags
-from mysqlinspect.innodb.verify import verify_file
+from mysqlinspect.innodb.pages.structs import FspFlags
+from mysqlinspect.innodb.pages.verify import verify_file
 
 PS = 16384
 
@@ -189,13 +189,13 @@ def test_verify_file_without_fsp_header_is_an_error(tmp_path: Path) -> None:
     ("ib_buffer_pool", "buffer_pool_dump"), ("ddl_recovery.log", "ddl_recovery_log"),
 ])
 def test_file_kinds_by_name(name: str, kind: str) -> None:
-    from mysqlinspect.innodb.filekinds import kind_by_name
+    from mysqlinspect.innodb.files.filekinds import kind_by_name
 
     assert kind_by_name(name) == kind
 
 
 def test_binlog_recognised_by_magic(tmp_path: Path) -> None:
-    from mysqlinspect.innodb.filekinds import classify_file
+    from mysqlinspect.innodb.files.filekinds import classify_file
 
     log = tmp_path / "mariadb-bin.000007"
     log.write_bytes(b"\xfebin" + bytes(100))
@@ -205,7 +205,7 @@ def test_binlog_recognised_by_magic(tmp_path: Path) -> None:
 
 
 def test_datadir_on_the_redo_samples_recognises_them_by_content() -> None:
-    from mysqlinspect.innodb.datadir import map_datadir
+    from mysqlinspect.innodb.files.datadir import map_datadir
     from tests.servers import repo_root
 
     result = map_datadir(repo_root() / "tests" / "data" / "redo")
@@ -225,7 +225,7 @@ def test_truncated_file_is_not_ok(tmp_path: Path) -> None:
 
 
 def test_parallel_scan_gives_the_same_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from mysqlinspect.innodb import verify as V
+    from mysqlinspect.innodb.pages import verify as V
 
     pages = [crc32_page(page_no=0, page_type=8)] + [crc32_page(page_no=n) for n in range(1, 40)]
     pages[3][5000] ^= 1
@@ -239,7 +239,7 @@ def test_parallel_scan_gives_the_same_result(tmp_path: Path, monkeypatch: pytest
 
 
 def test_copy_choice_follows_each_server() -> None:
-    from mysqlinspect.innodb.doublewrite import DoublewriteCopy, _Candidate, _pick
+    from mysqlinspect.innodb.files.doublewrite import DoublewriteCopy, _Candidate, _pick
 
     def cand(slot: int, lsn: int, valid: bool) -> _Candidate:
         return _Candidate(DoublewriteCopy("f", slot, 5, 9, lsn, "index", valid), b"")

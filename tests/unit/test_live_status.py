@@ -12,8 +12,8 @@ from mysqlinspect.collectors.durability_rules import DurabilityInputs, assess, o
 from mysqlinspect.collectors.rates import WatchSample, compute_rates, seconds_to_sync_point
 from mysqlinspect.collectors.redo import RedoStatus, explain_flush_policy
 from mysqlinspect.collectors.undo import parse_purge_progress, parse_undo_entries
-from mysqlinspect.render.redo_status import age_bar, render_redo_status
-from mysqlinspect.render.watch import render_watch_sample
+from mysqlinspect.render.redo.status import age_bar, render_redo_status
+from mysqlinspect.render.server.watch import render_watch_sample
 
 MIB = 1024 * 1024
 
@@ -186,7 +186,7 @@ def test_doublewrite_modes_normalised(raw: str | None, mode: str | None) -> None
 
 
 def test_short_source_labels() -> None:
-    from mysqlinspect.render.live_common import short_source
+    from mysqlinspect.render.server.live_common import short_source
 
     assert short_source("SHOW GLOBAL STATUS Innodb_lsn_current") == "status Innodb_lsn_current"
     label = "INFORMATION_SCHEMA.INNODB_METRICS trx_rseg_history_len"

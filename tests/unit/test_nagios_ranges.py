@@ -13,7 +13,7 @@ import pytest
 from mysqlinspect.checks.model import Status
 from mysqlinspect.checks.rules import NUMERIC, RULES
 from mysqlinspect.checks.runner import build_limits
-from mysqlinspect.render.check import perfdata
+from mysqlinspect.render.server.check import perfdata
 from tests.unit.test_checks import run, snapshot
 
 

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from mysqlinspect.binlog.source.file_scan import XaKey, parse_xa_ids, scan_binlog_file
-from mysqlinspect.innodb.undo_structs import Xid, read_compressed, read_much_compressed
-from mysqlinspect.redo.page_apply import (
+from mysqlinspect.innodb.undo.structs import Xid, read_compressed, read_much_compressed
+from mysqlinspect.redo.mariadb.apply import (
     EXTENDED,
     INIT_PAGE,
     MEMMOVE,

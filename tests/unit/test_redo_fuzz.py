@@ -21,7 +21,7 @@ from mysqlinspect.redo import synthetic as S
 from mysqlinspect.redo.checksum import _first_invalid_slow, first_invalid_block
 from mysqlinspect.redo.discover import classify
 from mysqlinspect.redo.files import find_latest_checkpoint, report_from_bytes
-from mysqlinspect.redo.mtrwalk import MtrRing, find_file_checkpoint, kind_name, skip_mtr, walk_mtrs
+from mysqlinspect.redo.mariadb.walk import MtrRing, find_file_checkpoint, kind_name, skip_mtr, walk_mtrs
 from mysqlinspect.render.jsonout import dumps
 from tests.unit.redo_samples import SAMPLES, head_bytes
 

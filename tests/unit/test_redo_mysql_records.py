@@ -7,13 +7,13 @@ from array import array
 
 import pytest
 
-from mysqlinspect.innodb import undo_layout as U
+from mysqlinspect.innodb.undo import layout as U
 from mysqlinspect.redo import layout as L
-from mysqlinspect.redo import mysql_records as R
-from mysqlinspect.redo.mysql_apply import MysqlPageApplier
-from mysqlinspect.redo.mysql_mach import Incomplete, mach_parse_compressed, mach_u64_parse_compressed
-from mysqlinspect.redo.mysql_mtrwalk import walk_mysql_mtrs
-from mysqlinspect.redo.mysql_stream import LogStream
+from mysqlinspect.redo.mysql import records as R
+from mysqlinspect.redo.mysql.apply import MysqlPageApplier
+from mysqlinspect.redo.mysql.mach import Incomplete, mach_parse_compressed, mach_u64_parse_compressed
+from mysqlinspect.redo.mysql.stream import LogStream
+from mysqlinspect.redo.mysql.walk import walk_mysql_mtrs
 
 UNDO_SPACE = 0xFFFFFFEF
 

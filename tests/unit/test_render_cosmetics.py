@@ -10,12 +10,12 @@ from mysqlinspect.binlog.model import EventRecord, Transaction
 from mysqlinspect.binlog.read.stats import BinlogStats, DdlEntry
 from mysqlinspect.collectors.durability import DurabilityReport
 from mysqlinspect.collectors.rates import Rates, WatchSample
-from mysqlinspect.render.binlog_stats import render_binlog_stats
-from mysqlinspect.render.binlog_tail import render_transaction
+from mysqlinspect.render.binlog.stats import render_binlog_stats
+from mysqlinspect.render.binlog.tail import render_transaction
 from mysqlinspect.render.console import clip, human_bytes, plural, share
-from mysqlinspect.render.durability import render_durability
-from mysqlinspect.render.status import version_comment
-from mysqlinspect.render.watch import render_watch_sample
+from mysqlinspect.render.server.durability import render_durability
+from mysqlinspect.render.server.status import version_comment
+from mysqlinspect.render.server.watch import render_watch_sample
 
 
 def text_of(renderable: RenderableType) -> str:
@@ -47,7 +47,7 @@ def test_percentage_and_size_round_the_same_way() -> None:
 
 def test_redo_status_gauge_and_rows_agree_with_the_sizes() -> None:
     from mysqlinspect.collectors.redo import RedoStatus
-    from mysqlinspect.render.redo_status import flush_points_table, lsn_table
+    from mysqlinspect.render.redo.status import flush_points_table, lsn_table
 
     capacity, sync_point, age = 100 << 20, int(83.0512 * (1 << 20)), int(1.0512 * (1 << 20))
     st = RedoStatus(capacity_bytes=capacity, sync_flush_point_bytes=sync_point, sync_flush_point_pct=83.05,
@@ -108,7 +108,7 @@ def test_ddl_timeline_marks_a_cut_statement() -> None:
 def test_thread_ids_are_identifiers_not_counts() -> None:
     """A thread id of 1564 must read 1564 (a DBA copies it into KILL), not 1,564."""
     from mysqlinspect.collectors.undo import ActiveTransaction, UndoStatus
-    from mysqlinspect.render.undo import transactions_table
+    from mysqlinspect.render.innodb.undo import transactions_table
 
     trx = ActiveTransaction(trx_id="421", state="RUNNING", started="", age_seconds=3, thread_id=1564, user="root",
                             host="localhost", rows_modified=1, rows_locked=1, undo_records=1, isolation_level=None,

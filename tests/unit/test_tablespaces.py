@@ -17,7 +17,7 @@ from mysqlinspect.collectors.tablespace_model import (
     limit_of_data_files,
     parse_data_file_path,
 )
-from mysqlinspect.render.check import perfdata
+from mysqlinspect.render.server.check import perfdata
 from tests.unit.test_checks import snapshot
 
 MIB = 1 << 20

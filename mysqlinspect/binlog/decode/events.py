@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from mysqlinspect.binlog.decode.library.records import classify_query
 from mysqlinspect.binlog.decode.payload import decompress_payload, split_events
 from mysqlinspect.binlog.decode.query_status import parse_session
-from mysqlinspect.binlog.decode.records import classify_query
 from mysqlinspect.binlog.decode.rows import EVENT_NAMES, ROW_OPS, decode_rows
 from mysqlinspect.binlog.decode.schema_fallback import SchemaFallback
 from mysqlinspect.binlog.decode.tablemap import TableMap, parse_table_map

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mysqlinspect.binlog.decode.columns import ColumnCodec, codec_for, diff_codec
 from mysqlinspect.binlog.decode.tablemap import TableMap
+from mysqlinspect.binlog.decode.values.columns import ColumnCodec, codec_for, diff_codec
 from mysqlinspect.binlog.model import NOT_LOGGED
 from mysqlinspect.errors import DataError
 

@@ -12,15 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from mysqlinspect.binlog.decode.library.records import classify_query
 from mysqlinspect.binlog.decode.payload import decompress_payload, split_events
-from mysqlinspect.binlog.decode.records import classify_query
 from mysqlinspect.binlog.decode.rowsizes import TableShape, count_rows
 from mysqlinspect.binlog.model import EventRecord, Transaction
 from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.read.filters import EventFilter, ddl_table
 from mysqlinspect.binlog.read.range import ResolvedRange
+from mysqlinspect.binlog.read.server.stream import StopBound
 from mysqlinspect.binlog.read.stats import DdlEntry, StatsAccumulator
-from mysqlinspect.binlog.read.stream import StopBound
 from mysqlinspect.binlog.read.transactions import TransactionAssembler
 from mysqlinspect.binlog.source import rawdump
 from mysqlinspect.binlog.source.tagged_gtid import parse_tagged_gtid

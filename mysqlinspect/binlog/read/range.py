@@ -20,7 +20,7 @@ import pymysql
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.position import FIRST_EVENT_POS, BinlogPosition
 from mysqlinspect.binlog.read.gtid import GtidSet, split_gtid
-from mysqlinspect.binlog.read.stream import StopBound
+from mysqlinspect.binlog.read.server.stream import StopBound
 from mysqlinspect.binlog.source.server_files import (
     ServerBinlogFile,
     WritePosition,

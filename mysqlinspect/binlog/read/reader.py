@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from mysqlinspect.binlog.decode.records import SchemaLookup
+from mysqlinspect.binlog.decode.library.records import SchemaLookup
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.read.checkpoint import Checkpoint, CheckpointWriter, read_checkpoint
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.range import ResolvedRange
-from mysqlinspect.binlog.read.stream import BinlogStream, StreamOptions
+from mysqlinspect.binlog.read.server.stream import BinlogStream, StreamOptions
 from mysqlinspect.binlog.source.server_files import check_file_available
 from mysqlinspect.connection.settings import ConnectionSettings
 from mysqlinspect.errors import DataError, MysqlInspectError

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from mysqlinspect.binlog.decode import fastrows
+from mysqlinspect.binlog.decode.library import fastrows
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.read.checkpoint import fsync_directory, write_json_atomic

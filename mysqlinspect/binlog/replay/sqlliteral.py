@@ -5,8 +5,8 @@ Rules (see the README, `binlog replay` section):
   float (WHERE comparisons use the exact double value of the float instead), negative zero as -0e0;
 - DECIMAL in plain notation; BIT as b'...'; binary strings and GEOMETRY as X'...';
 - TIMESTAMP as UTC text (the session runs with time_zone '+00:00'; epoch 0 is the zero timestamp);
-- JSON (a decoded document, see mysqlinspect.binlog.decode.values) as CAST('...' AS JSON) on MySQL and as its text on
-  MariaDB (where JSON is LONGTEXT); SET in definition order;
+- JSON (a decoded document, see mysqlinspect.binlog.decode.values.convert) as CAST('...' AS JSON) on MySQL and
+  as its text on MariaDB (where JSON is LONGTEXT); SET in definition order;
 - text doubles quotes and falls back to `_utf8mb4 X'...'` when it holds a backslash or a control character, so
   the result does not depend on NO_BACKSLASH_ESCAPES.
 """
@@ -21,8 +21,8 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
-from mysqlinspect.binlog.decode.jsonnull import JSON_NULL
-from mysqlinspect.binlog.decode.values import ZERO_DATETIME, format_time
+from mysqlinspect.binlog.decode.library.jsonnull import JSON_NULL
+from mysqlinspect.binlog.decode.values.convert import ZERO_DATETIME, format_time
 from mysqlinspect.binlog.model import NOT_LOGGED, ColumnInfo
 from mysqlinspect.errors import DataError
 

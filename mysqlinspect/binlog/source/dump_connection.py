@@ -1,7 +1,7 @@
 """The server dump connection: its pymysql arguments (PREFERRED TLS falling back to plain), a unique replica id, and
 what its errors mean (transient and retried, or a mysqlinspect error with the right exit code).
 
-Shared by both server sources: the library-decoded `read/stream.py` and the header-only `source/rawdump.py`.
+Shared by both server sources: the library-decoded `read/server/stream.py` and the header-only `source/rawdump.py`.
 """
 
 from __future__ import annotations

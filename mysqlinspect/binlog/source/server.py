@@ -1,6 +1,6 @@
 """Raw events from a server for our own decoder: COM_BINLOG_DUMP by file/position over RawDump.
 
-Always by file/position, never GTID auto-position (see read/stream.py). What a dump sends besides the log's
+Always by file/position, never GTID auto-position (see read/server/stream.py). What a dump sends besides the log's
 events, and what this source does with it:
 - a fake Rotate first, and again when the server moves on to the next file (log_pos 0 or
   LOG_EVENT_ARTIFICIAL_F): it names the file the following events come from; not yielded.

@@ -1,0 +1,1 @@
+"""Mysql-replication's events adapted to our records (`--decoder library`)."""

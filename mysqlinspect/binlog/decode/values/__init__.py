@@ -1,0 +1,1 @@
+"""Column values: per-type codecs, conversion, binary JSON and its diffs."""

@@ -1,0 +1,1 @@
+"""Local binlog files as transactions: ranges, GTID starts, stats, checkpoints."""

@@ -1,0 +1,293 @@
+"""Parallel decoding of local binlog files (`--jobs N`): chunks of whole transactions decoded in forked
+processes, their outputs put back in file order.
+
+A header-only scan of each file cuts it at GTID events (a transaction start) into chunks of about `chunk_bytes`,
+noting for each chunk the Format_description in force, the position of the latest Table_map of every table id
+before it (a rows event whose Table_map came earlier is served from there) and how many transactions start in
+it. Each chunk is decoded, assembled, selected (range and filters) and rendered to bytes by the caller's `render`
+in a forked child (mysqlinspect.innodb.pages.workers: the child shares the file's memory map) into an in-memory file
+(memfd), at most `jobs` at a time; the parent copies the outputs out in order, in 1 MiB blocks, so memory stays
+bounded. The checksum walk of a large file (where its valid data ends) runs in another child beside the first
+chunks; nothing of the file is output before it is known.
+
+The result is exactly the one-process output: transaction numbers start where the previous chunk's ended (a
+chunk that opened a different number of transactions than predicted, e.g. one not starting with a GTID event,
+is decoded again here with the right numbers); a chunk that ends the range (a --stop-* option) stops the read;
+a chunk across the end of the valid data is decoded again up to it; an error is raised after the output of the
+transactions before it; only the first chunk's decoder warnings are shown, as one decoder would warn once.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mysqlinspect.binlog.decode.events import EventDecoder
+from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.read.transactions import TransactionAssembler
+from mysqlinspect.binlog.source.files import display_name, open_bytes
+from mysqlinspect.binlog.source.local import HEADER, Buffer, FileEnd, events_until, walk_file
+from mysqlinspect.innodb.pages import workers
+
+if TYPE_CHECKING:
+    from mysqlinspect.binlog.read.local.transactions import FileTransactions
+    from mysqlinspect.binlog.source.local import _Walk
+
+Render = Callable[[Transaction], bytes]
+TRANSACTION_STARTS = frozenset({33, 34, 42, 162})  # GTID, ANONYMOUS_GTID, TAGGED_GTID, MariaDB GTID
+FDE, TABLE_MAP, HEADER_LEN = 15, 19, 19
+MIN_CHUNK, MAX_CHUNK = 256 << 10, 4 << 20
+SPOOL_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Chunk:
+    start: int
+    end: int
+    first_number: int  # the number its first transaction gets, if every transaction starts with a GTID event
+    starts: int  # GTID events in it
+    fde_pos: int  # the Format_description in force at `start`
+    table_maps: dict[int, int]  # table id -> position of its latest Table_map before `start`
+
+
+@dataclass
+class ChunkOutput:
+    opened: int = 0  # transaction numbers used
+    stopped: bool = False  # a transaction past the range's stop: the read ends here
+    warnings: list[str] = field(default_factory=list)
+    error: BaseException | None = None
+
+
+def chunk_size(valid_bytes: int, jobs: int, chunk_bytes: int | None) -> int:
+    if chunk_bytes:
+        return chunk_bytes
+    return max(MIN_CHUNK, min(MAX_CHUNK, valid_bytes // (4 * jobs)))
+
+
+def plan_chunks(data: Buffer, end: int, target: int, first_number: int) -> Iterator[Chunk]:
+    """Chunks of [4, end) cut before a GTID event once they hold `target` bytes (headers and Table_map ids only)."""
+    unpack = HEADER.unpack_from
+    pos = start = fde_pos = chunk_fde = 4
+    maps: dict[int, int] = {}
+    chunk_maps: dict[int, int] = {}
+    starts = 0
+    while pos + HEADER_LEN <= end:
+        _, code, _, size, _, _ = unpack(data, pos)
+        if size < HEADER_LEN or pos + size > end:
+            break  # a partial or garbage event: the walk (valid_end) says where the file's valid data ends
+        if code in TRANSACTION_STARTS:
+            if pos - start >= target:
+                yield Chunk(start, pos, first_number, starts, chunk_fde, chunk_maps)
+                first_number += starts
+                start, starts, chunk_fde, chunk_maps = pos, 0, fde_pos, dict(maps)
+            starts += 1
+        elif code == TABLE_MAP:
+            maps[int.from_bytes(data[pos + HEADER_LEN : pos + HEADER_LEN + 6], "little")] = pos
+        elif code == FDE:
+            fde_pos = pos
+        pos += size
+    if start < pos:
+        yield Chunk(start, pos, first_number, starts, chunk_fde, chunk_maps)
+
+
+def decode_chunk(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk, first_number: int,
+                 render: Render, write: Callable[[bytes], object]) -> ChunkOutput:
+    """One chunk decoded, assembled, selected and rendered to `write` (in a child process, or here)."""
+    out = ChunkOutput()
+    decoder = EventDecoder(warn=out.warnings.append)
+    checksum_len = 0
+    if chunk.start != chunk.fde_pos:
+        fde_end = chunk.fde_pos + HEADER.unpack_from(data, chunk.fde_pos)[3]
+        for raw in events_until(data, name, fde_end, start=chunk.fde_pos):
+            decoder.decode(raw)
+        checksum_len = decoder.fde.checksum_len
+
+    def load_table_map(table_id: int) -> None:
+        at = chunk.table_maps.get(table_id)
+        if at is not None:
+            for raw in events_until(data, name, at + HEADER.unpack_from(data, at)[3], at, checksum_len):
+                decoder.decode(raw)
+
+    decoder.missing_table = load_table_map
+    assembler = TransactionAssembler(next_number=first_number)
+    try:
+        for raw in events_until(data, name, chunk.end, chunk.start, checksum_len):
+            for record in decoder.decode(raw):
+                for item in assembler.feed(record):
+                    stop, txn = reader.select(item)
+                    if stop:
+                        out.stopped = True
+                        return out
+                    if txn is not None:
+                        write(render(txn))
+    except Exception as exc:  # raised by the parent after this chunk's output, as in one process
+        out.error = exc
+    out.opened = assembler.next_number - first_number
+    return out
+
+
+class _Spool:
+    """A chunk's output: an anonymous in-memory file (memfd; a temporary file elsewhere) the child writes and the
+    parent copies out in blocks, so no large buffer is built, pickled or held by either."""
+
+    def __init__(self) -> None:
+        if hasattr(os, "memfd_create"):
+            self.fd = os.memfd_create("mysqlinspect-chunk")
+        else:
+            self.fd, path = tempfile.mkstemp(prefix="mysqlinspect-chunk-")
+            os.unlink(path)
+
+    def fill(self, reader: FileTransactions, data: Buffer, name: str, chunk: Chunk, first_number: int,
+             render: Render) -> ChunkOutput:
+        with open(self.fd, "wb", buffering=SPOOL_BLOCK, closefd=False) as out:
+            return decode_chunk(reader, data, name, chunk, first_number, render, out.write)
+
+    def blocks(self) -> Iterator[bytes]:
+        os.lseek(self.fd, 0, os.SEEK_SET)
+        while block := os.read(self.fd, SPOOL_BLOCK):
+            yield block
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
+@dataclass
+class _Ordered:
+    """The parent's state across files: the next transaction number and whether decoder warnings were shown."""
+
+    reader: FileTransactions
+    render: Render
+    next_number: int = 1
+    warned: bool = False
+    stopped: bool = False
+
+    def emit(self, data: Buffer, name: str, chunk: Chunk, spool: _Spool, result: ChunkOutput | None
+             ) -> Iterator[bytes]:
+        """A chunk's output in blocks (decoded here first when it was not, or numbered otherwise), then its error."""
+        if result is None or chunk.first_number != self.next_number:
+            spool.close()
+            spool = _Spool()
+            result = spool.fill(self.reader, data, name, chunk, self.next_number, self.render)
+        try:
+            if result.warnings and not self.warned:
+                self.warned = True
+                for message in result.warnings:
+                    self.reader.warn(message)
+            self.next_number += result.opened
+            self.stopped = result.stopped
+            yield from spool.blocks()
+        finally:
+            spool.close()
+        if result.error is not None:
+            raise result.error
+
+
+class _FileWalk:
+    """The header walk of one file (checksums, where valid data ends): done here for a small file, else by a forked
+    child while the first chunks decode; nothing of the file is output before it is known, so a corrupt file
+    still gives no output. Its FileEnd is recorded when known."""
+
+    def __init__(self, reader: FileTransactions, path: Path, data: Buffer, in_child: bool) -> None:
+        self.reader, self.path, self.data = reader, path, data
+        self.name = display_name(path)
+        self.child: tuple[int, int] | None = None
+        self.walk: _Walk | None = None
+        self.past_end = False  # a chunk after the valid data was reached: nothing more of this file
+        if in_child:
+            self.child = workers.start(walk_file, (data, self.name, reader.source.verify_checksum))
+        else:
+            self._record(walk_file(data, self.name, reader.source.verify_checksum))
+
+    def valid_end(self) -> int:
+        if self.walk is None:
+            assert self.child is not None
+            child, self.child = self.child, None
+            self._record(workers.collect(*child))
+        assert self.walk is not None
+        return self.walk.valid_end
+
+    def _record(self, walk: _Walk) -> None:
+        self.walk = walk
+        self.reader.source.ends.append(FileEnd(self.name, str(self.path), len(self.data), walk.valid_end, walk.closed,
+                                               walk.last_event, walk.stop_reason, walk.trailing_events))
+
+    def abandon(self) -> None:
+        if self.child is not None:
+            workers.abandon(*self.child)
+            self.child = None
+
+
+def ordered_outputs(reader: FileTransactions, render: Render, jobs: int, chunk_bytes: int | None = None
+                    ) -> Iterator[bytes]:
+    """The rendered selected transactions of every file, in order, decoded by up to `jobs` child processes."""
+    state = _Ordered(reader, render)
+    for path in reader.source.files:
+        with open_bytes(path) as data:
+            target = chunk_size(len(data), jobs, chunk_bytes)
+            walk = _FileWalk(reader, path, data, in_child=len(data) > target)
+            try:
+                end = len(data) if walk.walk is None else walk.valid_end()
+                yield from _file_outputs(state, walk, plan_chunks(data, end, target, state.next_number), jobs)
+                walk.valid_end()  # recorded (or its error raised) even when no chunk needed it
+            finally:
+                walk.abandon()
+        if state.stopped:
+            return
+
+
+Running = deque[tuple[Chunk, tuple[int, int], _Spool]]
+
+
+def _file_outputs(state: _Ordered, walk: _FileWalk, chunks: Iterator[Chunk], jobs: int) -> Iterator[bytes]:
+    data, name = walk.data, walk.name
+    first, second = next(chunks, None), next(chunks, None)
+    if first is None:
+        return
+    if second is None:  # a small file: one chunk, decoded here (no fork)
+        yield from state.emit(data, name, replace(first, end=min(first.end, walk.valid_end())), _Spool(), None)
+        return
+    running: Running = deque()
+    try:
+        for chunk in itertools.chain((first, second), chunks):
+            spool = _Spool()
+            try:
+                child = workers.start(spool.fill, (state.reader, data, name, chunk, chunk.first_number, state.render))
+            except BaseException:
+                spool.close()
+                raise
+            running.append((chunk, child, spool))
+            if len(running) >= jobs:
+                yield from _next_output(state, walk, running)
+                if state.stopped or walk.past_end:
+                    return
+        while running and not (state.stopped or walk.past_end):
+            yield from _next_output(state, walk, running)
+    finally:
+        for _, child, spool in running:
+            workers.abandon(*child)
+            spool.close()
+
+
+def _next_output(state: _Ordered, walk: _FileWalk, running: Running) -> Iterator[bytes]:
+    """The oldest chunk's output, within the file's valid data: a chunk past its end is dropped (the read of this
+    file ends), one across it is decoded again here up to it."""
+    chunk, child, spool = running.popleft()
+    try:
+        result: ChunkOutput | None = workers.collect(*child)
+        valid_end = walk.valid_end()
+    except BaseException:
+        spool.close()
+        raise
+    if chunk.start >= valid_end:
+        spool.close()
+        walk.past_end = True
+        return
+    if chunk.end > valid_end:
+        chunk, result = replace(chunk, end=valid_end), None
+    yield from state.emit(walk.data, walk.name, chunk, spool, result)

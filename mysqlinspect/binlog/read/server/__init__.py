@@ -1,0 +1,1 @@
+"""A server's binlog as records and transactions, through either decoder."""

@@ -1,0 +1,107 @@
+"""`mysqlinspect binlog tail FILE|DIR...`: the same output as from a server, read from local binlog files."""
+
+from __future__ import annotations
+
+import sys
+from functools import partial
+from pathlib import Path
+
+from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.read.filters import EventFilter
+from mysqlinspect.binlog.read.local.checkpoint import FileCheckpoint
+from mysqlinspect.binlog.read.local.transactions import FileTransactions, check_file_range
+from mysqlinspect.binlog.read.range import RangeSpec
+from mysqlinspect.binlog.source.files import sequence_gaps
+from mysqlinspect.binlog.source.local import FileEnd
+from mysqlinspect.cli.context import AppContext
+from mysqlinspect.cli.interrupts import deferred_interrupts
+from mysqlinspect.render.binlog.json import transaction_document
+from mysqlinspect.render.binlog.jsonl import transaction_jsonl
+from mysqlinspect.render.binlog.tail import render_transaction
+
+
+def tail_files(app: AppContext, files: tuple[str, ...], range_spec: RangeSpec, event_filter: EventFilter,
+               fmt: str, all_events: bool, rows_only: bool, verify_checksum: bool, checkpoint: str | None,
+               parallel: tuple[int, int | None] = (1, None)) -> None:
+    """`parallel`: (--jobs, bytes per chunk or None): --format jsonl without --checkpoint decodes in several
+    processes (a checkpoint moves with each transaction's output, in this process)."""
+    check_file_range(range_spec)
+    reader = FileTransactions(files, range_spec, event_filter, verify_checksum=verify_checksum, warn=app.warn)
+    saved = FileCheckpoint(checkpoint, reader) if checkpoint else None
+    if saved is not None and saved.resumed_from is not None:
+        done = saved.resumed_from
+        app.warn(f"resuming from checkpoint {checkpoint}: {done.file}:{done.pos} after {done.transactions} "
+                 "transactions")
+    if fmt == "json":
+        _emit_document(app, reader, saved, all_events)
+    elif fmt == "jsonl" and saved is None:
+        _emit_jsonl(reader, all_events, rows_only, parallel)
+    else:
+        _emit_stream(app, reader, saved, fmt, all_events, rows_only)
+    if saved is not None:
+        saved.close()
+    unmet = reader.unmet_start()
+    if unmet:
+        app.warn(unmet)
+    warn_file_ends(app, reader.ends)
+
+
+def _emit_document(app: AppContext, reader: FileTransactions, saved: FileCheckpoint | None, all_events: bool) -> None:
+    """One JSON document: the checkpoint moves only once it is out."""
+    read: list[tuple[Transaction, bool]] = []
+    reader.skipped = lambda txn: read.append((txn, False))
+    docs = []
+    for txn in reader:
+        docs.append(transaction_document(txn, all_events))
+        read.append((txn, True))
+    app.emit_json({"files": [e.to_dict() for e in reader.ends], "transactions": docs,
+                   "summary": {"transactions": len(docs), "rows": sum(d["rows"] for d in docs),
+                               "size_bytes": sum(d["size_bytes"] for d in docs)}})
+    if saved is not None:
+        for txn, _ in read:
+            saved.record(txn, flush=False)
+
+
+def _emit_jsonl(reader: FileTransactions, all_events: bool, rows_only: bool, parallel: tuple[int, int | None]
+                ) -> None:
+    from mysqlinspect.cli.binlog.tail import write_jsonl_bytes
+
+    render = partial(transaction_jsonl, all_events=all_events, with_summary=not rows_only)
+    jobs, chunk_bytes = parallel
+    for data in reader.rendered(render, jobs, chunk_bytes):
+        write_jsonl_bytes(sys.stdout, data)
+    sys.stdout.flush()
+
+
+def _emit_stream(app: AppContext, reader: FileTransactions, saved: FileCheckpoint | None, fmt: str,
+                 all_events: bool, rows_only: bool) -> None:
+    from mysqlinspect.cli.binlog.tail import _write_jsonl
+
+    if saved is not None:
+        reader.skipped = lambda txn: saved.record(txn, flush=False)
+    out = sys.stdout
+    count = 0
+    with deferred_interrupts() as guard:
+        for txn in reader:
+            count += 1
+            with guard.critical():  # output and checkpoint move together, even on Ctrl-C
+                if fmt == "jsonl":
+                    _write_jsonl(out, txn, all_events, rows_only)
+                    if saved is not None:
+                        out.flush()
+                else:
+                    app.emit(render_transaction(txn, all_events))
+                if saved is not None:
+                    saved.record(txn)
+    out.flush()
+    if fmt == "table":
+        app.err.print(f"{count} transaction{'s' if count != 1 else ''}", style="dim", highlight=False)
+
+
+def warn_file_ends(app: AppContext, ends: list[FileEnd]) -> None:
+    """Files missing from a numbered sequence, and files whose valid data ends before their end."""
+    for name in sequence_gaps([Path(e.path) for e in ends]):
+        app.warn(f"{name} is missing from the sequence of files read: its transactions are not included")
+    for end in ends:
+        if not end.complete:
+            app.warn(end.describe())

@@ -1,0 +1,1 @@
+"""InnoDB file and tablespace commands: datadir, pages, doublewrite, undo, tablespaces, recovery."""

@@ -1,0 +1,1 @@
+"""Live server commands: status, durability, watch, check."""

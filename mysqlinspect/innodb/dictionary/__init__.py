@@ -1,0 +1,1 @@
+"""Table names from the files: MySQL's SDI pages, MariaDB's SYS_TABLES."""

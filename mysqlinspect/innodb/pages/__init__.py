@@ -1,0 +1,1 @@
+"""One page reader: FIL header/trailer, checksums, page verification."""

@@ -1,0 +1,1 @@
+"""MariaDB 10.8+ mini-transactions: spans, the walk, records applied to pages."""

@@ -1,0 +1,1 @@
+"""Renderers of the InnoDB file and tablespace commands."""
