@@ -1,12 +1,12 @@
 """Complete transactions (or raw EventRecords) of a server's binlog, surviving dropped connections.
 
-`BinlogStream(settings, start, ...)` yields EventRecords (`events()`) or complete Transactions
-(`transactions()`). The records come from one of two decoders (StreamOptions.decoder): `own` (default:
-read/server/own_dump.py, our source and decoder) or `library` (read/server/library_dump.py, mysql-replication). Either way it
-always dumps by file/position (COM_BINLOG_DUMP, never GTID auto-position, which re-sends the original set on
-reconnect and duplicates events), uses a unique replica server id, decodes compressed transaction payloads, and
-- in `transactions()` - survives dropped connections: it reopens the dump after the last complete transaction
-with exponential backoff, so no transaction is lost or yielded twice.
+`BinlogStream(settings, start, ...)` yields EventRecords (`events()`) or complete Transactions (`transactions()`).
+The records come from one of two decoders (StreamOptions.decoder): `own` (default: read/server/own_dump.py, our
+source and decoder) or `library` (read/server/library_dump.py, mysql-replication). Either way it always dumps by
+file/position (COM_BINLOG_DUMP, never GTID auto-position, which re-sends the original set on reconnect and
+duplicates events), uses a unique replica server id, decodes compressed transaction payloads, and - in
+`transactions()` - survives dropped connections: it reopens the dump after the last complete transaction with
+exponential backoff, so no transaction is lost or yielded twice.
 """
 
 from __future__ import annotations
