@@ -80,3 +80,23 @@ def test_files_without_column_names_need_a_schema_server(server: Any, db: str, r
     named = _sql(run_cli, str(path), *rng, *schema)
     assert "`name` = 'changed'" in named and "@1" not in named
     assert "`kind` = 2" in named  # without FULL metadata an ENUM is logged as its index, which SQL accepts
+
+
+def test_tail_names_columns_from_a_schema_server(server: Any, db: str, run_cli: Any) -> None:
+    """`binlog tail FILE` without FULL metadata: @1..@n with one warning, as mysqlbinlog; with --schema-from the
+    current definitions' names (flagged as such in the JSON), the same rows as the server path gives."""
+    path, rng = _range_file(server, db, metadata="MINIMAL")
+    tail = ["binlog", "tail", str(path), *rng, "--format", "jsonl", "--rows-only"]
+    unnamed = run_cli(*tail)
+    assert unnamed.exit_code == 0, unnamed.stderr
+    assert "@1" in unnamed.stdout and "no column names" in unnamed.stderr
+    named = run_cli(*tail, "--schema-from", f"mysql://root@127.0.0.1:{server.port}")
+    assert named.exit_code == 0, named.stderr
+    rows = named.jsonl()
+    assert rows and all("@1" not in str(r) for r in rows)
+    from_server = run_cli("binlog", "tail", *server.cli_args(), *rng, "--format", "jsonl", "--rows-only")
+    assert from_server.exit_code == 0, from_server.stderr
+    assert [r.get("after") or r.get("before") for r in rows] == [
+        r.get("after") or r.get("before") for r in from_server.jsonl()]
+    refused = run_cli("binlog", "tail", *server.cli_args(), "--schema-from", "mysql://root@127.0.0.1:1")
+    assert refused.exit_code == 64 and "--schema-from is for FILE|DIR" in refused.stderr

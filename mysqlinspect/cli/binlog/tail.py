@@ -14,6 +14,7 @@ from mysqlinspect.binlog.read.preflight import PreflightIssue, preflight_issues
 from mysqlinspect.binlog.read.range import RangeSpec, resolve_range
 from mysqlinspect.binlog.read.reader import RangeReader
 from mysqlinspect.binlog.read.server.stream import Decoder, RetryPolicy, StreamOptions
+from mysqlinspect.binlog.replay.apply import target_settings
 from mysqlinspect.binlog.replay.schema_lookup import InformationSchemaLookup
 from mysqlinspect.cli.binlog.options import (
     binlog_decoder_option,
@@ -66,11 +67,14 @@ def check_preflight(app: AppContext, issues: list[PreflightIssue], strict: bool)
                    "only). The output is the same, in the same order.")
 @click.option("--chunk-bytes", type=click.IntRange(min=1), hidden=True,
               help="--jobs: bytes of binlog per chunk (tests: force small chunks).")
+@click.option("--schema-from", metavar="DSN",
+              help="FILE|DIR: column names and keys of tables logged without binlog_row_metadata=FULL from this "
+                   "server's current definitions (otherwise @1..@n, as mysqlbinlog shows them).")
 @pass_app
 def tail(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions, range_spec: RangeSpec,
          event_filter: EventFilter, replica_server_id: int | None, decoder: Decoder, output_format: str,
          checkpoint: str | None, strict: bool, all_events: bool, rows_only: bool, retry_timeout: float,
-         verify_checksum: bool, jobs: int, chunk_bytes: int | None) -> None:
+         verify_checksum: bool, jobs: int, chunk_bytes: int | None, schema_from: str | None) -> None:
     """Stream binlog events, grouped into transactions, with decoded rows.
 
     Starts at the current end of the log unless a --start-* option, --gtid or a GTID set is given; without
@@ -80,14 +84,16 @@ def tail(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions,
     fmt = output_format if output_format != "auto" else ("table" if sys.stdout.isatty() else "jsonl")
     if fmt == "json" and range_spec.follow:
         raise UsageError("--format json needs a bounded range; use --format jsonl with --follow")
+    if schema_from and not files:
+        raise UsageError("--schema-from is for FILE|DIR arguments (a server has its own definitions)")
     if files:
         from mysqlinspect.cli.binlog.tail_files import tail_files
 
         if decoder == "library":
             raise UsageError("--decoder library needs a server; local files are read with the own decoder")
-
+        schema = target_settings(schema_from, app.settings(conn_opts)) if schema_from else None
         tail_files(app, files, range_spec, event_filter, fmt, all_events, rows_only, verify_checksum, checkpoint,
-                   (jobs or os.cpu_count() or 1, chunk_bytes))
+                   (jobs or os.cpu_count() or 1, chunk_bytes), schema)
         return
     all_events = all_events or event_filter.event_types is not None
     settings = app.settings(conn_opts)

@@ -11,10 +11,12 @@ from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.local.checkpoint import FileCheckpoint
 from mysqlinspect.binlog.read.local.transactions import FileTransactions, check_file_range
 from mysqlinspect.binlog.read.range import RangeSpec
+from mysqlinspect.binlog.replay.schema_lookup import InformationSchemaLookup
 from mysqlinspect.binlog.source.files import sequence_gaps
 from mysqlinspect.binlog.source.local import FileEnd
 from mysqlinspect.cli.context import AppContext
 from mysqlinspect.cli.interrupts import deferred_interrupts
+from mysqlinspect.connection.settings import ConnectionSettings
 from mysqlinspect.render.binlog.json import transaction_document
 from mysqlinspect.render.binlog.jsonl import transaction_jsonl
 from mysqlinspect.render.binlog.tail import render_transaction
@@ -22,11 +24,22 @@ from mysqlinspect.render.binlog.tail import render_transaction
 
 def tail_files(app: AppContext, files: tuple[str, ...], range_spec: RangeSpec, event_filter: EventFilter,
                fmt: str, all_events: bool, rows_only: bool, verify_checksum: bool, checkpoint: str | None,
-               parallel: tuple[int, int | None] = (1, None)) -> None:
+               parallel: tuple[int, int | None] = (1, None), schema: ConnectionSettings | None = None) -> None:
     """`parallel`: (--jobs, bytes per chunk or None): --format jsonl without --checkpoint decodes in several
-    processes (a checkpoint moves with each transaction's output, in this process)."""
+    processes (a checkpoint moves with each transaction's output, in this process). `schema`: the --schema-from
+    server, for the names of tables logged without FULL row metadata."""
     check_file_range(range_spec)
-    reader = FileTransactions(files, range_spec, event_filter, verify_checksum=verify_checksum, warn=app.warn)
+    lookup = InformationSchemaLookup(schema) if schema is not None else None
+    try:
+        _tail(app, FileTransactions(files, range_spec, event_filter, verify_checksum=verify_checksum, warn=app.warn,
+                                    lookup=lookup), fmt, all_events, rows_only, checkpoint, parallel)
+    finally:
+        if lookup is not None:
+            lookup.close()
+
+
+def _tail(app: AppContext, reader: FileTransactions, fmt: str, all_events: bool, rows_only: bool,
+          checkpoint: str | None, parallel: tuple[int, int | None]) -> None:
     saved = FileCheckpoint(checkpoint, reader) if checkpoint else None
     if saved is not None and saved.resumed_from is not None:
         done = saved.resumed_from

@@ -152,8 +152,9 @@ class FileTransactions:
 
     @property
     def parallel_safe(self) -> bool:
-        """Whether transactions may be selected in several processes: no --gtid start still to pass in order."""
-        return self.gate.start_gtid is None or self.gate.started
+        """Whether transactions may be selected in several processes: no --gtid start still to pass in order, and
+        no schema server to ask for names (its connection is this process's)."""
+        return (self.gate.start_gtid is None or self.gate.started) and self.decoder.schema is None
 
     def rendered(self, render: Callable[[Transaction], bytes], jobs: int = 1, chunk_bytes: int | None = None
                  ) -> Iterator[bytes]:
