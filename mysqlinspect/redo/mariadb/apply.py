@@ -48,6 +48,20 @@ class PageOverlay:
             return None
         return bytes(img.data)
 
+    def load(self, space_id: int, page_no: int, page_size: int,
+             read_page: Callable[[int, int], bytes | None]) -> PageImage:
+        """The page's image: as the log left it, else as on disk (all zero when it is not on disk)."""
+        key = (space_id, page_no)
+        img = self.pages.get(key)
+        if img is None:
+            disk = read_page(space_id, page_no)
+            if disk is None or len(disk) != page_size:
+                img = PageImage(bytearray(page_size), 0)
+            else:
+                img = PageImage(bytearray(disk), int.from_bytes(disk[16:24], "big"))
+            self.pages[key] = img
+        return img
+
     @property
     def pages_rebuilt(self) -> int:
         return sum(1 for p in self.pages.values() if p.applied and not p.unknown and not p.freed)
@@ -92,16 +106,7 @@ class PageApplier:
         self.overlay = PageOverlay()
 
     def _image(self, space_id: int, page_no: int) -> PageImage:
-        key = (space_id, page_no)
-        img = self.overlay.pages.get(key)
-        if img is None:
-            disk = self.read_page(space_id, page_no)
-            if disk is None or len(disk) != self.page_size:
-                img = PageImage(bytearray(self.page_size), 0)
-            else:
-                img = PageImage(bytearray(disk), int.from_bytes(disk[16:24], "big"))
-            self.overlay.pages[key] = img
-        return img
+        return self.overlay.load(space_id, page_no, self.page_size, self.read_page)
 
     def mtr(self, buf: bytes | bytearray, offsets: list[int], end_lsn: int) -> None:
         got_page_op = False

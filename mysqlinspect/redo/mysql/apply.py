@@ -127,16 +127,7 @@ class MysqlPageApplier:
         self.overlay = PageOverlay()
 
     def _image(self, space_id: int, page_no: int) -> PageImage:
-        key = (space_id, page_no)
-        img = self.overlay.pages.get(key)
-        if img is None:
-            disk = self.read_page(space_id, page_no)
-            if disk is None or len(disk) != self.page_size:
-                img = PageImage(bytearray(self.page_size), 0)
-            else:
-                img = PageImage(bytearray(disk), int.from_bytes(disk[16:24], "big"))
-            self.overlay.pages[key] = img
-        return img
+        return self.overlay.load(space_id, page_no, self.page_size, self.read_page)
 
     def visit(self, data: bytes, rec: MysqlRecord, start_lsn: int, _mtr_end_lsn: int) -> None:
         if rec.space_id is None or rec.page_no is None or rec.type in FILE_RECORDS or rec.type == MLOG_INDEX_LOAD:
