@@ -214,3 +214,16 @@ def dedicated_server(flavor: str, server_id: int, extra_args: list[str] | None =
         yield server
     finally:
         server.destroy()
+
+
+def flush_dirty_pages(conn: Any) -> None:
+    """Every dirty page of the buffer pool written (the settings that make the page cleaner flush all are left set)."""
+    with conn.cursor() as cur:
+        cur.execute("SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0")
+        cur.execute("SET GLOBAL innodb_max_dirty_pages_pct = 0")
+        for _ in range(600):
+            cur.execute("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'")
+            if int(cur.fetchone()[1]) == 0:
+                return
+            time.sleep(0.1)
+    raise AssertionError("dirty pages were not flushed within 60 s")

@@ -8,7 +8,6 @@ import json
 import secrets
 import shutil
 import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from mysqlinspect.innodb.dictionary.sdi import read_sdi, table_ids, table_names
 from mysqlinspect.innodb.dictionary.sys_tables import table_ids_from_dictionary
 from mysqlinspect.innodb.pages.reader import TablespaceFile
+from tests.servers import flush_dirty_pages
 
 pytestmark = pytest.mark.live
 
@@ -84,21 +84,16 @@ def test_a_large_sdi_document_is_read_from_its_blob_pages(server: Any, db: str, 
 
 
 def _flush_dirty_pages(server: Any) -> None:
+    """Every dirty page written (the shared server's flushing settings restored afterwards)."""
     conn = server.connect()
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT @@innodb_max_dirty_pages_pct, @@innodb_max_dirty_pages_pct_lwm")
             saved = cur.fetchone()
-            cur.execute("SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0")
-            cur.execute("SET GLOBAL innodb_max_dirty_pages_pct = 0")
-            try:
-                for _ in range(600):
-                    cur.execute("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'")
-                    if int(cur.fetchone()[1]) == 0:
-                        return
-                    time.sleep(0.1)
-                raise AssertionError("dirty pages were not flushed within 60 s")
-            finally:
+        try:
+            flush_dirty_pages(conn)
+        finally:
+            with conn.cursor() as cur:
                 cur.execute(f"SET GLOBAL innodb_max_dirty_pages_pct = {saved[0]}")
                 cur.execute(f"SET GLOBAL innodb_max_dirty_pages_pct_lwm = {saved[1]}")
     finally:

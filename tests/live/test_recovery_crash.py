@@ -27,7 +27,7 @@ from crc32c import crc32c
 
 from mysqlinspect.binlog.source.file_scan import binlog_files_in_order
 from mysqlinspect.sandbox.server import SandboxServer
-from tests.servers import Writer, create_database, wait_for
+from tests.servers import Writer, create_database, flush_dirty_pages, wait_for
 
 pytestmark = [pytest.mark.live, pytest.mark.dedicated]
 
@@ -98,18 +98,6 @@ def drive(server: SandboxServer, seed: int, flush: bool = True) -> Workload:
         flush_dirty_pages(conn)
     conn.close()
     return work
-
-
-def flush_dirty_pages(conn: pymysql.connections.Connection) -> None:
-    with conn.cursor() as cur:
-        cur.execute("SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0")
-        cur.execute("SET GLOBAL innodb_max_dirty_pages_pct = 0")
-        for _ in range(600):
-            cur.execute("SHOW GLOBAL STATUS LIKE 'Innodb_buffer_pool_pages_dirty'")
-            if int(cur.fetchone()[1]) == 0:
-                return
-            time.sleep(0.1)
-    raise AssertionError("dirty pages were not flushed within 60 s")
 
 
 ROLLBACK_DONE = "Rollback of non-prepared transactions completed"
