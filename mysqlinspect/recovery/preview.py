@@ -117,6 +117,7 @@ def _undo(out: CrashRecoveryPreview) -> None:
     out.notes += [f"not an undo page on disk (the redo log, not applied here, may rebuild it): {p}"
                   for p in out.undo.maybe_stale]
     out.failures += [f"corrupt undo log: {p}" for p in out.undo.corruption]
+    out.notes += [f"undo logs: {n}" for n in out.undo.notes]
     redo = out.undo.redo
     if redo is not None and redo.note:
         out.notes.append(f"undo logs: {redo.note}")

@@ -5,8 +5,11 @@ MariaDB's group-commit wait (`binlog_commit_wait_usec`/`_count`) holds a group a
 the binlog is written (prepared, XID not in the binlog -> roll back); the dirty pages are flushed meanwhile, then
 the server is killed. Each session inserts a distinct number of rows, which names it in the undo logs.
 
-MySQL is not covered: its widest window (`binlog_group_commit_sync_delay`, at most 1 s, after the binlog write) is
-too short to kill the server inside it on a condition rather than a timer.
+MySQL: its group-commit sync delay (`binlog_group_commit_sync_delay`, at most 1 s) holds a group after the binlog
+write and before the InnoDB commit (prepared, XID in the binlog -> commit); the server is killed inside it, without
+a page flush (the preview applies the redo log to the undo pages). Its window between the prepare and the binlog
+write cannot be widened in a release build, so MySQL's "roll back" fate of the coordinator is covered by the
+decision rules' unit tests and MariaDB's test, not here.
 """
 
 from __future__ import annotations
@@ -116,3 +119,77 @@ def test_prepared_in_two_phase_commit_is_rolled_back(flavor: str, make_server: C
     for count, fate in fates.items():
         present = rows(server, f"SELECT COUNT(*) FROM r.p WHERE tag = {caught[count]}")
         assert present == (count if fate == "commit" else 0), (count, fate, present)
+
+
+MYSQL_WIDEN = ["SET GLOBAL binlog_group_commit_sync_delay = 1000000", "SET GLOBAL sync_binlog = 1"]
+
+
+def catch_prepared_mysql(server: SandboxServer, rnd: random.Random) -> dict[int, int]:
+    """Start committing sessions and kill the server while the first group sleeps in its sync delay (binlog
+    written, not yet committed in InnoDB: XIDs in the binlog) and later ones wait at the flush stage (prepared,
+    XIDs not written). The undo pages are not flushed: the preview applies the redo log. Returns row count -> tag
+    of the sessions caught (another attempt if every session finished first)."""
+    admin = server.connect()
+    cur = admin.cursor()
+    for sql in MYSQL_WIDEN:
+        cur.execute(sql)
+    tag = 0
+    for _attempt in range(4):
+        counts = rnd.sample(range(5, 60), rnd.randint(3, 5))
+        done: list[int] = []
+        batch = {}
+        threads = []
+        for count in counts:
+            tag += 1
+            batch[count] = tag
+            threads.append(threading.Thread(target=_committer, args=(server, tag, count, done), daemon=True))
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + WINDOW_SECONDS
+        while time.monotonic() < deadline and not done:
+            if _committing(cur) == len(batch):
+                time.sleep(0.2)  # inside the first group's one-second sync delay
+                if done:
+                    break
+                server.kill()
+                for t in threads:
+                    t.join(timeout=10)
+                return {c: batch[c] for c in batch if batch[c] not in done}
+            time.sleep(0.002)
+        for t in threads:
+            t.join(timeout=30)
+    raise AssertionError("no group of commits was caught between prepare and commit in 4 attempts")
+
+
+@pytest.mark.parametrize("flavor", [f for f in wanted_flavors() if f == "mysql"])
+@pytest.mark.parametrize("seed", [3, 7])
+def test_prepared_in_two_phase_commit_is_decided_by_the_binlog(
+        flavor: str, make_server: Callable[..., SandboxServer], run_cli: Callable[..., Any], tmp_path: Path,
+        seed: int) -> None:
+    """MySQL: the transactions whose XID the binlog holds are committed at restart, the others rolled back; the
+    preview's fate for each equals what the rows show afterwards."""
+    server = make_server(flavor, extra_args=SMALL_REDO[flavor])
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE DATABASE r")
+        cur.execute("CREATE TABLE r.p (id INT AUTO_INCREMENT PRIMARY KEY, tag INT, pad VARCHAR(10))")
+        cur.execute("INSERT INTO r.p (tag, pad) VALUES " + ", ".join(["(0, 'c')"] * 100))
+    conn.close()
+    caught = catch_prepared_mysql(server, random.Random(seed))
+    copy = tmp_path / "copy"
+    shutil.copytree(server.datadir, copy)
+
+    result = run_cli("recovery", str(copy), "--format", "json")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    preview = result.json()
+    fates = {p["row_operations"]: p["fate"] for p in preview["prepared"]}
+    rolled = {t["row_operations"] for t in preview["roll_back"]}
+    assert fates, f"no prepared transaction found; sessions caught: {caught}; notes: {preview['notes']}"
+    assert all(p["xid"] and not p["xid"]["external"] for p in preview["prepared"])
+    assert set(fates) <= set(caught) and set(caught) <= set(fates) | rolled | {0}
+
+    restart_log(server, wait_rollback=True)
+    for count, tag in caught.items():
+        present = rows(server, f"SELECT COUNT(*) FROM r.p WHERE tag = {tag}")
+        expected = count if fates.get(count) == "commit" else 0
+        assert present == expected, (count, fates.get(count, "active: rolled back"), present)

@@ -83,6 +83,7 @@ class UndoReport:
     transactions: list[RecoveredTransaction]
     problems: list[str] = field(default_factory=list)
     redo: RedoView | None = None
+    notes: list[str] = field(default_factory=list)  # what was left unnamed and why (not a problem of the undo)
 
     @property
     def to_roll_back(self) -> list[RecoveredTransaction]:
@@ -141,7 +142,7 @@ class UndoReport:
                 "transactions": [t.to_dict() for t in self.transactions],
                 "rollback_segments": [r.to_dict() for r in self.rollback_segments],
                 "undo_segments": [s.to_dict() for s in self.segments], "problems": self.problems, "ok": self.ok,
-                "redo": self.redo.to_dict() if self.redo else None}
+                "redo": self.redo.to_dict() if self.redo else None, "notes": self.notes}
 
 
 def _redo_creator(root: Path) -> str:
@@ -306,7 +307,7 @@ def name_tables(report: UndoReport) -> None:
         names, notes = table_names(sorted(report.root.rglob("*.ibd")), wanted)
     else:
         names, notes = _dictionary_names(report.root / "ibdata1")
-    report.problems += notes
+    report.notes += notes
     for trx in report.transactions:
         trx.tables = [names.get(i, f"table id {i}") for i in trx.table_ids]
 

@@ -31,6 +31,8 @@ def render_undo_files(report: UndoReport) -> RenderableType:
         parts.append(transactions_table(report.transactions))
     for problem in report.problems:
         parts.append(f"[bold red]problem:[/bold red] {escape(problem)}")
+    for note in report.notes:
+        parts.append(f"[yellow]note:[/yellow] {escape(note)}")
     return Group(*parts)
 
 
