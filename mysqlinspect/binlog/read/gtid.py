@@ -189,12 +189,14 @@ class GtidSet:
                 for lo, hi in intervals:
                     items.append(f"{key}-{lo}" if lo == hi else f"{key}-{lo}-{hi}")
             return ",".join(items)
-        parts = []
-        for key, intervals in sorted(self.sources.items()):
+        # MySQL's own form: one entry per source uuid, its untagged intervals first, then each tag's (8.3+)
+        by_uuid: dict[str, list[str]] = {}
+        for key, intervals in sorted(self.sources.items(), key=lambda kv: (kv[0].split(":")[0], ":" in kv[0], kv[0])):
             if intervals:
+                uuid, _, tag = key.partition(":")
                 ranges = ":".join(f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in intervals)
-                parts.append(f"{key}:{ranges}")
-        return ",".join(parts)
+                by_uuid.setdefault(uuid, []).append(f"{tag}:{ranges}" if tag else ranges)
+        return ",".join(f"{uuid}:{':'.join(parts)}" for uuid, parts in by_uuid.items())
 
     def mariadb_position(self) -> str:
         """The MariaDB position notation of this set: the highest seq per domain (for @slave_connect_state)."""
