@@ -26,8 +26,8 @@ import pymysql
 import pytest
 
 from mysqlinspect.sandbox.server import SandboxServer
-from tests.live.test_recovery_crash import SMALL_REDO, flush_dirty_pages, restart_log, rows
-from tests.servers import wanted_flavors
+from tests.live.test_recovery_crash import SMALL_REDO, restart_log, rows
+from tests.servers import flush_dirty_pages, wanted_flavors
 
 pytestmark = [pytest.mark.live, pytest.mark.dedicated]
 
@@ -57,16 +57,18 @@ def _committer(server: SandboxServer, tag: int, count: int, done: list[int]) -> 
         pass  # the server was killed under it
 
 
-def catch_prepared_mariadb(server: SandboxServer, rnd: random.Random) -> dict[int, int]:
-    """Start committing sessions and kill the server while they wait in the group commit with no dirty page left.
-    Returns row count -> tag of the sessions caught (several attempts if a group finishes first)."""
+def catch_prepared(server: SandboxServer, rnd: random.Random, widen: list[str], sessions: tuple[int, int],
+                   attempts: int, in_window: Callable[[Any, int], bool]) -> dict[int, int]:
+    """Start committing sessions and kill the server once `in_window(cursor, sessions started)` says they wait
+    between the two phases. Returns row count -> tag of the sessions caught (another attempt if a group finishes
+    first)."""
     admin = server.connect()
     cur = admin.cursor()
-    for sql in WIDEN:
+    for sql in widen:
         cur.execute(sql)
     tag = 0
-    for _attempt in range(3):
-        counts = rnd.sample(range(5, 60), rnd.randint(2, 4))
+    for _attempt in range(attempts):
+        counts = rnd.sample(range(5, 60), rnd.randint(*sessions))
         done: list[int] = []
         threads = []
         batch = {}
@@ -78,15 +80,32 @@ def catch_prepared_mariadb(server: SandboxServer, rnd: random.Random) -> dict[in
             t.start()
         deadline = time.monotonic() + WINDOW_SECONDS
         while time.monotonic() < deadline and not done:
-            if _committing(cur) == len(batch) and _dirty(cur) == 0 and not done:
+            if in_window(cur, len(batch)) and not done:
                 server.kill()
                 for t in threads:
                     t.join(timeout=10)
                 return {c: batch[c] for c in batch if batch[c] not in done}
-            time.sleep(0.005)
+            time.sleep(0.002)
         for t in threads:
             t.join(timeout=30)
-    raise AssertionError("no group of commits was caught between prepare and commit in 3 attempts")
+    raise AssertionError(f"no group of commits was caught between prepare and commit in {attempts} attempts")
+
+
+def catch_prepared_mariadb(server: SandboxServer, rnd: random.Random) -> dict[int, int]:
+    """Killed while the sessions wait in MariaDB's group commit with no dirty page left."""
+    return catch_prepared(server, rnd, WIDEN, (2, 4), 3,
+                          lambda cur, n: _committing(cur) == n and _dirty(cur) == 0)
+
+
+def _table_with_rows(server: SandboxServer) -> None:
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE DATABASE r")
+        cur.execute("CREATE TABLE r.p (id INT AUTO_INCREMENT PRIMARY KEY, tag INT, pad VARCHAR(10))")
+        cur.execute("INSERT INTO r.p (tag, pad) VALUES " + ", ".join(["(0, 'c')"] * 100))
+    if server.flavor == "mariadb":  # its undo pages are read from disk, as they are not rebuilt from the redo log
+        flush_dirty_pages(conn)
+    conn.close()
 
 
 @pytest.mark.parametrize("flavor", [f for f in wanted_flavors() if f == "mariadb"])
@@ -94,13 +113,7 @@ def catch_prepared_mariadb(server: SandboxServer, rnd: random.Random) -> dict[in
 def test_prepared_in_two_phase_commit_is_rolled_back(flavor: str, make_server: Callable[..., SandboxServer],
                                                      run_cli: Callable[..., Any], tmp_path: Path, seed: int) -> None:
     server = make_server(flavor, extra_args=SMALL_REDO[flavor])
-    conn = server.connect()
-    with conn.cursor() as cur:
-        cur.execute("CREATE DATABASE r")
-        cur.execute("CREATE TABLE r.p (id INT AUTO_INCREMENT PRIMARY KEY, tag INT, pad VARCHAR(10))")
-        cur.execute("INSERT INTO r.p (tag, pad) VALUES " + ", ".join(["(0, 'c')"] * 100))
-    flush_dirty_pages(conn)
-    conn.close()
+    _table_with_rows(server)
     caught = catch_prepared_mariadb(server, random.Random(seed))
     copy = tmp_path / "copy"
     shutil.copytree(server.datadir, copy)
@@ -129,36 +142,14 @@ def catch_prepared_mysql(server: SandboxServer, rnd: random.Random) -> dict[int,
     written, not yet committed in InnoDB: XIDs in the binlog) and later ones wait at the flush stage (prepared,
     XIDs not written). The undo pages are not flushed: the preview applies the redo log. Returns row count -> tag
     of the sessions caught (another attempt if every session finished first)."""
-    admin = server.connect()
-    cur = admin.cursor()
-    for sql in MYSQL_WIDEN:
-        cur.execute(sql)
-    tag = 0
-    for _attempt in range(4):
-        counts = rnd.sample(range(5, 60), rnd.randint(3, 5))
-        done: list[int] = []
-        batch = {}
-        threads = []
-        for count in counts:
-            tag += 1
-            batch[count] = tag
-            threads.append(threading.Thread(target=_committer, args=(server, tag, count, done), daemon=True))
-        for t in threads:
-            t.start()
-        deadline = time.monotonic() + WINDOW_SECONDS
-        while time.monotonic() < deadline and not done:
-            if _committing(cur) == len(batch):
-                time.sleep(0.2)  # inside the first group's one-second sync delay
-                if done:
-                    break
-                server.kill()
-                for t in threads:
-                    t.join(timeout=10)
-                return {c: batch[c] for c in batch if batch[c] not in done}
-            time.sleep(0.002)
-        for t in threads:
-            t.join(timeout=30)
-    raise AssertionError("no group of commits was caught between prepare and commit in 4 attempts")
+
+    def in_sync_delay(cur: Any, sessions: int) -> bool:
+        if _committing(cur) != sessions:
+            return False
+        time.sleep(0.2)  # inside the first group's one-second sync delay
+        return True
+
+    return catch_prepared(server, rnd, MYSQL_WIDEN, (3, 5), 4, in_sync_delay)
 
 
 @pytest.mark.parametrize("flavor", [f for f in wanted_flavors() if f == "mysql"])
@@ -169,12 +160,7 @@ def test_prepared_in_two_phase_commit_is_decided_by_the_binlog(
     """MySQL: the transactions whose XID the binlog holds are committed at restart, the others rolled back; the
     preview's fate for each equals what the rows show afterwards."""
     server = make_server(flavor, extra_args=SMALL_REDO[flavor])
-    conn = server.connect()
-    with conn.cursor() as cur:
-        cur.execute("CREATE DATABASE r")
-        cur.execute("CREATE TABLE r.p (id INT AUTO_INCREMENT PRIMARY KEY, tag INT, pad VARCHAR(10))")
-        cur.execute("INSERT INTO r.p (tag, pad) VALUES " + ", ".join(["(0, 'c')"] * 100))
-    conn.close()
+    _table_with_rows(server)
     caught = catch_prepared_mysql(server, random.Random(seed))
     copy = tmp_path / "copy"
     shutil.copytree(server.datadir, copy)
