@@ -22,13 +22,13 @@ from typing import Any
 
 from mysqlinspect.errors import MysqlInspectError
 from mysqlinspect.innodb.pages import layout as L
+from mysqlinspect.innodb.pages.btree import FIL_NULL, leaf_pages
 from mysqlinspect.innodb.pages.reader import TablespaceFile
 
 SDI_VERSION = 1
 FIL_PAGE_SDI = 17853
 FIL_PAGE_SDI_BLOB = 18
 PAGE_HEADER = L.FIL_PAGE_DATA
-PAGE_LEVEL = PAGE_HEADER + 26
 PAGE_N_HEAP = PAGE_HEADER + 4
 PAGE_NEW_INFIMUM = PAGE_HEADER + 36 + 2 * 10 + 5  # PAGE_DATA + REC_N_NEW_EXTRA_BYTES = 99
 REC_STATUS_SUPREMUM = 3
@@ -39,7 +39,6 @@ SDI_FIXED = struct.Struct(">IQ6s7sII")
 SDI_KEY_LEN = 12  # type + id: the key of a node-pointer record, followed by the child page number
 BTR_EXTERN_FIELD_REF_SIZE = 20
 BLOB_HDR_PART_LEN, BLOB_HDR_NEXT_PAGE_NO, BLOB_HDR_SIZE = 0, 4, 8
-FIL_NULL = 0xFFFFFFFF
 SDI_TYPE_TABLE = 1
 NO_SE_ID = 0xFFFFFFFFFFFFFFFF  # a partitioned table's own se_private_id: its partitions have the real ids
 
@@ -71,31 +70,18 @@ def read_sdi(ts: TablespaceFile) -> list[SdiRecord]:
     root = sdi_root(ts)
     if root is None:
         return []
-    return [_record(ts, page, rec) for page, rec in _leaf_records(ts, _leftmost_leaf(ts, root))]
+    return [_record(ts, page, rec) for page, rec in _leaf_records(ts, root)]
 
 
-def _leftmost_leaf(ts: TablespaceFile, page_no: int) -> int:
-    for _ in range(64):  # a B-tree is never this deep: a loop in damaged pages stops here
-        page = ts.page(page_no)
-        _require_sdi_page(ts, page_no, page)
-        if struct.unpack_from(">H", page, PAGE_LEVEL)[0] == 0:
-            return page_no
-        first = _next_record(page, PAGE_NEW_INFIMUM)
-        page_no = struct.unpack_from(">I", page, first + SDI_KEY_LEN)[0]
-    raise SdiError(f"{ts.path}: the SDI index is deeper than 64 levels (damaged pages)")
+def _leaf_records(ts: TablespaceFile, root: int) -> Iterator[tuple[memoryview, int]]:
+    def first_child(page: memoryview) -> int:
+        return int(struct.unpack_from(">I", page, _next_record(page, PAGE_NEW_INFIMUM) + SDI_KEY_LEN)[0])
 
-
-def _leaf_records(ts: TablespaceFile, page_no: int) -> Iterator[tuple[memoryview, int]]:
-    seen: set[int] = set()
-    while page_no != FIL_NULL and page_no not in seen:
-        seen.add(page_no)
-        page = ts.page(page_no)
-        _require_sdi_page(ts, page_no, page)
+    for page in leaf_pages(lambda n: _sdi_page(ts, n), root, first_child, f"{ts.path}: SDI"):
         rec = _next_record(page, PAGE_NEW_INFIMUM)
         while page[rec - 3] & 0x07 != REC_STATUS_SUPREMUM:
             yield page, rec
             rec = _next_record(page, rec)
-        page_no = struct.unpack_from(">I", page, L.FIL_PAGE_NEXT)[0]
 
 
 def _next_record(page: memoryview, rec: int) -> int:
@@ -106,11 +92,13 @@ def _next_record(page: memoryview, rec: int) -> int:
     return nxt
 
 
-def _require_sdi_page(ts: TablespaceFile, page_no: int, page: memoryview) -> None:
+def _sdi_page(ts: TablespaceFile, page_no: int) -> memoryview:
+    page = ts.page(page_no)
     page_type = struct.unpack_from(">H", page, L.FIL_PAGE_TYPE)[0]
     compact = struct.unpack_from(">H", page, PAGE_N_HEAP)[0] & 0x8000
     if page_type != FIL_PAGE_SDI or not compact:
         raise SdiError(f"{ts.path}: page {page_no} is not an SDI index page (type {page_type})")
+    return page
 
 
 def _record(ts: TablespaceFile, page: memoryview, rec: int) -> SdiRecord:

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from mysqlinspect.errors import MysqlInspectError
 from mysqlinspect.innodb.pages import layout as L
+from mysqlinspect.innodb.pages.btree import leaf_pages
 from mysqlinspect.innodb.pages.reader import TablespaceFile
 
 DICT_HDR_PAGE_NO = 7
@@ -22,7 +23,6 @@ DICT_HDR_TABLE_IDS = DICT_HDR + 36
 FIL_PAGE_INDEX = 17855
 PAGE_HEADER = L.FIL_PAGE_DATA
 PAGE_N_HEAP = PAGE_HEADER + 4
-PAGE_LEVEL = PAGE_HEADER + 26
 PAGE_OLD_INFIMUM = PAGE_HEADER + 36 + 2 * 10 + 1 + 6  # PAGE_DATA + 1 + REC_N_OLD_EXTRA_BYTES = 101
 PAGE_OLD_SUPREMUM = PAGE_HEADER + 36 + 2 * 10 + 2 + 2 * 6 + 8  # 116
 REC_N_OLD_EXTRA_BYTES = 6
@@ -33,8 +33,6 @@ REC_NEXT = 2  # u16: absolute offset of the next record in old-style pages
 REC_1BYTE_SQL_NULL_MASK = 0x80
 REC_2BYTE_SQL_NULL_MASK = 0x8000
 REC_2BYTE_EXTERN_MASK = 0x4000
-FIL_NULL = 0xFFFFFFFF
-MAX_LEVELS = 64
 
 
 class DictionaryError(MysqlInspectError):
@@ -45,31 +43,21 @@ def table_ids_from_dictionary(system: TablespaceFile) -> dict[int, str]:
     """InnoDB table id -> `db.table` from SYS_TABLES' ID index (records marked deleted left out)."""
     root = struct.unpack_from(">I", system.page(DICT_HDR_PAGE_NO), DICT_HDR_TABLE_IDS)[0]
     out: dict[int, str] = {}
-    for fields in _leaf_records(system, _leftmost_leaf(system, root)):
+    for fields in _leaf_records(system, root):
         if len(fields) >= 2 and fields[0] is not None and len(fields[0]) == 8 and fields[1] is not None:
             name = fields[1].decode("utf-8", "replace")
             out[int.from_bytes(fields[0], "big")] = name.replace("/", ".", 1)
     return out
 
 
-def _leftmost_leaf(ts: TablespaceFile, page_no: int) -> int:
-    for _ in range(MAX_LEVELS):
-        page = _index_page(ts, page_no)
-        if struct.unpack_from(">H", page, PAGE_LEVEL)[0] == 0:
-            return page_no
-        first = _next(page, PAGE_OLD_INFIMUM)
-        child = _fields(page, first)[-1]
+def _leaf_records(ts: TablespaceFile, root: int) -> Iterator[list[bytes | None]]:
+    def first_child(page: memoryview) -> int:
+        child = _fields(page, _next(page, PAGE_OLD_INFIMUM))[-1]
         if child is None or len(child) != 4:
-            raise DictionaryError(f"{ts.path}: page {page_no}: a node pointer without a child page number")
-        page_no = int.from_bytes(child, "big")
-    raise DictionaryError(f"{ts.path}: the dictionary index is deeper than {MAX_LEVELS} levels (damaged pages)")
+            raise DictionaryError(f"{ts.path}: a node pointer without a child page number")
+        return int.from_bytes(child, "big")
 
-
-def _leaf_records(ts: TablespaceFile, page_no: int) -> Iterator[list[bytes | None]]:
-    seen: set[int] = set()
-    while page_no != FIL_NULL and page_no not in seen:
-        seen.add(page_no)
-        page = _index_page(ts, page_no)
+    for page in leaf_pages(lambda n: _index_page(ts, n), root, first_child, f"{ts.path}: SYS_TABLES"):
         rec = _next(page, PAGE_OLD_INFIMUM)
         for _ in range(len(page)):  # never more records than bytes: a loop in damaged pages stops
             if rec == PAGE_OLD_SUPREMUM:
@@ -77,7 +65,6 @@ def _leaf_records(ts: TablespaceFile, page_no: int) -> Iterator[list[bytes | Non
             if not page[rec - REC_OLD_INFO_BITS] & REC_INFO_DELETED_FLAG:
                 yield _fields(page, rec)
             rec = _next(page, rec)
-        page_no = struct.unpack_from(">I", page, L.FIL_PAGE_NEXT)[0]
 
 
 def _index_page(ts: TablespaceFile, page_no: int) -> memoryview:
