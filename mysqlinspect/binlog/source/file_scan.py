@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mysqlinspect.binlog.source.status_vars import Q_DDL_LOGGED_WITH_XID, Q_XID, status_variables
 from mysqlinspect.errors import DataError, InputNotFoundError
 
 BINLOG_MAGIC = b"\xfebin"
@@ -35,13 +36,6 @@ MARIADB_BINLOG_CHECKPOINT = 161
 MARIADB_GTID = 162
 MARIADB_FL_STANDALONE = 1
 QUERY_HEADER_LEN = 13
-# Query event status variables (binlog-format.md §3.3): fixed sizes by code, and the two that carry an XID.
-Q_DDL_LOGGED_WITH_XID = 17  # MySQL 8.0 atomic DDL: the DDL statement is its own commit
-Q_XID = 129  # MariaDB
-_FIXED_STATUS_SIZES = {0: 4, 1: 8, 3: 4, 4: 6, 7: 2, 8: 2, 9: 8, 10: 4, 13: 3, 16: 1, 17: 8, 18: 2, 19: 1, 20: 1,
-                       21: 1, 128: 3, 129: 8}
-_LENGTH_PREFIXED = frozenset({5, 6})  # u8 length + text
-MARIADB_FL_ALTER_E1 = 0x06  # FL_COMMIT_ALTER_E1 | FL_ROLLBACK_ALTER_E1: a u64 seq_no follows Q_GTID_FLAGS3
 _XA_TEXT = re.compile(r"^\s*XA\s+(COMMIT|ROLLBACK)\s+(.*?)\s*(ONE\s+PHASE)?\s*$", re.I | re.S)
 _XA_PART = re.compile(r"X'([0-9a-fA-F]*)'|'((?:[^'\\]|\\.)*)'|(\d+)")
 
@@ -145,44 +139,9 @@ def _query_text(body: bytes) -> str:
 def query_status_xid(body: bytes) -> int | None:
     """The XID a Query event carries in its status variables (a DDL logged with its XID), else None."""
     status_len = struct.unpack_from("<H", body, 11)[0]
-    pos, end = QUERY_HEADER_LEN, min(len(body), QUERY_HEADER_LEN + status_len)
-    while pos < end:
-        code, pos = body[pos], pos + 1
-        if code in (Q_DDL_LOGGED_WITH_XID, Q_XID):
-            return int(struct.unpack_from("<Q", body, pos)[0]) if pos + 8 <= end else None
-        size = _status_size(body, pos, code)
-        if size is None:
-            return None  # an unknown code: its length is unknown, so is everything after it
-        pos += size
-    return None
-
-
-def _status_size(body: bytes, pos: int, code: int) -> int | None:
-    if code in _FIXED_STATUS_SIZES:
-        return _FIXED_STATUS_SIZES[code]
-    if code in _LENGTH_PREFIXED:
-        return 1 + body[pos]
-    if code == 2:  # Q_CATALOG_CODE: u8 length + text + NUL
-        return 2 + body[pos]
-    if code == 11:  # Q_INVOKER: user, host
-        user = body[pos]
-        return 2 + user + body[pos + 1 + user]
-    if code == 12:  # Q_UPDATED_DB_NAMES
-        return _db_names_size(body, pos)
-    if code == 130:  # MariaDB Q_GTID_FLAGS3
-        return 9 if body[pos] & MARIADB_FL_ALTER_E1 else 1
-    if code == 131:  # MariaDB Q_CHARACTER_SET_COLLATIONS
-        return 1 + 4 * body[pos]
-    return None
-
-
-def _db_names_size(body: bytes, pos: int) -> int:
-    count, at = body[pos], pos + 1
-    if count == 254:  # OVER_MAX_DBS_IN_EVENT_MTS: no names follow
-        return 1
-    for _ in range(count):
-        at = body.index(b"\0", at) + 1
-    return at - pos
+    values = status_variables(body[QUERY_HEADER_LEN:QUERY_HEADER_LEN + status_len])
+    xid = values.get(Q_DDL_LOGGED_WITH_XID) or values.get(Q_XID)
+    return int.from_bytes(xid, "little") if xid is not None and len(xid) == 8 else None
 
 
 def _xa_prepare(body: bytes) -> tuple[XaKey, bool]:
