@@ -127,7 +127,7 @@ class Transaction:
 
     @property
     def row_count(self) -> int:
-        return sum(e.row_total for e in self.events)
+        return sum(len(e.rows) if e.counted_rows is None else e.counted_rows for e in self.events)
 
     @property
     def tables(self) -> list[str]:

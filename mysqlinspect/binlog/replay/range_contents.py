@@ -113,15 +113,16 @@ def range_contents(events: Iterable[rawdump.RawEvent], rng: ResolvedRange, event
                    ) -> RangeContents:
     contents = RangeContents()
     stop = rng.stop.position
+    parsed: dict[bytes, _MapNames] = {}  # a table's Table_map body repeats in every transaction: parsed once
     for event in events:
         if stop is not None and BinlogPosition(event.file, event.start_pos) >= stop:
             break
         if event.type_code == rawdump.TABLE_MAP_EVENT:
-            _add_table(contents, event.body, event_filter, False)
+            _add_table(contents, event.body, event_filter, False, parsed)
         elif event.type_code == rawdump.TRANSACTION_PAYLOAD_EVENT:
             for inner in split_events(decompress_payload(event.body)):
                 if inner[4] == rawdump.TABLE_MAP_EVENT:
-                    _add_table(contents, bytes(inner[rawdump.HEADER_LEN :]), event_filter, True)
+                    _add_table(contents, bytes(inner[rawdump.HEADER_LEN :]), event_filter, True, parsed)
         elif event.type_code == rawdump.QUERY_EVENT:
             schema, text = rawdump.query_text(event.body)
             trigger = created_trigger(text)
@@ -132,14 +133,26 @@ def range_contents(events: Iterable[rawdump.RawEvent], rng: ResolvedRange, event
     return contents
 
 
-def _add_table(contents: RangeContents, body: bytes, event_filter: EventFilter, compressed: bool) -> None:
-    schema, table, types = _table_map(body)
+_MapNames = tuple[str, str, bytes, bool]  # schema, table, column type codes, logged with column names
+
+
+def _map_names(body: bytes, parsed: dict[bytes, _MapNames]) -> _MapNames:
+    known = parsed.get(body)
+    if known is None:
+        schema, table, types = _table_map(body)
+        known = parsed[body] = (schema, table, types, parse_table_map(body).has_names)
+    return known
+
+
+def _add_table(contents: RangeContents, body: bytes, event_filter: EventFilter, compressed: bool,
+               parsed: dict[bytes, _MapNames]) -> None:
+    schema, table, types, named = _map_names(body, parsed)
     if not event_filter.table_matches(schema, table):
         return
     contents.tables[(schema, table)] = types
     if compressed:
         contents.sql_tables.add((schema, table))
-    if (schema, table) not in contents.unnamed and not parse_table_map(body).has_names:
+    if not named:
         contents.unnamed.add((schema, table))
 
 

@@ -74,10 +74,12 @@ class ReplaySummary:
         if txn.is_ddl:
             self.ddl += 1
         for event in txn.events:
-            for row in event.rows:
-                table = self.counts.setdefault(f"{row.schema}.{row.table}", dict.fromkeys(OPS, 0))
-                table[row.op] = table.get(row.op, 0) + 1
-                self.row_changes += 1
+            if not event.rows:
+                continue
+            row = event.rows[0]  # the rows of one event share their table and operation
+            table = self.counts.setdefault(f"{row.schema}.{row.table}", dict.fromkeys(OPS, 0))
+            table[row.op] = table.get(row.op, 0) + len(event.rows)
+            self.row_changes += len(event.rows)
         for warning in statements_warnings:
             if warning and warning not in self.warnings:
                 self.warnings.append(warning)

@@ -153,18 +153,34 @@ def _table(change: RowChange, opts: SqlOptions) -> str:
     return qualified_name(opts.target_schema(change.schema), change.table)
 
 
-def insert_statement(changes: list[RowChange], opts: SqlOptions) -> Statement:
-    first = changes[0]
+_InsertKey = tuple[int, str, str, frozenset[str], tuple[tuple[str, str], ...]]
+_INSERT_HEADS: dict[_InsertKey, tuple[list[ColumnInfo], tuple[str, ...], str]] = {}
+
+
+def _insert_head(first: RowChange, opts: SqlOptions) -> tuple[tuple[str, ...], str]:
+    """The assigned column names and `INSERT INTO t (cols) VALUES `, cached per column list, table, skipped
+    columns and database rewrites (the list is kept alive, so its id cannot be reused)."""
     skip = opts.not_assignable(first)
-    names = [c.name for c in first.columns if c.name not in skip]
-    column_list = ", ".join(quote_identifier(n) for n in names)
+    key = (id(first.columns), first.schema, first.table, skip, opts.rewrite_db)
+    cached = _INSERT_HEADS.get(key)
+    if cached is not None and cached[0] is first.columns:
+        return cached[1], cached[2]
+    if len(_INSERT_HEADS) > 1024:
+        _INSERT_HEADS.clear()
+    names = tuple(c.name for c in first.columns if c.name not in skip)
+    head = f"INSERT INTO {_table(first, opts)} ({', '.join(quote_identifier(n) for n in names)}) VALUES "
+    _INSERT_HEADS[key] = (first.columns, names, head)
+    return names, head
+
+
+def insert_statement(changes: list[RowChange], opts: SqlOptions) -> Statement:
+    names, head = _insert_head(changes[0], opts)
     tuples = []
     for change in changes:
         image = change.after or {}
         render = column_renderers(change.columns, opts.flavor)
-        tuples.append("(" + ", ".join(render[n](image.get(n)) for n in names) + ")")
-    sql = f"INSERT INTO {_table(first, opts)} ({column_list}) VALUES " + ", ".join(tuples)
-    return Statement(sql, "insert", len(changes), list(changes))
+        tuples.append("(" + ", ".join([render[n](image.get(n)) for n in names]) + ")")
+    return Statement(head + ", ".join(tuples), "insert", len(changes), list(changes))
 
 
 def update_statement(change: RowChange, opts: SqlOptions) -> Statement:
@@ -193,6 +209,21 @@ INTEGER_TYPES = frozenset({"tinyint", "smallint", "mediumint", "int", "bigint", 
 _INTEGER_COLUMNS: dict[int, tuple[list[ColumnInfo], frozenset[str]]] = {}
 
 
+_COLUMN_NAMES: dict[int, tuple[list[ColumnInfo], tuple[str, ...]]] = {}
+
+
+def _column_names(columns: list[ColumnInfo]) -> tuple[str, ...]:
+    """The names of a column list, cached per list (kept alive, so its id is not reused)."""
+    cached = _COLUMN_NAMES.get(id(columns))
+    if cached is not None and cached[0] is columns:
+        return cached[1]
+    if len(_COLUMN_NAMES) > 1024:
+        _COLUMN_NAMES.clear()
+    names = tuple(c.name for c in columns)
+    _COLUMN_NAMES[id(columns)] = (columns, names)
+    return names
+
+
 def _integer_columns(columns: list[ColumnInfo]) -> frozenset[str]:
     """Names of the integer columns, cached per column list (kept alive, so its id is not reused)."""
     cached = _INTEGER_COLUMNS.get(id(columns))
@@ -213,7 +244,7 @@ def _integer_key(change: RowChange, key: RowKey) -> bool:
 def _batch_shape(change: RowChange, opts: SqlOptions) -> tuple[Any, ...] | None:
     """Changes with equal shapes may share one statement; None: this change stands alone."""
     if change.op == "insert":
-        return ("insert", change.schema, change.table, tuple(c.name for c in change.columns))
+        return ("insert", change.schema, change.table, _column_names(change.columns))
     if opts.verify_current or opts.batch_rows < 2:
         return None
     image = change.before or {}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import re
 import struct
 from collections.abc import Callable, Iterable
 from decimal import Decimal
@@ -34,6 +35,7 @@ GEOMETRY_TYPES = frozenset({
 NEGATIVE_ZERO = "-0e0"
 EPOCH = dt.datetime(1970, 1, 1)
 FLT_MAX = 3.4028234663852886e38  # a FLOAT literal above this is out of range even when it rounds to FLT_MAX
+_NEEDS_HEX = re.compile(r"[\x00-\x1f\x7f\\]")  # a backslash or a control character: text goes as hex
 
 
 def quote_identifier(name: str) -> str:
@@ -46,7 +48,7 @@ def qualified_name(schema: str, table: str) -> str:
 
 def string_literal(text: str) -> str:
     """A quoted string that parses the same with and without NO_BACKSLASH_ESCAPES."""
-    if "\\" in text or any(ord(ch) < 32 or ch == "\x7f" for ch in text):
+    if _NEEDS_HEX.search(text):
         return "_utf8mb4 X'" + text.encode("utf-8", "surrogatepass").hex().upper() + "'"
     return "'" + text.replace("'", "''") + "'"
 
@@ -315,16 +317,73 @@ def column_renderer(column: ColumnInfo, flavor: str = "mysql", exact_float: bool
         return lambda v: str(v) if type(v) is int else generic(v)
     if kind in TEXT_KINDS:
         def text(v: Any) -> str:
-            if type(v) is str and "\\" not in v and (v.isprintable() or not any(ord(c) < 32 or c == "\x7f"
-                                                                                for c in v)):
+            if type(v) is str and not _NEEDS_HEX.search(v):
                 return "'" + v.replace("'", "''") + "'"
             return generic(v)
         return text
+    if kind == "datetime":  # naive datetimes: isoformat is datetime_text (4-digit year, 6 fraction digits or none)
+        return lambda v: "'" + v.isoformat(" ") + "'" if type(v) is dt.datetime and v.tzinfo is None else generic(v)
+    if kind == "date":
+        return lambda v: "'" + v.isoformat() + "'" if type(v) is dt.date else generic(v)
+    if kind == "json" and flavor != "mariadb":
+        return _json_renderer(flavor, generic)
     if kind == "double":
         return lambda v: repr(v) if type(v) is float and v != 0 and math.isfinite(v) else generic(v)
     if kind == "decimal":
         return lambda v: format(v, "f") if type(v) is Decimal else generic(v)
     return generic
+
+
+class _NotPlainJson(Exception):
+    """A value the plain JSON encoding does not write as json_text would (DECIMAL: see json_literal)."""
+
+
+def _plain_json_default(value: Any) -> Any:
+    """What _decode_json makes of the values the C encoder does not know; DECIMAL leaves the fast path."""
+    if value is JSON_NULL:
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "surrogateescape")
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    raise _NotPlainJson
+
+
+def _plain_json_encoder() -> Callable[[Any], str]:
+    """json_text's output for DECIMAL-free documents: the json module's C encoder made once (JSONEncoder.encode
+    makes it again for every call), or JSONEncoder.encode where the C encoder is missing."""
+    encoder = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), allow_nan=False,
+                               default=_plain_json_default)
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:
+        return encoder.encode
+    chunks = make(None, _plain_json_default, json.encoder.encode_basestring, None, ": ", ", ", False, False, False)
+    plain_str = json.encoder.encode_basestring
+
+    def encode(value: Any) -> str:
+        if isinstance(value, str):
+            return plain_str(value)
+        return "".join(chunks(value, 0))
+    return encode
+
+
+_PLAIN_JSON = _plain_json_encoder()
+
+
+def _json_renderer(flavor: str, generic: Renderer) -> Renderer:
+    """json_literal for documents without DECIMAL values (the usual ones): encoded in one pass; anything else
+    (DECIMAL, bytes keys, NaN) goes the generic way."""
+    def render(v: Any) -> str:
+        if v is None or v is NOT_LOGGED:
+            return generic(v)
+        try:
+            literal = string_literal(_PLAIN_JSON(v))
+        except (_NotPlainJson, TypeError, ValueError):
+            return generic(v)
+        return literal if flavor == MYSQL_TO_MARIADB else "CAST(" + literal + " AS JSON)"
+    return render
 
 
 def column_renderers(columns: list[ColumnInfo], flavor: str = "mysql", exact_float: bool = False

@@ -5,11 +5,13 @@
     @binlog_stream_options               -> the command receives `replica_server_id: int | None`
     @binlog_decoder_option               -> the command receives `decoder: "own" | "library"`
     @binlog_file_arguments               -> the command receives `files: tuple[str, ...]`, `verify_checksum: bool`
+    @binlog_jobs_options(what)           -> the command receives `jobs: int`, `chunk_bytes: int | None`
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -140,6 +142,24 @@ def binlog_decoder_option(fn: F) -> F:
                           help="Row decoder for a server's binlog: own (fast) or library (mysql-replication, the "
                                "previous engine).")
     return option(fn)
+
+
+def binlog_jobs_options(what: str) -> Callable[[F], F]:
+    """`--jobs N` (0: one per CPU) and the hidden `--chunk-bytes` for commands decoding local files in several
+    processes; the command receives `jobs` (the count, 0 resolved) and `chunk_bytes`. `what`: when it applies."""
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            kwargs["jobs"] = kwargs["jobs"] or os.cpu_count() or 1
+            return fn(*args, **kwargs)
+
+        jobs = click.option("--jobs", type=click.IntRange(0, 64), default=0, show_default=True,
+                            help=f"{what}: decode in this many processes (0: one per CPU; 1: this one only). The "
+                                 "output is the same, in the same order.")
+        chunk = click.option("--chunk-bytes", type=click.IntRange(min=1), hidden=True,
+                             help="--jobs: bytes of binlog per chunk (tests: force small chunks).")
+        return jobs(chunk(wrapper))  # type: ignore[return-value]
+    return decorate
 
 
 def refuse_taken_server_id(conn: Any, replica_server_id: int | None) -> None:

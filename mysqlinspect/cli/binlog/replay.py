@@ -28,6 +28,7 @@ from mysqlinspect.binlog.replay.apply import (
     target_settings,
 )
 from mysqlinspect.binlog.replay.cascades import cascading_keys, refusing_unlogged_cascades
+from mysqlinspect.binlog.replay.chunked_sql import SqlChunkRender, write_sql_chunked
 from mysqlinspect.binlog.replay.events_replay import execute_events, execute_events_flashback
 from mysqlinspect.binlog.replay.generated import GeneratedColumns, OnUpdateColumns, UniqueKeyColumns
 from mysqlinspect.binlog.replay.parallel import execute_parallel
@@ -63,11 +64,12 @@ from mysqlinspect.cli.binlog.options import (
     binlog_decoder_option,
     binlog_file_arguments,
     binlog_filter_options,
+    binlog_jobs_options,
     binlog_range_options,
     binlog_stream_options,
     refuse_taken_server_id,
 )
-from mysqlinspect.cli.binlog.replay_source import FileSource, ServerSource
+from mysqlinspect.cli.binlog.replay_source import FileSource, ServerSource, Transactions, refuse_unreplayable
 from mysqlinspect.cli.context import AppContext, pass_app
 from mysqlinspect.cli.options import connection_options, output_options
 from mysqlinspect.connection.server import detect_server
@@ -154,6 +156,7 @@ def parse_rewrite(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
               help="FILE|DIR: the server whose table definitions stand in for the source's (generated and ON UPDATE "
                    "columns, triggers, keys; column names of tables logged without binlog_row_metadata=FULL). "
                    "Default with --execute: the target; without it a dry run checks none of them.")
+@binlog_jobs_options("Dry-run SQL of a forward replay from local files (without --schema-from)")
 @output_options("table", "json")
 @pass_app
 def replay(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions, range_spec: RangeSpec,
@@ -163,7 +166,7 @@ def replay(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOption
            checkpoint: str | None,
            verify_current: bool | None, allow_triggers: bool, allow_same_server: bool, yes: bool,
            spill_dir: str | None, parallel: bool, apply_mode: str, schema_from: str | None,
-           verify_checksum: bool, output_format: str) -> None:
+           verify_checksum: bool, output_format: str, jobs: int, chunk_bytes: int | None) -> None:
     """Replay a binlog range as SQL, or undo it with --flashback.
 
     Dry run by default: SQL on standard output (or --output FILE). With --execute --target, each source
@@ -227,13 +230,15 @@ def replay(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOption
         refuse_versioned_as_sql(system_versioned(schema_conn, list(contents.tables)))
         refuse_refiring_triggers(app, triggers_on(schema_conn, list(contents.tables)), contents, allow_triggers,
                                  "a server loading this SQL")
+    chunks = (jobs, chunk_bytes) if not flashback and schema_conn is None else None
+    reading = source.transactions(rng, event_filter)
     if output_file:
-        with source.transactions(rng, event_filter) as transactions:
-            write_sql_file(output_file, lambda out: _write(transactions, sql_options, mode, out, summary,
-                                                           cascades_logged), summary)
+        with reading as transactions:
+            write_sql_file(output_file, lambda out: _write(reading, transactions, sql_options, mode, out, summary,
+                                                           cascades_logged, chunks), summary)
     else:
-        with source.transactions(rng, event_filter) as transactions:
-            _write(transactions, sql_options, mode, sys.stdout, summary, cascades_logged)
+        with reading as transactions:
+            _write(reading, transactions, sql_options, mode, sys.stdout, summary, cascades_logged, chunks)
             sys.stdout.flush()
         app.err.print(summary_text(summary), markup=False, highlight=False, soft_wrap=True)
         for warning in summary.warnings:
@@ -292,9 +297,18 @@ def _check_combinations(execute: bool, target: str | None, output_file: str | No
             raise click.UsageError(f"{name} needs --execute")
 
 
-def _write(transactions: Iterator[Transaction], options: SqlOptions, mode: ReplayMode, out: TextIO,
-           summary: ReplaySummary, cascades_logged: bool) -> None:
-    write_sql(transactions, options, mode, out, summary, cascades_logged)
+def _write(reading: Transactions, transactions: Iterator[Transaction], options: SqlOptions, mode: ReplayMode,
+           out: TextIO, summary: ReplaySummary, cascades_logged: bool, chunks: tuple[int, int | None] | None) -> None:
+    """write_sql; `chunks` (jobs, chunk bytes): a forward replay of local files without a schema server is
+    decoded and written in chunks by `jobs` processes (with --jobs 1 too when a chunk size is forced), with the
+    same output."""
+    reader = reading.chunk_reader() if chunks is not None and (chunks[0] > 1 or chunks[1]) else None
+    if reader is None or chunks is None:
+        write_sql(transactions, options, mode, out, summary, cascades_logged)
+        return
+    render = SqlChunkRender(options, mode, cascades_logged, refuse_unreplayable)
+    write_sql_chunked(reader, render, chunks[0], out, summary, chunks[1])
+    reading.warn_ends()
 
 
 def _emit_summary(app: AppContext, summary: ReplaySummary, output_format: str) -> None:

@@ -10,9 +10,8 @@ summary and the checkpoint fingerprint.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from mysqlinspect.binlog.decode.statement_text import keywords
 from mysqlinspect.binlog.model import Transaction
@@ -30,7 +29,19 @@ from mysqlinspect.connection.server import ServerInfo
 from mysqlinspect.connection.settings import ConnectionSettings
 from mysqlinspect.errors import DataError, UsageError
 
-Transactions = AbstractContextManager[Iterator[Transaction]]
+
+class Transactions(Protocol):
+    """A source's transactions over a range, as a context manager."""
+
+    def __enter__(self) -> Iterator[Transaction]: ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def chunk_reader(self) -> FileTransactions | None:
+        """The file reader, when the transactions may be decoded in chunks by several processes."""
+
+    def warn_ends(self) -> None:
+        """After a chunked read: what the files' ends say (cut transactions)."""
 
 
 class ServerSource:
@@ -141,6 +152,13 @@ class _ServerTransactions:
         self.reader.close()
         self.lookup.close()
 
+    def chunk_reader(self) -> None:
+        """A server's stream is read in order, by this process."""
+        return None
+
+    def warn_ends(self) -> None:
+        """A server's range has no file ends."""
+
 
 class _FileTransactions:
     """FileTransactions over the (possibly resumed) range as a context manager; names from the schema server."""
@@ -160,9 +178,16 @@ class _FileTransactions:
         for txn in self.reader:
             refuse_unreplayable(txn)
             yield txn
+        self.warn_ends()
+
+    def warn_ends(self) -> None:
         for end in self.reader.ends:
             if not end.complete:
                 self.warn(end.describe())
+
+    def chunk_reader(self) -> FileTransactions | None:
+        """The reader, when its transactions may be decoded in chunks by several processes."""
+        return self.reader if self.reader.parallel_safe else None
 
     def __exit__(self, *exc: object) -> None:
         if self.lookup is not None:
@@ -177,6 +202,8 @@ def _refuse_partial_json(txn: Transaction) -> None:
     holds a diff object, and only the first diff of each document: its row cannot be written as SQL, checked or
     undone. Stop there, naming it, rather than write a wrong value or fail with an internal error."""
     for event in txn.events:
+        if event.op != "update":  # partial JSON is an update's after image only
+            continue
         for row in event.rows:
             partial = [name for name, value in (row.after or {}).items()
                        if type(value).__name__ in ("JsonDiff", "PartialJson")]
@@ -189,8 +216,10 @@ def _refuse_partial_json(txn: Transaction) -> None:
 def _refuse_statement_dml(txn: Transaction) -> None:
     """Statement-logged DML has no row images. Other statements (FLUSH, SAVEPOINT ...) change no rows: ignored."""
     for event in txn.events:
+        if event.event_type != "QueryEvent" or event.op != "other":
+            continue
         words = keywords((event.query or "").lstrip("( "), 1)
-        if event.event_type == "QueryEvent" and event.op == "other" and words and words[0] in STATEMENT_DML:
+        if words and words[0] in STATEMENT_DML:
             text = " ".join((event.query or "").split())[:100]
             raise DataError(f"statement-logged change at {event.file}:{event.start_pos} ({text}): it has no row "
                             "images, so replay cannot reproduce it exactly (binlog_format was not ROW)")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
@@ -20,6 +19,7 @@ from mysqlinspect.cli.binlog.options import (
     binlog_decoder_option,
     binlog_file_arguments,
     binlog_filter_options,
+    binlog_jobs_options,
     binlog_range_options,
     binlog_stream_options,
     refuse_taken_server_id,
@@ -62,11 +62,7 @@ def check_preflight(app: AppContext, issues: list[PreflightIssue], strict: bool)
 @click.option("--rows-only", is_flag=True, help="jsonl: no per-transaction summary lines.")
 @click.option("--retry-timeout", type=click.FloatRange(min=0), default=120.0, show_default=True,
               help="Seconds to keep reconnecting after the connection drops (0: fail at once).")
-@click.option("--jobs", type=click.IntRange(0, 64), default=0, show_default=True,
-              help="Local files, --format jsonl: decode in this many processes (0: one per CPU; 1: this one "
-                   "only). The output is the same, in the same order.")
-@click.option("--chunk-bytes", type=click.IntRange(min=1), hidden=True,
-              help="--jobs: bytes of binlog per chunk (tests: force small chunks).")
+@binlog_jobs_options("Local files, --format jsonl")
 @click.option("--schema-from", metavar="DSN",
               help="FILE|DIR: column names and keys of tables logged without binlog_row_metadata=FULL from this "
                    "server's current definitions (otherwise @1..@n, as mysqlbinlog shows them).")
@@ -93,7 +89,7 @@ def tail(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions,
             raise UsageError("--decoder library needs a server; local files are read with the own decoder")
         schema = target_settings(schema_from, app.settings(conn_opts)) if schema_from else None
         tail_files(app, files, range_spec, event_filter, fmt, all_events, rows_only, verify_checksum, checkpoint,
-                   (jobs or os.cpu_count() or 1, chunk_bytes), schema)
+                   (jobs, chunk_bytes), schema)
         return
     all_events = all_events or event_filter.event_types is not None
     settings = app.settings(conn_opts)

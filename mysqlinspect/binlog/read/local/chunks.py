@@ -40,6 +40,22 @@ if TYPE_CHECKING:
     from mysqlinspect.binlog.source.local import _Walk
 
 Render = Callable[[Transaction], bytes]
+Place = Callable[[object], tuple[int, bytes]]  # a chunk's state -> (offset in its output, bytes inserted there)
+
+
+class ChunkRender:
+    """A render that keeps state within a chunk (the replay's SQL: its session settings): begin() before a chunk's
+    first transaction, state() after its last; the parent gets the state with the chunk's output and may insert
+    bytes into that output where the state says (`place`), e.g. a setting the chunk assumed unchanged."""
+
+    def __call__(self, txn: Transaction) -> bytes:
+        raise NotImplementedError
+
+    def begin(self) -> None:
+        """A chunk starts."""
+
+    def state(self) -> object:
+        return None
 TRANSACTION_STARTS = frozenset({33, 34, 42, 162})  # GTID, ANONYMOUS_GTID, TAGGED_GTID, MariaDB GTID
 FDE, TABLE_MAP, HEADER_LEN = 15, 19, 19
 MIN_CHUNK, MAX_CHUNK = 256 << 10, 4 << 20
@@ -62,6 +78,7 @@ class ChunkOutput:
     stopped: bool = False  # a transaction past the range's stop: the read ends here
     warnings: list[str] = field(default_factory=list)
     error: BaseException | None = None
+    state: object = None  # a ChunkRender's state()
 
 
 def chunk_size(valid_bytes: int, jobs: int, chunk_bytes: int | None) -> int:
@@ -116,6 +133,8 @@ def decode_chunk(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk
 
     decoder.missing_table = load_table_map
     assembler = TransactionAssembler(next_number=first_number)
+    if isinstance(render, ChunkRender):
+        render.begin()
     try:
         for raw in events_until(data, name, chunk.end, chunk.start, checksum_len):
             for record in decoder.decode(raw):
@@ -123,12 +142,18 @@ def decode_chunk(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk
                     stop, txn = reader.select(item)
                     if stop:
                         out.stopped = True
-                        return out
+                        return _with_state(out, render)
                     if txn is not None:
                         write(render(txn))
     except Exception as exc:  # raised by the parent after this chunk's output, as in one process
         out.error = exc
     out.opened = assembler.next_number - first_number
+    return _with_state(out, render)
+
+
+def _with_state(out: ChunkOutput, render: Render) -> ChunkOutput:
+    if isinstance(render, ChunkRender):
+        out.state = render.state()
     return out
 
 
@@ -148,9 +173,18 @@ class _Spool:
         with open(self.fd, "wb", buffering=SPOOL_BLOCK, closefd=False) as out:
             return decode_chunk(reader, data, name, chunk, first_number, render, out.write)
 
-    def blocks(self) -> Iterator[bytes]:
+    def blocks(self, insert_at: int = 0, insert: bytes = b"") -> Iterator[bytes]:
+        """The output in blocks, with `insert` put in at offset `insert_at`."""
         os.lseek(self.fd, 0, os.SEEK_SET)
+        if insert:
+            yield from self._read(insert_at)
+            yield insert
         while block := os.read(self.fd, SPOOL_BLOCK):
+            yield block
+
+    def _read(self, count: int) -> Iterator[bytes]:
+        while count > 0 and (block := os.read(self.fd, min(count, SPOOL_BLOCK))):
+            count -= len(block)
             yield block
 
     def close(self) -> None:
@@ -163,6 +197,7 @@ class _Ordered:
 
     reader: FileTransactions
     render: Render
+    place: Place | None = None
     next_number: int = 1
     warned: bool = False
     stopped: bool = False
@@ -181,7 +216,7 @@ class _Ordered:
                     self.reader.warn(message)
             self.next_number += result.opened
             self.stopped = result.stopped
-            yield from spool.blocks()
+            yield from spool.blocks(*self.place(result.state)) if self.place is not None else spool.blocks()
         finally:
             spool.close()
         if result.error is not None:
@@ -223,10 +258,11 @@ class _FileWalk:
             self.child = None
 
 
-def ordered_outputs(reader: FileTransactions, render: Render, jobs: int, chunk_bytes: int | None = None
-                    ) -> Iterator[bytes]:
-    """The rendered selected transactions of every file, in order, decoded by up to `jobs` child processes."""
-    state = _Ordered(reader, render)
+def ordered_outputs(reader: FileTransactions, render: Render, jobs: int, chunk_bytes: int | None = None,
+                    place: Place | None = None) -> Iterator[bytes]:
+    """The rendered selected transactions of every file, in order, decoded by up to `jobs` child processes
+    (`place`: see ChunkRender)."""
+    state = _Ordered(reader, render, place)
     for path in reader.source.files:
         with open_bytes(path) as data:
             target = chunk_size(len(data), jobs, chunk_bytes)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mysqlinspect.binlog.decode.events import EventDecoder
 from mysqlinspect.binlog.decode.schema_fallback import SchemaFallback, SchemaLookup
@@ -35,6 +36,9 @@ from mysqlinspect.binlog.source.files import display_name
 from mysqlinspect.binlog.source.local import FileEnd, LocalBinlogSource, files_origin
 from mysqlinspect.binlog.source.rawdump import RawEvent
 from mysqlinspect.errors import UsageError
+
+if TYPE_CHECKING:
+    from mysqlinspect.binlog.read.local.chunks import ChunkRender, Place
 
 
 def check_file_range(spec: RangeSpec) -> None:
@@ -167,6 +171,14 @@ class FileTransactions:
         from mysqlinspect.binlog.read.local.chunks import ordered_outputs
 
         yield from ordered_outputs(self, render, jobs, chunk_bytes)
+
+    def rendered_in_chunks(self, render: ChunkRender, place: Place, jobs: int, chunk_bytes: int | None = None
+                           ) -> Iterator[bytes]:
+        """Every file cut into chunks of whole transactions, decoded and rendered by up to `jobs` processes (one:
+        this one), each chunk's output with what `place` makes of its state put in (see chunks.ChunkRender)."""
+        from mysqlinspect.binlog.read.local.chunks import ordered_outputs
+
+        yield from ordered_outputs(self, render, max(jobs, 1), chunk_bytes, place)
 
     def unmet_start(self) -> str | None:
         """After the read: why nothing was yielded when a --gtid start never came."""
