@@ -5,8 +5,9 @@ routines, views and an event, loads it and runs a seeded batch. The reference is
 (`mysqlbinlog | mysql` of the MySQL 9.7 tree, `mariadb-binlog | mariadb`) applied to a fresh target: a dedicated
 server of the same flavor, started once per module, so the range's `DROP DATABASE` and names inside DDL need no
 rewriting. Each way mysqlinspect offers to apply the range must leave that target exactly as the reference does
-(row dumps of every table, invisible columns included, and definitions); `--flashback --execute` of the batch
-must bring a target holding the range's end state back to the source's state before the batch.
+(row dumps of every table, invisible columns included, and definitions); a flashback of the batch, in each way
+(`--execute` in every apply mode, dry-run SQL piped into the client), must bring a target holding the range's end
+state back to the source's state before the batch.
 
 The shop's triggers would fire again if its logged rows were applied as SQL (issue 9 item 3), so the SQL ways
 (dry-run SQL, `--apply-mode sql`) refuse that range up front, naming the triggers and writing nothing; their
