@@ -5,8 +5,9 @@ routines, views and an event, loads it and runs a seeded batch. The reference is
 (`mysqlbinlog | mysql` of the MySQL 9.7 tree, `mariadb-binlog | mariadb`) applied to a fresh target: a dedicated
 server of the same flavor, started once per module, so the range's `DROP DATABASE` and names inside DDL need no
 rewriting. Each way mysqlinspect offers to apply the range must leave that target exactly as the reference does
-(row dumps of every table, invisible columns included, and definitions); `--flashback --execute` of the batch
-must bring a target holding the range's end state back to the source's state before the batch.
+(row dumps of every table, invisible columns included, and definitions); a flashback of the batch, in each way
+(`--execute` in every apply mode, dry-run SQL piped into the client), must bring a target holding the range's end
+state back to the source's state before the batch.
 
 The shop's triggers would fire again if its logged rows were applied as SQL (issue 9 item 3), so the SQL ways
 (dry-run SQL, `--apply-mode sql`) refuse that range up front, naming the triggers and writing nothing; their
@@ -260,20 +261,76 @@ def test_cascades_in_the_binlog_and_what_the_reference_flashback_restores(shop: 
     assert b"1032" in undo.stderr, undo.stderr.decode(errors="replace")[-500:]  # Can't find record: cascaded away
 
 
-def test_flashback_of_the_batch_restores_the_state_before_it(shop: Shop, run_cli: Any) -> None:
-    """A target holding the range's end state (loaded by the reference), then `--flashback --execute` of the
-    batch. MySQL: the target equals the source as it was before the batch. MariaDB: the binlog lacks the cascaded
-    rows (see above), so the only exact outcome is a refusal before anything is written that names the cascades
-    (issue 9 item 4: match the reference or refuse up front and say why)."""
+FLASHBACK_MODES = ("auto", "events", "sql", "dry-run-sql")
+
+
+@pytest.mark.parametrize("mode", FLASHBACK_MODES)
+@pytest.mark.parametrize("variant", ["shop", "bare_shop"])
+def test_flashback_of_the_batch_restores_the_state_before_it(server: Any, run_cli: Any, variant: str, mode: str,
+                                                             request: pytest.FixtureRequest) -> None:
+    """A target holding the range's end state (loaded by the reference), then a flashback of the batch in each way
+    the tool offers: `--flashback --execute` with each apply mode, and the dry-run SQL piped into the client.
+    MySQL: the target equals the source as it was before the batch, except that SQL would fire the full shop's
+    triggers again, so the SQL ways refuse it up front naming them (exit 64) and are checked on the shop without
+    triggers. MariaDB: the binlog lacks the cascaded rows (see above), so the only exact outcome is a refusal
+    before anything is written that names the cascades (issue 9 item 4: match the reference or refuse up front
+    and say why), in every way."""
+    shop: Shop = request.getfixturevalue(variant)
     load_reference_end_state(shop)
-    result = run_cli("binlog", "replay", *shop.source.cli_args(), *range_args(shop.range.batch, shop.range.stop),
-                     "--flashback", *execute_args(shop.target))
+    result = apply_range(shop, run_cli, mode, shop.range.batch, "--flashback")
     if shop.source.flavor == "mariadb":
         assert result.exit_code == 65, result.stderr  # the binlog lacks the cascaded rows: a data error
         assert "cascade" in result.stderr.lower(), result.stderr
         assert "MariaDB does not log cascaded changes" in result.stderr, result.stderr
         assert "fk_" in result.stderr, result.stderr  # the constraint is named
+        assert result.stdout == "" or mode != "dry-run-sql", "the refused flashback wrote SQL"
+        assert_same(shop.reference, dump_of(shop.target, shop.db), "nothing written by the refused flashback")
+        return
+    if variant == "shop" and mode in SQL_MODES:
+        assert result.exit_code == 64, result.stderr
+        assert_refusal_names_the_triggers(result.stderr)
+        assert result.stdout == "" or mode != "dry-run-sql", "the refused flashback wrote SQL"
         assert_same(shop.reference, dump_of(shop.target, shop.db), "nothing written by the refused flashback")
         return
     assert result.exit_code == 0, result.stderr
-    assert_same(shop.before_batch, dump_of(shop.target, shop.db), "flashback of the batch vs the state before it")
+    assert_same(shop.before_batch, dump_of(shop.target, shop.db), f"flashback ({mode}) of the batch vs the state "
+                "before it")
+
+
+@pytest.fixture
+def account_without_binlog(target: SandboxServer, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A target account with every privilege on the shop databases and none of those `BINLOG` needs: the target
+    DSN for it."""
+    name, password = "nb_" + uuid.uuid4().hex[:10], "Pw-" + uuid.uuid4().hex[:12]
+    conn = target.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"CREATE USER '{name}'@'%' IDENTIFIED BY '{password}'")
+            for pattern in ("shop\\_%", "bare\\_shop\\_%"):
+                cur.execute(f"GRANT ALL ON `{pattern}`.* TO '{name}'@'%'")
+        yield f"mysql://{name}:{password}@127.0.0.1:{target.port}"
+        with conn.cursor() as cur:
+            cur.execute(f"DROP USER '{name}'@'%'")
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("variant", ["shop", "bare_shop"])
+def test_auto_without_the_binlog_privilege_refuses_triggers_or_equals_the_reference(
+        run_cli: Any, account_without_binlog: str, variant: str, request: pytest.FixtureRequest) -> None:
+    """An account that may not run `BINLOG` leaves `auto` only SQL (issue 9 item 3): on the full shop that would
+    fire its triggers again, so it is refused before anything is written, naming them (exit 64); on the shop
+    without triggers the batch applied as SQL leaves the target as the reference does."""
+    shop: Shop = request.getfixturevalue(variant)
+    prepare_target(shop, "batch")
+    before = dump_of(shop.target, shop.db)
+    result = run_cli("binlog", "replay", *shop.source.cli_args(), *range_args(shop.range.batch, shop.range.stop),
+                     "--execute", "--target", account_without_binlog, "--yes", "--format", "json")
+    if variant == "shop":
+        assert result.exit_code == 64, result.stderr
+        assert_refusal_names_the_triggers(result.stderr)
+        assert_same(before, dump_of(shop.target, shop.db), "the target after the refused replay")
+        return
+    assert result.exit_code == 0, result.stderr
+    assert result.json()["apply_mode"] == "sql" and "BINLOG" in result.json()["apply_mode_note"]
+    assert_same(shop.reference, dump_of(shop.target, shop.db), "auto without BINLOG (SQL) vs the reference")

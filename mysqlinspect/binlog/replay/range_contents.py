@@ -59,6 +59,9 @@ def created_trigger_table(text: str, default_schema: str) -> tuple[str, str] | N
         return _unquote(table.group(1)), _unquote(table.group(2))
     return default_schema, _unquote(table.group(1))
 VECTOR_TYPE = 242  # MySQL 9 VECTOR: no such type on a MariaDB 10.x/11.x target before 11.7
+# MariaDB's own data types (information_schema.COLUMNS.DATA_TYPE), which MySQL does not have; the binlog logs them as
+# plain binary strings (BINARY(16), BINARY(4)), so only the source's definitions tell them apart.
+MARIADB_ONLY_TYPES = ("uuid", "inet6", "inet4")
 
 
 @dataclass
@@ -198,4 +201,21 @@ def system_versioned(conn: pymysql.connections.Connection, tables: Iterable[tupl
             cur.execute(f"SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = "
                         f"'SYSTEM VERSIONED' AND ({where}) ORDER BY 1, 2", [v for pair in part for v in pair])
             found += [f"{r[0]}.{r[1]}" for r in cur.fetchall()]
+    return found
+
+
+def columns_of_data_types(conn: pymysql.connections.Connection, tables: Iterable[tuple[str, str]],
+                          data_types: Iterable[str]) -> list[str]:
+    """`schema.table.column TYPE` of the columns of `tables` on this server whose DATA_TYPE is one of
+    `data_types`."""
+    wanted, types = sorted(set(tables)), sorted(set(data_types))
+    found: list[str] = []
+    with conn.cursor() as cur:
+        for start in range(0, len(wanted), 200):
+            part = wanted[start : start + 200]
+            where = " OR ".join(["(TABLE_SCHEMA = %s AND TABLE_NAME = %s)"] * len(part))
+            cur.execute("SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
+                        f"WHERE LOWER(DATA_TYPE) IN ({', '.join(['%s'] * len(types))}) AND ({where}) "
+                        "ORDER BY 1, 2, ORDINAL_POSITION", [*types, *(v for pair in part for v in pair)])
+            found += [f"{r[0]}.{r[1]}.{r[2]} {str(r[3]).upper()}" for r in cur.fetchall()]
     return found

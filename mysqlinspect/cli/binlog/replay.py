@@ -40,8 +40,10 @@ from mysqlinspect.binlog.replay.passthrough import (
     start_events_session,
 )
 from mysqlinspect.binlog.replay.range_contents import (
+    MARIADB_ONLY_TYPES,
     VECTOR_TYPE,
     RangeContents,
+    columns_of_data_types,
     missing_collations,
     system_versioned,
     triggers_on,
@@ -358,9 +360,9 @@ def _execute_on(app: AppContext, target_conn: Any, source: ServerSource | FileSo
     if fde is None:  # row changes applied as SQL: refuse up front what SQL cannot reproduce
         contents = source.contents(rng, event_filter)
         source.check_names(contents)
-        refuse_uncrossable(contents, source_family, target_family, target_conn)
-        renamed = [(sql_options.target_schema(s), t) for s, t in contents.tables]
         schema_conn = source.definitions()
+        refuse_uncrossable(contents, source_family, target_family, target_conn, schema_conn)
+        renamed = [(sql_options.target_schema(s), t) for s, t in contents.tables]
         refuse_versioned_as_sql((system_versioned(schema_conn, list(contents.tables)) if schema_conn else [])
                                 + system_versioned(target_conn, renamed))
         refuse_refiring_triggers(app, triggers_on(target_conn, renamed), contents, apply_options.allow_triggers,
@@ -472,9 +474,11 @@ def _events_session(app: AppContext, apply_mode: str, source: ServerSource | Fil
     return fde
 
 
-def refuse_uncrossable(contents: RangeContents, source_family: str, target_family: str, target_conn: Any) -> None:
+def refuse_uncrossable(contents: RangeContents, source_family: str, target_family: str, target_conn: Any,
+                       schema_conn: Any) -> None:
     """Types and collations of the range that a target of the other flavor does not have stop the replay before
-    it starts (the collations named in the range's DDL, which would fail at that statement)."""
+    it starts (the collations named in the range's DDL, which would fail at that statement; MariaDB's own types,
+    logged as binary strings, found in the source's definitions when there are some)."""
     if source_family == target_family:
         return
     missing = missing_collations(target_conn, contents.collations)
@@ -485,6 +489,11 @@ def refuse_uncrossable(contents: RangeContents, source_family: str, target_famil
     if vectors and target_family == "mariadb":
         raise UnsupportedServerError(f"the range changes VECTOR columns ({', '.join(vectors)}), a type the MariaDB "
                                      "target does not have; nothing was applied")
+    own_types = (columns_of_data_types(schema_conn, contents.tables, MARIADB_ONLY_TYPES)
+                 if source_family == "mariadb" and schema_conn is not None else [])
+    if own_types:
+        raise UnsupportedServerError(f"the range changes columns of MariaDB types the {target_family} target does "
+                                     f"not have ({', '.join(own_types)}); nothing was applied")
 
 
 def refuse_unlogged_cascades(app: AppContext, source: ServerSource | FileSource, rng: ResolvedRange,
