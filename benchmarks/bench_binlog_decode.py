@@ -9,14 +9,15 @@ peak RSS (GNU time's %M when installed, else wait4's ru_maxrss):
   mysqlbinlog -vv --base64-output=decode-rows FILE > /dev/null   (the reference, 1.00x)
   own decoder: source + decode to records, no output
   binlog tail FILE --format jsonl (default --jobs, then --jobs 1)
-  binlog replay FILE (dry-run SQL), when `binlog replay` takes files (skipped with a note otherwise)
+  binlog tail --format jsonl from the server, over the same file
+  binlog replay FILE (dry-run SQL; default --jobs, then --jobs 1)
   binlog stats FILE (or from the server over the same file when stats does not take files)
   mysql-replication BinLogStreamReader plain iteration from the server
 Wall time decides the ratio; the CPU time (user + system of the process and its children, i.e. all --jobs
 processes) and its ratio are printed too: on a loaded machine they say more about the code. Not a timed test:
 figures vary with load. `--keep DIR` copies the binlog file there (for profiling);
-`--only NAME[,NAME]` runs a subset of the readers (names: mysqlbinlog, decoder, tail, tail1, replay, stats,
-library).
+`--only NAME[,NAME]` runs a subset of the readers (names: mysqlbinlog, decoder, tail, tail1, tailserver,
+replay, replay1, stats, library).
 
     .venv/bin/python benchmarks/bench_binlog_decode.py [--scale 0.1] [--keep /tmp/bench] [--only mysqlbinlog,tail]
 """
@@ -161,7 +162,11 @@ def cases(server: SandboxServer, path: str, file: str) -> list[tuple[str, str, l
         ("tail", f"binlog tail FILE --format jsonl (--jobs {os.cpu_count()})",
          [*cli, "tail", path, "--format", "jsonl"]),
         ("tail1", "binlog tail FILE --format jsonl --jobs 1", [*cli, "tail", path, "--format", "jsonl", "--jobs", "1"]),
-        ("replay", "binlog replay FILE (dry-run SQL)", [*cli, "replay", path]),
+        ("tailserver", "binlog tail --format jsonl (server, same file)",
+         [*cli, "tail", *server.cli_args(), "--start-file", file, "--start-pos", "4", "--stop-file", file,
+          "--format", "jsonl"]),
+        ("replay", f"binlog replay FILE (dry-run SQL, --jobs {os.cpu_count()})", [*cli, "replay", path]),
+        ("replay1", "binlog replay FILE (dry-run SQL) --jobs 1", [*cli, "replay", path, "--jobs", "1"]),
         ("stats", "binlog stats FILE", [*cli, "stats", path, "--format", "json"]),
         ("library", "mysql-replication plain iteration (server)",
          [sys.executable, "-c", LIBRARY_SNIPPET, str(server.port), file]),

@@ -40,6 +40,18 @@ class DeferredInterrupt:
             yield
         finally:
             self.in_critical = False
+        self.raise_pending()
+
+    def between(self) -> None:
+        """Inside a run of critical sections (the sections begin with `in_critical = True`): a point between two
+        of them, where a remembered Ctrl-C is raised."""
+        self.in_critical = False
+        try:
+            self.raise_pending()
+        finally:
+            self.in_critical = True
+
+    def raise_pending(self) -> None:
         if self.pending:
             self.pending = False
             raise KeyboardInterrupt

@@ -241,13 +241,17 @@ def _reference_gtids(server: Any, paths: list[Path]) -> list[str]:
             and "AUTOMATIC" not in line]
 
 
-def test_checkpoint_resume_on_files_exactly_once(server: Any, db: str, run_cli: Any, tmp_path: Path) -> None:
+@pytest.mark.parametrize("jobs", [("--jobs", "1"), ("--jobs", "2", "--chunk-bytes", "2048")], ids=["one", "chunks"])
+def test_checkpoint_resume_on_files_exactly_once(server: Any, db: str, run_cli: Any, tmp_path: Path,
+                                                 jobs: tuple[str, ...]) -> None:
+    """Killed (-9) and resumed: every transaction out once, at most one more per kill; with --jobs the chunks'
+    transactions are checkpointed one by one as their output is written, as in one process."""
     inserts = tuple(f"INSERT INTO seq VALUES ({n})" for n in range(1, 401))
     paths = _closed_files(server, db, inserts[:150], ("INSERT INTO t VALUES (1, 1, 'x')",), inserts[150:])
     checkpoint, outputs = tmp_path / "tail.ckpt", tmp_path / "runs"
     outputs.mkdir()
     argv = [sys.executable, "-m", "mysqlinspect", "binlog", "tail", *map(str, paths), "--table", f"{db}.seq",
-            "--checkpoint", str(checkpoint), "--format", "jsonl", "--rows-only"]
+            "--checkpoint", str(checkpoint), "--format", "jsonl", "--rows-only", *jobs]
 
     def progress() -> Any:
         return checkpoint.read_text() if checkpoint.exists() else None

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from mysqlinspect.binlog.model import Transaction
-from mysqlinspect.binlog.read.local.chunks import ChunkRender
+from mysqlinspect.binlog.read.local.chunks import ChunkRender, Cut
 from mysqlinspect.binlog.read.local.transactions import FileTransactions
 from mysqlinspect.binlog.replay.apply import foreign_key_checks
 from mysqlinspect.binlog.replay.replay import ReplayMode, ReplaySummary
@@ -84,7 +84,8 @@ class _Assembly:
     def __init__(self, summary: ReplaySummary) -> None:
         self.summary, self.fk_checks = summary, INITIAL_FK_CHECKS
 
-    def place(self, state: object) -> tuple[int, bytes]:
+    def cuts(self, state: object) -> list[Cut]:
+        """The SET the chunk's first row transaction needs after the value in force, where it starts."""
         assert isinstance(state, ChunkSql)
         _merge(self.summary, state.summary)
         insert = b""
@@ -92,7 +93,7 @@ class _Assembly:
             insert = f"SET SESSION foreign_key_checks = {state.first_fk_checks};\n".encode()
         if state.last_fk_checks is not None:
             self.fk_checks = state.last_fk_checks
-        return state.first_rows_at, insert
+        return [(state.first_rows_at, insert, None)] if insert else []
 
 
 def _merge(into: ReplaySummary, part: ReplaySummary) -> None:
@@ -125,7 +126,7 @@ def write_sql_chunked(reader: FileTransactions, render: SqlChunkRender, jobs: in
 
     emit(session_preamble().encode())
     assembly = _Assembly(summary)
-    for data in reader.rendered_in_chunks(render, assembly.place, jobs, chunk_bytes):
+    for data in reader.rendered_in_chunks(render, assembly.cuts, jobs, chunk_bytes):
         emit(data)
     if sink is not None:
         sink.flush()

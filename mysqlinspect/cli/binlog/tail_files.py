@@ -9,6 +9,7 @@ from pathlib import Path
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.local.checkpoint import FileCheckpoint
+from mysqlinspect.binlog.read.local.chunks import ChunkRender, Cut
 from mysqlinspect.binlog.read.local.transactions import FileTransactions, check_file_range
 from mysqlinspect.binlog.read.range import RangeSpec
 from mysqlinspect.binlog.replay.schema_lookup import InformationSchemaLookup
@@ -49,6 +50,8 @@ def _tail(app: AppContext, reader: FileTransactions, fmt: str, all_events: bool,
         _emit_document(app, reader, saved, all_events)
     elif fmt == "jsonl" and saved is None:
         _emit_jsonl(reader, all_events, rows_only, parallel)
+    elif fmt == "jsonl" and saved is not None and parallel[0] > 1 and reader.parallel_safe:
+        _emit_jsonl_checkpointed(reader, saved, all_events, rows_only, parallel)
     else:
         _emit_stream(app, reader, saved, fmt, all_events, rows_only)
     if saved is not None:
@@ -84,6 +87,64 @@ def _emit_jsonl(reader: FileTransactions, all_events: bool, rows_only: bool, par
     for data in reader.rendered(render, jobs, chunk_bytes):
         write_jsonl_bytes(sys.stdout, data)
     sys.stdout.flush()
+
+
+Mark = tuple[int, str, int, str | None, bool]  # output bytes up to its end, end file, end pos, GTID, written
+
+
+class _MarkedJsonl(ChunkRender):
+    """transaction_jsonl in a chunk, noting where each transaction read (skipped ones too) ends in the output."""
+
+    def __init__(self, all_events: bool, rows_only: bool) -> None:
+        self.all_events, self.rows_only = all_events, rows_only
+        self.marks: list[Mark] = []
+        self.written = 0
+
+    def begin(self) -> None:
+        self.marks, self.written = [], 0
+
+    def state(self) -> list[Mark]:
+        return self.marks
+
+    def skipped(self, txn: Transaction) -> None:
+        self.marks.append((self.written, txn.end_file, txn.end_pos, txn.gtid, False))
+
+    def __call__(self, txn: Transaction) -> bytes:
+        data = transaction_jsonl(txn, all_events=self.all_events, with_summary=not self.rows_only)
+        self.written += len(data)
+        self.marks.append((self.written, txn.end_file, txn.end_pos, txn.gtid, True))
+        return data
+
+
+def _emit_jsonl_checkpointed(reader: FileTransactions, saved: FileCheckpoint, all_events: bool, rows_only: bool,
+                             parallel: tuple[int, int | None]) -> None:
+    """--jobs with --checkpoint: chunks decoded in several processes; each transaction's output is written and
+    flushed, then the checkpoint moves past it, as in one process (Ctrl-C waits for the transaction's end)."""
+    from mysqlinspect.cli.binlog.tail import write_jsonl_bytes
+
+    out = sys.stdout
+
+    def moved(mark: Mark) -> None:
+        _, end_file, end_pos, gtid, written = mark
+        if written:
+            out.flush()
+        saved.record_end(end_file, end_pos, gtid, flush=written)
+        guard.between()
+
+    def cuts(state: object) -> list[Cut]:
+        assert isinstance(state, list)
+        return [(mark[0], b"", partial(moved, mark)) for mark in state]
+
+    jobs, chunk_bytes = parallel
+    with deferred_interrupts() as guard:
+        guard.in_critical = True
+        try:
+            for data in reader.rendered_in_chunks(_MarkedJsonl(all_events, rows_only), cuts, jobs, chunk_bytes):
+                write_jsonl_bytes(out, data)
+        finally:
+            guard.in_critical = False
+        guard.raise_pending()
+    out.flush()
 
 
 def _emit_stream(app: AppContext, reader: FileTransactions, saved: FileCheckpoint | None, fmt: str,

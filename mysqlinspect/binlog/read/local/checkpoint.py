@@ -37,8 +37,12 @@ class FileCheckpoint:
 
     def record(self, txn: Transaction, flush: bool = True) -> None:
         """Move past `txn` (after its output is written; `flush=False` for a dropped one: saved with the next)."""
+        self.record_end(txn.end_file, txn.end_pos, txn.gtid, flush)
+
+    def record_end(self, end_file: str, end_pos: int, gtid: str | None, flush: bool = True) -> None:
+        """record() of a transaction known by its end and GTID (read in another process)."""
         writer = self.writer
-        writer.record(BinlogPosition(txn.end_file, txn.end_pos), txn.gtid, writer.state.transactions + 1, flush)
+        writer.record(BinlogPosition(end_file, end_pos), gtid, writer.state.transactions + 1, flush)
 
     def close(self) -> None:
         self.writer.flush()

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,13 +41,20 @@ if TYPE_CHECKING:
     from mysqlinspect.binlog.source.local import _Walk
 
 Render = Callable[[Transaction], bytes]
-Place = Callable[[object], tuple[int, bytes]]  # a chunk's state -> (offset in its output, bytes inserted there)
+Cut = tuple[int, bytes, Callable[[], None] | None]  # at this offset of a chunk's output: once the bytes before
+# it are written out, call this (a checkpoint moving past a transaction), then insert these bytes
+Cuts = Callable[[object], Iterable[Cut]]  # a chunk's state -> its cuts, in offset order
 
 
 class ChunkRender:
-    """A render that keeps state within a chunk (the replay's SQL: its session settings): begin() before a chunk's
-    first transaction, state() after its last; the parent gets the state with the chunk's output and may insert
-    bytes into that output where the state says (`place`), e.g. a setting the chunk assumed unchanged."""
+    """A render that keeps state within a chunk: begin() before a chunk's first transaction, state() after its
+    last, skipped(txn) for a transaction the range or filters leave out. The parent gets the state with the
+    chunk's output and cuts that output where the state says (`cuts`): to put in bytes the chunk could not know
+    (the replay's session setting in force before it) or to act once a transaction's output is written (a
+    checkpoint)."""
+
+    def skipped(self, txn: Transaction) -> None:
+        """A transaction read but not rendered."""
 
     def __call__(self, txn: Transaction) -> bytes:
         raise NotImplementedError
@@ -133,8 +141,10 @@ def decode_chunk(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk
 
     decoder.missing_table = load_table_map
     assembler = TransactionAssembler(next_number=first_number)
+    skipped = reader.skipped
     if isinstance(render, ChunkRender):
         render.begin()
+        reader.skipped = render.skipped
     try:
         for raw in events_until(data, name, chunk.end, chunk.start, checksum_len):
             for record in decoder.decode(raw):
@@ -147,6 +157,8 @@ def decode_chunk(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk
                         write(render(txn))
     except Exception as exc:  # raised by the parent after this chunk's output, as in one process
         out.error = exc
+    finally:
+        reader.skipped = skipped
     out.opened = assembler.next_number - first_number
     return _with_state(out, render)
 
@@ -173,12 +185,18 @@ class _Spool:
         with open(self.fd, "wb", buffering=SPOOL_BLOCK, closefd=False) as out:
             return decode_chunk(reader, data, name, chunk, first_number, render, out.write)
 
-    def blocks(self, insert_at: int = 0, insert: bytes = b"") -> Iterator[bytes]:
-        """The output in blocks, with `insert` put in at offset `insert_at`."""
+    def blocks(self, cuts: Iterable[Cut] = ()) -> Iterator[bytes]:
+        """The output in blocks, cut where `cuts` say (see Cut): each action runs when the consumer asks for
+        what follows it, i.e. once everything before it was written out."""
         os.lseek(self.fd, 0, os.SEEK_SET)
-        if insert:
-            yield from self._read(insert_at)
-            yield insert
+        done = 0
+        for at, insert, then in cuts:
+            yield from self._read(at - done)
+            done = at
+            if then is not None:
+                then()
+            if insert:
+                yield insert
         while block := os.read(self.fd, SPOOL_BLOCK):
             yield block
 
@@ -197,7 +215,7 @@ class _Ordered:
 
     reader: FileTransactions
     render: Render
-    place: Place | None = None
+    cuts: Cuts | None = None
     next_number: int = 1
     warned: bool = False
     stopped: bool = False
@@ -216,7 +234,7 @@ class _Ordered:
                     self.reader.warn(message)
             self.next_number += result.opened
             self.stopped = result.stopped
-            yield from spool.blocks(*self.place(result.state)) if self.place is not None else spool.blocks()
+            yield from spool.blocks(self.cuts(result.state) if self.cuts is not None else ())
         finally:
             spool.close()
         if result.error is not None:
@@ -259,10 +277,10 @@ class _FileWalk:
 
 
 def ordered_outputs(reader: FileTransactions, render: Render, jobs: int, chunk_bytes: int | None = None,
-                    place: Place | None = None) -> Iterator[bytes]:
+                    cuts: Cuts | None = None) -> Iterator[bytes]:
     """The rendered selected transactions of every file, in order, decoded by up to `jobs` child processes
-    (`place`: see ChunkRender)."""
-    state = _Ordered(reader, render, place)
+    (`cuts`: see ChunkRender)."""
+    state = _Ordered(reader, render, cuts)
     for path in reader.source.files:
         with open_bytes(path) as data:
             target = chunk_size(len(data), jobs, chunk_bytes)
@@ -293,7 +311,7 @@ def _file_outputs(state: _Ordered, walk: _FileWalk, chunks: Iterator[Chunk], job
         for chunk in itertools.chain((first, second), chunks):
             spool = _Spool()
             try:
-                child = workers.start(spool.fill, (state.reader, data, name, chunk, chunk.first_number, state.render))
+                child = workers.start(_fill_in_child, (spool, state.reader, data, name, chunk, state.render))
             except BaseException:
                 spool.close()
                 raise
@@ -308,6 +326,14 @@ def _file_outputs(state: _Ordered, walk: _FileWalk, chunks: Iterator[Chunk], job
         for _, child, spool in running:
             workers.abandon(*child)
             spool.close()
+
+
+def _fill_in_child(spool: _Spool, reader: FileTransactions, data: Buffer, name: str, chunk: Chunk, render: Render
+                   ) -> ChunkOutput:
+    """A child's chunk. Ctrl-C is the parent's to handle (it stops at a transaction's end and ends the children):
+    the child ignores it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return spool.fill(reader, data, name, chunk, chunk.first_number, render)
 
 
 def _next_output(state: _Ordered, walk: _FileWalk, running: Running) -> Iterator[bytes]:

@@ -38,7 +38,7 @@ from mysqlinspect.binlog.source.rawdump import RawEvent
 from mysqlinspect.errors import UsageError
 
 if TYPE_CHECKING:
-    from mysqlinspect.binlog.read.local.chunks import ChunkRender, Place
+    from mysqlinspect.binlog.read.local.chunks import ChunkRender, Cuts
 
 
 def check_file_range(spec: RangeSpec) -> None:
@@ -172,13 +172,13 @@ class FileTransactions:
 
         yield from ordered_outputs(self, render, jobs, chunk_bytes)
 
-    def rendered_in_chunks(self, render: ChunkRender, place: Place, jobs: int, chunk_bytes: int | None = None
+    def rendered_in_chunks(self, render: ChunkRender, cuts: Cuts, jobs: int, chunk_bytes: int | None = None
                            ) -> Iterator[bytes]:
         """Every file cut into chunks of whole transactions, decoded and rendered by up to `jobs` processes (one:
-        this one), each chunk's output with what `place` makes of its state put in (see chunks.ChunkRender)."""
+        this one), each chunk's output cut where `cuts` says from its state (see chunks.ChunkRender)."""
         from mysqlinspect.binlog.read.local.chunks import ordered_outputs
 
-        yield from ordered_outputs(self, render, max(jobs, 1), chunk_bytes, place)
+        yield from ordered_outputs(self, render, max(jobs, 1), chunk_bytes, cuts)
 
     def unmet_start(self) -> str | None:
         """After the read: why nothing was yielded when a --gtid start never came."""
