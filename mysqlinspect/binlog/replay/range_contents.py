@@ -108,7 +108,8 @@ def read_file_range_contents(paths: Sequence[str | Path], rng: ResolvedRange, ev
     source = LocalBinlogSource(paths, verify_checksum=verify_checksum)
     order = {display_name(p): i for i, p in enumerate(source.files)}
     start = order.get(rng.start.file, -1), rng.start.pos
-    events = (e for e in source if (order.get(e.file, -1), e.start_pos) >= start)
+    wanted = frozenset({rawdump.TABLE_MAP_EVENT, rawdump.TRANSACTION_PAYLOAD_EVENT, rawdump.QUERY_EVENT})
+    events = (e for e in source.of_types(wanted) if (order.get(e.file, -1), e.start_pos) >= start)
     return range_contents(events, rng, event_filter)
 
 

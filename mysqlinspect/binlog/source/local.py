@@ -119,7 +119,12 @@ class LocalBinlogSource:
         for path in self.files:
             yield from self.read_file(path, as_frames=True)
 
-    def read_file(self, path: Path, as_frames: bool = False) -> Iterator[Any]:
+    def of_types(self, codes: frozenset[int]) -> Iterator[RawEvent]:
+        """Only the events of these type codes (the others' bodies are not copied): a pre-pass over a range."""
+        for path in self.files:
+            yield from self.read_file(path, codes=codes)
+
+    def read_file(self, path: Path, as_frames: bool = False, codes: frozenset[int] | None = None) -> Iterator[Any]:
         name = display_name(path)
         with open_bytes(path) as data:
             walk = walk_file(data, name, self.verify_checksum)
@@ -127,6 +132,8 @@ class LocalBinlogSource:
                                      walk.stop_reason, walk.trailing_events))
             if as_frames:
                 yield from frames_until(data, name, walk.valid_end)
+            elif codes is not None:
+                yield from (RawEvent(*f) for f in frames_until(data, name, walk.valid_end, codes=codes))
             else:
                 yield from events_until(data, name, walk.valid_end)
 
@@ -236,9 +243,10 @@ def events_until(data: Buffer, name: str, end: int, start: int = 4, checksum_len
         yield RawEvent(*frame)
 
 
-def frames_until(data: Buffer, name: str, end: int, start: int = 4, checksum_len: int = 0) -> Iterator[Frame]:
+def frames_until(data: Buffer, name: str, end: int, start: int = 4, checksum_len: int = 0,
+                 codes: frozenset[int] | None = None) -> Iterator[Frame]:
     """The second walk as RawEvent-shaped tuples (file, start, end, timestamp, type, server id, size, flags,
-    body)."""
+    body); with `codes`, only the events of those type codes."""
     unpack = HEADER.unpack_from
     pos, csum = start, checksum_len
     while pos < end:
@@ -249,9 +257,13 @@ def frames_until(data: Buffer, name: str, end: int, start: int = 4, checksum_len
             if is_checksum_aware(server_version(body)):
                 body = body[:-CHECKSUM_LEN]
             csum = FormatDescription.from_body(body).checksum_len
+        elif codes is not None and code not in codes:
+            pos = next_pos
+            continue
         else:
             body = bytes(data[pos + HEADER_LEN : next_pos - csum])
-        yield name, pos, next_pos, timestamp, code, server_id, ev_size, flags, body
+        if codes is None or code in codes:
+            yield name, pos, next_pos, timestamp, code, server_id, ev_size, flags, body
         pos = next_pos
 
 
