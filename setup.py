@@ -1,4 +1,4 @@
-"""The optional C extension of `pages verify` (everything else is declared in pyproject.toml).
+"""The optional C extension of `pages verify` and the MariaDB redo walk (the rest is declared in pyproject.toml).
 
 `optional=True`: when it cannot be compiled (no compiler or Python headers) the install goes on without it and
 `pages verify` uses its pure-Python path (mysqlinspect/innodb/pages/fastcheck.py).

@@ -9,7 +9,7 @@ import pymysql
 
 from mysqlinspect.collectors.doublewrite import normalise_mode
 from mysqlinspect.collectors.redo import collect_redo_status
-from mysqlinspect.connection.query import as_int, query_rows, query_scalar
+from mysqlinspect.connection.query import as_int, global_status, query_rows, query_scalar
 from mysqlinspect.connection.server import ServerInfo, detect_server
 from mysqlinspect.errors import MysqlInspectError, PrivilegeError
 
@@ -88,6 +88,9 @@ def doublewrite_mode(info: ServerInfo) -> str | None:
 
 
 def undo_tablespace_count(conn: pymysql.connections.Connection, info: ServerInfo) -> int | None:
+    """INFORMATION_SCHEMA.INNODB_TABLESPACES (MySQL, needs PROCESS), else the status counter
+    Innodb_undo_tablespaces_total (MySQL 8.0.14+, no privilege), else the variable innodb_undo_tablespaces
+    (MariaDB, older MySQL)."""
     try:
         count = query_scalar(
             conn, "SELECT COUNT(*) FROM information_schema.INNODB_TABLESPACES WHERE SPACE_TYPE = 'Undo'"
@@ -96,7 +99,11 @@ def undo_tablespace_count(conn: pymysql.connections.Connection, info: ServerInfo
             return int(count)
     except MysqlInspectError:
         pass
-    return as_int(info.variable("innodb_undo_tablespaces"))
+    try:
+        total = as_int(global_status(conn, "Innodb_undo_tablespaces_total").get("innodb_undo_tablespaces_total"))
+    except MysqlInspectError:
+        total = None
+    return total if total else as_int(info.variable("innodb_undo_tablespaces"))
 
 
 def collect_overview(conn: pymysql.connections.Connection) -> StatusOverview:

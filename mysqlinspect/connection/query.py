@@ -98,9 +98,9 @@ def global_variables(conn: pymysql.connections.Connection, like: Iterable[str] |
     return out
 
 
-def global_status(conn: pymysql.connections.Connection) -> dict[str, str]:
-    """SHOW GLOBAL STATUS as a lower-cased dict."""
-    return _name_value_rows(conn, "SHOW GLOBAL STATUS")
+def global_status(conn: pymysql.connections.Connection, like: str | None = None) -> dict[str, str]:
+    """SHOW GLOBAL STATUS as a lower-cased dict (optionally only the names matching a LIKE pattern)."""
+    return _name_value_rows(conn, "SHOW GLOBAL STATUS" + (f" LIKE '{like}'" if like else ""))
 
 
 def innodb_metrics(conn: pymysql.connections.Connection) -> dict[str, tuple[int, str]]:

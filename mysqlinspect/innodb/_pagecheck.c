@@ -7,6 +7,10 @@
  *     CRC-32C is computed; nothing is sampled.
  * crc32c(data, value=0) -> int
  *     CRC-32C (Castagnoli) of a buffer, continuing from `value` (the `crc32c` package's signature).
+ * mtr_run(buffer, pos, endpos, nonce, bit, firsts) -> (position, count)
+ *     The fast path of the MariaDB 10.8+ mini-transaction walk: the same rules as the pure-Python
+ *     redo/mariadb/spans.walk_page_mtrs_py() (valid page-record mtrs from `pos` while they end by `endpos`; the
+ *     first byte of every record taken appended to the bytearray `firsts`).
  * HARDWARE: True when the CPU has the SSE4.2 crc32 instruction (checked at run time). When False the functions
  *     must not be called (the Python fallback is used instead).
  *
@@ -139,6 +143,91 @@ static int scan(const uint8_t *buf, Py_ssize_t count, size_t ps, uint32_t first_
     return 0;
 }
 
+/* Growable byte list (no Python API). */
+typedef struct {
+    uint8_t *items;
+    Py_ssize_t len, cap;
+} ByteList;
+
+static int bytes_reserve(ByteList *list, Py_ssize_t more) {
+    if (list->len + more <= list->cap) {
+        return 0;
+    }
+    Py_ssize_t cap = list->cap ? list->cap : 4096;
+    while (cap < list->len + more) {
+        cap *= 2;
+    }
+    uint8_t *items = PyMem_RawRealloc(list->items, (size_t)cap);
+    if (items == NULL) {
+        return -1;
+    }
+    list->items = items;
+    list->cap = cap;
+    return 0;
+}
+
+#define MTR_SIZE_MAX ((Py_ssize_t)1 << 20) /* layout.MDB_MTR_SIZE_MAX */
+
+/* Position of the terminator byte of the page-record mtr at `start` when it is valid and ends (CRC included) by
+ * `endpos`, else -1; its records' first bytes are appended to `firsts` (left as they were when it is not). -2 when
+ * out of memory. Mirrors walk_page_mtrs_py(): a record's length is its low nibble + 1, or for a nibble of 0 a one-
+ * or two-byte varint + 16 (longer varints are left to the exact path); the end byte must be the lap's sequence
+ * bit; CRC-32C of the mtr (and of the nonce when encrypted) equals the stored big-endian value. */
+TARGET_SSE42 static Py_ssize_t page_mtr_end(const uint8_t *buf, Py_ssize_t len, Py_ssize_t start, Py_ssize_t endpos,
+                                            Py_ssize_t nonce, int bit, ByteList *firsts) {
+    Py_ssize_t p = start, mark = firsts->len;
+    if (p >= len) {
+        return -1;
+    }
+    uint8_t b = buf[p];
+    if (b <= 1 || b >= 0x80) {
+        return -1;
+    }
+    for (;;) {
+        if (b & 0x0F) {
+            p += (b & 0x0F) + 1;
+        } else {
+            if (p + 2 >= len) {
+                goto reject;
+            }
+            uint8_t v = buf[p + 1];
+            if (v < 0x80) {
+                p += v + 16;
+            } else if (v < 0xC0) {
+                p += 0x80 + (((Py_ssize_t)(v & 0x3F) << 8) | buf[p + 2]) + 16;
+            } else {
+                goto reject;
+            }
+        }
+        if (bytes_reserve(firsts, 1) < 0) {
+            return -2;
+        }
+        firsts->items[firsts->len++] = b;
+        if (p >= len) {
+            goto reject;
+        }
+        b = buf[p];
+        if (b <= 1) {
+            break;
+        }
+    }
+    Py_ssize_t end = p + 5 + nonce;
+    if (end > endpos || b != bit || p - start >= MTR_SIZE_MAX) {
+        goto reject;
+    }
+    uint32_t state = crc_one(0xFFFFFFFFu, buf + start, (size_t)(p - start));
+    if (nonce) {
+        state = crc_one(state, buf + p + 1, (size_t)nonce);
+    }
+    if (~state != be32(buf + end - 4)) {
+        goto reject;
+    }
+    return p;
+reject:
+    firsts->len = mark;
+    return -1;
+}
+
 #endif /* PAGECHECK_X86 */
 
 static int hardware(void) {
@@ -225,11 +314,61 @@ static PyObject *crc32c(PyObject *self, PyObject *args) {
 #endif
 }
 
+static PyObject *mtr_run(PyObject *self, PyObject *args) {
+    Py_buffer view;
+    Py_ssize_t pos, endpos, nonce;
+    int bit;
+    PyObject *firsts;
+    (void)self;
+    if (!PyArg_ParseTuple(args, "y*nnniO!", &view, &pos, &endpos, &nonce, &bit, &PyByteArray_Type, &firsts)) {
+        return NULL;
+    }
+    if (!hardware()) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_RuntimeError, "no SSE4.2 crc32 instruction on this CPU");
+        return NULL;
+    }
+    if (pos < 0 || nonce < 0 || endpos > view.len) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "pos, endpos or nonce out of range");
+        return NULL;
+    }
+#if PAGECHECK_X86
+    const uint8_t *buf = (const uint8_t *)view.buf;
+    ByteList kept = {NULL, 0, 0};
+    Py_ssize_t p = pos, taken = 0, end;
+    while ((end = page_mtr_end(buf, view.len, p, endpos, nonce, bit, &kept)) >= 0) {
+        taken++;
+        p = end + 5 + nonce;
+    }
+    PyBuffer_Release(&view);
+    PyObject *result = NULL;
+    Py_ssize_t before = PyByteArray_GET_SIZE(firsts);
+    if (end == -2) {
+        PyErr_NoMemory();
+    } else if (PyByteArray_Resize(firsts, before + kept.len) == 0) {
+        if (kept.len) {
+            memcpy(PyByteArray_AS_STRING(firsts) + before, kept.items, (size_t)kept.len);
+        }
+        result = Py_BuildValue("(nn)", p, taken);
+    }
+    PyMem_RawFree(kept.items);
+    return result;
+#else
+    (void)pos; (void)endpos; (void)nonce; (void)bit; (void)firsts;
+    PyBuffer_Release(&view);
+    Py_RETURN_NONE;
+#endif
+}
+
 static PyMethodDef methods[] = {
     {"suspects", suspects, METH_VARARGS,
      "suspects(buffer, count, page_size, first_page, space_id, full_crc32) -> list of the indices of the pages "
      "that are not plainly valid (space_id < 0: not checked)."},
     {"crc32c", crc32c, METH_VARARGS, "crc32c(data, value=0) -> CRC-32C of data, continuing from value."},
+    {"mtr_run", mtr_run, METH_VARARGS,
+     "mtr_run(buffer, pos, endpos, nonce, bit, firsts) -> (position after the last valid page-record mtr taken "
+     "from pos, count); the first byte of each record taken is appended to the bytearray firsts."},
     {NULL, NULL, 0, NULL},
 };
 

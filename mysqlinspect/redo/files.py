@@ -129,6 +129,16 @@ class RedoFileSet:
                 + self.missing_files + self.lsn_gaps + self.notes)
 
     @property
+    def why_no_checkpoint(self) -> str:
+        """Why `latest_checkpoint` is None: valid slots past the data of a cut file are not "invalid"."""
+        logs = [f for f in self.files if f.role != "spare"]
+        if any(f.status == "truncated" and any(s.valid for s in f.checkpoints) for f in logs):
+            return "no usable checkpoint: the valid checkpoints lie past the data the files hold (truncated)"
+        if not any(f.header is not None for f in logs):
+            return "no checkpoint to read: no file has a redo log header"
+        return "no valid checkpoint in any file"
+
+    @property
     def log_files(self) -> list[RedoFileReport]:
         return [f for f in self.files if f.role != "spare" and f.header is not None]
 

@@ -87,7 +87,7 @@ def preview_recovery(path: str | Path, progress: ProgressCallback | None = None)
     ckpt = file_set.latest_checkpoint
     if ckpt is None:
         preview.status = _status_without_checkpoint(file_set)
-        preview.problems.append("no valid checkpoint in any file: InnoDB could not start on these files")
+        preview.problems.append(f"{file_set.why_no_checkpoint}: InnoDB could not start on these files")
         return preview
     holder = next(f for f in file_set.files if f.path == ckpt.path)
     assert holder.header is not None

@@ -126,6 +126,17 @@ def test_usage_account_status_shows_what_it_can_read(server: Any, run_cli: Any, 
     assert table.exit_code == 0 and "note:" in table.stdout and grant in table.stdout
 
 
+def test_usage_account_status_counts_undo_tablespaces_like_root(server: Any, run_cli: Any,
+                                                                usage_only_account: Any) -> None:
+    """Regression (issue 13): on MySQL the count came from INFORMATION_SCHEMA.INNODB_TABLESPACES (PROCESS) with
+    the removed innodb_undo_tablespaces variable as fallback: `-` without a note; the status counters need no
+    privilege."""
+    root = run_cli("status", *server.cli_args(), "--format", "json").json()["undo"]["tablespace_count"]
+    assert root
+    usage = run_cli("status", *user_args(server, usage_only_account), "--format", "json").json()
+    assert usage["undo"]["tablespace_count"] == root
+
+
 def test_password_is_hidden_from_ps_like_the_mysql_client(server: Any, usage_only_account: Any) -> None:
     """Regression (issue 13): `-pSECRET` stayed readable in `ps` / /proc/PID/cmdline of a running `watch`."""
     name, password = usage_only_account

@@ -21,6 +21,7 @@ from mysqlinspect.redo import synthetic as S
 from mysqlinspect.redo.checksum import _first_invalid_slow, first_invalid_block
 from mysqlinspect.redo.discover import classify
 from mysqlinspect.redo.files import find_latest_checkpoint, report_from_bytes
+from mysqlinspect.redo.mariadb import spans
 from mysqlinspect.redo.mariadb.walk import MtrRing, find_file_checkpoint, kind_name, skip_mtr, walk_mtrs
 from mysqlinspect.render.jsonout import dumps
 from tests.unit.redo_samples import SAMPLES, head_bytes
@@ -179,3 +180,54 @@ def test_fast_mtr_walk_agrees_with_the_exact_one(mutations: list[tuple[int, int]
     assert (result.end_lsn, result.stop_reason, result.mtrs_scanned, result.record_counts) == expected
     if not mutations:
         assert result.mtrs_scanned > 10 and result.stop_reason == "end_marker"
+
+
+def test_the_c_mtr_run_is_in_use_where_the_extension_is_built() -> None:
+    """Regression (issue 13, item 5): the pure-Python walk ran at 58-70 MB/s on a real small-record crash log; the
+    C loop is what makes it >= 100 MB/s (benchmarks/bench_redo_mtr_walk.py)."""
+    import platform
+
+    if platform.machine() in ("x86_64", "AMD64") and " sse4_2" in Path("/proc/cpuinfo").read_text():
+        assert spans.walk_page_mtrs_native is not None and spans.walk_page_mtrs is spans.walk_page_mtrs_native
+    else:
+        assert spans.walk_page_mtrs is spans.walk_page_mtrs_py
+
+
+def _runs(ring: MtrRing, lsn: int) -> list[tuple[tuple[tuple[int, int], bytes], tuple[tuple[int, int], bytes]]]:
+    """Fast-path runs from 300 positions at the start of the ring and 600 around `lsn` (valid mtr starts and bytes
+    inside mtrs), with either sequence bit, by the C loop and by the Python one: ((result, firsts), ...) pairs."""
+    native = spans.walk_page_mtrs_native
+    assert native is not None
+    pos = (lsn - ring.first_lsn) % ring.capacity
+    endpos = min(ring.capacity, len(ring.buf) - 16)
+    out = []
+    for start in [*range(300), *range(max(pos - 300, 0), min(pos + 300, ring.capacity))]:
+        for bit in (0, 1):
+            ours, theirs = bytearray(b"x"), bytearray(b"x")
+            got = native(ring.buf, start, endpos, ring.nonce, bit, ours)
+            want = spans.walk_page_mtrs_py(ring.buf, start, endpos, ring.nonce, bit, theirs)
+            out.append(((got, bytes(ours)), (want, bytes(theirs))))
+    return out
+
+
+@_examples(300)
+@given(st.lists(st.tuples(st.integers(0, 8191), st.integers(0, 255)), max_size=6), st.booleans(),
+       st.integers(0, 8000))
+def test_c_mtr_run_agrees_with_the_python_one(mutations: list[tuple[int, int]], encrypted: bool, cut: int) -> None:
+    """Every start position (valid mtr starts and the bytes inside mtrs), mutated bytes, buffers cut short."""
+    if spans.walk_page_mtrs_native is None:
+        return
+    area, ckpt, _ = _MIXED[encrypted]
+    data = bytearray(area)
+    for offset, value in mutations:
+        data[offset] = value
+    ring = MtrRing(bytes(data), L.MDB_FIRST_LSN, encrypted)
+    for native, python in _runs(ring, ckpt):
+        assert native == python
+    short = bytes(ring.buf[:max(cut, 17)])
+    for start in range(min(len(short), 400)):
+        ours, theirs = bytearray(), bytearray()
+        end = len(short) - 16
+        got = spans.walk_page_mtrs_native(short, start, end, ring.nonce, 1, ours)
+        want = spans.walk_page_mtrs_py(short, start, end, ring.nonce, 1, theirs)
+        assert (got, ours) == (want, theirs)

@@ -281,3 +281,26 @@ def test_files_exit_65_prints_its_line_on_stderr(tmp_path: Path, run_cli: Run) -
     assert result.exit_code == 65
     assert result.stderr == ("mysqlinspect: error: redo files: ib_logfile0: header checksum mismatch: header CRC-32C "
                              "stored 0x78452470, computed 0x7e0a5b56\n")
+
+
+@pytest.mark.parametrize(("sample", "name"), [("mysql-8.0.44", "#ib_redo8"), ("mysql-9.7.4", "#ib_redo5")])
+def test_checkpoints_past_a_truncated_file_are_not_called_invalid(tmp_path: Path, run_cli: Run, sample: str,
+                                                                  name: str) -> None:
+    """Regression: with both checkpoint slots valid (checksum ok) but past the 16 KiB kept, `redo files` still
+    ended with "no valid checkpoint found" and `redo recovery` with "no valid checkpoint in any file"."""
+    path = _head_file(tmp_path, sample, name)
+    table = run_cli("redo", "files", str(path), "--format", "table").stdout
+    assert "no valid checkpoint" not in table
+    assert "no usable checkpoint: the valid checkpoints lie past the data the files hold (truncated)" in table
+    problems = run_cli("redo", "recovery", str(path), "--format", "json").json()["problems"]
+    assert not any("no valid checkpoint" in p for p in problems)
+    assert problems[-1] == ("no usable checkpoint: the valid checkpoints lie past the data the files hold "
+                            "(truncated): InnoDB could not start on these files")
+
+
+def test_files_without_a_header_have_no_checkpoint_to_read(tmp_path: Path, run_cli: Run) -> None:
+    (tmp_path / "ib_logfile0").write_bytes(b"\x01")
+    table = run_cli("redo", "files", str(tmp_path), "--format", "table").stdout
+    assert "no checkpoint to read: no file has a redo log header" in table
+    problems = run_cli("redo", "recovery", str(tmp_path), "--format", "json").json()["problems"]
+    assert problems[-1] == "no checkpoint to read: no file has a redo log header: InnoDB could not start on these files"

@@ -7,13 +7,18 @@ call over a bytes slice (faster than over a memoryview slice with this binding) 
 of the stored CRC. Anything else (file-level records, longer varints, the mtr that crosses the wrap point, an
 invalid mtr) stops the run: the exact per-mtr path (`mtrwalk.skip_mtr`) takes that one mtr and says how the
 log ends when it does.
+
+`walk_page_mtrs` is the C loop `mtr_run` of the `_pagecheck` extension (same rules, SSE4.2 CRC-32C) when that is
+built and usable, else `walk_page_mtrs_py` below.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 
 from mysqlinspect.crc import crc32c as _crc32c
+from mysqlinspect.crc import pagecheck
 from mysqlinspect.redo import layout as L
 
 # Bytes from a record's first byte to the next record for a length nibble of 1..15; 0: a varint follows.
@@ -22,8 +27,8 @@ _KIND_OF_PAGE_BYTE = bytes(b & 0x70 for b in range(256))
 _STORED_CRC = struct.Struct(">I").unpack_from
 
 
-def walk_page_mtrs(buf: bytes | bytearray, pos: int, endpos: int, nonce: int, bit: int,
-                   firsts: bytearray) -> tuple[int, int]:
+def walk_page_mtrs_py(buf: bytes | bytearray, pos: int, endpos: int, nonce: int, bit: int,
+                      firsts: bytearray) -> tuple[int, int]:
     """Take valid page-record mtrs from `pos` while they end by `endpos`: (position after the last one, count).
 
     `bit` is the terminator byte of this lap (every terminator before `endpos` lies in it). The first byte of
@@ -69,6 +74,11 @@ def walk_page_mtrs(buf: bytes | bytearray, pos: int, endpos: int, nonce: int, bi
     except IndexError:  # records ran past the buffer: not a valid mtr
         del firsts[mark:]
         return start, taken
+
+
+WalkPageMtrs = Callable[[bytes | bytearray, int, int, int, int, bytearray], tuple[int, int]]
+walk_page_mtrs_native: WalkPageMtrs | None = getattr(pagecheck, "mtr_run", None) if pagecheck is not None else None
+walk_page_mtrs: WalkPageMtrs = walk_page_mtrs_native or walk_page_mtrs_py
 
 
 def add_page_kinds(firsts: bytearray, kinds: dict[int, int]) -> None:

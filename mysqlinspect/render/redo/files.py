@@ -114,7 +114,7 @@ def _slot_text(slot: CheckpointSlot) -> str:
 def _latest(file_set: RedoFileSet) -> RenderableType:
     ckpt = file_set.latest_checkpoint
     if ckpt is None:
-        return "[bold red]no valid checkpoint found[/bold red]"
+        return f"[bold red]{escape(file_set.why_no_checkpoint)}[/bold red]"
     number = f", checkpoint no {show(ckpt.number)}" if ckpt.number is not None else ""
     return (f"[bold]latest checkpoint:[/bold] LSN {show(ckpt.lsn)} in {escape(ckpt.file)}, "
             f"slot {ckpt.slot} (@{ckpt.slot_offset}){number}")
