@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pymysql
 
@@ -160,21 +161,27 @@ def _add_table(contents: RangeContents, body: bytes, event_filter: EventFilter, 
         contents.unnamed.add((schema, table))
 
 
-def triggers_on(conn: pymysql.connections.Connection, tables: Iterable[tuple[str, str]]) -> list[str]:
-    """`schema.table: trigger (timing event)` for every trigger defined on `tables` on this server."""
+def _rows_of_tables(conn: pymysql.connections.Connection, tables: Iterable[tuple[str, str]], query: str,
+                   schema_col: str, table_col: str, params: Sequence[str] = ()) -> list[tuple[Any, ...]]:
+    """Rows of an information_schema `query` whose `{where}` is put in as "(schema_col, table_col) is one of
+    `tables`" (200 tables per statement); `params` are the query's own placeholders before it."""
     wanted = sorted(set(tables))
-    if not wanted:
-        return []
-    found: list[str] = []
+    rows: list[tuple[Any, ...]] = []
     with conn.cursor() as cur:
         for start in range(0, len(wanted), 200):
             part = wanted[start : start + 200]
-            where = " OR ".join(["(EVENT_OBJECT_SCHEMA = %s AND EVENT_OBJECT_TABLE = %s)"] * len(part))
-            cur.execute("SELECT EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, TRIGGER_NAME, ACTION_TIMING, "
-                        f"EVENT_MANIPULATION FROM information_schema.TRIGGERS WHERE {where} ORDER BY 1, 2, 3",
-                        [v for pair in part for v in pair])
-            found += [f"{r[0]}.{r[1]}: {r[2]} ({r[3]} {r[4]})" for r in cur.fetchall()]
-    return found
+            where = " OR ".join([f"({schema_col} = %s AND {table_col} = %s)"] * len(part))
+            cur.execute(query.format(where=where), [*params, *(v for pair in part for v in pair)])
+            rows += cur.fetchall()
+    return rows
+
+
+def triggers_on(conn: pymysql.connections.Connection, tables: Iterable[tuple[str, str]]) -> list[str]:
+    """`schema.table: trigger (timing event)` for every trigger defined on `tables` on this server."""
+    rows = _rows_of_tables(conn, tables, "SELECT EVENT_OBJECT_SCHEMA, EVENT_OBJECT_TABLE, TRIGGER_NAME, ACTION_TIMING, "
+                           "EVENT_MANIPULATION FROM information_schema.TRIGGERS WHERE {where} ORDER BY 1, 2, 3",
+                           "EVENT_OBJECT_SCHEMA", "EVENT_OBJECT_TABLE")
+    return [f"{r[0]}.{r[1]}: {r[2]} ({r[3]} {r[4]})" for r in rows]
 
 
 def missing_collations(conn: pymysql.connections.Connection, names: Iterable[str]) -> list[str]:
@@ -193,30 +200,17 @@ def system_versioned(conn: pymysql.connections.Connection, tables: Iterable[tupl
     """`schema.table` of the MariaDB system-versioned tables among `tables` on this server (none on MySQL). Their
     row images carry row_start/row_end, which SQL cannot assign, and the history rows the source logged would be
     made again by the target's own versioning: only row events reproduce them."""
-    wanted = sorted(set(tables))
-    found: list[str] = []
-    with conn.cursor() as cur:
-        for start in range(0, len(wanted), 200):
-            part = wanted[start : start + 200]
-            where = " OR ".join(["(TABLE_SCHEMA = %s AND TABLE_NAME = %s)"] * len(part))
-            cur.execute(f"SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE TABLE_TYPE = "
-                        f"'SYSTEM VERSIONED' AND ({where}) ORDER BY 1, 2", [v for pair in part for v in pair])
-            found += [f"{r[0]}.{r[1]}" for r in cur.fetchall()]
-    return found
+    rows = _rows_of_tables(conn, tables, "SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES WHERE "
+                           "TABLE_TYPE = 'SYSTEM VERSIONED' AND ({where}) ORDER BY 1, 2", "TABLE_SCHEMA", "TABLE_NAME")
+    return [f"{r[0]}.{r[1]}" for r in rows]
 
 
 def columns_of_data_types(conn: pymysql.connections.Connection, tables: Iterable[tuple[str, str]],
                           data_types: Iterable[str]) -> list[str]:
     """`schema.table.column TYPE` of the columns of `tables` on this server whose DATA_TYPE is one of
     `data_types`."""
-    wanted, types = sorted(set(tables)), sorted(set(data_types))
-    found: list[str] = []
-    with conn.cursor() as cur:
-        for start in range(0, len(wanted), 200):
-            part = wanted[start : start + 200]
-            where = " OR ".join(["(TABLE_SCHEMA = %s AND TABLE_NAME = %s)"] * len(part))
-            cur.execute("SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS "
-                        f"WHERE LOWER(DATA_TYPE) IN ({', '.join(['%s'] * len(types))}) AND ({where}) "
-                        "ORDER BY 1, 2, ORDINAL_POSITION", [*types, *(v for pair in part for v in pair)])
-            found += [f"{r[0]}.{r[1]}.{r[2]} {str(r[3]).upper()}" for r in cur.fetchall()]
-    return found
+    types = sorted(set(data_types))
+    rows = _rows_of_tables(conn, tables, "SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, DATA_TYPE FROM "
+                           f"information_schema.COLUMNS WHERE LOWER(DATA_TYPE) IN ({', '.join(['%s'] * len(types))}) "
+                           "AND ({where}) ORDER BY 1, 2, ORDINAL_POSITION", "TABLE_SCHEMA", "TABLE_NAME", types)
+    return [f"{r[0]}.{r[1]}.{r[2]} {str(r[3]).upper()}" for r in rows]
