@@ -19,6 +19,7 @@ from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.range import ResolvedRange
 from mysqlinspect.binlog.source import rawdump
+from mysqlinspect.binlog.source.compressed import COMPRESSED_QUERY
 from mysqlinspect.binlog.source.files import display_name
 from mysqlinspect.binlog.source.local import LocalBinlogSource
 from mysqlinspect.connection.settings import ConnectionSettings
@@ -66,8 +67,6 @@ class RangeContents:
     tables: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (schema, table) -> column type codes
     created_triggers: list[str] = field(default_factory=list)  # names in CREATE TRIGGER statements of the range
     trigger_tables: dict[str, tuple[str, str] | None] = field(default_factory=dict)  # created trigger -> its table
-    sql_tables: set[tuple[str, str]] = field(default_factory=set)  # tables changed inside compressed payloads:
-    # the events mode applies those transactions as SQL
     collations: set[str] = field(default_factory=set)  # named in COLLATE clauses of the range's statements (DDL)
     unnamed: set[tuple[str, str]] = field(default_factory=set)  # logged without column names (no FULL metadata)
 
@@ -117,13 +116,13 @@ def range_contents(events: Iterable[rawdump.RawEvent], rng: ResolvedRange, event
         if stop is not None and BinlogPosition(event.file, event.start_pos) >= stop:
             break
         if event.type_code == rawdump.TABLE_MAP_EVENT:
-            _add_table(contents, event.body, event_filter, False)
+            _add_table(contents, event.body, event_filter)
         elif event.type_code == rawdump.TRANSACTION_PAYLOAD_EVENT:
             for inner in split_events(decompress_payload(event.body)):
                 if inner[4] == rawdump.TABLE_MAP_EVENT:
-                    _add_table(contents, bytes(inner[rawdump.HEADER_LEN :]), event_filter, True)
-        elif event.type_code == rawdump.QUERY_EVENT:
-            schema, text = rawdump.query_text(event.body)
+                    _add_table(contents, bytes(inner[rawdump.HEADER_LEN :]), event_filter)
+        elif event.type_code in (rawdump.QUERY_EVENT, COMPRESSED_QUERY):
+            schema, text = rawdump.query_text(event.body, compressed=event.type_code == COMPRESSED_QUERY)
             trigger = created_trigger(text)
             if trigger:
                 contents.created_triggers.append(trigger)
@@ -132,13 +131,11 @@ def range_contents(events: Iterable[rawdump.RawEvent], rng: ResolvedRange, event
     return contents
 
 
-def _add_table(contents: RangeContents, body: bytes, event_filter: EventFilter, compressed: bool) -> None:
+def _add_table(contents: RangeContents, body: bytes, event_filter: EventFilter) -> None:
     schema, table, types = _table_map(body)
     if not event_filter.table_matches(schema, table):
         return
     contents.tables[(schema, table)] = types
-    if compressed:
-        contents.sql_tables.add((schema, table))
     if (schema, table) not in contents.unnamed and not parse_table_map(body).has_names:
         contents.unnamed.add((schema, table))
 
