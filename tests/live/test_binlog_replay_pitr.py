@@ -2,7 +2,8 @@
 own dump tool at a known binlog position; more transactions (each in its own second, SET timestamp); the source
 stopped and its binlog files copied; the backup restored onto a fresh server; `binlog replay FILES --start-file
 --start-pos --stop-datetime T --execute --checkpoint`, killed along the way and resumed. The target must equal the
-source's state at T (ordered row dumps), with each transaction applied exactly once (a keyless audit table)."""
+source's state at T (ordered row dumps), with each transaction applied exactly once (a keyless audit table); once
+through row events from the files (auto), once as SQL, from the same backup."""
 
 from __future__ import annotations
 
@@ -127,24 +128,38 @@ def test_point_in_time_recovery_from_copied_binlog_files(sandbox_flavor: str, ma
     source.destroy()  # the source is gone: only the backup and the copied binlogs are left
 
     target = make_server(sandbox_flavor, server_id=700)
-    restored = pipe_into_client(target, dump)
-    assert restored.returncode == 0, restored.stderr.decode(errors="replace")
     when = dt.datetime.fromtimestamp(stop_at, dt.UTC).isoformat()
-    checkpoint = tmp_path / "pitr.checkpoint"
-    argv = [sys.executable, "-m", "mysqlinspect", "binlog", "replay", str(copied), "--start-file", start_file,
-            "--start-pos", str(start_pos), "--stop-datetime", when, "--execute", "--target",
-            f"mysql://root@127.0.0.1:{target.port}", "--yes", "--rate", "40", "--checkpoint", str(checkpoint),
-            "--format", "json"]
-    kills = kill_during_runs(argv, [0.2, 0.4], checkpoint, target_checkpoint_progress(target))
-    final = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-    assert final.returncode == 0, final.stderr
-    summary = json.loads(final.stdout)
-    assert kills >= 1, "the replay finished before it could be killed: make the range longer"
-    assert summary["checkpoint"]["transactions"] == AT
+    # auto sends the row events (BINLOG statements) from the files; sql applies decoded SQL: both, from the backup
+    for apply_mode, applied_as in (("auto", "binlog-events"), ("sql", "sql")):
+        _restore(target, dump)
+        checkpoint = tmp_path / f"pitr-{apply_mode}.checkpoint"
+        argv = [sys.executable, "-m", "mysqlinspect", "binlog", "replay", str(copied), "--start-file", start_file,
+                "--start-pos", str(start_pos), "--stop-datetime", when, "--execute", "--target",
+                f"mysql://root@127.0.0.1:{target.port}", "--yes", "--rate", "40", "--checkpoint", str(checkpoint),
+                "--format", "json", "--apply-mode", apply_mode]
+        kills = kill_during_runs(argv, [0.2, 0.4], checkpoint, target_checkpoint_progress(target))
+        final = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        assert final.returncode == 0, final.stderr
+        summary = json.loads(final.stdout)
+        assert kills >= 1, "the replay finished before it could be killed: make the range longer"
+        assert summary["apply_mode"] == applied_as
+        assert summary["checkpoint"]["transactions"] == AT
+        conn = target.connect()
+        try:
+            got = table_dump(conn, DB)
+        finally:
+            conn.close()
+        assert [r[0] for r in got["audit"] if r[0] >= 0] == list(range(AT)), apply_mode
+        assert got == expected, apply_mode
+
+
+def _restore(target: Any, dump: bytes) -> None:
+    """The backup loaded onto the target, its database dropped first (the second replay starts from it again)."""
     conn = target.connect()
     try:
-        got = table_dump(conn, DB)
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS {DB}")
     finally:
         conn.close()
-    assert [r[0] for r in got["audit"] if r[0] >= 0] == list(range(AT))
-    assert got == expected
+    restored = pipe_into_client(target, dump)
+    assert restored.returncode == 0, restored.stderr.decode(errors="replace")

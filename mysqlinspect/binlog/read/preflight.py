@@ -24,8 +24,9 @@ def _value(info: ServerInfo, name: str) -> str:
     return str(info.variable(name, "") or "").upper()
 
 
-def preflight_issues(info: ServerInfo, need_rows: bool = True) -> list[PreflightIssue]:
-    """Everything about the server's settings and the account that would make the output incomplete."""
+def preflight_issues(info: ServerInfo, need_rows: bool = True, decoder: str = "own") -> list[PreflightIssue]:
+    """Everything about the server's settings and the account that would make the output incomplete (`decoder`:
+    which one reads the events: the library leaves MariaDB compressed events undecoded)."""
     issues: list[PreflightIssue] = []
     fmt = _value(info, "binlog_format")
     if fmt and fmt != "ROW":
@@ -51,9 +52,13 @@ def preflight_issues(info: ServerInfo, need_rows: bool = True) -> list[Preflight
     if "PARTIAL_JSON" in _value(info, "binlog_row_value_options"):
         issues.append(PreflightIssue("binlog_row_value_options", "binlog_row_value_options=PARTIAL_JSON: JSON updates "
                                                                  "may be logged as diffs, not full values"))
-    if _value(info, "log_bin_compress") == "ON":
+    if _value(info, "log_bin_compress") == "ON" and decoder == "library":
         issues.append(PreflightIssue("log_bin_compress", "log_bin_compress=ON: MariaDB compressed events are not "
-                                                         "decoded; their transactions are reported as undecoded"))
+                                                         "decoded by --decoder library; their transactions are "
+                                                         "reported as undecoded"))
+    elif _value(info, "log_bin_compress") == "ON":
+        issues.append(PreflightIssue("log_bin_compress", "log_bin_compress=ON: MariaDB compressed events (zlib) are "
+                                                         "decoded by mysqlinspect", blocking=False))
     issues += privilege_issues(info, need_rows)
     return issues
 

@@ -1,6 +1,7 @@
 """Forward `--execute` in events mode (passthrough): raw row-event transactions applied with BINLOG statements
-on a worker thread while the reader goes on; the others (DDL...) decoded again and applied as SQL, in order.
-Progress, checkpoints and summary counts work as on the SQL path (replay.execute)."""
+on a worker thread while the reader goes on; the others (DDL...) decoded (by the files' reader already, or again
+for their positions) and applied as SQL, in order. The raw transactions come from a server's dump or from local
+files alike. Progress, checkpoints and summary counts work as on the SQL path (replay.execute)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,8 @@ from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.replay.apply import Applier, ApplyThread, ReplayConflictError, SourcePoint
 from mysqlinspect.binlog.replay.flashback import INVERSE_OP, SpillStack, invert_transaction
-from mysqlinspect.binlog.replay.passthrough import (
-    RawTransaction,
-    RawTransactions,
-    RowEventsRefused,
-    apply_raw,
-    start_events_session,
-)
+from mysqlinspect.binlog.replay.passthrough import RowEventsRefused, apply_raw, start_events_session
+from mysqlinspect.binlog.replay.raw_assembly import RawTransaction
 from mysqlinspect.binlog.replay.raw_flashback import invert_chunks
 from mysqlinspect.binlog.replay.replay import (
     LocalCheckpoint,
@@ -58,7 +54,7 @@ class _Progress:
             self.last_save = time.monotonic()
 
 
-def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlOptions, mode: ReplayMode,
+def execute_events(transactions: Iterable[RawTransaction], decode: Decoder, options: SqlOptions, mode: ReplayMode,
                    applier: Applier, summary: ReplaySummary, resume_from: SourcePoint | None = None,
                    local: LocalCheckpoint | None = None, save_every: float = 1.0,
                    session_fde: bytes | None = None,
@@ -81,8 +77,7 @@ def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlO
         try:
             apply_raw(applier, raw, point)
         except RowEventsRefused as refused:  # rolled back: the SQL path applies it, or reports the conflicting row
-            decoded = list(_numbered(raw, decode(BinlogPosition(raw.model.file, raw.model.start_pos),
-                                                 BinlogPosition(raw.model.end_file, raw.model.end_pos))))
+            decoded = list(_numbered(raw, _decoded(raw, decode)))
             if before_sql is not None:
                 try:
                     before_sql({(e.schema, e.table) for t in decoded for e in t.events if e.rows and e.schema
@@ -108,11 +103,9 @@ def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlO
                 continue
             if raw.simple:
                 point = progress.next_point(raw.model, raw.row_count)
-                worker.submit(_bind(apply_events, raw, transactions.fde, point))
+                worker.submit(_bind(apply_events, raw, raw.fde, point))
                 continue
-            start = BinlogPosition(raw.model.file, raw.model.start_pos)
-            stop = BinlogPosition(raw.model.end_file, raw.model.end_pos)
-            for txn in ordered_transactions(_numbered(raw, decode(start, stop)), mode, summary):
+            for txn in ordered_transactions(_numbered(raw, _decoded(raw, decode)), mode, summary):
                 worker.submit(_bind(apply_sql, txn, progress.next_point(txn, txn.row_count)))
     finally:
         worker.close()
@@ -122,9 +115,10 @@ def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlO
     summary.elapsed_seconds = time.monotonic() - started
 
 
-def execute_events_flashback(transactions: RawTransactions, decode: Decoder, options: SqlOptions, mode: ReplayMode,
-                             applier: Applier, summary: ReplaySummary, resume_from: SourcePoint | None = None,
-                             local: LocalCheckpoint | None = None, save_every: float = 1.0,
+def execute_events_flashback(transactions: Iterable[RawTransaction], decode: Decoder, options: SqlOptions,
+                             mode: ReplayMode, applier: Applier, summary: ReplaySummary,
+                             resume_from: SourcePoint | None = None, local: LocalCheckpoint | None = None,
+                             save_every: float = 1.0,
                              session_fde: bytes | None = None,
                              before_sql: Callable[[set[tuple[str, str]]], None] | None = None) -> None:
     """Flashback through inverted row events (raw_flashback), newest transaction first. The whole range is spilled
@@ -140,8 +134,7 @@ def execute_events_flashback(transactions: RawTransactions, decode: Decoder, opt
             if raw.simple:
                 stack.push(raw)
                 continue
-            stop = BinlogPosition(raw.model.end_file, raw.model.end_pos)
-            for txn in _numbered(raw, decode(BinlogPosition(raw.model.file, raw.model.start_pos), stop)):
+            for txn in _numbered(raw, _decoded(raw, decode)):
                 if txn.is_ddl:
                     summary.skipped_ddl += 1
                 elif txn.row_count:
@@ -149,15 +142,13 @@ def execute_events_flashback(transactions: RawTransactions, decode: Decoder, opt
                     as_sql.update((e.schema, e.table) for e in txn.events if e.rows and e.schema and e.table)
         if before_sql is not None and as_sql:
             before_sql(as_sql)
-        fde = transactions.fde
-        checksum_len = transactions.dump.checksum_len
         for item in stack.pop_all():
             model = item.model if isinstance(item, RawTransaction) else item
             if already_applied(model, resume_from, True):
                 summary.skipped_applied += 1
                 continue
             if isinstance(item, RawTransaction):
-                _apply_inverted(applier, item, fde, checksum_len, progress, summary, sent_fde)
+                _apply_inverted(applier, item, progress, summary, sent_fde)
             else:
                 undo = invert_transaction(item)
                 statements = transaction_statements(undo, options)
@@ -171,12 +162,12 @@ def execute_events_flashback(transactions: RawTransactions, decode: Decoder, opt
     summary.elapsed_seconds = time.monotonic() - started
 
 
-def _apply_inverted(applier: Applier, raw: RawTransaction, fde: bytes | None, checksum_len: int,
-                    progress: _Progress, summary: ReplaySummary, sent_fde: list[bytes | None]) -> None:
-    if fde is not None and fde != sent_fde[0]:
-        start_events_session(applier, fde)
-        sent_fde[0] = fde
-    undo = replace(raw, chunks=invert_chunks(raw.chunks, checksum_len),
+def _apply_inverted(applier: Applier, raw: RawTransaction, progress: _Progress, summary: ReplaySummary,
+                    sent_fde: list[bytes | None]) -> None:
+    if raw.fde is not None and raw.fde != sent_fde[0]:
+        start_events_session(applier, raw.fde)
+        sent_fde[0] = raw.fde
+    undo = replace(raw, chunks=invert_chunks(raw.chunks, raw.checksum_len),
                    counts={(table, INVERSE_OP[op]): n for (table, op), n in raw.counts.items()})
     point = progress.next_point(raw.model, raw.row_count)
     try:
@@ -185,6 +176,15 @@ def _apply_inverted(applier: Applier, raw: RawTransaction, fde: bytes | None, ch
         raise ReplayConflictError(f"undo of {exc}") from exc
     summary.add_prepared(False, undo.row_count, undo.counts, [])
     progress.applied(point)
+
+
+def _decoded(raw: RawTransaction, decode: Decoder) -> Iterable[Transaction]:
+    """The decoded path's transactions for `raw`: read with it (local files), else decoded again for its
+    positions."""
+    if raw.decoded is not None:
+        return raw.decoded
+    return decode(BinlogPosition(raw.model.file, raw.model.start_pos),
+                  BinlogPosition(raw.model.end_file, raw.model.end_pos))
 
 
 def _numbered(raw: RawTransaction, decoded: Iterable[Transaction]) -> Iterator[Transaction]:

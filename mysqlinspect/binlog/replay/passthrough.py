@@ -5,38 +5,27 @@ Per target session: `BINLOG '<Format_description>'` once (which also proves the 
 Per source transaction, one target transaction: START TRANSACTION; `BINLOG '<Table_map + Rows events>'`; the
 checkpoint row; COMMIT - so exactly-once resuming works as on the SQL path. GTID events are never sent (the
 target assigns its own GTID, as on the SQL path). A transaction that is anything else than Table_map + Rows
-events (DDL, statements, compressed payloads, partial JSON updates, XA, a table filter splitting a statement,
-a row that cannot be counted) is read again through the decoded path and applied as SQL.
+events (DDL, statements, partial JSON updates, XA, a table filter splitting a statement, a row that cannot be
+counted) is applied as SQL through the decoded path. Compressed events are expanded into plain ones
+(raw_assembly); local files give the same transactions (raw_files).
 """
 
 from __future__ import annotations
 
 import base64
-import struct
-import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 
 import pymysql
 
-from mysqlinspect.binlog.decode.rowsizes import TableShape, count_rows
-from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.range import ResolvedRange
 from mysqlinspect.binlog.replay.apply import Applier, SourcePoint, _where
+from mysqlinspect.binlog.replay.raw_assembly import RawAssembler, RawTransaction
 from mysqlinspect.binlog.source import rawdump
 from mysqlinspect.connection.settings import ConnectionSettings
 from mysqlinspect.errors import DataError, PrivilegeError
 
-MYSQL_GTID_CODES = frozenset({rawdump.GTID_EVENT, rawdump.ANONYMOUS_GTID_EVENT, rawdump.GTID_TAGGED_EVENT})
-ROWS_CODES = frozenset({rawdump.WRITE_ROWS_V1, rawdump.UPDATE_ROWS_V1, rawdump.DELETE_ROWS_V1,
-                        rawdump.WRITE_ROWS_V2, rawdump.UPDATE_ROWS_V2, rawdump.DELETE_ROWS_V2})
-ANNOTATIONS = frozenset({29, rawdump.MARIADB_ANNOTATE_ROWS})  # Rows_query, Annotate_rows: comments only
-OUTSIDE_IGNORED = frozenset({rawdump.FORMAT_DESCRIPTION_EVENT, rawdump.PREVIOUS_GTIDS_EVENT, rawdump.STOP_EVENT,
-                             rawdump.MARIADB_BINLOG_CHECKPOINT, rawdump.MARIADB_GTID_LIST, 164})
-STMT_END_F = 0x0001
-MARIADB_FL_STANDALONE = 0x01
 MAX_STATEMENT_BYTES = 4 << 20  # raw event bytes per BINLOG statement (base64 makes it 4/3 larger)
 PRIVILEGE_ERRORS = frozenset({1227, 1142, 1044, 1045, 1370})
 APPLY_MODES = ("auto", "sql", "events")
@@ -47,22 +36,6 @@ class RowEventsRefused(DataError):
     either succeeds or reports the conflict row by row as the SQL path does."""
 
 
-@dataclass
-class RawTransaction:
-    """A source transaction as raw events: Table_map and Rows events (header, body and checksum as in the log)."""
-
-    model: Transaction  # identity only (no events): positions, GTID, number
-    chunks: list[bytes] = field(default_factory=list)
-    row_count: int = 0
-    counts: dict[tuple[str, str], int] = field(default_factory=dict)
-    simple: bool = True  # False: apply it through the decoded path
-    in_begin: bool = False
-    standalone: bool = False
-    _group: list[bytes] = field(default_factory=list)  # events of the statement being read (until STMT_END_F)
-    _group_rows: list[tuple[str, str, int]] = field(default_factory=list)
-    _group_tables: set[bool] = field(default_factory=set)
-
-
 def events_mode_blockers(flashback: bool, verify_current: bool, event_filter: EventFilter,
                          rng: ResolvedRange) -> list[str]:
     """Why the events path cannot reproduce exactly what the SQL path would (empty: it can)."""
@@ -71,26 +44,24 @@ def events_mode_blockers(flashback: bool, verify_current: bool, event_filter: Ev
         reasons.append("--verify-current")
     if event_filter.ops or event_filter.event_types or event_filter.min_rows or event_filter.server_ids:
         reasons.append("row-level filters (--op, --event-type, --min-rows, --server-id)")
-    if rng.uses_gate:
-        reasons.append("a GTID or --start-datetime range")
     if rng.follow:
         reasons.append("--follow")
     return reasons
 
 
 class RawTransactions:
-    """Raw transactions of a positional range, read over COM_BINLOG_DUMP; `fde` holds the raw
-    Format_description event once the first transaction has been yielded."""
+    """Raw transactions of a range read over COM_BINLOG_DUMP (raw_assembly); `gtid_started`: a --gtid start was
+    passed before a resume point."""
 
     def __init__(self, settings: ConnectionSettings, rng: ResolvedRange, event_filter: EventFilter,
-                 server_id: int | None = None, rename: Callable[[str], str] = str) -> None:
+                 server_id: int | None = None, rename: Callable[[str], str] = str,
+                 gtid_started: bool = False) -> None:
         self.dump = rawdump.RawDump(settings, rng.start, server_id=server_id)
-        self.rename = rename  # --rewrite-db: the Table_map events name the target database
         self.rng = rng
-        self.filter = event_filter
-        self.fde: bytes | None = None
-        self.tables: dict[int, TableShape] = {}
-        self.number = 0
+        gate = rng.gate() if rng.uses_gate else None
+        if gate is not None:
+            gate.started = gtid_started
+        self.assembler = RawAssembler(event_filter, rename, gate, stop=rng.stop.reached)
 
     def close(self) -> None:
         self.dump.close()
@@ -108,125 +79,22 @@ class RawTransactions:
         current = self.rng.start.file
         csum = self.dump.checksum_len
         unpack = rawdump.HEADER.unpack_from
-        txn: RawTransaction | None = None
+        assembler = self.assembler
         for data in packets:
             timestamp, code, server_id, size, log_pos, flags = unpack(data, 1)
             if code == rawdump.ROTATE_EVENT:
                 current = bytes(data[1 + rawdump.HEADER_LEN + 8 : len(data) - csum]).decode()
                 continue
             if code == rawdump.FORMAT_DESCRIPTION_EVENT:
-                self.fde = bytes(data[1:])
+                assembler.format_description(bytes(data[1:]), csum)
+                continue
             if log_pos == 0 or code in (rawdump.HEARTBEAT_EVENT, rawdump.HEARTBEAT_V2_EVENT):
                 continue
-            start = log_pos - size
-            body = bytes(data[1 + rawdump.HEADER_LEN : len(data) - csum]) if csum else bytes(
-                data[1 + rawdump.HEADER_LEN :])
-            if txn is not None and (code in MYSQL_GTID_CODES or code == rawdump.MARIADB_GTID_EVENT):
-                txn = None  # a transaction cut short (as the decoded path's assembler drops it)
-            if txn is None:
-                if code in OUTSIDE_IGNORED:
-                    continue
-                txn = self._open(current, start, timestamp, server_id)
-                if self.rng.stop.reached(txn.model):
-                    return
-            if self._add(txn, code, body, bytes(data[1:]), server_id, flags):
-                txn.model.end_file, txn.model.end_pos = current, log_pos
-                txn.model.end_timestamp = timestamp
-                if txn.chunks or not txn.simple:
-                    yield txn
-                txn = None
-
-    def _open(self, file: str, start: int, timestamp: int, server_id: int) -> RawTransaction:
-        self.number += 1
-        model = Transaction(number=self.number, file=file, start_pos=start, end_pos=start, end_file=file,
-                            timestamp=timestamp, server_id=server_id, gtid=None, xid=None)
-        return RawTransaction(model)
-
-    def _add(self, txn: RawTransaction, code: int, body: bytes, raw: bytes, server_id: int, flags: int) -> bool:
-        """Take one event into `txn`; True when it ends the transaction."""
-        if code in MYSQL_GTID_CODES or code == rawdump.MARIADB_GTID_EVENT:
-            self._gtid(txn, code, body, server_id)
-            return False
-        if code == rawdump.QUERY_EVENT:
-            return self._query(txn, body)
-        if code == rawdump.TABLE_MAP_EVENT:
-            shape = TableShape.parse(body)
-            self.tables[shape.table_id] = shape
-            target = self.rename(shape.schema)
-            txn._group.append(raw if target == shape.schema else renamed_table_map(raw, target, self.dump.checksum_len))
-            txn._group_tables.add(self.filter.table_matches(shape.schema, shape.table))
-            return False
-        if code in ROWS_CODES:
-            self._rows(txn, code, body, raw)
-            return False
-        if code == rawdump.XID_EVENT:
-            self._flush_group(txn)
-            return True
-        if code == rawdump.XA_PREPARE_EVENT:
-            txn.simple = False
-            return True
-        if code not in ANNOTATIONS:
-            txn.simple = False  # payload, partial update, XA, intvar/rand/user var, compressed rows...
-        return False
-
-    def _gtid(self, txn: RawTransaction, code: int, body: bytes, server_id: int) -> None:
-        if code == rawdump.MARIADB_GTID_EVENT:
-            txn.model.gtid, gtid_flags = rawdump.mariadb_gtid(body, server_id)
-            txn.in_begin = not gtid_flags & MARIADB_FL_STANDALONE
-            txn.standalone = not txn.in_begin
-        elif code == rawdump.GTID_EVENT:
-            txn.model.gtid = rawdump.mysql_gtid(body)
-        elif code == rawdump.GTID_TAGGED_EVENT:
-            txn.simple = False  # the decoded path renders tagged GTIDs
-
-    def _query(self, txn: RawTransaction, body: bytes) -> bool:
-        _, query = rawdump.query_text(body)
-        word = query.strip().upper()
-        if word == "BEGIN":
-            txn.in_begin = True
-            return False
-        if word == "COMMIT":
-            self._flush_group(txn)
-            return True
-        txn.simple = False  # DDL, statement-logged DML, ROLLBACK, XA...
-        return not txn.in_begin or word == "ROLLBACK"
-
-    def _rows(self, txn: RawTransaction, code: int, body: bytes, raw: bytes) -> None:
-        shape = self.tables.get(rawdump.rows_table_id(body))
-        count = count_rows(body, shape, code) if shape else None
-        if shape is None or count is None:
-            txn.simple = False
-            return
-        txn._group.append(raw)
-        txn._group_rows.append((f"{shape.schema}.{shape.table}", rawdump.ROW_EVENT_OPS[code], count))
-        if int.from_bytes(body[6:8], "little") & STMT_END_F:
-            self._flush_group(txn)
-
-    def _flush_group(self, txn: RawTransaction) -> None:
-        """A whole statement's events are kept when all its tables match the filter, dropped when none does;
-        a statement mixing both is left to the decoded path (which filters row by row)."""
-        if len(txn._group_tables) > 1:
-            txn.simple = False
-        elif txn._group_tables == {True} or (txn._group and not txn._group_tables):
-            txn.chunks += txn._group
-            for table, op, count in txn._group_rows:
-                txn.row_count += count
-                txn.counts[(table, op)] = txn.counts.get((table, op), 0) + count
-        txn._group, txn._group_rows, txn._group_tables = [], [], set()
-
-
-def renamed_table_map(raw: bytes, schema: str, checksum_len: int) -> bytes:
-    """A Table_map event naming database `schema` (what mysqlbinlog --rewrite-db does), size and CRC32 redone."""
-    header, body = raw[: rawdump.HEADER_LEN], raw[rawdump.HEADER_LEN : len(raw) - checksum_len]
-    old_len = body[8]
-    name = schema.encode()
-    if len(name) > 64:
-        raise DataError(f"--rewrite-db target {schema!r} is too long for a Table_map event")
-    body = body[:8] + bytes([len(name)]) + name + body[9 + old_len :]
-    size = rawdump.HEADER_LEN + len(body) + checksum_len
-    header = header[:9] + struct.pack("<I", size) + header[13:]
-    event = header + body
-    return event + struct.pack("<I", zlib.crc32(event)) if checksum_len else event
+            txn = assembler.feed(current, log_pos - size, log_pos, timestamp, code, server_id, flags, bytes(data[1:]))
+            if assembler.stopped:
+                return
+            if txn is not None:
+                yield txn
 
 
 def binlog_statements(chunks: list[bytes]) -> Iterator[str]:

@@ -20,6 +20,7 @@ from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.range import ResolvedRange
 from mysqlinspect.binlog.source import rawdump
+from mysqlinspect.binlog.source.compressed import COMPRESSED_QUERY
 from mysqlinspect.binlog.source.files import display_name
 from mysqlinspect.binlog.source.local import LocalBinlogSource
 from mysqlinspect.connection.settings import ConnectionSettings
@@ -70,8 +71,6 @@ class RangeContents:
     tables: dict[tuple[str, str], bytes] = field(default_factory=dict)  # (schema, table) -> column type codes
     created_triggers: list[str] = field(default_factory=list)  # names in CREATE TRIGGER statements of the range
     trigger_tables: dict[str, tuple[str, str] | None] = field(default_factory=dict)  # created trigger -> its table
-    sql_tables: set[tuple[str, str]] = field(default_factory=set)  # tables changed inside compressed payloads:
-    # the events mode applies those transactions as SQL
     collations: set[str] = field(default_factory=set)  # named in COLLATE clauses of the range's statements (DDL)
     unnamed: set[tuple[str, str]] = field(default_factory=set)  # logged without column names (no FULL metadata)
 
@@ -109,7 +108,8 @@ def read_file_range_contents(paths: Sequence[str | Path], rng: ResolvedRange, ev
     source = LocalBinlogSource(paths, verify_checksum=verify_checksum)
     order = {display_name(p): i for i, p in enumerate(source.files)}
     start = order.get(rng.start.file, -1), rng.start.pos
-    wanted = frozenset({rawdump.TABLE_MAP_EVENT, rawdump.TRANSACTION_PAYLOAD_EVENT, rawdump.QUERY_EVENT})
+    wanted = frozenset({rawdump.TABLE_MAP_EVENT, rawdump.TRANSACTION_PAYLOAD_EVENT, rawdump.QUERY_EVENT,
+                        COMPRESSED_QUERY})
     events = (e for e in source.of_types(wanted) if (order.get(e.file, -1), e.start_pos) >= start)
     return range_contents(events, rng, event_filter)
 
@@ -123,13 +123,13 @@ def range_contents(events: Iterable[rawdump.RawEvent], rng: ResolvedRange, event
         if stop is not None and BinlogPosition(event.file, event.start_pos) >= stop:
             break
         if event.type_code == rawdump.TABLE_MAP_EVENT:
-            _add_table(contents, event.body, event_filter, False, parsed)
+            _add_table(contents, event.body, event_filter, parsed)
         elif event.type_code == rawdump.TRANSACTION_PAYLOAD_EVENT:
             for inner in split_events(decompress_payload(event.body)):
                 if inner[4] == rawdump.TABLE_MAP_EVENT:
-                    _add_table(contents, bytes(inner[rawdump.HEADER_LEN :]), event_filter, True, parsed)
-        elif event.type_code == rawdump.QUERY_EVENT:
-            schema, text = rawdump.query_text(event.body)
+                    _add_table(contents, bytes(inner[rawdump.HEADER_LEN :]), event_filter, parsed)
+        elif event.type_code in (rawdump.QUERY_EVENT, COMPRESSED_QUERY):
+            schema, text = rawdump.query_text(event.body, compressed=event.type_code == COMPRESSED_QUERY)
             trigger = created_trigger(text)
             if trigger:
                 contents.created_triggers.append(trigger)
@@ -149,14 +149,12 @@ def _map_names(body: bytes, parsed: dict[bytes, _MapNames]) -> _MapNames:
     return known
 
 
-def _add_table(contents: RangeContents, body: bytes, event_filter: EventFilter, compressed: bool,
-               parsed: dict[bytes, _MapNames]) -> None:
+def _add_table(contents: RangeContents, body: bytes, event_filter: EventFilter, parsed: dict[bytes, _MapNames]
+               ) -> None:
     schema, table, types, named = _map_names(body, parsed)
     if not event_filter.table_matches(schema, table):
         return
     contents.tables[(schema, table)] = types
-    if compressed:
-        contents.sql_tables.add((schema, table))
     if not named:
         contents.unnamed.add((schema, table))
 

@@ -18,6 +18,7 @@ import re
 import struct
 import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,17 +126,24 @@ class LocalBinlogSource:
             yield from self.read_file(path, codes=codes)
 
     def read_file(self, path: Path, as_frames: bool = False, codes: frozenset[int] | None = None) -> Iterator[Any]:
+        with self.opened(path) as (name, data, valid_end):
+            if as_frames:
+                yield from frames_until(data, name, valid_end)
+            elif codes is not None:
+                yield from (RawEvent(*f) for f in frames_until(data, name, valid_end, codes=codes))
+            else:
+                yield from events_until(data, name, valid_end)
+
+    @contextmanager
+    def opened(self, path: Path) -> Iterator[tuple[str, Buffer, int]]:
+        """(name, bytes, where valid data ends) of one file after the first walk (its FileEnd recorded), for a
+        reader of its own over the bytes."""
         name = display_name(path)
         with open_bytes(path) as data:
             walk = walk_file(data, name, self.verify_checksum)
             self.ends.append(FileEnd(name, str(path), len(data), walk.valid_end, walk.closed, walk.last_event,
                                      walk.stop_reason, walk.trailing_events))
-            if as_frames:
-                yield from frames_until(data, name, walk.valid_end)
-            elif codes is not None:
-                yield from (RawEvent(*f) for f in frames_until(data, name, walk.valid_end, codes=codes))
-            else:
-                yield from events_until(data, name, walk.valid_end)
+            yield name, data, walk.valid_end
 
 
 def check_magic(data: Buffer, name: str) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import pymysql
 
 from mysqlinspect.binlog.position import FIRST_EVENT_POS, BinlogPosition
+from mysqlinspect.binlog.source.compressed import uncompress_record
 from mysqlinspect.binlog.source.dump_connection import dump_connection_kwargs, random_replica_id, translate_stream_error
 from mysqlinspect.binlog.source.tagged_gtid import parse_previous_gtids
 from mysqlinspect.connection.settings import ConnectionSettings
@@ -245,13 +246,15 @@ def rows_table_id(body: bytes) -> int:
     return int.from_bytes(body[0:6], "little")
 
 
-def query_text(body: bytes) -> tuple[str, str]:
-    """(schema, query) from a Query event body (13-byte post-header)."""
+def query_text(body: bytes, compressed: bool = False) -> tuple[str, str]:
+    """(schema, query) from a Query event body (13-byte post-header); `compressed`: a MariaDB Query_compressed
+    event (log_bin_compress), whose statement is a zlib record."""
     schema_len = body[8]
     status_len = int.from_bytes(body[11:13], "little")
     pos = 13 + status_len
     schema = body[pos : pos + schema_len].decode("utf-8", "replace")
-    query = body[pos + schema_len + 1 :].decode("utf-8", "backslashreplace")
+    text = body[pos + schema_len + 1 :]
+    query = (uncompress_record(text) if compressed else text).decode("utf-8", "backslashreplace")
     return schema, query
 
 

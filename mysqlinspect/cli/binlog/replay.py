@@ -32,13 +32,7 @@ from mysqlinspect.binlog.replay.chunked_sql import SqlChunkRender, write_sql_chu
 from mysqlinspect.binlog.replay.events_replay import execute_events, execute_events_flashback
 from mysqlinspect.binlog.replay.generated import GeneratedColumns, OnUpdateColumns, UniqueKeyColumns
 from mysqlinspect.binlog.replay.parallel import execute_parallel
-from mysqlinspect.binlog.replay.passthrough import (
-    APPLY_MODES,
-    RawTransactions,
-    events_mode_blockers,
-    read_fde,
-    start_events_session,
-)
+from mysqlinspect.binlog.replay.passthrough import APPLY_MODES, events_mode_blockers, start_events_session
 from mysqlinspect.binlog.replay.range_contents import (
     MARIADB_ONLY_TYPES,
     VECTOR_TYPE,
@@ -86,7 +80,7 @@ REFUSED_SETTINGS = frozenset({"binlog_format", "binlog_row_image", "binlog_row_m
 
 def refuse_unreproducible(app: AppContext, issues: list[PreflightIssue]) -> None:
     """Refuse settings that make exact SQL impossible, naming them; the rest are warnings."""
-    refused = [i for i in issues if i.name in REFUSED_SETTINGS]
+    refused = [i for i in issues if i.name in REFUSED_SETTINGS and i.blocking]
     for issue in issues:
         if issue not in refused:
             app.warn(issue.message)
@@ -192,7 +186,7 @@ def replay(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOption
         conn = app.connect(settings)
         info = detect_server(conn)
         refuse_taken_server_id(conn, replica_server_id)
-        refuse_unreproducible(app, preflight_issues(info))
+        refuse_unreproducible(app, preflight_issues(info, decoder=decoder))
         rng = resolve_range(conn, settings, range_spec, info.flavor, warn=app.warn)
         if not range_spec.start.given and not range_spec.uses_gtids:
             app.warn("no --start-file/--start-datetime/--gtid/--include-gtids: the range starts at the current end "
@@ -367,13 +361,6 @@ def _execute_on(app: AppContext, target_conn: Any, source: ServerSource | FileSo
                                 + system_versioned(target_conn, renamed))
         refuse_refiring_triggers(app, triggers_on(target_conn, renamed), contents, apply_options.allow_triggers,
                                  "the target")
-    elif source.flavor != "mariadb" and not mode.flashback:
-        # compressed transactions (binlog_transaction_compression, global or any session's) go through the SQL
-        # path of the events mode: their tables' triggers would fire
-        contents = source.contents(rng, event_filter)
-        renamed = [(sql_options.target_schema(s), t) for s, t in contents.sql_tables]
-        refuse_refiring_triggers(app, triggers_on(target_conn, renamed), RangeContents(),
-                                 apply_options.allow_triggers, "the target")
     local = None
     resume = None
     tcp = None
@@ -400,10 +387,11 @@ def _execute_on(app: AppContext, target_conn: Any, source: ServerSource | FileSo
             rng.start = after
             gtid_started = rng.start_gtid is not None
     if fde is not None:
-        assert isinstance(source, ServerSource)
 
         def decode(start: BinlogPosition, stop: BinlogPosition) -> list[Transaction]:
-            part = dataclasses.replace(rng, start=start, stop=StopBound(position=stop))
+            """One transaction the raw reader admitted, decoded again for its positions (no gate: it was)."""
+            part = dataclasses.replace(rng, start=start, stop=StopBound(position=stop), start_timestamp=None,
+                                       start_gtid=None, include=None, exclude=None)
             with source.transactions(part, event_filter) as transactions:
                 return list(transactions)
 
@@ -412,8 +400,7 @@ def _execute_on(app: AppContext, target_conn: Any, source: ServerSource | FileSo
             refuse_refiring_triggers(app, triggers_on(target_conn, renamed), RangeContents(),
                                      apply_options.allow_triggers, "the target")
 
-        raw = RawTransactions(source.settings, rng, event_filter, source.options.server_id,
-                              sql_options.target_schema)
+        raw = source.raw_transactions(rng, event_filter, sql_options.target_schema, gtid_started)
         if not mode.flashback:
             execute_events(raw, decode, sql_options, mode, applier, summary, resume_from=resume, local=local,
                            session_fde=fde, before_sql=before_sql)
@@ -440,12 +427,6 @@ def _events_session(app: AppContext, apply_mode: str, source: ServerSource | Fil
     summary.apply_mode = "sql"
     if apply_mode == "sql":
         return None
-    if source.events_unavailable is not None:
-        if apply_mode == "events":
-            raise UsageError(f"--apply-mode events: {source.events_unavailable}; use --apply-mode sql (or auto)")
-        summary.apply_mode_note = f"binlog events not used: {source.events_unavailable}"
-        return None
-    assert isinstance(source, ServerSource)
     if target_family != flavor_family(applier.flavor):
         why = (f"the source is {flavor_family(applier.flavor)} and the target {target_family}: a server applies "
                "only row events of its own flavor")
@@ -461,7 +442,11 @@ def _events_session(app: AppContext, apply_mode: str, source: ServerSource | Fil
                              f"{', '.join(blockers)}: use --apply-mode sql (or auto)")
         summary.apply_mode_note = "binlog events not used with " + ", ".join(blockers)
         return None
-    fde = read_fde(source.settings, rng.start, source.options.server_id)
+    if rng.uses_gate and apply_mode == "auto":  # auto's choice as before events mode took these ranges
+        summary.apply_mode_note = ("binlog events not used with a GTID or --start-datetime range by auto "
+                                   "(--apply-mode events applies it through row events)")
+        return None
+    fde = source.first_fde(rng)
     try:
         start_events_session(applier, fde)
     except PrivilegeError as exc:

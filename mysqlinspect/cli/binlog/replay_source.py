@@ -2,14 +2,15 @@
 local binlog files (our own decoder; definitions and missing column names from a schema server, if any).
 
 Both give the replay the same things: the range's transactions (as a context manager, so the parallel path can
-open them in its decoding process), a raw pass over the range (RangeContents), a connection holding the source's
-table definitions (None when there is none: what needs them is reported as unchecked), and a description for the
-summary and the checkpoint fingerprint.
+open them in its decoding process), its raw transactions for the events mode with the Format_description to probe
+the target with, a raw pass over the range (RangeContents), a connection holding the source's table definitions
+(None when there is none: what needs them is reported as unchecked), and a description for the summary and the
+checkpoint fingerprint.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -21,9 +22,12 @@ from mysqlinspect.binlog.read.range import ResolvedRange
 from mysqlinspect.binlog.read.reader import RangeReader
 from mysqlinspect.binlog.read.server.stream import StreamOptions
 from mysqlinspect.binlog.replay.apply import flavor_family, server_identity, target_flavor
+from mysqlinspect.binlog.replay.passthrough import RawTransactions, read_fde
 from mysqlinspect.binlog.replay.range_contents import RangeContents, read_file_range_contents, read_range_contents
+from mysqlinspect.binlog.replay.raw_assembly import RawTransaction
+from mysqlinspect.binlog.replay.raw_files import FileRawTransactions, first_format_description
 from mysqlinspect.binlog.replay.schema_lookup import InformationSchemaLookup
-from mysqlinspect.binlog.source.files import display_name
+from mysqlinspect.binlog.source.files import display_name, resolve_inputs
 from mysqlinspect.binlog.source.local import FilesOrigin, LocalBinlogSource
 from mysqlinspect.connection.server import ServerInfo
 from mysqlinspect.connection.settings import ConnectionSettings
@@ -47,8 +51,6 @@ class Transactions(Protocol):
 class ServerSource:
     """The live source server the binlog is read from."""
 
-    events_unavailable: str | None = None  # the events mode reads raw events from the server
-
     def __init__(self, settings: ConnectionSettings, conn: Any, info: ServerInfo, options: StreamOptions,
                  warn: Callable[[str], None]) -> None:
         self.settings, self.conn, self.info, self.options, self.warn = settings, conn, info, options, warn
@@ -69,6 +71,13 @@ class ServerSource:
                      ) -> Transactions:
         return _ServerTransactions(self.settings, rng, event_filter, self.options, self.warn, gtid_started)
 
+    def raw_transactions(self, rng: ResolvedRange, event_filter: EventFilter, rename: Callable[[str], str],
+                         gtid_started: bool) -> Iterable[RawTransaction]:
+        return RawTransactions(self.settings, rng, event_filter, self.options.server_id, rename, gtid_started)
+
+    def first_fde(self, rng: ResolvedRange) -> bytes:
+        return read_fde(self.settings, rng.start, self.options.server_id)
+
     def contents(self, rng: ResolvedRange, event_filter: EventFilter) -> RangeContents:
         return read_range_contents(self.settings, rng, event_filter, self.options.server_id)
 
@@ -78,8 +87,6 @@ class ServerSource:
 
 class FileSource:
     """Local binlog files; `schema` is the --schema-from server (with --execute, the target by default)."""
-
-    events_unavailable = "the range is read from local files (row events are sent to a target only from a server)"
 
     def __init__(self, paths: tuple[str, ...], origin: FilesOrigin, verify_checksum: bool,
                  schema: ConnectionSettings | None, connect: Callable[[ConnectionSettings], Any],
@@ -111,6 +118,16 @@ class FileSource:
     def transactions(self, rng: ResolvedRange, event_filter: EventFilter, gtid_started: bool = False
                      ) -> Transactions:
         return _FileTransactions(self, rng, event_filter, gtid_started)
+
+    def raw_transactions(self, rng: ResolvedRange, event_filter: EventFilter, rename: Callable[[str], str],
+                         gtid_started: bool) -> Iterable[RawTransaction]:
+        return _FileRawTransactions(self, rng, event_filter, rename, gtid_started)
+
+    def first_fde(self, rng: ResolvedRange) -> bytes:
+        """The Format_description at the start of the range's first file (the probe; a relay log's source
+        Format_description, if any, is sent when its events come)."""
+        files = resolve_inputs(list(self.paths))
+        return first_format_description(next((p for p in files if display_name(p) == rng.start.file), files[0]))
 
     def contents(self, rng: ResolvedRange, event_filter: EventFilter) -> RangeContents:
         return read_file_range_contents(self.paths, rng, event_filter, self.verify)
@@ -192,6 +209,30 @@ class _FileTransactions:
     def __exit__(self, *exc: object) -> None:
         if self.lookup is not None:
             self.lookup.close()
+
+
+class _FileRawTransactions:
+    """FileRawTransactions over the range with the replay's refusals and names from the schema server; the warnings
+    about files whose valid data ends early come after the read, as on the decoded path."""
+
+    def __init__(self, source: FileSource, rng: ResolvedRange, event_filter: EventFilter,
+                 rename: Callable[[str], str], gtid_started: bool) -> None:
+        self.source = source
+        self.rng, self.filter, self.rename, self.gtid_started = rng, event_filter, rename, gtid_started
+
+    def __iter__(self) -> Iterator[RawTransaction]:
+        source = self.source
+        lookup = InformationSchemaLookup(source.schema) if source.schema is not None else None
+        reader = FileRawTransactions(source.paths, self.rng, self.filter, source.verify, self.rename,
+                                     self.gtid_started, lookup, source.warn, refuse_unreplayable)
+        try:
+            yield from reader
+            for end in reader.ends:
+                if not end.complete:
+                    source.warn(end.describe())
+        finally:
+            if lookup is not None:
+                lookup.close()
 
 
 STATEMENT_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE", "LOAD")

@@ -96,7 +96,7 @@ def tail(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions,
     conn = app.connect(settings)
     info = detect_server(conn)
     refuse_taken_server_id(conn, replica_server_id)
-    check_preflight(app, preflight_issues(info), strict)
+    check_preflight(app, preflight_issues(info, decoder=decoder), strict)
     rng = resolve_range(conn, settings, range_spec, info.flavor, warn=app.warn)
     if not (range_spec.start.given or range_spec.uses_gtids or range_spec.follow or checkpoint):
         app.warn("starting at the current end of the binary log without --follow: nothing to show "
