@@ -272,6 +272,10 @@ def row_statements(changes: Iterable[RowChange], opts: SqlOptions) -> Iterator[S
     """Statements for row changes in order. Consecutive changes of one shape share a statement (batch_rows):
     INSERT of several rows, DELETE ... WHERE key IN (...), UPDATE joined with a derived table of new values;
     UPDATE/DELETE only for integer keys and without --verify-current."""
+    if opts.batch_rows < 2:  # a statement per row
+        for change in changes:
+            yield single_statement(change, opts)
+        return
     pending: list[RowChange] = []
     shape: tuple[Any, ...] | None = None
     keys: set[tuple[Any, ...]] = set()
