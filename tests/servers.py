@@ -227,3 +227,24 @@ def flush_dirty_pages(conn: Any) -> None:
                 return
             time.sleep(0.1)
     raise AssertionError("dirty pages were not flushed within 60 s")
+
+
+def start_replica(source: Any, replica: Any, start: tuple[str, int], *first: str) -> None:
+    """`replica` replicating from `source` at binlog position `start` (after running the statements `first`)."""
+    conn = replica.connect()
+    try:
+        with conn.cursor() as cur:
+            for statement in first:
+                cur.execute(statement)
+            if source.flavor == "mysql":
+                cur.execute(f"CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT={source.port}, "
+                            f"SOURCE_USER='root', SOURCE_PASSWORD='', SOURCE_LOG_FILE='{start[0]}', "
+                            f"SOURCE_LOG_POS={start[1]}, GET_SOURCE_PUBLIC_KEY=1")
+                cur.execute("START REPLICA")
+            else:
+                cur.execute(f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={source.port}, "
+                            f"MASTER_USER='root', MASTER_PASSWORD='', MASTER_LOG_FILE='{start[0]}', "
+                            f"MASTER_LOG_POS={start[1]}, MASTER_USE_GTID=no")
+                cur.execute("START SLAVE")
+    finally:
+        conn.close()

@@ -37,7 +37,7 @@ from tests.live.decode_support import (
     write_library_unreadable,
     write_types_rows,
 )
-from tests.servers import wait_for
+from tests.servers import start_replica, wait_for
 
 pytestmark = pytest.mark.live
 
@@ -380,24 +380,6 @@ def test_server_dump_and_file_feed_the_same_decoder(server: Any, workload_file: 
     assert kinds(from_server) == kinds(from_file)
 
 
-def _replicate(source: Any, replica: Any, start: tuple[str, int]) -> None:
-    conn = replica.connect()
-    try:
-        with conn.cursor() as cur:
-            if source.flavor == "mysql":
-                cur.execute(f"CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT={source.port}, "
-                            f"SOURCE_USER='root', SOURCE_PASSWORD='', SOURCE_LOG_FILE='{start[0]}', "
-                            f"SOURCE_LOG_POS={start[1]}, GET_SOURCE_PUBLIC_KEY=1")
-                cur.execute("START REPLICA")
-            else:
-                cur.execute(f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={source.port}, "
-                            f"MASTER_USER='root', MASTER_PASSWORD='', MASTER_LOG_FILE='{start[0]}', "
-                            f"MASTER_LOG_POS={start[1]}, MASTER_USE_GTID=no")
-                cur.execute("START SLAVE")
-    finally:
-        conn.close()
-
-
 def _replica_has(replica: Any, db: str, table: str, rows: int) -> bool:
     conn = replica.connect()
     try:
@@ -425,7 +407,7 @@ def test_relay_log_files_decode_like_the_source_binlog(server: Any, make_server:
             cur.execute(TYPES_TABLE.format(name="t_types"))
         write_types_rows(conn, "t_types", seed=31, rows=6)
         flush(conn)
-        _replicate(server, replica, start)
+        start_replica(server, replica, start)
         wait_for(lambda: _replica_has(replica, relay_db, "t_types", 4), timeout=120)
         rconn = replica.connect()
         with rconn.cursor() as cur:

@@ -35,7 +35,7 @@ from tests.live.replay_support import (
     table_dump,
     target_checkpoint_progress,
 )
-from tests.servers import wait_for
+from tests.servers import start_replica, wait_for
 
 pytestmark = pytest.mark.live
 COMPRESSED_TYPES = {"mysql": {40}, "mariadb": {165, 166, 167, 168}}  # TRANSACTION_PAYLOAD; Query/Rows compressed
@@ -299,25 +299,6 @@ def _iso(timestamp: int) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat()
 
 
-def _replicate(source: Any, replica: Any, start: tuple[str, int], db: str) -> None:
-    conn = replica.connect()
-    try:
-        with conn.cursor() as cur:
-            cur.execute(f"CREATE DATABASE `{db}`")  # created on the source before the range starts
-            if source.flavor == "mysql":
-                cur.execute(f"CHANGE REPLICATION SOURCE TO SOURCE_HOST='127.0.0.1', SOURCE_PORT={source.port}, "
-                            f"SOURCE_USER='root', SOURCE_PASSWORD='', SOURCE_LOG_FILE='{start[0]}', "
-                            f"SOURCE_LOG_POS={start[1]}, GET_SOURCE_PUBLIC_KEY=1")
-                cur.execute("START REPLICA")
-            else:
-                cur.execute(f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={source.port}, "
-                            f"MASTER_USER='root', MASTER_PASSWORD='', MASTER_LOG_FILE='{start[0]}', "
-                            f"MASTER_LOG_POS={start[1]}, MASTER_USE_GTID=no")
-                cur.execute("START SLAVE")
-    finally:
-        conn.close()
-
-
 def _replica_rows(replica: Any, db: str) -> Any:
     conn = replica.connect()
     try:
@@ -341,7 +322,7 @@ def test_events_from_relay_logs(server: Any, db: str, extra_dbs: list[str], make
     Workload(conn, db, seed=41, flavor=server.flavor).run(40)
     flush(conn)
     source = table_dump(conn, db)
-    _replicate(server, replica, start, db)
+    start_replica(server, replica, start, f"CREATE DATABASE `{db}`")
     wait_for(lambda: _replica_rows(replica, db) == source, timeout=120)
     rconn = replica.connect()
     with rconn.cursor() as cur:

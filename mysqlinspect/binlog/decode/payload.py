@@ -17,6 +17,7 @@ from typing import Any
 from pymysqlreplication.event import BinLogEvent
 from pymysqlreplication.packet import BinLogPacketWrapper
 
+from mysqlinspect.binlog.source.packed import packed_int
 from mysqlinspect.errors import DataError
 
 TRANSACTION_PAYLOAD_EVENT = 40
@@ -39,19 +40,6 @@ def register_payload_event() -> None:
     event_map[TRANSACTION_PAYLOAD_EVENT] = TransactionPayloadEvent
 
 
-def _lenenc(data: bytes, pos: int) -> tuple[int, int]:
-    first = data[pos]
-    if first < 251:
-        return first, pos + 1
-    if first == 252:
-        return int.from_bytes(data[pos + 1 : pos + 3], "little"), pos + 3
-    if first == 253:
-        return int.from_bytes(data[pos + 1 : pos + 4], "little"), pos + 4
-    if first == 254:
-        return int.from_bytes(data[pos + 1 : pos + 9], "little"), pos + 9
-    raise DataError(f"bad length-encoded integer in a transaction payload (0x{first:02x})")
-
-
 @dataclass(frozen=True)
 class PayloadHeader:
     compression: int
@@ -64,12 +52,12 @@ def parse_payload_header(body: bytes) -> PayloadHeader:
     pos = 0
     fields: dict[int, int] = {}
     while pos < len(body):
-        ftype, pos = _lenenc(body, pos)
+        ftype, pos = packed_int(body, pos)
         if ftype == 0:
             break
-        length, pos = _lenenc(body, pos)
+        length, pos = packed_int(body, pos)
         raw = body[pos : pos + length]
-        value, _ = _lenenc(raw, 0) if length else (0, 0)
+        value, _ = packed_int(raw, 0) if length else (0, 0)
         fields[ftype] = value
         pos += length
     return PayloadHeader(compression=fields.get(2, COMPRESSION_ZSTD), compressed_size=fields.get(1, len(body) - pos),

@@ -14,12 +14,13 @@ from typing import Any
 
 from mysqlinspect.binlog.decode import types as T
 from mysqlinspect.binlog.decode.plan import RowPlan, image_readers, plan_for, read_image
-from mysqlinspect.binlog.decode.tablemap import ColumnDef, TableMap, packed_int
+from mysqlinspect.binlog.decode.tablemap import ColumnDef, TableMap
 from mysqlinspect.binlog.decode.values.columns import encoding_of
 from mysqlinspect.binlog.decode.values.convert import type_name
 from mysqlinspect.binlog.decode.values.jsondiff import PartialJson, apply_diffs
 from mysqlinspect.binlog.model import ColumnInfo, RowChange
 from mysqlinspect.binlog.source.compressed import uncompress_record
+from mysqlinspect.binlog.source.packed import packed_int
 from mysqlinspect.errors import DataError
 
 WRITE, UPDATE, DELETE = "insert", "update", "delete"

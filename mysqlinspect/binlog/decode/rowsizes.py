@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mysqlinspect.binlog.source.packed import packed_int
+
 # Column type codes (mysql_com.h enum_field_types).
 FIXED = {1: 1, 2: 2, 3: 4, 4: 4, 5: 8, 6: 0, 7: 4, 8: 8, 9: 3, 10: 3, 11: 3, 12: 8, 13: 1}
 VARCHAR, VAR_STRING, STRING, BIT, NEWDECIMAL, ENUM, SET = 15, 253, 254, 16, 246, 247, 248
@@ -23,16 +25,6 @@ V2_CODES = frozenset({30, 31, 32})
 
 # A column's size rule: (fixed size, 0) or (0, length-prefix bytes).
 Rule = tuple[int, int]
-
-
-def packed_int(data: bytes, pos: int) -> tuple[int, int]:
-    first = data[pos]
-    if first < 251:
-        return first, pos + 1
-    size = {252: 2, 253: 3, 254: 8}.get(first)
-    if size is None:
-        raise ValueError("bad packed integer")
-    return int.from_bytes(data[pos + 1 : pos + 1 + size], "little"), pos + 1 + size
 
 
 def _decimal_size(precision: int, scale: int) -> int:

@@ -13,17 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mysqlinspect.binlog.decode import types as T
-from mysqlinspect.binlog.decode.payload import _lenenc
+from mysqlinspect.binlog.source.packed import packed_int
 from mysqlinspect.errors import DataError
 
 SIGNEDNESS, DEFAULT_CHARSET, COLUMN_CHARSET, COLUMN_NAME, SET_STR_VALUE, ENUM_STR_VALUE = 1, 2, 3, 4, 5, 6
 GEOMETRY_TYPE, SIMPLE_PRIMARY_KEY, PRIMARY_KEY_WITH_PREFIX = 7, 8, 9
 ENUM_AND_SET_DEFAULT_CHARSET, ENUM_AND_SET_COLUMN_CHARSET, COLUMN_VISIBILITY, VECTOR_DIMENSIONALITY = 10, 11, 12, 13
-
-
-def packed_int(data: bytes, pos: int) -> tuple[int, int]:
-    """A length-encoded integer (the client protocol's, also used by Table_map/Rows events)."""
-    return _lenenc(data, pos)
 
 
 @dataclass

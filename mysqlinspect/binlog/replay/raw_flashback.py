@@ -13,8 +13,9 @@ from __future__ import annotations
 import struct
 import zlib
 
-from mysqlinspect.binlog.decode.rowsizes import TableShape, _present, _skip_image, packed_int
+from mysqlinspect.binlog.decode.rowsizes import TableShape, _present, _skip_image
 from mysqlinspect.binlog.source import rawdump
+from mysqlinspect.binlog.source.packed import packed_int
 from mysqlinspect.errors import DataError
 
 INVERSE_CODE = {

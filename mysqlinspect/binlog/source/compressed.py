@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import zlib
 
+from mysqlinspect.binlog.source.packed import packed_int
 from mysqlinspect.errors import DataError
 
 
@@ -44,20 +45,10 @@ def plain_rows_event(event: bytes, checksum_len: int) -> bytes:
     pos = 8  # table id (6 bytes), flags
     if code >= 169:  # v2: the extra row info's length counts itself
         pos += int.from_bytes(body[8:10], "little")
-    width, pos = _packed_int(body, pos)
+    width, pos = packed_int(body, pos)
     pos += (width + 7) // 8 * (2 if code in (167, 170) else 1)
     new_body = body[:pos] + uncompress_record(body[pos:])
     size = HEADER_LEN + len(new_body) + checksum_len
     out = (event[:4] + bytes([PLAIN_ROWS[code]]) + event[5:9] + size.to_bytes(4, "little") + event[13:HEADER_LEN]
            + new_body)
     return out + zlib.crc32(out).to_bytes(4, "little") if checksum_len else out
-
-
-def _packed_int(data: bytes, pos: int) -> tuple[int, int]:
-    first = data[pos]
-    if first < 251:
-        return first, pos + 1
-    size = {252: 2, 253: 3, 254: 8}.get(first)
-    if size is None:
-        raise DataError("bad packed integer in a MariaDB compressed rows event")
-    return int.from_bytes(data[pos + 1 : pos + 1 + size], "little"), pos + 1 + size

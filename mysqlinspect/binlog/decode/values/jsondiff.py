@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from mysqlinspect.binlog.decode.library.jsonnull import JSON_NULL
-from mysqlinspect.binlog.decode.tablemap import packed_int
 from mysqlinspect.binlog.decode.values.jsonb import parse_document
 from mysqlinspect.binlog.model import NOT_LOGGED
+from mysqlinspect.binlog.source.packed import packed_int
 from mysqlinspect.errors import DataError
 
 REPLACE, INSERT, REMOVE = 0, 1, 2
