@@ -133,6 +133,15 @@ def test_full_crc32_page_compressed_uses_the_short_image() -> None:
     assert check_full_crc32(page, PS).status is PageStatus.CORRUPT
 
 
+def adler32_from_zero(data: bytes) -> int:
+    """zlib's adler32(0L, data, len) written out: both sums start at 0 (zlib.adler32's default start is 1)."""
+    s1 = s2 = 0
+    for byte in data:
+        s1 = (s1 + byte) % 65521
+        s2 = (s2 + s1) % 65521
+    return s2 << 16 | s1
+
+
 def test_zip_page_crc32_and_adler32() -> None:
     zip_size = 8192
     page = bytearray(zip_size)
@@ -141,9 +150,13 @@ def test_zip_page_crc32_and_adler32() -> None:
     crc = crc32c(bytes(page[4:16])) ^ crc32c(bytes(page[24:26])) ^ crc32c(bytes(page[34:zip_size]))
     struct.pack_into(">I", page, 0, crc)
     assert check_zip(page, zip_size).algorithm == "crc32"
-    adler = zlib.adler32(bytes(page[34:zip_size]), zlib.adler32(bytes(page[24:26]), zlib.adler32(bytes(page[4:16]))))
+    # page_zip_calc_checksum(): adler32(adler32(adler32(0L, ...), ...), ...) - seeded with 0, not zlib's 1
+    adler = adler32_from_zero(bytes(page[4:16]) + bytes(page[24:26]) + bytes(page[34:zip_size]))
     struct.pack_into(">I", page, 0, adler)
     assert check_zip(page, zip_size).algorithm == "innodb"
+    struct.pack_into(">I", page, 0, zlib.adler32(bytes(page[4:16]) + bytes(page[24:26]) + bytes(page[34:zip_size])))
+    assert check_zip(page, zip_size).status is PageStatus.CORRUPT  # seeded with 1: not what the server writes
+    struct.pack_into(">I", page, 0, adler)
     page[5000] ^= 1
     assert check_zip(page, zip_size).status is PageStatus.CORRUPT
 
