@@ -281,6 +281,33 @@ def test_every_damaged_file_of_a_datadir_agrees_with_innochecksum(snapshots: Sna
         assert tool_bad_pages(item) == expected, path
 
 
+def test_pages_at_the_wrong_position_are_misplaced(snapshots: Snapshots, run_cli: Callable[..., Any],
+                                                  tmp_path: Path) -> None:
+    """Intact pages in the wrong place: pages 5 and 6 of t.ibd swapped (page number), page 3 of another table's
+    file copied over page 3 (space id). MariaDB's innochecksum reports them too ("page id mismatch"); MySQL's does not
+    compare a page's ids with its position (each page's checksum is still valid)."""
+    work = tmp_path / "misplaced"
+    copy_datadir(snapshots.older, work)
+    path = work / "d1" / "t.ibd"
+    other = work / ("sys/sys_config.ibd" if snapshots.flavor == "mysql" else "mysql/innodb_index_stats.ibd")
+    with open(other, "rb") as fh:
+        fh.seek(3 * PS)
+        foreign = fh.read(PS)
+    with open(path, "r+b") as fh:
+        fh.seek(5 * PS)
+        five, six = fh.read(PS), fh.read(PS)
+        fh.seek(5 * PS)
+        fh.write(six + five)
+        fh.seek(3 * PS)
+        fh.write(foreign)
+    result = run_cli("pages", "verify", str(path), "--format", "json")
+    assert result.exit_code == 65, result.stderr
+    bad = {b["page_no"]: b for b in result.json()["files"][0]["bad_pages"]}
+    assert {n: b["status"] for n, b in bad.items()} == {3: "misplaced", 5: "misplaced", 6: "misplaced"}, bad
+    assert "space id" in bad[3]["reason"] and "page number" in bad[5]["reason"], bad
+    assert innochecksum_failures(snapshots, path) == ({3, 5, 6} if snapshots.flavor == "mariadb" else set())
+
+
 def test_c_and_python_paths_agree_on_real_pages(snapshots: Snapshots, tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """The C pre-check (_pagecheck) and the pure-Python fallback give the same report on a real data directory with
