@@ -69,6 +69,7 @@ def read_mysql(src: LiveSources) -> dict[str, Tablespace] | None:
         ts = Tablespace(name=name, kind=classify_mysql(name, r.get("SPACE_TYPE")), space_id=as_int(r["SPACE"]))
         s = ts.sources
         s["kind"] = f"{TS}.SPACE_TYPE"
+        sourced(s, "space_id", ts.space_id, f"{TS}.SPACE")
         ts.size_bytes = sourced(s, "size_bytes", as_int(r.get("FILE_SIZE")), f"{TS}.FILE_SIZE")
         ts.allocated_bytes = sourced(s, "allocated_bytes", as_int(r.get("ALLOCATED_SIZE")), f"{TS}.ALLOCATED_SIZE")
         ts.page_size = sourced(s, "page_size", as_int(r.get("PAGE_SIZE")), f"{TS}.PAGE_SIZE")
@@ -109,6 +110,7 @@ def _add_brief(src: LiveSources, spaces: dict[str, Tablespace]) -> None:
         if name not in spaces:
             ts = Tablespace(name=name, kind=classify_mysql(name, r.get("SPACE_TYPE")), space_id=as_int(r["SPACE"]))
             ts.sources["kind"] = f"{TS_BRIEF}.SPACE_TYPE"
+            sourced(ts.sources, "space_id", ts.space_id, f"{TS_BRIEF}.SPACE")
             spaces[name] = ts
         flag = as_int(r.get("FLAG"))
         if spaces[name].encrypted is None and flag is not None:
@@ -191,6 +193,7 @@ def _add_tables(src: LiveSources, spaces: dict[str, Tablespace], sql: str, what:
         ts.sources["table_count"] = f"{what}.SPACE"
         if ts.kind in SHARED_KINDS:
             ts.tables.append(str(r["NAME"]))
+            ts.sources["tables"] = f"{what}.NAME"
     for ts in spaces.values():
         ts.tables.sort()
         if ts.table_count is None and ts.kind in (FILE_PER_TABLE, GENERAL, SYSTEM, DICTIONARY):
@@ -224,6 +227,7 @@ def read_sys_tables(src: LiveSources) -> dict[str, Tablespace] | None:
         ts = Tablespace(name=name, kind=classify_mariadb(name), space_id=as_int(r["SPACE"]))
         s = ts.sources
         s["kind"] = f"{SYS_TS}.NAME"
+        sourced(s, "space_id", ts.space_id, f"{SYS_TS}.SPACE")
         ts.size_bytes = sourced(s, "size_bytes", as_int(r.get("FILE_SIZE")), f"{SYS_TS}.FILE_SIZE")
         ts.allocated_bytes = sourced(s, "allocated_bytes", as_int(r.get("ALLOCATED_SIZE")),
                                      f"{SYS_TS}.ALLOCATED_SIZE")
@@ -242,6 +246,12 @@ def read_sys_tables(src: LiveSources) -> dict[str, Tablespace] | None:
     _add_files(src, spaces)  # MySQL 5.7 fills FILES for InnoDB; MariaDB returns no InnoDB rows
     _add_sys_table_formats(src, spaces)
     _add_encryption(src, spaces)
+    for ts in spaces.values():
+        if ts.zip_page_size and ts.page_size == ts.zip_page_size:
+            # MariaDB's PAGE_SIZE is the physical size, the zip size of a compressed tablespace: its (logical) page
+            # size is the server's innodb_page_size, filled in by collect_tablespaces
+            ts.page_size = None
+            ts.sources.pop("page_size", None)
     return spaces
 
 

@@ -155,6 +155,9 @@ def test_datadir_maps_every_file_read_only(snapshots: Snapshots, run_cli: Callab
     z_flags = files["d1/z.ibd"]["tablespace"]["flags"]
     assert z_flags["zip_size"] == 8192 and z_flags["page_size"] == PS
     assert any(f["kind"] == "binlog" and f["log"]["server_version"] for f in data["files"])
+    assert any(f["kind"] == "binlog_index" for f in data["files"])
+    assert {f["path"] for f in data["files"] if f["kind"] in ("redo", "redo_spare")} == \
+        {Path(r["path"]).relative_to(snapshots.older).as_posix() for r in data["redo"]["files"]} != set()
     assert data["redo"] is not None and data["redo"]["latest_checkpoint"] is not None
     version_prefix = snapshots.version.split("-")[0]
     if snapshots.flavor == "mysql":
@@ -163,6 +166,7 @@ def test_datadir_maps_every_file_read_only(snapshots: Snapshots, run_cli: Callab
         assert files["gts.ibd"]["kind"] == "general" and files["gts.ibd"]["tablespace"]["flags"]["shared"]
         assert files["undo_001"]["kind"] == "undo" and files["u3.ibu"]["kind"] == "undo"
         assert t["tablespace"]["flags"]["sdi"] and t["tablespace"]["flags"]["atomic_blobs"]
+        assert t["tablespace"]["flags"]["post_antelope"] and not t["tablespace"]["flags"]["temporary"]
         assert t["tablespace"]["server_version"] == version_prefix
         assert files["auto.cnf"]["kind"] == "auto_cnf" and data["server_uuid"] == snapshots.server_uuid
         assert any(f["kind"] == "doublewrite" for f in data["files"])
@@ -244,6 +248,11 @@ def test_damaged_pages_agree_with_innochecksum(snapshots: Snapshots, run_cli: Ca
     t, z = by_file["t.ibd"], by_file["z.ibd"]
     statuses = {b["page_no"]: b["status"] for b in t["bad_pages"]}
     assert statuses == {pages["torn"]: "torn", pages["flipped"]: "corrupt"}, t["bad_pages"]
+    bad = {b["page_no"]: b for b in t["bad_pages"]}  # each bad page says its type, LSN and why
+    with TablespaceFile(snapshots.newer / "d1" / "t.ibd") as newer:
+        newer_lsn = newer.header(pages["torn"]).lsn  # the header (first half) is the newer version's
+    assert bad[pages["torn"]]["page_type"] == "index" and bad[pages["torn"]]["lsn"] == newer_lsn
+    assert "torn write" in bad[pages["torn"]]["reason"] and "checksum mismatch" in bad[pages["flipped"]]["reason"]
     assert t["counts"]["empty"] >= 1
     assert tool_bad_pages(z) == {pages["zip"]}
     assert tool_bad_pages(t) == innochecksum_failures(snapshots, t_path)
@@ -270,6 +279,33 @@ def test_every_damaged_file_of_a_datadir_agrees_with_innochecksum(snapshots: Sna
         path = Path(item["path"])
         expected = innochecksum_failures(snapshots, path) - doublewrite_area(snapshots, path)
         assert tool_bad_pages(item) == expected, path
+
+
+def test_pages_at_the_wrong_position_are_misplaced(snapshots: Snapshots, run_cli: Callable[..., Any],
+                                                  tmp_path: Path) -> None:
+    """Intact pages in the wrong place: pages 5 and 6 of t.ibd swapped (page number), page 3 of another table's
+    file copied over page 3 (space id). MariaDB's innochecksum reports them too ("page id mismatch"); MySQL's does not
+    compare a page's ids with its position (each page's checksum is still valid)."""
+    work = tmp_path / "misplaced"
+    copy_datadir(snapshots.older, work)
+    path = work / "d1" / "t.ibd"
+    other = work / ("sys/sys_config.ibd" if snapshots.flavor == "mysql" else "mysql/innodb_index_stats.ibd")
+    with open(other, "rb") as fh:
+        fh.seek(3 * PS)
+        foreign = fh.read(PS)
+    with open(path, "r+b") as fh:
+        fh.seek(5 * PS)
+        five, six = fh.read(PS), fh.read(PS)
+        fh.seek(5 * PS)
+        fh.write(six + five)
+        fh.seek(3 * PS)
+        fh.write(foreign)
+    result = run_cli("pages", "verify", str(path), "--format", "json")
+    assert result.exit_code == 65, result.stderr
+    bad = {b["page_no"]: b for b in result.json()["files"][0]["bad_pages"]}
+    assert {n: b["status"] for n, b in bad.items()} == {3: "misplaced", 5: "misplaced", 6: "misplaced"}, bad
+    assert "space id" in bad[3]["reason"] and "page number" in bad[5]["reason"], bad
+    assert innochecksum_failures(snapshots, path) == ({3, 5, 6} if snapshots.flavor == "mariadb" else set())
 
 
 def test_c_and_python_paths_agree_on_real_pages(snapshots: Snapshots, tmp_path: Path,
@@ -329,6 +365,35 @@ def test_doublewrite_sorts_damage_by_copy(snapshots: Snapshots, run_cli: Callabl
     assert zeroed is None or zeroed["outcome"] == "restored"
 
 
+def test_doublewrite_lists_stale_copies(snapshots: Snapshots, run_cli: Callable[..., Any], tmp_path: Path) -> None:
+    """The older copy's doublewrite buffer against the newer copy's tablespaces: copies older than the page they
+    are a copy of are listed as stale (nothing damaged, nothing to restore), each checked here against the page."""
+    work = tmp_path / "stale"
+    copy_datadir(snapshots.newer, work)
+    if snapshots.flavor == "mysql":
+        dblwr = sorted(snapshots.older.glob("#ib_*.dblwr"))
+        assert dblwr
+        for path in dblwr:
+            shutil.copyfile(path, work / path.name)
+    else:  # the two doublewrite blocks of ibdata1 (pages 64-191)
+        with open(snapshots.older / "ibdata1", "rb") as old, open(work / "ibdata1", "r+b") as new:
+            old.seek(64 * PS)
+            new.seek(64 * PS)
+            new.write(old.read(128 * PS))
+    result = run_cli("doublewrite", str(work), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    data = result.json()
+    assert data["restored"] == [] and data["unrecoverable"] == []
+    stale = [c for c in data["copies"] if c["verdict"] == "stale"]
+    assert stale, {c["verdict"] for c in data["copies"]}
+    assert [(s["space_id"], s["page_no"], s["lsn"]) for s in data["stale"]] == \
+        [(c["space_id"], c["page_no"], c["lsn"]) for c in stale]
+    for copy in stale:
+        assert copy["checksum_valid"]
+        with TablespaceFile(work / copy["target"]) as ts:
+            assert ts.header(copy["page_no"]).lsn > copy["lsn"], copy
+
+
 # --- torn-page fidelity --------------------------------------------------------------------------------------
 
 
@@ -365,6 +430,16 @@ def test_torn_pages_are_restored_as_predicted(snapshots: Snapshots, run_cli: Cal
     writer.stop()
     assert writer.committed > 0
     datadir = server.datadir
+
+    # A killed server leaves its temporary tablespaces behind (a clean shutdown removes them)
+    mapped = run_cli("datadir", str(datadir), "--format", "json")
+    assert mapped.exit_code == 0, mapped.stderr
+    files = {f["path"]: f for f in mapped.json()["files"]}
+    assert files["ibtmp1"]["kind"] == "temporary"
+    if snapshots.flavor == "mysql":  # MariaDB has no session temporary tablespaces and no TEMPORARY flag
+        session_temp = [f for f in files.values() if f["kind"] == "session_temporary"]
+        assert session_temp and all(f["path"].startswith("#innodb_temp/temp_") for f in session_temp)
+        assert all(f["tablespace"]["flags"]["temporary"] for f in session_temp), session_temp[0]
 
     first = run_cli("doublewrite", str(datadir), "--format", "json")
     assert first.exit_code in (0, 65), first.stderr

@@ -131,6 +131,11 @@ def test_every_kind_against_the_server(server: Any, db: str, run_cli: Any,
     assert f"{db}/secret" not in spaces
     for ts in data["tablespaces"]:
         assert ts["encrypted"] is False and "encrypted" in ts["sources"], ts["name"]
+        # every value names where it was read (a table.column, a variable) or how it was computed
+        unsourced = [key for key, value in ts.items()
+                     if key not in ("name", "sources") and value not in (None, []) and key not in ts["sources"]]
+        assert unsourced == [], (ts["name"], unsourced)
+        assert ts["page_size"] == 16384 and ts["sources"]["page_size"].lower().endswith("page_size")
     totals = {t["kind"]: t for t in data["totals"]}
     for kind in kinds:
         members = [t for t in data["tablespaces"] if t["kind"] == kind]
@@ -152,11 +157,19 @@ def check_mysql_kinds(server: Any, db: str, data: dict[str, Any], spaces: dict[s
     assert general["tables"] == [f"{db}/g1", f"{db}/g2", f"{db}/g3"] and general["table_count"] == 3
     assert general["files"] == [f"./{names['general']}.ibd"] or general["files"][0].endswith(f"{names['general']}.ibd")
     assert spaces["mysql"]["kind"] == "dictionary" and "mysql/user" in spaces["mysql"]["tables"]
-    server_rows = {r[0]: r for r in query(server, "SELECT NAME, FILE_SIZE, STATE, SPACE_TYPE FROM "
-                                                  "information_schema.INNODB_TABLESPACES")}
+    server_rows = {r[0]: r for r in query(server, "SELECT NAME, FILE_SIZE, STATE, SPACE_TYPE, ALLOCATED_SIZE, SPACE "
+                                                  "FROM information_schema.INNODB_TABLESPACES")}
     for name in (names["general"], f"{db}/zipped", "mysql"):
         assert spaces[name]["size_bytes"] == server_rows[name][1]
         assert spaces[name]["sources"]["size_bytes"] == "INFORMATION_SCHEMA.INNODB_TABLESPACES.FILE_SIZE"
+        assert spaces[name]["allocated_bytes"] == server_rows[name][4]  # allocated vs used: both listed
+        assert spaces[name]["space_id"] == server_rows[name][5]
+        assert spaces[name]["used_bytes"] == spaces[name]["size_bytes"] - spaces[name]["free_bytes"]
+    extents = {r[0]: (int(r[1]), int(r[2])) for r in query(
+        server, "SELECT TABLESPACE_NAME, SUM(FREE_EXTENTS), SUM(TOTAL_EXTENTS) FROM information_schema.FILES "
+                "WHERE ENGINE = 'InnoDB' GROUP BY TABLESPACE_NAME")}
+    assert (spaces["mysql"]["free_extents"], spaces["mysql"]["total_extents"]) == extents["mysql"]
+    assert spaces[f"{db}/zipped"]["autoextend"] is True
     assert spaces[names["undo"]]["kind"] == "undo" and spaces[names["undo"]]["state"] == "active"
     assert spaces[names["inactive"]]["state"] in ("inactive", "empty")
     assert spaces[names["inactive"]]["state"] == server_rows[names["inactive"]][2] or \
@@ -187,9 +200,11 @@ def check_mariadb_kinds(server: Any, db: str, data: dict[str, Any], spaces: dict
                                 "TABLE_NAME = 'in_system'".replace("%s", f"'{db}'"))[0][0]
     assert spaces["innodb_system"]["free_bytes"] == server_free
     assert spaces["innodb_system"]["sources"]["free_bytes"] == "INFORMATION_SCHEMA.TABLES.DATA_FREE"
-    server_rows = {r[0]: r for r in query(server, "SELECT NAME, FILE_SIZE FROM "
+    server_rows = {r[0]: r for r in query(server, "SELECT NAME, FILE_SIZE, ALLOCATED_SIZE, SPACE FROM "
                                                   "information_schema.INNODB_SYS_TABLESPACES")}
     assert spaces[f"{db}/zipped"]["size_bytes"] == server_rows[f"{db}/zipped"][1]
+    assert spaces[f"{db}/zipped"]["allocated_bytes"] == server_rows[f"{db}/zipped"][2]
+    assert spaces[f"{db}/zipped"]["space_id"] == server_rows[f"{db}/zipped"][3]
     assert data["session_temporary"] == [] and data["temporary_tables"] == []
     if not any(t["kind"] == "undo" for t in data["tablespaces"]):
         assert any("undo logs live in the system tablespace" in n for n in data["notes"])

@@ -56,6 +56,9 @@ def full_crc32_page(lsn: int = 0x1_2345_6789) -> bytearray:
     (0x10021, {"layout": "classic", "page_compression": True}),
     (0x29, {"zip_size": 8192, "page_size": 16384}),
     (0x4800, {"shared": True, "sdi": True, "page_size": 16384}),
+    (0x421, {"data_dir": True, "shared": False, "temporary": False, "encryption": False}),
+    (0x1021, {"temporary": True, "data_dir": False, "encryption": False}),
+    (0x6021, {"encryption": True, "sdi": True, "temporary": False, "shared": False}),
     (0x4021 | 5 << 6, {"page_size": 16384, "valid": True}),
     (4 << 6, {"page_size": 8192}),
     (0x13, {"layout": "full_crc32", "page_size": 4096}),
@@ -133,6 +136,15 @@ def test_full_crc32_page_compressed_uses_the_short_image() -> None:
     assert check_full_crc32(page, PS).status is PageStatus.CORRUPT
 
 
+def adler32_from_zero(data: bytes) -> int:
+    """zlib's adler32(0L, data, len) written out: both sums start at 0 (zlib.adler32's default start is 1)."""
+    s1 = s2 = 0
+    for byte in data:
+        s1 = (s1 + byte) % 65521
+        s2 = (s2 + s1) % 65521
+    return s2 << 16 | s1
+
+
 def test_zip_page_crc32_and_adler32() -> None:
     zip_size = 8192
     page = bytearray(zip_size)
@@ -141,9 +153,13 @@ def test_zip_page_crc32_and_adler32() -> None:
     crc = crc32c(bytes(page[4:16])) ^ crc32c(bytes(page[24:26])) ^ crc32c(bytes(page[34:zip_size]))
     struct.pack_into(">I", page, 0, crc)
     assert check_zip(page, zip_size).algorithm == "crc32"
-    adler = zlib.adler32(bytes(page[34:zip_size]), zlib.adler32(bytes(page[24:26]), zlib.adler32(bytes(page[4:16]))))
+    # page_zip_calc_checksum(): adler32(adler32(adler32(0L, ...), ...), ...) - seeded with 0, not zlib's 1
+    adler = adler32_from_zero(bytes(page[4:16]) + bytes(page[24:26]) + bytes(page[34:zip_size]))
     struct.pack_into(">I", page, 0, adler)
     assert check_zip(page, zip_size).algorithm == "innodb"
+    struct.pack_into(">I", page, 0, zlib.adler32(bytes(page[4:16]) + bytes(page[24:26]) + bytes(page[34:zip_size])))
+    assert check_zip(page, zip_size).status is PageStatus.CORRUPT  # seeded with 1: not what the server writes
+    struct.pack_into(">I", page, 0, adler)
     page[5000] ^= 1
     assert check_zip(page, zip_size).status is PageStatus.CORRUPT
 
@@ -186,7 +202,7 @@ def test_verify_file_without_fsp_header_is_an_error(tmp_path: Path) -> None:
     ("t.MYD", "myisam_data"), ("t.MAI", "aria_index"), ("aria_log.00000001", "aria_log"),
     ("aria_log_control", "aria_control"), ("host-relay-bin.000002", "relay_log"),
     ("host-relay-bin.index", "relay_log_index"), ("binlog.index", "binlog_index"), ("t.cfg", "export_metadata"),
-    ("ib_buffer_pool", "buffer_pool_dump"), ("ddl_recovery.log", "ddl_recovery_log"),
+    ("ib_buffer_pool", "buffer_pool_dump"), ("ddl_recovery.log", "ddl_recovery_log"), ("t.isl", "tablespace_link"),
 ])
 def test_file_kinds_by_name(name: str, kind: str) -> None:
     from mysqlinspect.innodb.files.filekinds import kind_by_name
@@ -214,6 +230,16 @@ def test_datadir_on_the_redo_samples_recognises_them_by_content() -> None:
     assert all(kind == "redo" for name, kind in kinds.items() if ".head16k" in name), kinds
     assert result.redo is not None and len(result.redo.files) == len(kinds) - 1
     assert "redo header" in result.server_versions
+
+
+def test_datadir_names_where_a_data_directory_link_points(tmp_path: Path) -> None:
+    """MariaDB (and MySQL 5.7) write `db/t.isl` holding the path of a table created with DATA DIRECTORY."""
+    from mysqlinspect.innodb.files.datadir import map_datadir
+
+    (tmp_path / "d1").mkdir()
+    (tmp_path / "d1" / "t.isl").write_text("/srv/fast/d1/t.ibd")
+    [link] = map_datadir(tmp_path).files
+    assert link.kind == "tablespace_link" and link.note is not None and "/srv/fast/d1/t.ibd" in link.note
 
 
 def test_truncated_file_is_not_ok(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from mysqlinspect.redo.redoset import inspect_redo_files
 DATADIR_KINDS = TABLESPACE_KINDS | {
     "redo", "redo_spare", "doublewrite", "doublewrite_reduced", "binlog", "relay_log", "auto_cnf", "frm", "sdi",
     "myisam_data", "myisam_index", "aria_data", "aria_index", "aria_log", "aria_control", "upgrade_marker",
-    "ddl_recovery_log", "tc_log", "undo_truncate_log"}
+    "ddl_recovery_log", "tc_log", "undo_truncate_log", "tablespace_link"}
 _BINLOG_HEADER = struct.Struct("<IBIIIH")
 _FDE_BODY = struct.Struct("<H50s")
 
@@ -185,6 +185,8 @@ def _describe_readable(path: Path, root: Path) -> DataFile:
             item.kind = "general"
     elif kind in ("binlog", "relay_log"):
         item.log = read_log_info(path)
+    elif kind == "tablespace_link":
+        item.note = f"the tablespace is {read_head(path, 4096).decode('utf-8', 'replace').strip()} (DATA DIRECTORY)"
     return item
 
 

@@ -24,6 +24,7 @@ _RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), kind) fo
     (r"\.ibu$", "undo"),
     (r"\.ibt$", "session_temporary"),
     (r"\.ibd$", "file_per_table"),
+    (r"\.isl$", "tablespace_link"),
     (r"^#ib_\d+_\d+\.dblwr$", "doublewrite"),
     (r"^#ib_\d+_\d+\.bdblwr$", "doublewrite_reduced"),
     (r"^ib_logfile\d+$", "redo"),

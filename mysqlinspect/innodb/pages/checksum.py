@@ -131,7 +131,8 @@ def zip_crc32(page: memoryview | bytes, zip_size: int) -> int:
 
 
 def zip_adler32(page: memoryview | bytes, zip_size: int) -> int:
-    value = zlib.adler32(page[4:16])
+    """page_zip_calc_checksum() for innodb: adler32 seeded with 0 (`adler32(0L, ...)`), not zlib's usual 1."""
+    value = zlib.adler32(page[4:16], 0)
     value = zlib.adler32(page[24:26], value)
     return zlib.adler32(page[34:zip_size], value) & 0xFFFFFFFF
 
