@@ -278,3 +278,14 @@ def test_copy_choice_follows_each_server() -> None:
     assert _pick([older_valid, newer_corrupt, newest_valid], False, 50) is older_valid
     assert _pick([older_valid, newer_corrupt, newest_valid], False, 150) is newest_valid
     assert _pick([older_valid], False, 150) is None
+
+
+def test_algorithms_without_pages_are_not_listed() -> None:
+    """The fast pre-check counts its own algorithm even when no page used it: no `"crc32": 0` in the JSON."""
+    from collections import Counter
+    from pathlib import Path
+
+    from mysqlinspect.innodb.pages.verify import FileVerification
+
+    result = FileVerification(Path("t.ibd"), "file_per_table", algorithms=Counter({"crc32": 0, "none": 5}))
+    assert result.to_dict()["algorithms"] == {"none": 5}

@@ -102,7 +102,7 @@ class FileVerification:
             "page_size": self.page_size, "physical_page_size": self.physical_page_size, "format": self.format,
             "pages": self.pages, "trailing_bytes": self.trailing_bytes,
             "counts": {status.value: self.counts.get(status.value, 0) for status in PageStatus},
-            "algorithms": dict(sorted(self.algorithms.items())),
+            "algorithms": {name: n for name, n in sorted(self.algorithms.items()) if n},
             "bad_pages": [vars(b) for b in self.bad_pages],
         }
 
