@@ -1,9 +1,12 @@
-"""The durability settings' story: innodb_flush_log_at_trx_commit and sync_binlog from a my.cnf given with
---defaults-file, else from where the data directory records them (MySQL's persisted mysqld-auto.cnf)."""
+"""The settings recovery depends on. The durability story: innodb_flush_log_at_trx_commit and sync_binlog from a
+my.cnf given with --defaults-file, else from where the data directory records them (MySQL's persisted
+mysqld-auto.cnf). Where the binary logs are: log-bin / log-bin-index / log-basename / skip-log-bin from that
+my.cnf (paths relative to the data directory, as the server takes them), else the data directory."""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +16,7 @@ from mysqlinspect.connection.option_files import normalize_key, read_option_file
 
 SERVER_GROUPS = ("mysqld", "server", "mariadb", "mariadbd")
 WATCHED = ("innodb-flush-log-at-trx-commit", "sync-binlog")
+BINLOG_OFF = ("skip-log-bin", "disable-log-bin")
 
 
 @dataclass
@@ -84,3 +88,49 @@ def read_durability_settings(datadir: Path, defaults_file: str | None, binlog_on
     _from_persisted(datadir, out)
     _story(out, binlog_on)
     return out
+
+
+@dataclass
+class BinlogLocation:
+    """Where the server finds its binary logs: the index files it reads (None: those of the data directory)."""
+
+    indexes: list[Path] | None = None
+    disabled: bool = False
+    source: str | None = None  # the my.cnf line that said so
+
+
+def _server_options(defaults_file: str) -> dict[str, tuple[str | None, str]]:
+    """option -> (value, where), the later server group winning, as mysqld reads its groups."""
+    parsed = read_option_file(Path(defaults_file), required=True)
+    assert parsed is not None
+    out: dict[str, tuple[str | None, str]] = {}
+    for group in SERVER_GROUPS:
+        for key, value in parsed.group(group).items():
+            out[normalize_key(key)] = (value.value.strip() if value.value is not None else None,
+                                       f"{value.path}:{value.line} [{group}]")
+    return out
+
+
+def read_binlog_location(datadir: Path, defaults_file: str | None) -> BinlogLocation:
+    if not defaults_file:
+        return BinlogLocation()
+    options = _server_options(defaults_file)
+    off = next((options[k][1] for k in BINLOG_OFF if k in options), None)
+    if off is not None:
+        return BinlogLocation([], disabled=True, source=off)
+    if "log-bin-index" in options and options["log-bin-index"][0]:
+        value, where = options["log-bin-index"]
+        assert value is not None
+        index = _resolve(datadir, value)
+        return BinlogLocation([index] if index.exists() else [], source=where)
+    value, where = options.get("log-bin", (None, ""))
+    if value and Path(value).parent != Path("."):
+        directory = _resolve(datadir, str(Path(value).parent))
+        found = sorted(directory.glob("*.index")) if directory.is_dir() else []
+        return BinlogLocation([i for i in found if "relay" not in i.name], source=where)
+    return BinlogLocation()
+
+
+def _resolve(datadir: Path, value: str) -> Path:
+    """A path option as mysqld takes it: relative to the data directory."""
+    return Path(os.path.normpath(datadir / value))

@@ -3,13 +3,14 @@ what the server does, checked on the rows after restart.
 
 MariaDB's group-commit wait (`binlog_commit_wait_usec`/`_count`) holds a group after the InnoDB prepare and before
 the binlog is written (prepared, XID not in the binlog -> roll back); the dirty pages are flushed meanwhile, then
-the server is killed. Each session inserts a distinct number of rows, which names it in the undo logs.
+the server is killed. A copy without its binlogs is refused by MariaDB and by the preview alike. Each session
+inserts a distinct number of rows, which names it in the undo logs.
 
 MySQL: its group-commit sync delay (`binlog_group_commit_sync_delay`, at most 1 s) holds a group after the binlog
-write and before the InnoDB commit (prepared, XID in the binlog -> commit); the server is killed inside it, without
-a page flush (the preview applies the redo log to the undo pages). Its window between the prepare and the binlog
-write cannot be widened in a release build, so MySQL's "roll back" fate of the coordinator is covered by the
-decision rules' unit tests and MariaDB's test, not here.
+write and before the InnoDB commit (prepared, XID in the binlog -> commit); a `FLUSH BINARY LOGS` issued then holds
+the binlog's lock until that group has committed, so the next group waits prepared before the binlog write (XID not
+in the binlog -> roll back). The server is killed with both groups waiting, without a page flush (the preview
+applies the redo log to the undo pages).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from typing import Any
 import pymysql
 import pytest
 
+from mysqlinspect.binlog.source.file_scan import binlog_files_in_order, binlog_index_files
+from mysqlinspect.errors import SandboxError
 from mysqlinspect.sandbox.server import SandboxServer
 from tests.live.test_recovery_crash import SMALL_REDO, restart_log, rows
 from tests.servers import flush_dirty_pages, wanted_flavors
@@ -112,6 +115,9 @@ def _table_with_rows(server: SandboxServer) -> None:
 @pytest.mark.parametrize("seed", [5, 8])
 def test_prepared_in_two_phase_commit_is_rolled_back(flavor: str, make_server: Callable[..., SandboxServer],
                                                      run_cli: Callable[..., Any], tmp_path: Path, seed: int) -> None:
+    """MariaDB: the prepared transactions whose XID the binlog lacks are rolled back at restart. A copy without
+    its binlogs (and their index) is refused: the preview fails (exit 65) with the message the server stops
+    with when started on that copy."""
     server = make_server(flavor, extra_args=SMALL_REDO[flavor])
     _table_with_rows(server)
     caught = catch_prepared_mariadb(server, random.Random(seed))
@@ -120,36 +126,139 @@ def test_prepared_in_two_phase_commit_is_rolled_back(flavor: str, make_server: C
 
     result = run_cli("recovery", str(copy), "--format", "json")
     assert result.exit_code == 0, result.stdout + result.stderr
-    prepared = result.json()["prepared"]
+    preview = result.json()
+    prepared = preview["prepared"]
     assert prepared, f"no prepared transaction found; sessions caught: {caught}"
     assert all(p["xid"] and not p["xid"]["external"] for p in prepared)
     fates = {p["row_operations"]: p["fate"] for p in prepared}
     assert set(fates) <= set(caught)
     assert set(fates.values()) == {"roll back"} and len(fates) == len(caught)
+    assert preview["coordinator"]["server_messages"] == [f"Found {len(fates)} prepared transaction(s) in InnoDB"]
 
+    check_refused_without_binlog(server, tmp_path, run_cli, len(fates))
     log = restart_log(server)
-    assert f"Found {len(fates)} prepared transaction(s) in InnoDB" in log
+    for line in preview["coordinator"]["server_messages"]:
+        assert line in log
     for count, fate in fates.items():
         present = rows(server, f"SELECT COUNT(*) FROM r.p WHERE tag = {caught[count]}")
         assert present == (count if fate == "commit" else 0), (count, fate, present)
 
 
+def check_refused_without_binlog(server: SandboxServer, tmp_path: Path, run_cli: Callable[..., Any],
+                                 prepared: int) -> None:
+    """The binlogs and their index removed from a copy: nothing decides the internal prepared transactions."""
+    base = tmp_path / "no-binlog"
+    shutil.copytree(server.datadir, base / "data")
+    for path in [*binlog_files_in_order(base / "data"), *binlog_index_files(base / "data")]:
+        path.unlink()
+    result = run_cli("recovery", str(base / "data"), "--format", "json")
+    assert result.exit_code == 65, result.stdout + result.stderr
+    [failure] = result.json()["failures"]
+    assert failure.startswith(f"Found {prepared} prepared transactions! It means that server was not shut down")
+    assert {p["fate"] for p in result.json()["prepared"]} == {"undecided"}
+    other = SandboxServer(server.flavor, base=base, server_id=server.server_id + 100,
+                          extra_args=list(server.extra_args))
+    try:
+        with pytest.raises(SandboxError):
+            other.start()
+        assert failure in other.error_log.read_text()
+    finally:
+        other.destroy()
+
+
 MYSQL_WIDEN = ["SET GLOBAL binlog_group_commit_sync_delay = 1000000", "SET GLOBAL sync_binlog = 1"]
 
 
-def catch_prepared_mysql(server: SandboxServer, rnd: random.Random) -> dict[int, int]:
-    """Start committing sessions and kill the server while the first group sleeps in its sync delay (binlog
-    written, not yet committed in InnoDB: XIDs in the binlog) and later ones wait at the flush stage (prepared,
-    XIDs not written). The undo pages are not flushed: the preview applies the redo log. Returns row count -> tag
-    of the sessions caught (another attempt if every session finished first)."""
+def _open_transaction(server: SandboxServer, tag: int, count: int) -> pymysql.connections.Connection:
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute("BEGIN")
+        cur.executemany("INSERT INTO r.p (tag, pad) VALUES (%s, 'x')", [(tag,)] * count)
+    return conn
 
-    def in_sync_delay(cur: Any, sessions: int) -> bool:
-        if _committing(cur) != sessions:
-            return False
-        time.sleep(0.2)  # inside the first group's one-second sync delay
-        return True
 
-    return catch_prepared(server, rnd, MYSQL_WIDEN, (3, 5), 4, in_sync_delay)
+def _commit(conn: pymysql.connections.Connection, done: list[int], tag: int) -> None:
+    try:
+        with conn.cursor() as cur:
+            cur.execute("COMMIT")
+        done.append(tag)
+    except pymysql.err.MySQLError:
+        pass  # the server was killed under it
+
+
+def _flush_logs(conn: pymysql.connections.Connection) -> None:
+    try:
+        with conn.cursor() as cur:
+            cur.execute("FLUSH BINARY LOGS")
+    except pymysql.err.MySQLError:
+        pass
+
+
+def _processlist(cur: Any, info: str) -> int:
+    cur.execute("SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO = %s", (info,))
+    return int(cur.fetchone()[0])
+
+
+def _wait_in_processlist(cur: Any, info: str, count: int, done: list[int]) -> None:
+    """Until `count` sessions run `info` (or a commit returned: the window is gone)."""
+    deadline = time.monotonic() + 30
+    while _processlist(cur, info) < count and not done:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{count} sessions never ran {info!r} at once")
+        time.sleep(0.002)
+
+
+def _start(target: Callable[..., None], *args: Any) -> threading.Thread:
+    thread = threading.Thread(target=target, args=args, daemon=True)
+    thread.start()
+    return thread
+
+
+def catch_both_phases_mysql(server: SandboxServer, rnd: random.Random, attempts: int = 4) -> tuple[
+        dict[int, int], dict[int, int]]:
+    """Kill MySQL with one group of commits on each side of the binlog write. Group A commits and sleeps in the
+    group-commit sync delay (binlog written, InnoDB commit pending: prepared, XIDs in the binlog). A `FLUSH BINARY
+    LOGS` then takes the binlog's LOCK_log and waits for A's prepared XIDs to be committed (`new_file_impl()`), so
+    group B, committing next, is prepared in InnoDB and waits for LOCK_log in the flush stage: its XIDs are not in
+    the binlog. A commit that skips the binlog (`sql_log_bin = 0`) flushes the redo log past B's prepare records
+    (the binlog flush stage that would flush them is blocked). Then kill -9, while A still sleeps and FLUSH still
+    waits. Returns (row count -> tag) of A and of B; another attempt when the window closed first."""
+    admin = server.connect()
+    cur = admin.cursor()
+    for sql in MYSQL_WIDEN:
+        cur.execute(sql)
+    tag = 1000
+    for _attempt in range(attempts):
+        counts = rnd.sample(range(5, 60), rnd.randint(4, 6))
+        half = len(counts) // 2
+        groups: list[dict[int, int]] = [{}, {}]
+        conns: list[list[pymysql.connections.Connection]] = [[], []]
+        for n, count in enumerate(counts):
+            tag += 1
+            side = 0 if n < half else 1
+            groups[side][count] = tag
+            conns[side].append(_open_transaction(server, tag, count))
+        flusher = server.connect()
+        done: list[int] = []
+        threads = [_start(_commit, c, done, t) for c, t in zip(conns[0], groups[0].values(), strict=True)]
+        _wait_in_processlist(cur, "COMMIT", half, done)
+        threads.append(_start(_flush_logs, flusher))
+        _wait_in_processlist(cur, "FLUSH BINARY LOGS", 1, done)
+        threads += [_start(_commit, c, done, t) for c, t in zip(conns[1], groups[1].values(), strict=True)]
+        _wait_in_processlist(cur, "COMMIT", len(counts), done)
+        cur.execute("SET SESSION sql_log_bin = 0")
+        cur.execute("INSERT INTO r.p (tag, pad) VALUES (-1, 'no binlog')")
+        cur.execute("SET SESSION sql_log_bin = 1")
+        if not done and _processlist(cur, "FLUSH BINARY LOGS") and _processlist(cur, "COMMIT") == len(counts):
+            server.kill()
+            for t in threads:
+                t.join(timeout=10)
+            return groups[0], groups[1]
+        for t in threads:
+            t.join(timeout=60)
+        for c in [*conns[0], *conns[1], flusher]:
+            c.close()
+    raise AssertionError(f"the window between the two phases closed before the kill in {attempts} attempts")
 
 
 @pytest.mark.parametrize("flavor", [f for f in wanted_flavors() if f == "mysql"])
@@ -157,11 +266,14 @@ def catch_prepared_mysql(server: SandboxServer, rnd: random.Random) -> dict[int,
 def test_prepared_in_two_phase_commit_is_decided_by_the_binlog(
         flavor: str, make_server: Callable[..., SandboxServer], run_cli: Callable[..., Any], tmp_path: Path,
         seed: int) -> None:
-    """MySQL: the transactions whose XID the binlog holds are committed at restart, the others rolled back; the
-    preview's fate for each equals what the rows show afterwards."""
+    """MySQL: the prepared transactions whose XID the binlog holds are committed at restart, the others rolled
+    back; the preview says which for each session (the rows after restart agree) and prints the coordinator's
+    lines as the server does ("Crash recovery finished in InnoDB engine. Successfully committed N, rolled back M
+    internal transaction(s).")."""
     server = make_server(flavor, extra_args=SMALL_REDO[flavor])
     _table_with_rows(server)
-    caught = catch_prepared_mysql(server, random.Random(seed))
+    in_binlog, not_in_binlog = catch_both_phases_mysql(server, random.Random(seed))
+    caught = {**in_binlog, **not_in_binlog}
     copy = tmp_path / "copy"
     shutil.copytree(server.datadir, copy)
 
@@ -169,13 +281,16 @@ def test_prepared_in_two_phase_commit_is_decided_by_the_binlog(
     assert result.exit_code == 0, result.stdout + result.stderr
     preview = result.json()
     fates = {p["row_operations"]: p["fate"] for p in preview["prepared"]}
-    rolled = {t["row_operations"] for t in preview["roll_back"]}
-    assert fates, f"no prepared transaction found; sessions caught: {caught}; notes: {preview['notes']}"
     assert all(p["xid"] and not p["xid"]["external"] for p in preview["prepared"])
-    assert set(fates) <= set(caught) and set(caught) <= set(fates) | rolled | {0}
+    assert preview["coordinator"]["rules"] == "MySQL 8.0.30+"
+    assert set(fates) == set(caught), (fates, in_binlog, not_in_binlog, preview["notes"])
+    assert {fates[c] for c in in_binlog} == {"commit"} and {fates[c] for c in not_in_binlog} == {"roll back"}
 
-    restart_log(server, wait_rollback=True)
+    log = restart_log(server, wait_rollback=True)
+    for line in preview["coordinator"]["server_messages"]:
+        assert line in log, (line, log[-4000:])
+    assert (f"Successfully committed {len(in_binlog)}, rolled back {len(not_in_binlog)} internal transaction(s)."
+            in " ".join(preview["coordinator"]["server_messages"]))
     for count, tag in caught.items():
         present = rows(server, f"SELECT COUNT(*) FROM r.p WHERE tag = {tag}")
-        expected = count if fates.get(count) == "commit" else 0
-        assert present == expected, (count, fates.get(count, "active: rolled back"), present)
+        assert present == (count if fates[count] == "commit" else 0), (count, fates[count], present)

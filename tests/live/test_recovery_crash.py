@@ -15,6 +15,7 @@ import random
 import re
 import shutil
 import struct
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ import pytest
 from crc32c import crc32c
 
 from mysqlinspect.binlog.source.file_scan import binlog_files_in_order
+from mysqlinspect.errors import SandboxError
+from mysqlinspect.innodb.undo.segments import read_undo
 from mysqlinspect.sandbox.server import SandboxServer
 from tests.servers import Writer, create_database, flush_dirty_pages, wait_for
 
@@ -197,7 +200,7 @@ def test_recovery_preview_matches_the_server(
     assert torn or sandbox_flavor == "mariadb"  # MariaDB ignores copies older than its checkpoint: none to tear
     copy = tmp_path / "copy"
     shutil.copytree(server.datadir, copy)
-    check_failing_copies(copy, tmp_path, run_cli)
+    check_failing_copies(server, copy, tmp_path, run_cli)
 
     undo = run_cli("undo", str(copy), "--format", "json")
     assert undo.exit_code == 0, undo.stdout + undo.stderr
@@ -239,6 +242,7 @@ def test_recovery_preview_matches_the_server(
         assert {int(i): int(r) for i, r in MYSQL_ROLLING.findall(log)} == {
             i: t["row_operations"] for i, t in rolled.items()}
     assert {int(i) for i in PREPARED_AFTER.findall(log)} == {left["trx_id"]}
+    check_coordinator_lines(preview, sandbox_flavor, log)
     assert xa_recover(server) == {XA_LEFT[0] + XA_LEFT[1]}
     assert rows(server, "SELECT COUNT(*) FROM r.t") == work.committed_rows
     assert rows(server, "SELECT COUNT(*) FROM r.t WHERE pad = 'uncommitted'") == 0
@@ -247,6 +251,19 @@ def test_recovery_preview_matches_the_server(
     later = server.error_log_text()[log_start:]
     assert {(int(sp), int(pg)) for sp, pg in RESTORED_LINE.findall(later)} == restored
     check_clean_stop(server, tmp_path, run_cli)
+
+
+def check_coordinator_lines(preview: dict[str, Any], flavor: str, log: str) -> None:
+    """The transaction coordinator's lines the preview announces are in the error log: prepared transactions
+    found, external XA ones kept (and MySQL's per-engine summary: committed, rolled back, prepared)."""
+    coordinator = preview["coordinator"]
+    assert coordinator["rules"] == ("MySQL 8.0.30+" if flavor == "mysql" else "MariaDB")
+    lines = coordinator["server_messages"]
+    assert "Found 1 prepared XA transactions" in lines
+    if flavor == "mysql":
+        assert any(line.startswith("Crash recovery finished in InnoDB engine. ") for line in lines)
+    for line in lines:
+        assert line in log, (line, log[-4000:])
 
 
 def check_clean_stop(server: SandboxServer, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
@@ -301,11 +318,6 @@ def append_partial_transaction(binlog: Path) -> tuple[int, int]:
     return len(data), last_pair[1] - last_pair[0]
 
 
-def _without_redo(copy: Path, target: Path) -> Path:
-    shutil.copytree(copy, target, ignore=shutil.ignore_patterns("ib_logfile*", "#innodb_redo"))
-    return target
-
-
 def _first_page_of(undo_json: dict[str, Any], state: str) -> tuple[str, int]:
     seg = next(s for s in undo_json["undo_segments"] if s["state"] == state)
     rseg = next(r for r in undo_json["rollback_segments"] if r["space_id"] == seg["space_id"] and r["file"])
@@ -328,14 +340,47 @@ def _overwrite_page(path: Path, page_no: int, data: bytes, full_crc32: bool, ps:
         fh.write(page)
 
 
-def check_failing_copies(copy: Path, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
-    """Exit 65 with the reason: no redo log; a corrupt undo log (its first page overwritten); a damaged page
-    without a doublewrite copy."""
-    no_redo = run_cli("recovery", str(_without_redo(copy, tmp_path / "no-redo")), "--format", "json")
-    assert no_redo.exit_code == 65, no_redo.stdout + no_redo.stderr
-    assert any("redo" in f for f in no_redo.json()["failures"])
+def start_on_copy(server: SandboxServer, datadir: Path, stops_with: str | None = None) -> tuple[bool, str]:
+    """Start a server of the same flavor and options on a copied data directory: (started, its error log). With
+    `stops_with`, a line expected in the error log: once it is there the start counts as failed (MySQL does not
+    exit after a corrupt page in recovery, it stays in recovery) and the process is killed."""
+    other = SandboxServer(server.flavor, base=datadir.parent, server_id=server.server_id + 100,
+                          extra_args=list(server.extra_args))
+    outcome: list[bool] = []
 
-    bad_undo = tmp_path / "bad-undo"
+    def start() -> None:
+        try:
+            other.start()
+            outcome.append(True)
+        except SandboxError:
+            outcome.append(False)
+
+    thread = threading.Thread(target=start, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: outcome or (stops_with is not None and other.error_log.exists()
+                                     and stops_with in other.error_log.read_text()), timeout=240, interval=0.5)
+        return bool(outcome and outcome[0]), other.error_log.read_text()
+    finally:
+        other.kill()
+        thread.join(timeout=60)
+        other.destroy()
+
+
+def check_failing_copies(server: SandboxServer, copy: Path, tmp_path: Path, run_cli: Callable[..., Any]) -> None:
+    """Each damaged copy is also started: the preview fails (exit 65) exactly when the server does, with its
+    words. No redo log; a corrupt undo log (its first page overwritten): both stop the server. A damaged page the
+    doublewrite buffer has no copy of: the server starts when no redo record names it (recovery does not read
+    it; the usual case here, the pages were flushed before the kill), and the preview says so in a note."""
+    no_redo = tmp_path / "no-redo" / "data"
+    shutil.copytree(copy, no_redo, ignore=shutil.ignore_patterns("ib_logfile*", "#innodb_redo"))
+    result = run_cli("recovery", str(no_redo), "--format", "json")
+    assert result.exit_code == 65, result.stdout + result.stderr
+    reason = result.json()["failures"][0].split(" (")[0]
+    started, log = start_on_copy(server, no_redo, stops_with=reason)
+    assert not started and reason in log, (reason, log[-2000:])
+
+    bad_undo = tmp_path / "bad-undo" / "data"
     shutil.copytree(copy, bad_undo)
     undo = run_cli("undo", str(bad_undo), "--format", "json").json()
     file, page_no = _first_page_of(undo, "active")
@@ -343,20 +388,91 @@ def check_failing_copies(copy: Path, tmp_path: Path, run_cli: Callable[..., Any]
                     full_crc32=undo["server"] == "mariadb")
     result = run_cli("recovery", str(bad_undo), "--format", "json")
     assert result.exit_code == 65, result.stdout + result.stderr
-    assert any("corrupt undo log" in f for f in result.json()["failures"])
+    [failure] = [f for f in result.json()["failures"] if "corrupt undo log" in f]
     assert run_cli("undo", str(bad_undo), "--format", "json").exit_code == 65
+    started, log = start_on_copy(server, bad_undo)
+    assert not started
+    if server.flavor == "mariadb":  # MySQL stops on an assertion while reading the records
+        assert f"InnoDB: {failure.split(': ')[-1]}" in log, (failure, log[-2000:])
 
-    bad_page = tmp_path / "bad-page"
+    bad_page = tmp_path / "bad-page" / "data"
     shutil.copytree(copy, bad_page)
     held = {c["page_no"] for c in run_cli("doublewrite", str(bad_page), "--format", "json").json()["copies"]
             if c["target"] == "r/t.ibd"}
-    page_no = next(n for n in range(4, (bad_page / "r/t.ibd").stat().st_size // PS) if n not in held)
+    page_no = next(n for n in range(3, (bad_page / "r/t.ibd").stat().st_size // PS) if n not in held)
     with open(bad_page / "r/t.ibd", "r+b") as fh:  # a damaged page the doublewrite buffer has no copy of
         fh.seek(page_no * PS + 1000)
         fh.write(b"\xde\xad" * 50)
     result = run_cli("recovery", str(bad_page), "--format", "json")
-    assert result.exit_code == 65, result.stdout + result.stderr
-    assert any(f"page number={page_no}]" in f and "no valid copy" in f for f in result.json()["failures"])
+    assert result.exit_code in (0, 65), result.stdout + result.stderr
+    line = result.json()["failures"][0].split(" (")[0] if result.exit_code else None
+    started, log = start_on_copy(server, bad_page, stops_with=line)
+    assert started == (result.exit_code == 0), (result.json()["failures"], log[-2000:])
+    if started:  # the usual case: the pages were flushed before the kill, no redo record names this one
+        assert any(f"page number={page_no}]" in n and "no valid copy" in n and "the server starts" in n
+                   for n in result.json()["notes"])
+    else:
+        assert line is not None and line in log
+
+
+CHECKPOINT_STATUS = {"mysql": ("Innodb_redo_log_checkpoint_lsn", "Innodb_redo_log_current_lsn"),
+                     "mariadb": ("Innodb_lsn_last_checkpoint", "Innodb_lsn_current")}
+
+
+def _status(cur: Any, name: str) -> int:
+    cur.execute("SHOW GLOBAL STATUS LIKE %s", (name,))
+    return int(cur.fetchone()[1])
+
+
+@pytest.mark.parametrize("seed", [5, 9])
+def test_damaged_page_stops_recovery_only_when_recovery_reads_it(
+        sandbox_flavor: str, make_server: Callable[..., SandboxServer], run_cli: Callable[..., Any], tmp_path: Path,
+        seed: int) -> None:
+    """A table's pages flushed and checkpointed, then some of its rows updated and the server killed: recovery
+    reads the updated pages to apply their redo records, the others it does not read. One page of each kind is
+    damaged in its own copy (neither has a doublewrite copy): the preview fails (exit 65) with the server's line
+    for the first, and the server on that copy stops with that line; for the second both start. The pages are
+    picked from the tool's redo walk; the server judges."""
+    server = make_server(sandbox_flavor, extra_args=SMALL_REDO[sandbox_flavor])
+    rnd = random.Random(seed)
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE DATABASE r")
+        cur.execute("CREATE TABLE r.d (id INT PRIMARY KEY, v INT, pad VARCHAR(200))")
+        cur.executemany("INSERT INTO r.d VALUES (%s, 0, REPEAT('d', 190))", [(i,) for i in range(1, 1201)])
+        flush_dirty_pages(conn)
+        checkpoint, current = CHECKPOINT_STATUS[sandbox_flavor]
+        target = _status(cur, current)
+        wait_for(lambda: _status(cur, checkpoint) >= target, timeout=90, interval=0.5)
+        first = rnd.randint(1, 300)
+        cur.execute(f"UPDATE r.d SET v = v + 1 WHERE id BETWEEN {first} AND {first + 20}")
+    server.kill()
+    copy = tmp_path / "copy"
+    shutil.copytree(server.datadir, copy)
+    table = "r/d.ibd"
+    space_id = int.from_bytes((copy / table).read_bytes()[38:42], "big")
+    view = read_undo(copy).redo
+    assert view is not None and view.applied and view.overlay is not None, view
+    held = {c["page_no"] for c in run_cli("doublewrite", str(copy), "--format", "json").json()["copies"]
+            if c["target"] == table}
+    pages = [n for n in range(3, (copy / table).stat().st_size // PS) if n not in held]
+    read = [n for n in pages if (space_id, n) in view.overlay.read_by_recovery]
+    not_read = [n for n in pages if (space_id, n) not in view.overlay.touched]
+    assert read and not_read, (read, not_read, sorted(p for s, p in view.overlay.touched if s == space_id))
+    for label, page_no, fails in (("read", rnd.choice(read), True), ("not-read", rnd.choice(not_read), False)):
+        damaged = tmp_path / f"damaged-{label}" / "data"
+        shutil.copytree(copy, damaged)
+        with open(damaged / table, "r+b") as fh:
+            fh.seek(page_no * PS + 1000)
+            fh.write(b"\xde\xad" * 50)
+        result = run_cli("recovery", str(damaged), "--format", "json")
+        assert result.exit_code == (65 if fails else 0), result.json()["failures"]
+        line = result.json()["failures"][0].split(" (")[0] if fails else None
+        started, log = start_on_copy(server, damaged, stops_with=line)
+        assert started != fails, (label, page_no, log[-2000:])
+        assert line is None or line in log, (line, log[-2000:])
+        if not fails:
+            assert any(f"page number={page_no}]" in n and "the server starts" in n for n in result.json()["notes"])
 
 
 @pytest.mark.parametrize("seed", [31, 47])
@@ -399,5 +515,6 @@ def test_preview_under_write_load_without_a_flush(
         assert {int(i): int(r) for i, r in MYSQL_ROLLING.findall(log)} == {
             i: t["row_operations"] for i, t in rolled.items()}
     assert {int(i) for i in PREPARED_AFTER.findall(log)} == prepared
+    check_coordinator_lines(preview, flavor, log)
     assert XA_LEFT[0] + XA_LEFT[1] in xa_recover(server)
     assert rows(server, "SELECT COUNT(*) FROM r.t WHERE pad = 'uncommitted'") == 0

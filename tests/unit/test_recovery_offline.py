@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import struct
-import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from mysqlinspect.redo.mariadb.apply import (
     WRITE,
     PageApplier,
 )
+from tests.unit import recovery_files as F
 
 
 @pytest.mark.parametrize(("raw", "value", "size"), [
@@ -63,30 +63,10 @@ def test_xa_texts_as_servers_log_them() -> None:
     assert parse_xa_ids("'only'") == XaKey(1, b"only", b"")
 
 
-def _event(type_code: int, body: bytes, flags: int = 0, checksum: bool = True) -> bytes:
-    size = 19 + len(body) + (4 if checksum else 0)
-    event = struct.pack("<IBIIIH", 0, type_code, 1, size, 0, flags) + body
-    return event + struct.pack("<I", zlib.crc32(event)) if checksum else event
-
-
-def _fde(in_use: bool) -> bytes:
-    body = struct.pack("<H50sIB", 4, b"9.7.4", 0, 19) + bytes(41) + b"\x01"
-    return _event(15, body, flags=1 if in_use else 0)
-
-
-def _query(text: str) -> bytes:
-    return _event(2, struct.pack("<IIBHH", 1, 0, 1, 0, 0) + b"r\0" + text.encode())
-
-
-def _trx(xid: int) -> bytes:
-    return _event(33, bytes(42)) + _query("BEGIN") + _event(16, struct.pack("<Q", xid))
-
-
 def test_binlog_scan_complete_partial_and_torn(tmp_path: Path) -> None:
-    head = b"\xfebin" + _fde(in_use=True) + _trx(10) + _trx(11)
-    xa = (_event(33, bytes(42)) + _query("XA START X'61',X'62',7") + _query("XA END X'61',X'62',7")
-          + _event(38, struct.pack("<BiII", 0, 7, 1, 1) + b"ab"))
-    commit = _event(33, bytes(42)) + _query("XA COMMIT X'61',X'62',7")
+    head = b"\xfebin" + F.fde("9.7.4", in_use=True) + F.transaction(10) + F.transaction(11)
+    xa = F.xa_prepare(7, b"a", b"b")
+    commit = F.xa_finish("COMMIT", 7, b"a", b"b")
     whole = head + xa + commit
     path = tmp_path / "binlog.000001"
     path.write_bytes(whole)
@@ -95,9 +75,10 @@ def test_binlog_scan_complete_partial_and_torn(tmp_path: Path) -> None:
     assert scan.last_complete_end == len(whole) and scan.partial_bytes == 0
     assert scan.xa_prepared == [(XaKey(7, b"a", b"b"), False)]
     assert scan.xa_completed == [(XaKey(7, b"a", b"b"), "commit")]
+    assert scan.xa_events == [(XaKey(7, b"a", b"b"), "prepared"), (XaKey(7, b"a", b"b"), "commit")]
 
-    open_trx = _event(33, bytes(42)) + _query("BEGIN")
-    path.write_bytes(whole + open_trx + _trx(12)[:30])
+    open_trx = F.gtid() + F.query("BEGIN")
+    path.write_bytes(whole + open_trx + F.transaction(12)[:30])
     scan = scan_binlog_file(path)
     assert scan.stop_reason == "partial_event" and scan.last_complete_end == len(whole)
     assert scan.valid_end == len(whole + open_trx) and scan.xids == [10, 11]
@@ -158,6 +139,7 @@ def test_mariadb_redo_builds_an_undo_page() -> None:
     assert int.from_bytes(page[free - 2:free], "big") == 86
     assert page[56:60] == b"\x01\x01\x01\x01"
     assert applier.overlay.pages_rebuilt == 1 and applier.overlay.records_applied == 5
+    assert applier.overlay.touched == {(0, 9)} and applier.overlay.read_by_recovery == set()  # built, not read
 
 
 def test_redo_older_than_the_page_is_not_applied() -> None:
@@ -170,6 +152,7 @@ def test_redo_older_than_the_page_is_not_applied() -> None:
     applier.mtr(record, [0], end_lsn=600)
     page = applier.overlay.image(0, 7)
     assert page is not None and page[100:103] == b"new"
+    assert applier.overlay.read_by_recovery == {(0, 7)}  # recovery reads it (and stops if it is damaged)
 
 
 def test_settings_story_from_defaults_file_and_persisted_variables(tmp_path: Path) -> None:

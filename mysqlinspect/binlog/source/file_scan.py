@@ -80,6 +80,8 @@ class BinlogFileScan:
     xids: list[int] = field(default_factory=list)
     xa_prepared: list[tuple[XaKey, bool]] = field(default_factory=list)  # (xid, one_phase)
     xa_completed: list[tuple[XaKey, str]] = field(default_factory=list)  # (xid, "commit"|"rollback")
+    # every XA step in file order: (xid, "prepared" | "one_phase" | "commit" | "rollback"); the last one counts
+    xa_events: list[tuple[XaKey, str]] = field(default_factory=list)
     checkpoint_names: list[str] = field(default_factory=list)  # MariaDB BINLOG_CHECKPOINT file names
     closed_by: str | None = None  # rotate or stop
     events: int = 0
@@ -201,7 +203,9 @@ def _event(scan: BinlogFileScan, type_code: int, body: bytes) -> str | None:
     if type_code == XID_EVENT and len(body) >= 8:
         scan.xids.append(struct.unpack_from("<Q", body)[0])
     elif type_code == XA_PREPARE_LOG_EVENT and len(body) >= 13:
-        scan.xa_prepared.append(_xa_prepare(body))
+        prepared, one_phase = _xa_prepare(body)
+        scan.xa_prepared.append((prepared, one_phase))
+        scan.xa_events.append((prepared, "one_phase" if one_phase else "prepared"))
     elif type_code == MARIADB_BINLOG_CHECKPOINT and len(body) >= 4:
         n = struct.unpack_from("<I", body)[0]
         scan.checkpoint_names.append(body[4:4 + n].decode("utf-8", errors="replace"))
@@ -217,26 +221,31 @@ def _event(scan: BinlogFileScan, type_code: int, body: bytes) -> str | None:
             key = parse_xa_ids(match.group(2))
             if key is not None:
                 scan.xa_completed.append((key, match.group(1).lower()))
+                scan.xa_events.append((key, match.group(1).lower()))
         return text
     return None
 
 
-def binlog_files_in_order(datadir: Path) -> list[Path]:
-    """The binary logs of a data directory, oldest first: from `<base>.index` files, else by name."""
+def binlog_index_files(directory: Path) -> list[Path]:
+    """The binlog index files of a directory (`<base>.index`, relay-log indexes left out)."""
+    return [p for p in sorted(directory.glob("*.index")) if "relay" not in p.name]
+
+
+def binlog_files_in_order(datadir: Path, indexes: list[Path] | None = None) -> list[Path]:
+    """The binary logs of a data directory, oldest first: from its `<base>.index` files (or the `indexes` given;
+    names in them relative to `datadir`), else by name."""
     found: list[Path] = []
-    for index in sorted(datadir.glob("*.index")):
-        if "relay" in index.name:
-            continue
+    for index in binlog_index_files(datadir) if indexes is None else indexes:
         for line in index.read_text(errors="replace").splitlines():
             name = line.strip()
             if not name:
                 continue
             candidate = (datadir / name) if not Path(name).is_absolute() else Path(name)
             if not candidate.exists():
-                candidate = datadir / Path(name).name
+                candidate = index.parent / Path(name).name
             if candidate.exists() and candidate not in found:
                 found.append(candidate)
-    if found:
+    if found or indexes:
         return found
     named = [p for p in datadir.iterdir() if re.search(r"\.\d{6,}$", p.name) and "relay" not in p.name]
     return sorted((p for p in named if _has_magic(p)), key=lambda p: p.name)

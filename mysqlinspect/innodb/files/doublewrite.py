@@ -55,6 +55,7 @@ class DamagedPage:
     copy_source: str | None = None
     copy_slot: int | None = None
     copy_lsn: int | None = None
+    in_buffer: bool = False  # the buffer names the page (a copy, or a DETECT_ONLY entry): startup reads it
 
     def to_dict(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -92,7 +93,7 @@ class DoublewriteReport:
     @property
     def problems(self) -> list[str]:
         return [f"{d.path} page {d.page_no} (space {d.space_id}) is {d.status} and has no usable doublewrite copy: "
-                f"crash recovery would fail ({d.reason})" for d in self.unrecoverable]
+                f"crash recovery fails if it reads the page ({d.reason})" for d in self.unrecoverable]
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": str(self.root), "layout": self.layout, "sources": self.sources, "page_size": self.page_size,
@@ -209,7 +210,7 @@ def _judge_reduced(report: DoublewriteReport, reduced: dict[tuple[int, int], int
         lsn = reduced.get((page.space_id, page.page_no))
         if lsn is None or (page.copy_lsn is not None and lsn <= page.copy_lsn):
             continue
-        page.outcome = "unrecoverable"
+        page.outcome, page.in_buffer = "unrecoverable", True
         page.reason = f"{page.reason}; {REDUCED_REASON.format(lsn=lsn)}"
 
 
@@ -265,7 +266,7 @@ def _judge_page(report: DoublewriteReport, key: tuple[int, int], group: list[_Ca
     report.damaged.append(DamagedPage(
         space_id, page_no, spaces.relative(space_id), status, header.lsn, reason,
         "restored" if chosen else "unrecoverable", chosen.copy.source if chosen else None,
-        chosen.copy.slot if chosen else None, chosen.copy.lsn if chosen else None))
+        chosen.copy.slot if chosen else None, chosen.copy.lsn if chosen else None, in_buffer=True))
     bad.pop(key, None)
 
 

@@ -71,12 +71,16 @@ def read_segment(ts: PageSource, page_no: int, rseg: str, slot: int) -> UndoSegm
         out.problems.append(f"page {page_no} is of type {fil.type_name}, not an undo log page")
         out.not_undo_page = True
         return out
-    if seg.state not in U.UNDO_STATE_NAMES:
-        out.problems.append(f"unsupported undo header state {seg.state}")
+    # checked in MariaDB's order (trx_undo_mem_create_at_db_start()), in its words: type, offset, state
+    if page_header.page_type > U.TRX_UNDO_UPDATE:
+        out.problems.append(f"unsupported undo header type {page_header.page_type}")
         return out
     ps = ts.physical_page_size
-    if not U.TRX_UNDO_SEG_HDR + U.TRX_UNDO_SEG_HDR_SIZE <= seg.last_log <= ps - U.TRX_UNDO_LOG_OLD_HDR_SIZE:
-        out.problems.append(f"undo log header offset {seg.last_log} is outside the page")
+    if not U.TRX_UNDO_SEG_HDR + U.TRX_UNDO_SEG_HDR_SIZE <= seg.last_log < ps - U.TRX_UNDO_LOG_OLD_HDR_SIZE:
+        out.problems.append(f"invalid undo header offset {seg.last_log}")
+        return out
+    if seg.state not in U.UNDO_STATE_NAMES:
+        out.problems.append(f"unsupported undo header state {seg.state}")
         return out
     out.header = UndoLogHeader.from_page(first, seg.last_log)
     if seg.state == U.TRX_UNDO_TO_FREE:

@@ -41,6 +41,15 @@ class PageOverlay:
     pages: dict[tuple[int, int], PageImage] = field(default_factory=dict)
     records_applied: int = 0
     mtrs: int = 0
+    # every page a record of the walk names, in any tablespace; those recovery does not read from their file:
+    # MariaDB's initialised or freed by a record, MySQL's whose first record initialises them (brand new)
+    touched: set[tuple[int, int]] = field(default_factory=set)
+    initialised: set[tuple[int, int]] = field(default_factory=set)
+
+    @property
+    def read_by_recovery(self) -> set[tuple[int, int]]:
+        """The pages recovery reads from their files to apply the log to them."""
+        return self.touched - self.initialised
 
     def image(self, space_id: int, page_no: int) -> bytes | None:
         img = self.pages.get((space_id, page_no))
@@ -127,6 +136,9 @@ class PageApplier:
                 page_no, n2 = _varint(body, n1)
                 body = body[n1 + n2:]
                 page, last_offset, got_page_op = (space_id, page_no), 0, True
+                self.overlay.touched.add(page)
+                if b & 0x70 in (INIT_PAGE, FREE_PAGE):
+                    self.overlay.initialised.add(page)
             if page is None or not self.wanted(page[0]):
                 continue
             img = self._image(*page)

@@ -132,6 +132,10 @@ class MysqlPageApplier:
     def visit(self, data: bytes, rec: MysqlRecord, start_lsn: int, _mtr_end_lsn: int) -> None:
         if rec.space_id is None or rec.page_no is None or rec.type in FILE_RECORDS or rec.type == MLOG_INDEX_LOAD:
             return
+        key = (rec.space_id, rec.page_no)
+        if key not in self.overlay.touched and rec.type in (MLOG_INIT_FILE_PAGE, MLOG_INIT_FILE_PAGE2):
+            self.overlay.initialised.add(key)  # recv_page_is_brand_new(): its first record initialises it
+        self.overlay.touched.add(key)
         if not self.wanted(rec.space_id):
             return
         img = self._image(rec.space_id, rec.page_no)

@@ -36,13 +36,17 @@ def render_recovery(p: CrashRecoveryPreview) -> RenderableType:
         b = p.binlog
         last = b.last
         head.add_row("4. binlog", f"{', '.join(s.path.name for s in b.scanned)}: {len(b.xids):,} XIDs"
-                                  + ("" if b.crashed else " (closed cleanly: no binlog recovery)"))
+                                  + ("" if b.recovers else " (not read by the server: no binlog recovery)"))
         if last is not None:
             cut = ""
-            if last.partial_bytes and b.crashed:
+            if last.partial_bytes and b.recovers:
                 cut = (f", trimmed to it ({last.partial_bytes:,} bytes cut)" if b.truncate_to is not None
                        else f", {last.partial_bytes:,} bytes after it stay (ignored)")
             head.add_row("   last complete trx", f"{last.path.name} ends at {last.last_complete_end:,}{cut}")
+    if p.coordinator is not None and (p.prepared or p.coordinator_messages):
+        head.add_row("5. coordinator", f"{escape(p.coordinator)} rules: {_fates(p.prepared)}")
+        for line in p.coordinator_messages:
+            head.add_row("   server prints", escape(line))
     parts: list[RenderableType] = [head]
     if p.undo is not None and p.undo.to_roll_back:
         parts.append(transactions_table(p.undo.to_roll_back, title="Transactions rolled back"))
@@ -55,6 +59,13 @@ def render_recovery(p: CrashRecoveryPreview) -> RenderableType:
     for failure in p.failures:
         parts.append(f"[bold red]fails:[/bold red] {escape(failure)}")
     return Group(*parts)
+
+
+def _fates(fates: list[PreparedFate]) -> str:
+    counts: dict[str, int] = {}
+    for f in fates:
+        counts[f.fate] = counts.get(f.fate, 0) + 1
+    return ", ".join(f"{n:,} {fate}" for fate, n in counts.items()) or "no prepared transaction"
 
 
 def _prepared(fates: list[PreparedFate]) -> Table:

@@ -11,7 +11,8 @@ from rich.table import Table
 from mysqlinspect.innodb.undo.segments import RecoveredTransaction, UndoReport
 from mysqlinspect.render.console import kv_table, show
 
-ACTION_STYLE = {"roll back": "yellow", "commit": "green", "stays prepared": "cyan", "clean up": "dim"}
+ACTION_STYLE = {"roll back": "yellow", "commit": "green", "stays prepared": "cyan", "clean up": "dim",
+                "undecided": "bold red"}
 
 
 def render_undo_files(report: UndoReport) -> RenderableType:
