@@ -96,11 +96,24 @@ def drive(server: SandboxServer, seed: int, flush: bool = True) -> Workload:
     done.close()
     if flush:
         flush_dirty_pages(conn)
-        with conn.cursor() as cur:  # one more page write of a test table, so the doublewrite buffer holds its copy
+        with conn.cursor() as cur:  # page writes of the test tables last, so the doublewrite buffer holds copies
             cur.execute("INSERT INTO r.x VALUES (2000, 0)")
+            cur.execute("UPDATE r.t SET pad = REPEAT('q', 150) WHERE id BETWEEN 300 AND 399")  # rows no one locks
         flush_dirty_pages(conn)
+        hold_page_cleaner(conn)
     conn.close()
     return work
+
+
+def hold_page_cleaner(conn: Any) -> None:
+    """No more flushing until the kill (purge and the page cleaner's idle flushing would write other pages through
+    the doublewrite buffer, over the copies of the test tables' pages just written)."""
+    with conn.cursor() as cur:
+        cur.execute("SET GLOBAL innodb_max_dirty_pages_pct = 90")
+        cur.execute("SET GLOBAL innodb_max_dirty_pages_pct_lwm = 0")
+        cur.execute("SHOW GLOBAL VARIABLES LIKE 'innodb_idle_flush_pct'")
+        if cur.fetchone():  # MySQL 8.0.18+
+            cur.execute("SET GLOBAL innodb_idle_flush_pct = 0")
 
 
 ROLLBACK_DONE = "Rollback of non-prepared transactions completed"
