@@ -1,6 +1,7 @@
 """Forward `--execute` in events mode (passthrough): raw row-event transactions applied with BINLOG statements
 on a worker thread while the reader goes on; the others (DDL...) decoded again and applied as SQL, in order.
-Progress, checkpoints and summary counts work as on the SQL path (replay.execute)."""
+Progress, checkpoints and summary counts work as on the SQL path (replay.execute). The raw transactions waiting
+for the worker hold at most QUEUED_BYTES of events in memory (a large one's events are on disk: read.spill)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from mysqlinspect.binlog.replay.passthrough import (
     apply_raw,
     start_events_session,
 )
-from mysqlinspect.binlog.replay.raw_flashback import invert_chunks
+from mysqlinspect.binlog.replay.raw_flashback import iter_inverted_chunks
 from mysqlinspect.binlog.replay.replay import (
     LocalCheckpoint,
     ReplayMode,
@@ -28,11 +29,13 @@ from mysqlinspect.binlog.replay.replay import (
     already_applied,
     ordered_transactions,
 )
-from mysqlinspect.binlog.replay.sqlgen import SqlOptions, transaction_statements
+from mysqlinspect.binlog.replay.sqlgen import SqlOptions, WarningTap, iter_statements
 from mysqlinspect.errors import MysqlInspectError
 
 # decode(start, stop) -> the decoded transactions of that stretch of the log (the SQL path's reader)
 Decoder = Callable[[BinlogPosition, BinlogPosition], Iterable[Transaction]]
+QUEUED_BYTES = 32 << 20
+QUEUED_ROWS = 50_000
 
 
 class _Progress:
@@ -69,7 +72,7 @@ def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlO
     started = time.monotonic()
     progress = _Progress(summary, resume_from, local, save_every)
     sent_fde: list[bytes | None] = [session_fde]
-    worker = ApplyThread()
+    worker = ApplyThread(max_weight=QUEUED_BYTES)
 
     def ensure_fde(fde: bytes | None) -> None:
         if fde is not None and fde != sent_fde[0]:
@@ -79,7 +82,7 @@ def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlO
     def apply_events(raw: RawTransaction, fde: bytes | None, point: SourcePoint) -> None:
         ensure_fde(fde)
         try:
-            apply_raw(applier, raw, point)
+            apply_raw(applier, raw, point, checksum_len=transactions.dump.checksum_len)
         except RowEventsRefused as refused:  # rolled back: the SQL path applies it, or reports the conflicting row
             decoded = list(_numbered(raw, decode(BinlogPosition(raw.model.file, raw.model.start_pos),
                                                  BinlogPosition(raw.model.end_file, raw.model.end_pos))))
@@ -96,9 +99,9 @@ def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlO
         progress.applied(point)
 
     def apply_sql(txn: Transaction, point: SourcePoint) -> None:
-        statements = transaction_statements(txn, options)
+        statements = WarningTap(iter_statements(txn, options))
         applier.apply(txn, statements, point)
-        summary.count(txn, (s.warning for s in statements))
+        summary.count(txn, statements.warnings)
         progress.applied(point)
 
     try:
@@ -108,12 +111,13 @@ def execute_events(transactions: RawTransactions, decode: Decoder, options: SqlO
                 continue
             if raw.simple:
                 point = progress.next_point(raw.model, raw.row_count)
-                worker.submit(_bind(apply_events, raw, transactions.fde, point))
+                worker.submit(_bind(apply_events, raw, transactions.fde, point), weight=raw.chunks.held)
                 continue
             start = BinlogPosition(raw.model.file, raw.model.start_pos)
             stop = BinlogPosition(raw.model.end_file, raw.model.end_pos)
             for txn in ordered_transactions(_numbered(raw, decode(start, stop)), mode, summary):
-                worker.submit(_bind(apply_sql, txn, progress.next_point(txn, txn.row_count)))
+                held = 0 if txn.stored else min(txn.row_count, QUEUED_ROWS) * (QUEUED_BYTES // QUEUED_ROWS)
+                worker.submit(_bind(apply_sql, txn, progress.next_point(txn, txn.row_count)), weight=held)
     finally:
         worker.close()
     if local is not None and summary.checkpoint is not None:
@@ -160,10 +164,10 @@ def execute_events_flashback(transactions: RawTransactions, decode: Decoder, opt
                 _apply_inverted(applier, item, fde, checksum_len, progress, summary, sent_fde)
             else:
                 undo = invert_transaction(item)
-                statements = transaction_statements(undo, options)
+                statements = WarningTap(iter_statements(undo, options))
                 point = progress.next_point(undo, undo.row_count)
                 applier.apply(undo, statements, point)
-                summary.count(undo, (st.warning for st in statements))
+                summary.count(undo, statements.warnings)
                 progress.applied(point)
     if local is not None and summary.checkpoint is not None:
         local.last = summary.checkpoint
@@ -176,11 +180,10 @@ def _apply_inverted(applier: Applier, raw: RawTransaction, fde: bytes | None, ch
     if fde is not None and fde != sent_fde[0]:
         start_events_session(applier, fde)
         sent_fde[0] = fde
-    undo = replace(raw, chunks=invert_chunks(raw.chunks, checksum_len),
-                   counts={(table, INVERSE_OP[op]): n for (table, op), n in raw.counts.items()})
+    undo = replace(raw, counts={(table, INVERSE_OP[op]): n for (table, op), n in raw.counts.items()})
     point = progress.next_point(raw.model, raw.row_count)
     try:
-        apply_raw(applier, undo, point)
+        apply_raw(applier, undo, point, iter_inverted_chunks(raw.chunks, checksum_len), checksum_len)
     except RowEventsRefused as exc:
         raise ReplayConflictError(f"undo of {exc}") from exc
     summary.add_prepared(False, undo.row_count, undo.counts, [])

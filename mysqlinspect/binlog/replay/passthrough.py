@@ -7,6 +7,11 @@ checkpoint row; COMMIT - so exactly-once resuming works as on the SQL path. GTID
 target assigns its own GTID, as on the SQL path). A transaction that is anything else than Table_map + Rows
 events (DDL, statements, compressed payloads, partial JSON updates, XA, a table filter splitting a statement,
 a row that cannot be counted) is read again through the decoded path and applied as SQL.
+
+A transaction's raw events are held in memory up to read.spill.RAW_HOLD bytes, then kept on an unnamed
+temporary file (a SpillList) and sent from there in BINLOG statements of at most MAX_STATEMENT_BYTES of events
+each, inside the one target transaction: a transaction of any size is applied with bounded memory, and no
+statement comes near the target's max_allowed_packet.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import base64
 import struct
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import pymysql
@@ -24,6 +29,7 @@ from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.range import ResolvedRange
+from mysqlinspect.binlog.read.spill import RAW_FRAME, RAW_HOLD, SpillList
 from mysqlinspect.binlog.replay.apply import Applier, SourcePoint, _where
 from mysqlinspect.binlog.source import rawdump
 from mysqlinspect.connection.settings import ConnectionSettings
@@ -47,18 +53,23 @@ class RowEventsRefused(DataError):
     either succeeds or reports the conflict row by row as the SQL path does."""
 
 
+def raw_events() -> SpillList[bytes]:
+    """Raw events of a transaction: in memory up to RAW_HOLD bytes, then on disk."""
+    return SpillList(weigh=len, hold=RAW_HOLD, frame=RAW_FRAME)
+
+
 @dataclass
 class RawTransaction:
     """A source transaction as raw events: Table_map and Rows events (header, body and checksum as in the log)."""
 
     model: Transaction  # identity only (no events): positions, GTID, number
-    chunks: list[bytes] = field(default_factory=list)
+    chunks: SpillList[bytes] = field(default_factory=raw_events)
     row_count: int = 0
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
     simple: bool = True  # False: apply it through the decoded path
     in_begin: bool = False
     standalone: bool = False
-    _group: list[bytes] = field(default_factory=list)  # events of the statement being read (until STMT_END_F)
+    _group: SpillList[bytes] = field(default_factory=raw_events)  # the statement being read (until STMT_END_F)
     _group_rows: list[tuple[str, str, int]] = field(default_factory=list)
     _group_tables: set[bool] = field(default_factory=set)
 
@@ -208,11 +219,12 @@ class RawTransactions:
         if len(txn._group_tables) > 1:
             txn.simple = False
         elif txn._group_tables == {True} or (txn._group and not txn._group_tables):
-            txn.chunks += txn._group
+            txn.chunks.extend_list(txn._group)
             for table, op, count in txn._group_rows:
                 txn.row_count += count
                 txn.counts[(table, op)] = txn.counts.get((table, op), 0) + count
-        txn._group, txn._group_rows, txn._group_tables = [], [], set()
+        txn._group.close()
+        txn._group, txn._group_rows, txn._group_tables = raw_events(), [], set()
 
 
 def renamed_table_map(raw: bytes, schema: str, checksum_len: int) -> bytes:
@@ -229,18 +241,57 @@ def renamed_table_map(raw: bytes, schema: str, checksum_len: int) -> bytes:
     return event + struct.pack("<I", zlib.crc32(event)) if checksum_len else event
 
 
-def binlog_statements(chunks: list[bytes]) -> Iterator[str]:
-    """BINLOG statements carrying `chunks` (whole events, in order), each at most MAX_STATEMENT_BYTES of events."""
+def binlog_statements(chunks: Iterable[bytes], checksum_len: int = 0) -> Iterator[str]:
+    """BINLOG statements carrying `chunks` (whole events, in order), each of about MAX_STATEMENT_BYTES of events
+    at most. A BINLOG statement always holds whole statements' events, Table_maps first: the target closes the
+    tables a BINLOG statement opened when it ends, and MySQL crashes on a Rows event whose Table_map came in an
+    earlier BINLOG statement. So a cut inside a statement (one larger than MAX_STATEMENT_BYTES) ends the first
+    part with its last Rows event flagged STMT_END_F, and the next part starts with the statement's Table_maps
+    again: the statement is applied as two, the same rows in the same order."""
     batch: list[bytes] = []
     size = 0
+    maps: list[bytes] = []  # the Table_maps of the statement being read
+    inside = False  # a statement's events were read, its last Rows event (STMT_END_F) not yet
+
+    def statement(events: list[bytes]) -> str:
+        return "BINLOG '" + base64.b64encode(b"".join(events)).decode() + "'"
+
     for chunk in chunks:
-        if batch and size + len(chunk) > MAX_STATEMENT_BYTES:
-            yield "BINLOG '" + base64.b64encode(b"".join(batch)).decode() + "'"
-            batch, size = [], 0
+        code = chunk[4]
+        if batch and size + len(chunk) > MAX_STATEMENT_BYTES and batch[-1][4] != rawdump.TABLE_MAP_EVENT:
+            if inside:
+                batch[-1] = with_statement_end(batch[-1], checksum_len)
+                yield statement(batch)
+                batch, size = list(maps), sum(len(m) for m in maps)
+            else:
+                yield statement(batch)
+                batch, size = [], 0
+        if code == rawdump.TABLE_MAP_EVENT:
+            if not inside:
+                maps = []
+            maps.append(chunk)
+            inside = True
+        elif code in ROWS_CODES:
+            inside = not _statement_end(chunk)
+            if not inside:
+                maps = []
         batch.append(chunk)
         size += len(chunk)
     if batch:
-        yield "BINLOG '" + base64.b64encode(b"".join(batch)).decode() + "'"
+        yield statement(batch)
+
+
+def _statement_end(event: bytes) -> bool:
+    flags = int.from_bytes(event[rawdump.HEADER_LEN + 6 : rawdump.HEADER_LEN + 8], "little")
+    return bool(flags & STMT_END_F)
+
+
+def with_statement_end(event: bytes, checksum_len: int) -> bytes:
+    """A Rows event (header, body [, CRC32]) with STMT_END_F set in its flags, its CRC32 redone."""
+    at = rawdump.HEADER_LEN + 6
+    flags = int.from_bytes(event[at : at + 2], "little") | STMT_END_F
+    changed = event[:at] + flags.to_bytes(2, "little") + event[at + 2 : len(event) - checksum_len]
+    return changed + struct.pack("<I", zlib.crc32(changed)) if checksum_len else changed
 
 
 def start_events_session(applier: Applier, fde: bytes) -> None:
@@ -259,11 +310,22 @@ def start_events_session(applier: Applier, fde: bytes) -> None:
         raise DataError(f"the target refused the source's Format_description event: {exc.args[-1]}") from exc
 
 
-def apply_raw(applier: Applier, txn: RawTransaction, point: SourcePoint) -> None:
-    """One source transaction as one target transaction, with the checkpoint row, or nothing of it."""
+def apply_raw(applier: Applier, txn: RawTransaction, point: SourcePoint, chunks: Iterable[bytes] | None = None,
+              checksum_len: int = 0) -> None:
+    """One source transaction as one target transaction, with the checkpoint row, or nothing of it; `chunks`:
+    the events to send instead of the transaction's own (its undo); `checksum_len`: of the events (4: CRC32)."""
+    sent = [0]
+
+    def counted(events: Iterable[bytes]) -> Iterator[bytes]:
+        for event in events:
+            sent[0] += 1
+            yield event
+
+    events = counted(txn.chunks if chunks is None else chunks)
     with applier.conn.cursor() as cur:
         try:
-            for packet in raw_packets(txn, applier.checkpoint.update_sql(point) if applier.checkpoint else None):
+            for packet in raw_packets(events, applier.checkpoint.update_sql(point) if applier.checkpoint else None,
+                                      checksum_len):
                 cur.execute(packet)
                 while cur.nextset():
                     pass
@@ -277,17 +339,22 @@ def apply_raw(applier: Applier, txn: RawTransaction, point: SourcePoint) -> None
             raise
     applier.stats.transactions += 1
     applier.stats.row_changes += txn.row_count
-    applier.stats.statements += len(txn.chunks)
+    applier.stats.statements += sent[0]
     applier._throttle()
 
 
-def raw_packets(txn: RawTransaction, checkpoint_sql: str | None) -> list[str]:
-    """Multi-statement packets: a BINLOG statement always ends its packet (the server's reply to BINLOG does not
-    announce further results, so nothing may follow it in the same packet); COMMIT rides with the checkpoint."""
-    statements = list(binlog_statements(txn.chunks))
-    packets = ["START TRANSACTION;\n" + statements[0], *statements[1:]] if statements else ["START TRANSACTION"]
-    packets.append(f"{checkpoint_sql};\nCOMMIT" if checkpoint_sql else "COMMIT")
-    return packets
+def raw_packets(chunks: Iterable[bytes], checkpoint_sql: str | None, checksum_len: int = 0) -> Iterator[str]:
+    """Multi-statement packets, made as they are sent: a BINLOG statement always ends its packet (the server's
+    reply to BINLOG does not announce further results, so nothing may follow it in the same packet); COMMIT rides
+    with the checkpoint."""
+    statements = binlog_statements(chunks, checksum_len)
+    first = next(statements, None)
+    if first is None:
+        yield "START TRANSACTION"
+    else:
+        yield "START TRANSACTION;\n" + first
+        yield from statements
+    yield f"{checkpoint_sql};\nCOMMIT" if checkpoint_sql else "COMMIT"
 
 
 def read_fde(settings: ConnectionSettings, start: BinlogPosition, server_id: int | None = None) -> bytes:

@@ -18,7 +18,7 @@ from mysqlinspect.cli.context import AppContext
 from mysqlinspect.cli.interrupts import deferred_interrupts
 from mysqlinspect.connection.settings import ConnectionSettings
 from mysqlinspect.render.binlog.json import transaction_document
-from mysqlinspect.render.binlog.jsonl import transaction_jsonl
+from mysqlinspect.render.binlog.jsonl import transaction_jsonl_parts
 from mysqlinspect.render.binlog.tail import render_transaction
 
 
@@ -79,7 +79,7 @@ def _emit_jsonl(reader: FileTransactions, all_events: bool, rows_only: bool, par
                 ) -> None:
     from mysqlinspect.cli.binlog.tail import write_jsonl_bytes
 
-    render = partial(transaction_jsonl, all_events=all_events, with_summary=not rows_only)
+    render = partial(transaction_jsonl_parts, all_events=all_events, with_summary=not rows_only)
     jobs, chunk_bytes = parallel
     for data in reader.rendered(render, jobs, chunk_bytes):
         write_jsonl_bytes(sys.stdout, data)

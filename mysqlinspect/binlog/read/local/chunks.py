@@ -7,8 +7,11 @@ before it (a rows event whose Table_map came earlier is served from there) and h
 it. Each chunk is decoded, assembled, selected (range and filters) and rendered to bytes by the caller's `render`
 in a forked child (mysqlinspect.innodb.pages.workers: the child shares the file's memory map) into an in-memory file
 (memfd), at most `jobs` at a time; the parent copies the outputs out in order, in 1 MiB blocks, so memory stays
-bounded. The checksum walk of a large file (where its valid data ends) runs in another child beside the first
-chunks; nothing of the file is output before it is known.
+bounded. A chunk of more than DIRECT_CHUNK bytes (a transaction that large: its output would fill the
+in-memory file) is decoded by the parent straight to the output once the chunks before it are out, as are
+chunks to decode again; a large transaction's events spill to disk as in one process (read.spill). The
+checksum walk of a large file (where its valid data ends) runs in another child beside the first chunks; nothing
+of the file is output before it is known.
 
 The result is exactly the one-process output: transaction numbers start where the previous chunk's ended (a
 chunk that opened a different number of transactions than predicted, e.g. one not starting with a GTID event,
@@ -23,7 +26,7 @@ import itertools
 import os
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -39,10 +42,11 @@ if TYPE_CHECKING:
     from mysqlinspect.binlog.read.local.transactions import FileTransactions
     from mysqlinspect.binlog.source.local import _Walk
 
-Render = Callable[[Transaction], bytes]
+Render = Callable[[Transaction], Iterable[bytes]]
 TRANSACTION_STARTS = frozenset({33, 34, 42, 162})  # GTID, ANONYMOUS_GTID, TAGGED_GTID, MariaDB GTID
 FDE, TABLE_MAP, HEADER_LEN = 15, 19, 19
 MIN_CHUNK, MAX_CHUNK = 256 << 10, 4 << 20
+DIRECT_CHUNK = 16 << 20  # a chunk this large is decoded by the parent, its output streamed (not spooled)
 SPOOL_BLOCK = 1 << 20
 
 
@@ -98,9 +102,22 @@ def plan_chunks(data: Buffer, end: int, target: int, first_number: int) -> Itera
 
 def decode_chunk(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk, first_number: int,
                  render: Render, write: Callable[[bytes], object]) -> ChunkOutput:
-    """One chunk decoded, assembled, selected and rendered to `write` (in a child process, or here)."""
+    """One chunk decoded, assembled, selected and rendered to `write` (in a child process); an error is kept in
+    the result, for the parent to raise after the chunk's output."""
     out = ChunkOutput()
-    decoder = EventDecoder(warn=out.warnings.append)
+    try:
+        for part in chunk_parts(reader, data, name, chunk, first_number, render, out, out.warnings.append):
+            write(part)
+    except Exception as exc:  # raised by the parent after this chunk's output, as in one process
+        out.error = exc
+    return out
+
+
+def chunk_parts(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk, first_number: int, render: Render,
+                out: ChunkOutput, warn: Callable[[str], None]) -> Iterator[bytes]:
+    """The rendered output of one chunk's selected transactions; `out` says how many numbers it used and whether
+    it reached the range's stop."""
+    decoder = EventDecoder(warn=warn)
     checksum_len = 0
     if chunk.start != chunk.fde_pos:
         fde_end = chunk.fde_pos + HEADER.unpack_from(data, chunk.fde_pos)[3]
@@ -116,20 +133,16 @@ def decode_chunk(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk
 
     decoder.missing_table = load_table_map
     assembler = TransactionAssembler(next_number=first_number)
-    try:
-        for raw in events_until(data, name, chunk.end, chunk.start, checksum_len):
-            for record in decoder.decode(raw):
-                for item in assembler.feed(record):
-                    stop, txn = reader.select(item)
-                    if stop:
-                        out.stopped = True
-                        return out
-                    if txn is not None:
-                        write(render(txn))
-    except Exception as exc:  # raised by the parent after this chunk's output, as in one process
-        out.error = exc
+    for raw in events_until(data, name, chunk.end, chunk.start, checksum_len):
+        for record in decoder.decode(raw):
+            for item in assembler.feed(record):
+                stop, txn = reader.select(item)
+                if stop:
+                    out.stopped = True
+                    return
+                if txn is not None:
+                    yield from render(txn)
     out.opened = assembler.next_number - first_number
-    return out
 
 
 class _Spool:
@@ -167,13 +180,15 @@ class _Ordered:
     warned: bool = False
     stopped: bool = False
 
-    def emit(self, data: Buffer, name: str, chunk: Chunk, spool: _Spool, result: ChunkOutput | None
+    def emit(self, data: Buffer, name: str, chunk: Chunk, spool: _Spool | None, result: ChunkOutput | None
              ) -> Iterator[bytes]:
-        """A chunk's output in blocks (decoded here first when it was not, or numbered otherwise), then its error."""
-        if result is None or chunk.first_number != self.next_number:
-            spool.close()
-            spool = _Spool()
-            result = spool.fill(self.reader, data, name, chunk, self.next_number, self.render)
+        """A chunk's output in blocks (decoded here, straight to the output, when it was not decoded or was numbered
+        otherwise), then its error."""
+        if spool is None or result is None or chunk.first_number != self.next_number:
+            if spool is not None:
+                spool.close()
+            yield from self._decode_here(data, name, chunk)
+            return
         try:
             if result.warnings and not self.warned:
                 self.warned = True
@@ -186,6 +201,19 @@ class _Ordered:
             spool.close()
         if result.error is not None:
             raise result.error
+
+    def _decode_here(self, data: Buffer, name: str, chunk: Chunk) -> Iterator[bytes]:
+        out = ChunkOutput()
+
+        def warn(message: str) -> None:
+            if not self.warned:
+                out.warnings.append(message)
+                self.reader.warn(message)
+
+        yield from chunk_parts(self.reader, data, name, chunk, self.next_number, self.render, out, warn)
+        self.warned = self.warned or bool(out.warnings)
+        self.next_number += out.opened
+        self.stopped = out.stopped
 
 
 class _FileWalk:
@@ -250,11 +278,20 @@ def _file_outputs(state: _Ordered, walk: _FileWalk, chunks: Iterator[Chunk], job
     if first is None:
         return
     if second is None:  # a small file: one chunk, decoded here (no fork)
-        yield from state.emit(data, name, replace(first, end=min(first.end, walk.valid_end())), _Spool(), None)
+        yield from state.emit(data, name, replace(first, end=min(first.end, walk.valid_end())), None, None)
         return
     running: Running = deque()
     try:
         for chunk in itertools.chain((first, second), chunks):
+            if chunk.end - chunk.start > DIRECT_CHUNK:  # a large transaction: decoded here after the chunks before it
+                while running and not (state.stopped or walk.past_end):
+                    yield from _next_output(state, walk, running)
+                if state.stopped or walk.past_end:
+                    return
+                yield from _direct_output(state, walk, chunk)
+                if state.stopped or walk.past_end:
+                    return
+                continue
             spool = _Spool()
             try:
                 child = workers.start(spool.fill, (state.reader, data, name, chunk, chunk.first_number, state.render))
@@ -272,6 +309,15 @@ def _file_outputs(state: _Ordered, walk: _FileWalk, chunks: Iterator[Chunk], job
         for _, child, spool in running:
             workers.abandon(*child)
             spool.close()
+
+
+def _direct_output(state: _Ordered, walk: _FileWalk, chunk: Chunk) -> Iterator[bytes]:
+    """A chunk decoded here, straight to the output, within the file's valid data."""
+    valid_end = walk.valid_end()
+    if chunk.start >= valid_end:
+        walk.past_end = True
+        return
+    yield from state.emit(walk.data, walk.name, replace(chunk, end=min(chunk.end, valid_end)), None, None)
 
 
 def _next_output(state: _Ordered, walk: _FileWalk, running: Running) -> Iterator[bytes]:

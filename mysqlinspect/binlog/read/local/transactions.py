@@ -156,13 +156,13 @@ class FileTransactions:
         no schema server to ask for names (its connection is this process's)."""
         return (self.gate.start_gtid is None or self.gate.started) and self.decoder.schema is None
 
-    def rendered(self, render: Callable[[Transaction], bytes], jobs: int = 1, chunk_bytes: int | None = None
-                 ) -> Iterator[bytes]:
-        """render(txn) of each transaction, in order; with jobs > 1 decoded in that many processes (read.chunks),
-        several transactions' bytes at a time."""
+    def rendered(self, render: Callable[[Transaction], Iterable[bytes]], jobs: int = 1,
+                 chunk_bytes: int | None = None) -> Iterator[bytes]:
+        """render(txn) of each transaction, in order (blocks of bytes); with jobs > 1 decoded in that many processes
+        (read.chunks), several transactions' bytes at a time."""
         if jobs <= 1 or not self.parallel_safe:
             for txn in self:
-                yield render(txn)
+                yield from render(txn)
             return
         from mysqlinspect.binlog.read.local.chunks import ordered_outputs
 
