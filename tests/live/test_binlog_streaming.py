@@ -36,7 +36,8 @@ GROWTH_BOUND_MB = 40  # 50,000 -> 200,000 rows
 @dataclass
 class Workload:
     db: str
-    files: list[Path]  # one binlog file per transaction (the last one followed by a small transaction)
+    files: list[Path]  # one binlog file per transaction (the third followed by a small transaction; MySQL: a
+    # fourth with a compressed transaction)
     starts: list[tuple[str, int]]  # where each transaction starts (then the small one)
 
 
@@ -77,10 +78,16 @@ def workload(server: Any) -> Iterator[Workload]:
         starts.append(binlog_position(conn))
         with conn.cursor() as cur:
             cur.execute("UPDATE t SET k = k + 1 WHERE id < 3")
+        if server.flavor == "mysql":  # a compressed transaction (TRANSACTION_PAYLOAD), in a file of its own
+            files.append(binlog_path(server, flush(conn)[0]))
+            with conn.cursor() as cur:
+                cur.execute("SET SESSION binlog_transaction_compression = ON")
+                cur.execute("DELETE FROM t WHERE id < %s", (CHECK_ROWS,))
+                cur.execute("SET SESSION binlog_transaction_compression = OFF")
         flush(conn)
     finally:
         conn.close()
-    assert [p.name for p in files] == [s[0] for s in starts[:3]] and starts[3][0] == files[2].name
+    assert [p.name for p in files[:3]] == [s[0] for s in starts[:3]] and starts[3][0] == files[2].name
     yield Workload(db, files, starts)
     for name in (db, f"{db}_ev", f"{db}_sq"):
         drop_database(server, name)
@@ -124,6 +131,10 @@ def test_a_spilled_transaction_gives_the_same_bytes(server: Any, workload: Workl
         "replay file": ["binlog", "replay", file, *source, "--batch-rows", "50"],
         "flashback file": ["binlog", "replay", file, *source, "--flashback"],
     }
+    if server.flavor == "mysql":
+        compressed = str(work.files[3])
+        commands["compressed tail"] = ["binlog", "tail", compressed, "--format", "jsonl", "--jobs", "1"]
+        commands["compressed replay"] = ["binlog", "replay", compressed, "--table", f"{work.db}.t"]
     outputs: dict[bool, dict[str, str]] = {}
     for spills in (False, True):
         made = _spilling(monkeypatch, spills)
@@ -141,6 +152,9 @@ def test_a_spilled_transaction_gives_the_same_bytes(server: Any, workload: Workl
     assert len(lines) == CHECK_ROWS + 1 and f'"rows":{CHECK_ROWS}' in lines[-1]
     assert outputs[True]["tail file, 2 jobs"] == outputs[True]["tail file"]
     assert outputs[True]["flashback file"].count("DELETE FROM") == CHECK_ROWS
+    if server.flavor == "mysql":
+        assert '"compressed":true' in outputs[True]["compressed tail"]
+        assert outputs[True]["compressed replay"].count("DELETE FROM") == CHECK_ROWS
 
 
 # peak memory -------------------------------------------------------------------------------------------------------
