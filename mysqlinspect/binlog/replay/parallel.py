@@ -3,9 +3,10 @@ parent applies it, so decoding (CPU) and applying (the target's work and round t
 
 The child sends prepared transactions in order through a bounded queue: the transaction's identity (its rows
 stripped), its statements (each keeping one row for conflict reports), its row count and counts per table and
-operation. A large transaction (its events on disk) is sent in parts instead - its identity, its statements in
-parts of about PART_BYTES of SQL, then its counts - and the parent applies the parts as they come, in one target
-transaction, so neither process holds it whole. The parent alone touches the target and the checkpoint, so
+operation. A transaction of more than PART_ROWS row changes (and a large one, its events on disk) is sent in
+parts instead - its identity, its statements in parts of about PART_BYTES of SQL, then its counts - and the parent
+applies the parts as they come, in one target transaction, so neither process holds it whole and the queue holds
+at most QUEUE_DEPTH parts. The parent alone touches the target and the checkpoint, so
 exactly-once works as in the one-process path. The child dies with the parent (PR_SET_PDEATHSIG) and is killed
 when the parent stops for any reason.
 """
@@ -46,6 +47,8 @@ from mysqlinspect.exit_codes import ExitCode
 PR_SET_PDEATHSIG = 1
 QUEUE_DEPTH = 64
 PART_BYTES = 256 << 10  # SQL text per part of a large transaction
+PART_ROWS = 2000  # a transaction of more row changes is sent in parts (the queue then holds at most its depth in
+# parts, whatever the transactions' sizes)
 
 TransactionSource = Callable[[], AbstractContextManager[Iterator[Transaction]]]
 
@@ -105,7 +108,7 @@ def _child(source: TransactionSource, options: SqlOptions, mode: ReplayMode, out
     try:
         with source() as transactions:
             for txn in ordered_transactions(transactions, mode, summary):
-                if txn.stored:
+                if txn.stored or txn.row_count > PART_ROWS:
                     send_in_parts(txn, options, out)
                 else:
                     out.put(("txn", prepare(txn, options)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -61,12 +62,12 @@ def _tail(app: AppContext, reader: FileTransactions, fmt: str, all_events: bool,
 
 def _emit_document(app: AppContext, reader: FileTransactions, saved: FileCheckpoint | None, all_events: bool) -> None:
     """One JSON document: the checkpoint moves only once it is out."""
-    read: list[tuple[Transaction, bool]] = []
-    reader.skipped = lambda txn: read.append((txn, False))
+    read: list[tuple[Transaction, bool]] = []  # identities only (a large transaction's events stay on disk)
+    reader.skipped = lambda txn: read.append((replace(txn, events=[]), False))
     docs = []
     for txn in reader:
         docs.append(transaction_document(txn, all_events))
-        read.append((txn, True))
+        read.append((replace(txn, events=[]), True))
     app.emit_json({"files": [e.to_dict() for e in reader.ends], "transactions": docs,
                    "summary": {"transactions": len(docs), "rows": sum(d["rows"] for d in docs),
                                "size_bytes": sum(d["size_bytes"] for d in docs)}})

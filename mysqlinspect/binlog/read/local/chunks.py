@@ -35,7 +35,7 @@ from mysqlinspect.binlog.decode.events import EventDecoder
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.read.transactions import TransactionAssembler
 from mysqlinspect.binlog.source.files import display_name, open_bytes
-from mysqlinspect.binlog.source.local import HEADER, Buffer, FileEnd, events_until, walk_file
+from mysqlinspect.binlog.source.local import HEADER, Buffer, FileEnd, PageRelease, events_until, walk_file
 from mysqlinspect.innodb.pages import workers
 
 if TYPE_CHECKING:
@@ -81,7 +81,10 @@ def plan_chunks(data: Buffer, end: int, target: int, first_number: int) -> Itera
     maps: dict[int, int] = {}
     chunk_maps: dict[int, int] = {}
     starts = 0
+    release = PageRelease(data, pos)  # the header walk touches every page of the file
     while pos + HEADER_LEN <= end:
+        if pos >= release.next:
+            release.passed(pos)
         _, code, _, size, _, _ = unpack(data, pos)
         if size < HEADER_LEN or pos + size > end:
             break  # a partial or garbage event: the walk (valid_end) says where the file's valid data ends
