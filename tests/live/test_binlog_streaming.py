@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,9 +139,7 @@ def test_a_spilled_transaction_gives_the_same_bytes(server: Any, workload: Workl
         made = _spilling(monkeypatch, spills)
         outputs[spills] = {}
         for name, args in commands.items():
-            started = time.monotonic()
             result = run_cli(*args)
-            print(name, spills, round(time.monotonic() - started, 1))
             assert result.exit_code == 0, (name, result.stderr)
             outputs[spills][name] = result.stdout
         assert bool(made) == spills
@@ -172,12 +169,10 @@ def _peak(args: list[str], out: Path) -> int:
     in between starts it: a child exec'd straight from this (large) test process inherits its peak RSS."""
     env = {**os.environ, "PYTHONPATH": str(repo_root())}
     peak = out.with_suffix(".peak")
-    started = time.monotonic()
     with out.open("wb") as stdout:
         proc = subprocess.run([sys.executable, "-c", _MEASURE, str(peak), sys.executable, "-m", "mysqlinspect",
                                *args], stdout=stdout, stderr=subprocess.PIPE, env=env, cwd=repo_root())
     assert proc.returncode == 0, proc.stderr.decode()[-2000:]
-    print(args[:2], round(time.monotonic() - started, 1), "s")
     return int(peak.read_text()) // 1024
 
 

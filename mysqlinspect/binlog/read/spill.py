@@ -8,8 +8,7 @@ items plus a frame, whatever the size of the transaction.
 
 Frame: u64 length, pickle of a list of items, u64 length (the trailing length lets reversed() walk from the end).
 Events are pickled as tuples (`encode_events`): a rows event's table, columns and keys once, each row as its
-operation and the values of its images (a dict only when its keys are not the columns in order), which halves
-the cost of writing and reading them back.
+operation and its two image dicts, which halves the cost of writing and reading them back.
 
 SpilledEvents is the SpillList of a Transaction's events (model.StoredEvents): the assembler switches a
 transaction to it once its events pass EVENT_HOLD, and keeps its EventTotals (rows, tables, counts, DDL...) as
@@ -254,8 +253,8 @@ _ROW_SHARED = ("schema", "table", "columns", "primary_key", "unique_keys", "name
 
 def encode_events(events: list[EventRecord]) -> list[tuple[Any, ...]]:
     """Events as tuples for a frame: (fields, None) or, for a rows event, (fields, shared, rows) where `shared` is
-    what all its rows have in common (the very same objects) and each row is (op, before, after), an image as the
-    tuple of its values when its keys are the column names in order; (fields, RowChanges) otherwise."""
+    what all its rows have in common (the very same objects) and each row is (op, before, after); (fields,
+    RowChanges) when its rows differ in more. Pickle writes the images' dicts in C, their key strings once."""
     out: list[tuple[Any, ...]] = []
     for event in events:
         rows = event.rows
@@ -264,26 +263,15 @@ def encode_events(events: list[EventRecord]) -> list[tuple[Any, ...]]:
             out.append((fields, None))
             continue
         first = rows[0]
-        shared = (first.schema, first.table, first.columns, first.primary_key, first.unique_keys,
-                  first.names_from_metadata)
-        names = tuple(c.name for c in first.columns)
-        encoded: list[tuple[Any, ...]] = []
-        for row in rows:
-            if (row.columns is not first.columns or row.schema != first.schema or row.table != first.table
-                    or row.primary_key is not first.primary_key or row.unique_keys is not first.unique_keys
-                    or row.names_from_metadata != first.names_from_metadata):
-                out.append((fields, rows))
-                break
-            encoded.append((row.op, _image(row.before, names), _image(row.after, names)))
+        columns, key, uniques = first.columns, first.primary_key, first.unique_keys
+        if all(row.columns is columns and row.primary_key is key and row.unique_keys is uniques
+               and row.schema == first.schema and row.table == first.table
+               and row.names_from_metadata == first.names_from_metadata for row in rows):
+            shared = (first.schema, first.table, columns, key, uniques, first.names_from_metadata)
+            out.append((fields, shared, [(row.op, row.before, row.after) for row in rows]))
         else:
-            out.append((fields, (*shared, names), encoded))
+            out.append((fields, rows))
     return out
-
-
-def _image(image: dict[str, Any] | None, names: tuple[str, ...]) -> Any:
-    if image is None:
-        return None
-    return tuple(image.values()) if tuple(image) == names else image
 
 
 def decode_events(frame: list[tuple[Any, ...]]) -> list[EventRecord]:
@@ -293,19 +281,11 @@ def decode_events(frame: list[tuple[Any, ...]]) -> list[EventRecord]:
         if len(item) == 2:
             event.rows = item[1] if item[1] is not None else []
         else:
-            schema, table, columns, primary_key, unique_keys, named, names = item[1]
-            event.rows = [RowChange(op, schema, table, columns, primary_key, _as_dict(before, names),
-                                    _as_dict(after, names), unique_keys, named)
+            schema, table, columns, primary_key, unique_keys, named = item[1]
+            event.rows = [RowChange(op, schema, table, columns, primary_key, before, after, unique_keys, named)
                           for op, before, after in item[2]]
         out.append(event)
     return out
-
-
-def _as_dict(image: Any, names: tuple[str, ...]) -> dict[str, Any] | None:
-    if type(image) is tuple:
-        return dict(zip(names, image, strict=True))
-    result: dict[str, Any] | None = image
-    return result
 
 
 def collect_events(events: Iterable[EventRecord]) -> Events:
