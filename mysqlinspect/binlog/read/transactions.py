@@ -113,7 +113,7 @@ class TransactionAssembler:
         if txn.end_file == txn.file:
             txn.size_bytes = txn.end_pos - txn.start_pos
         else:
-            txn.size_bytes = txn.totals.size
+            txn.size_bytes = sum(e.size for e in events) if isinstance(events, list) else events.totals.size
         if isinstance(events, spill.SpilledEvents):
             events.xid = txn.xid  # set on the events as they are read back
         else:
