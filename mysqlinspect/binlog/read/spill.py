@@ -197,8 +197,18 @@ class SpillList(Generic[T]):
 def _write_frame(file: BinaryIO, offset: int, items: Any) -> int:
     data = pickle.dumps(items, protocol=pickle.HIGHEST_PROTOCOL)
     length = _LENGTH.pack(len(data))
-    os.pwrite(file.fileno(), length + data + length, offset)
+    fd = file.fileno()
+    os.pwrite(fd, length, offset)  # three writes: a frame of one huge event is not copied once more
+    _pwrite_all(fd, data, offset + _LENGTH.size)
+    os.pwrite(fd, length, offset + _LENGTH.size + len(data))
     return offset + len(data) + 2 * _LENGTH.size
+
+
+def _pwrite_all(fd: int, data: bytes, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.pwrite(fd, view, offset)
+        view, offset = view[written:], offset + written
 
 
 def _copy_range(source: BinaryIO | None, start: int, end: int, dest: BinaryIO, offset: int) -> int:

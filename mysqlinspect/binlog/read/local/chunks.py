@@ -136,6 +136,7 @@ def chunk_parts(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk,
 
     decoder.missing_table = load_table_map
     assembler = TransactionAssembler(next_number=first_number)
+    opened: Transaction | None = None
     for raw in events_until(data, name, chunk.end, chunk.start, checksum_len):
         for record in decoder.decode(raw):
             for item in assembler.feed(record):
@@ -145,6 +146,11 @@ def chunk_parts(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk,
                     return
                 if txn is not None:
                     yield from render(txn)
+            if assembler.current is not opened:
+                opened = assembler.current
+                if opened is not None and reader.past_stop(opened):  # not read: it may be large
+                    out.stopped = True
+                    return
     out.opened = assembler.next_number - first_number
 
 
