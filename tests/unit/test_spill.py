@@ -218,3 +218,10 @@ def test_binlog_statements_never_end_with_a_table_map(monkeypatch: pytest.Monkey
     parts = decoded(passthrough.binlog_statements(pairs, 4))
     assert all(part[-1][4] == 30 and part[0][4] == 19 for part in parts)
     assert [e for part in parts for e in part] == pairs
+
+
+def test_a_mariadb_target_gets_one_binlog_statement_per_statement() -> None:
+    statements = [[raw_event(19, b"map"), rows_raw(0, 50), rows_raw(1, 50)], [raw_event(19, b"map"), rows_raw(1, 9)]]
+    events = [e for statement in statements for e in statement]
+    assert decoded(passthrough.binlog_statements(events, 4)) == [events]
+    assert decoded(passthrough.binlog_statements(events, 4, one_statement=True)) == statements

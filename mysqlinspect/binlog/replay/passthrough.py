@@ -241,13 +241,16 @@ def renamed_table_map(raw: bytes, schema: str, checksum_len: int) -> bytes:
     return event + struct.pack("<I", zlib.crc32(event)) if checksum_len else event
 
 
-def binlog_statements(chunks: Iterable[bytes], checksum_len: int = 0) -> Iterator[str]:
+def binlog_statements(chunks: Iterable[bytes], checksum_len: int = 0, one_statement: bool = False
+                      ) -> Iterator[str]:
     """BINLOG statements carrying `chunks` (whole events, in order), each of about MAX_STATEMENT_BYTES of events
     at most. A BINLOG statement always holds whole statements' events, Table_maps first: the target closes the
     tables a BINLOG statement opened when it ends, and MySQL crashes on a Rows event whose Table_map came in an
     earlier BINLOG statement. So a cut inside a statement (one larger than MAX_STATEMENT_BYTES) ends the first
     part with its last Rows event flagged STMT_END_F, and the next part starts with the statement's Table_maps
-    again: the statement is applied as two, the same rows in the same order."""
+    again: the statement is applied as two, the same rows in the same order. `one_statement`: a BINLOG statement
+    per statement (a MariaDB target annotates every statement it applies with the whole BINLOG statement's text
+    when binlog_annotate_row_events is on: n statements in one BINLOG statement would log its text n times)."""
     batch: list[bytes] = []
     size = 0
     maps: list[bytes] = []  # the Table_maps of the statement being read
@@ -277,6 +280,9 @@ def binlog_statements(chunks: Iterable[bytes], checksum_len: int = 0) -> Iterato
                 maps = []
         batch.append(chunk)
         size += len(chunk)
+        if one_statement and not inside and code in ROWS_CODES:
+            yield statement(batch)
+            batch, size = [], 0
     if batch:
         yield statement(batch)
 
@@ -313,7 +319,8 @@ def start_events_session(applier: Applier, fde: bytes) -> None:
 def apply_raw(applier: Applier, txn: RawTransaction, point: SourcePoint, chunks: Iterable[bytes] | None = None,
               checksum_len: int = 0) -> None:
     """One source transaction as one target transaction, with the checkpoint row, or nothing of it; `chunks`:
-    the events to send instead of the transaction's own (its undo); `checksum_len`: of the events (4: CRC32)."""
+    the events to send instead of the transaction's own (its undo); `checksum_len`: of the events (4: CRC32).
+    A MariaDB target gets one BINLOG statement per statement (binlog_statements)."""
     sent = [0]
 
     def counted(events: Iterable[bytes]) -> Iterator[bytes]:
@@ -325,7 +332,7 @@ def apply_raw(applier: Applier, txn: RawTransaction, point: SourcePoint, chunks:
     with applier.conn.cursor() as cur:
         try:
             for packet in raw_packets(events, applier.checkpoint.update_sql(point) if applier.checkpoint else None,
-                                      checksum_len):
+                                      checksum_len, one_statement=applier.flavor == "mariadb"):
                 cur.execute(packet)
                 while cur.nextset():
                     pass
@@ -343,11 +350,12 @@ def apply_raw(applier: Applier, txn: RawTransaction, point: SourcePoint, chunks:
     applier._throttle()
 
 
-def raw_packets(chunks: Iterable[bytes], checkpoint_sql: str | None, checksum_len: int = 0) -> Iterator[str]:
+def raw_packets(chunks: Iterable[bytes], checkpoint_sql: str | None, checksum_len: int = 0,
+                one_statement: bool = False) -> Iterator[str]:
     """Multi-statement packets, made as they are sent: a BINLOG statement always ends its packet (the server's
     reply to BINLOG does not announce further results, so nothing may follow it in the same packet); COMMIT rides
     with the checkpoint."""
-    statements = binlog_statements(chunks, checksum_len)
+    statements = binlog_statements(chunks, checksum_len, one_statement)
     first = next(statements, None)
     if first is None:
         yield "START TRANSACTION"
