@@ -92,17 +92,23 @@ def snapshots(sandbox_flavor: str, tmp_path_factory: pytest.TempPathFactory) -> 
     with dedicated_server(sandbox_flavor, 730) as server:
         _schema(server)
         uuid, version = _server_facts(server)
-        base = tmp_path_factory.mktemp(f"innodb-{sandbox_flavor}")
-        server.stop()
-        shutil.copytree(server.datadir, base / "older", symlinks=True)
-        server.start()
-        conn = server.connect()
-        with conn.cursor() as cur:
-            cur.execute("UPDATE d1.t SET v = REPEAT('b', 500)")
-        conn.close()
-        server.stop()
-        shutil.copytree(server.datadir, base / "newer", symlinks=True)
-        yield Snapshots(sandbox_flavor, server, base / "older", base / "newer", uuid, version)
+        older, newer = older_and_newer_copies(server, tmp_path_factory.mktemp(f"innodb-{sandbox_flavor}"))
+        yield Snapshots(sandbox_flavor, server, older, newer, uuid, version)
+
+
+def older_and_newer_copies(server: Any, base: Path) -> tuple[Path, Path]:
+    """Copies of the stopped server's data dir before and after an UPDATE of every row of d1.t (the newer copy's
+    pages carry torn-write material for the older one); the server is left stopped."""
+    server.stop()
+    shutil.copytree(server.datadir, base / "older", symlinks=True)
+    server.start()
+    conn = server.connect()
+    with conn.cursor() as cur:
+        cur.execute("UPDATE d1.t SET v = REPEAT('b', 500)")
+    conn.close()
+    server.stop()
+    shutil.copytree(server.datadir, base / "newer", symlinks=True)
+    return base / "older", base / "newer"
 
 
 def copy_datadir(source: Path, target: Path) -> None:

@@ -10,7 +10,6 @@ of a page written over the older one, a page zeroed, a byte flipped in page 3 of
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from tests.live.test_innodb_offline import (
     copy_datadir,
     doublewrite_area,
     innochecksum_failures,
+    older_and_newer_copies,
     tool_bad_pages,
 )
 from tests.servers import dedicated_server, wanted_flavors
@@ -49,17 +49,8 @@ def written(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
     with dedicated_server(flavor, 750, [f"--innodb-checksum-algorithm={algorithm}"]) as server:
         _schema(server)
         uuid, version = _server_facts(server)
-        base = tmp_path_factory.mktemp(f"alg-{flavor}-{algorithm}")
-        server.stop()
-        shutil.copytree(server.datadir, base / "older", symlinks=True)
-        server.start()
-        conn = server.connect()
-        with conn.cursor() as cur:
-            cur.execute("UPDATE d1.t SET v = REPEAT('b', 500)")
-        conn.close()
-        server.stop()
-        shutil.copytree(server.datadir, base / "newer", symlinks=True)
-        yield Written(flavor, server, base / "older", base / "newer", uuid, version, algorithm)
+        older, newer = older_and_newer_copies(server, tmp_path_factory.mktemp(f"alg-{flavor}-{algorithm}"))
+        yield Written(flavor, server, older, newer, uuid, version, algorithm)
 
 
 def test_clean_files_use_the_algorithm_and_verify_like_innochecksum(written: Written,

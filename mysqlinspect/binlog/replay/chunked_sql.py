@@ -87,25 +87,13 @@ class _Assembly:
     def cuts(self, state: object) -> list[Cut]:
         """The SET the chunk's first row transaction needs after the value in force, where it starts."""
         assert isinstance(state, ChunkSql)
-        _merge(self.summary, state.summary)
+        self.summary.merge(state.summary)
         insert = b""
         if state.first_fk_checks is not None and state.first_fk_checks != self.fk_checks:
             insert = f"SET SESSION foreign_key_checks = {state.first_fk_checks};\n".encode()
         if state.last_fk_checks is not None:
             self.fk_checks = state.last_fk_checks
         return [(state.first_rows_at, insert, None)] if insert else []
-
-
-def _merge(into: ReplaySummary, part: ReplaySummary) -> None:
-    into.transactions += part.transactions
-    into.ddl += part.ddl
-    into.skipped_ddl += part.skipped_ddl
-    into.row_changes += part.row_changes
-    for table, counts in part.counts.items():
-        mine = into.counts.setdefault(table, dict.fromkeys(counts, 0))
-        for op, n in counts.items():
-            mine[op] = mine.get(op, 0) + n
-    into.warnings += [w for w in part.warnings if w not in into.warnings]
 
 
 def write_sql_chunked(reader: FileTransactions, render: SqlChunkRender, jobs: int, out: TextIO,

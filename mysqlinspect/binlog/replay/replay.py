@@ -74,15 +74,11 @@ class ReplaySummary:
         if txn.is_ddl:
             self.ddl += 1
         for event in txn.events:
-            if not event.rows:
-                continue
-            row = event.rows[0]  # the rows of one event share their table and operation
-            table = self.counts.setdefault(f"{row.schema}.{row.table}", dict.fromkeys(OPS, 0))
-            table[row.op] = table.get(row.op, 0) + len(event.rows)
-            self.row_changes += len(event.rows)
-        for warning in statements_warnings:
-            if warning and warning not in self.warnings:
-                self.warnings.append(warning)
+            if event.rows:
+                row = event.rows[0]  # the rows of one event share their table and operation
+                self.add_rows(f"{row.schema}.{row.table}", row.op, len(event.rows))
+                self.row_changes += len(event.rows)
+        self.add_warnings(w for w in statements_warnings if w)
 
     def add_prepared(self, is_ddl: bool, row_count: int, counts: dict[tuple[str, str], int],
                      warnings: Iterable[str]) -> None:
@@ -91,8 +87,26 @@ class ReplaySummary:
         self.ddl += int(is_ddl)
         self.row_changes += row_count
         for (table, op), n in counts.items():
-            per_table = self.counts.setdefault(table, dict.fromkeys(OPS, 0))
-            per_table[op] = per_table.get(op, 0) + n
+            self.add_rows(table, op, n)
+        self.add_warnings(warnings)
+
+    def merge(self, part: ReplaySummary) -> None:
+        """Add what another summary counted (a chunk of the range written by another process)."""
+        self.transactions += part.transactions
+        self.ddl += part.ddl
+        self.skipped_ddl += part.skipped_ddl
+        self.row_changes += part.row_changes
+        for table, per_op in part.counts.items():
+            for op, n in per_op.items():
+                self.add_rows(table, op, n)
+        self.add_warnings(part.warnings)
+
+    def add_rows(self, table: str, op: str, n: int) -> None:
+        """Per-table counts (row_changes is the caller's to add)."""
+        per_table = self.counts.setdefault(table, dict.fromkeys(OPS, 0))
+        per_table[op] = per_table.get(op, 0) + n
+
+    def add_warnings(self, warnings: Iterable[str]) -> None:
         for warning in warnings:
             if warning not in self.warnings:
                 self.warnings.append(warning)
