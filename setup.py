@@ -1,7 +1,8 @@
-"""The optional C extension of `pages verify` and the MariaDB redo walk (the rest is declared in pyproject.toml).
+"""The optional C extensions: `pages verify` and the MariaDB redo walk (innodb/_pagecheck.c), binlog row images
+(binlog/decode/_rowimage.c); the rest is declared in pyproject.toml.
 
-`optional=True`: when it cannot be compiled (no compiler or Python headers) the install goes on without it and
-`pages verify` uses its pure-Python path (mysqlinspect/innodb/pages/fastcheck.py).
+`optional=True`: when one cannot be compiled (no compiler or Python headers) the install goes on without it and
+its pure-Python path is used (mysqlinspect/innodb/pages/fastcheck.py, mysqlinspect/binlog/decode/plan.py).
 """
 
 import sys
@@ -11,4 +12,6 @@ from setuptools import Extension, setup
 _ARGS = ["-O3", "-std=c99"] if sys.platform != "win32" else []
 
 setup(ext_modules=[Extension("mysqlinspect.innodb._pagecheck", ["mysqlinspect/innodb/_pagecheck.c"],
+                             extra_compile_args=_ARGS, optional=True),
+                   Extension("mysqlinspect.binlog.decode._rowimage", ["mysqlinspect/binlog/decode/_rowimage.c"],
                              extra_compile_args=_ARGS, optional=True)])

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mysqlinspect.binlog.decode.native import compile_plan
 from mysqlinspect.binlog.decode.tablemap import TableMap
 from mysqlinspect.binlog.decode.values.columns import ColumnCodec, codec_for, diff_codec
 from mysqlinspect.binlog.model import NOT_LOGGED
@@ -40,6 +41,7 @@ class RowPlan:
     _present: dict[bytes, tuple[tuple[int, ...], int]]
     _layouts: dict[tuple[bytes, bytes, tuple[int, ...]], ImageLayout]
     _readers: dict[bytes, ImageReaders] = field(default_factory=dict)
+    native: Any = None  # the C plan (decode.native), None without the extension or for a column it cannot read
 
     def present(self, bitmap: bytes) -> tuple[tuple[int, ...], int]:
         """(present column indexes, null bitmap length) for a columns-present bitmap."""
@@ -154,7 +156,8 @@ def plan_for(tmap: TableMap, mariadb: bool) -> RowPlan:
     plan = tmap.cache.get("plan")
     if plan is None:
         names = [c.name or f"@{c.index + 1}" for c in tmap.columns]
-        plan = RowPlan(names, [codec_for(c, mariadb) for c in tmap.columns], {}, {})
+        codecs = [codec_for(c, mariadb) for c in tmap.columns]
+        plan = RowPlan(names, codecs, {}, {}, native=compile_plan(tmap.columns, names, codecs, mariadb))
         tmap.cache["plan"] = plan
     return plan
 
