@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from mysqlinspect.binlog.decode.library.records import classify_query
 from mysqlinspect.binlog.decode.payload import decompress_payload, split_events
 from mysqlinspect.binlog.decode.query_status import parse_session
-from mysqlinspect.binlog.decode.rows import EVENT_NAMES, ROW_OPS, decode_rows
+from mysqlinspect.binlog.decode.rows import EVENT_NAMES, ROW_OPS, decode_rows, names_logged
 from mysqlinspect.binlog.decode.schema_fallback import SchemaFallback
 from mysqlinspect.binlog.decode.tablemap import TableMap, parse_table_map
 from mysqlinspect.binlog.model import EventRecord
@@ -171,7 +171,7 @@ class EventDecoder:
         rec.schema, rec.table = tmap.schema, tmap.table
         id_len = 4 if post == 6 else 6
         rec.rows_flags = int.from_bytes(body[id_len : id_len + 2], "little")
-        if not tmap.has_names:
+        if not names_logged(tmap):
             self._warn_unnamed(tmap)
         rec.rows = decode_rows(body, code, post, tmap, self.mariadb)
 

@@ -15,6 +15,8 @@ from mysqlinspect.binlog.source.status_vars import (
 )
 
 MARIADB_EXPLICIT_DEFAULTS_TS = 0x1000000  # Q_FLAGS2 bit of explicit_defaults_for_timestamp (MariaDB)
+MAX_CACHED_SESSIONS = 4096
+_SESSIONS: dict[tuple[bytes, bool], QuerySession] = {}  # by status block: the same for most BEGINs of a session
 
 
 def build_session(sql_mode: int | None, charset: tuple[int, int, int] | None, time_zone: str | bytes | None,
@@ -30,6 +32,17 @@ def build_session(sql_mode: int | None, charset: tuple[int, int, int] | None, ti
 
 
 def parse_session(status: bytes, mariadb: bool) -> QuerySession:
+    """The session of a status block (QuerySession is frozen: one object per distinct block, cached)."""
+    key = (status, mariadb)
+    found = _SESSIONS.get(key)
+    if found is None:
+        if len(_SESSIONS) > MAX_CACHED_SESSIONS:
+            _SESSIONS.clear()
+        found = _SESSIONS[key] = _parse_session(status, mariadb)
+    return found
+
+
+def _parse_session(status: bytes, mariadb: bool) -> QuerySession:
     values = status_variables(status)
     return build_session(_int(values.get(Q_SQL_MODE)), _charset(values.get(Q_CHARSET)),
                          _zone(values.get(Q_TIME_ZONE)), _int(values.get(Q_EXPLICIT_DEFAULTS_FOR_TIMESTAMP)),

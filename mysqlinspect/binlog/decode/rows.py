@@ -87,7 +87,7 @@ def _full_images(data: bytes, pos: int, header: RowsHeader, op: str, plan: RowPl
     """The hot loop: every image in one call of the C plan (decode.native) when there is one; else per image one
     null-bitmap slice, one dict lookup and one compiled reader call."""
     schema, table, uniques = tmap.schema, tmap.table, tmap.unique_keys
-    named = tmap.has_names and tmap.names_from_metadata
+    named = names_logged(tmap) and tmap.names_from_metadata
     if plan.native is not None and native.ENABLED:
         images = native.rowimage.images(plan.native, data, pos, header.before_bitmap,  # type: ignore[union-attr]
                                         header.after_bitmap if op == UPDATE else None)
@@ -170,6 +170,14 @@ def _row_factory(op: str, tmap: TableMap, columns: list[ColumnInfo], pk: list[st
         return RowChange(op, schema, table, columns, pk, before, after, uniques, named)
 
     return make
+
+
+def names_logged(tmap: TableMap) -> bool:
+    """TableMap.has_names, kept with the plans (the names are settled before the first rows event is read)."""
+    named = tmap.cache.get("named")
+    if named is None:
+        named = tmap.cache["named"] = tmap.has_names
+    return bool(named)
 
 
 def column_infos(tmap: TableMap, mariadb: bool) -> tuple[list[ColumnInfo], list[str]]:

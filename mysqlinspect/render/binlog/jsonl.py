@@ -23,12 +23,16 @@ from mysqlinspect.render.binlog.json import event_lines, line_base, row_lines, t
 _OPTIONS = orjson.OPT_UTC_Z
 _STDLIB = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=json_default)
 _dumps = orjson.dumps
+_DECIMAL = decimal.Decimal
 _BY_TYPE: dict[type, Callable[[Any], Any]] = {decimal.Decimal: lambda v: format(v, "f"),
                                              bytes: lambda v: "0x" + v.hex()}
 
 
 def _default(value: Any) -> Any:
-    """orjson's default: the usual non-native model values by their type, then values.json_default (same text)."""
+    """orjson's default: the usual non-native model values by their type (DECIMAL first, the usual one), then
+    values.json_default (same text)."""
+    if type(value) is _DECIMAL:
+        return format(value, "f")
     convert = _BY_TYPE.get(type(value))
     return convert(value) if convert is not None else json_default(value)
 
@@ -65,10 +69,17 @@ def _row_lines(ev: EventRecord) -> list[bytes]:
     head = head[:-1] + b","
     out = []
     dumps, default, options = _dumps, _default, _OPTIONS
+    pk = first.primary_key
+    single = pk[0] if len(pk) == 1 else None  # the usual key: one column, the same list for the event's rows
     for row in ev.rows:
         before, after = row.before, row.after
         image = before if before is not None else after
-        key = {col: image.get(col) for col in row.primary_key} if row.primary_key and image is not None else None
+        if image is None or not row.primary_key:
+            key = None
+        elif single is not None and row.primary_key is pk:
+            key = {single: image.get(single)}
+        else:
+            key = {col: image.get(col) for col in row.primary_key}
         tail: dict[str, Any] = {"primary_key": key, "before": before, "after": after}
         if not row.names_from_metadata:
             tail["names_from_current_definition"] = True
