@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mysqlinspect.binlog.decode import native
+from mysqlinspect.binlog.decode import native, rows
 from mysqlinspect.binlog.decode.events import EventDecoder
 from mysqlinspect.binlog.decode.plan import plan_for
 from mysqlinspect.binlog.decode.rows import decode_rows
@@ -108,7 +108,8 @@ def _decode(paths: list[Path], enabled: bool) -> tuple[list[EventRecord], EventD
 
 
 def _images(records: list[EventRecord]) -> list[tuple[Any, ...]]:
-    return [(r.start_pos, r.table, c.op, repr(c.before), repr(c.after), [type(v) for v in (c.after or {}).values()])
+    """Per row change: its fields in order (the C reader makes RowChanges itself), the images by repr."""
+    return [(r.start_pos, r.table, list(vars(c)), repr(c), [type(v) for v in (c.after or {}).values()])
             for r in records for c in r.rows]
 
 
@@ -135,6 +136,9 @@ def test_c_reader_gives_the_python_plans_values(server: Any, files: list[Path], 
     assert len(mine) > 150
     for a, b in zip(mine, theirs, strict=True):
         assert a == b
+    assert [c for r in c_records for c in r.rows] == [c for r in py_records for c in r.rows]
+    monkeypatch.setattr(rows, "_NATIVE_CHANGES", False)  # images from C, RowChanges made in Python
+    assert _images(_decode(files, True)[0]) == theirs
     tables = {t.table: t for t in c_decoder.tables.values()}
     expected = {"t_types", "t_edge", "t_wide", "t_all"} | ({"t_old"} if server.flavor == "mariadb" else {"t_vec"})
     assert expected <= set(tables)

@@ -4,14 +4,15 @@
  * compile(names, specs, not_logged, json_null, decimal_type, empty) -> plan (a capsule)
  *     One plan per Table_map: `names` the row dict keys (a tuple of str, one per column), `specs` one tuple per
  *     column (kind, a, b, obj, fallback), see the K_* kinds below and native.py's spec_for().
- * images(plan, data, pos, first_bitmap, second_bitmap) -> list[dict] | None
+ * images(plan, data, pos, first_bitmap, second_bitmap[, cls, template, op]) -> list | None
  *     Every row image of a rows event body from `pos` to the end: the images alternate between the two
  *     columns-present bitmaps when `second_bitmap` is not None (UPDATE), else all use the first. Each image is
  *     read as the Python plan reads it: the NULL bitmap over the present columns, then the values; the dict
  *     holds every column in table order (absent: not_logged, NULL: None). Returns None (nothing raised) when
  *     anything is out of the ordinary (an image running past the end of the event, a Python fallback raising an
  *     Exception): the caller then decodes the event with the Python plan, which gives the same values or the
- *     same error.
+ *     same error. With `cls` (RowChange), `template` (its fields in order, before/after None) and `op` (0
+ *     insert, 1 delete, 2 update), the list holds the row changes instead, made without running cls.__init__.
  *
  * Values are the Python readers' (values/columns.py): rare forms (zero or partial dates, DECIMAL digit groups
  * out of range, FLOAT near its limits, undecodable text, binary JSON with opaque values) are handed to the
@@ -697,15 +698,52 @@ static int present_columns(Plan *plan, PyObject *bitmap, uint8_t *is_present, Py
     return 0;
 }
 
+/* One object of class `cls` whose __dict__ is a copy of `template` with `before` and `after` set (the row
+ * change's fields, in the class's field order): what cls(**template, before=..., after=...) makes, without
+ * running its __init__. */
+static PyObject *row_change(PyObject *cls, PyObject *template, PyObject *before, PyObject *after) {
+    static PyObject *empty, *dict_name, *before_name, *after_name;
+    if (empty == NULL) {
+        empty = PyTuple_New(0);
+        dict_name = PyUnicode_InternFromString("__dict__");
+        before_name = PyUnicode_InternFromString("before");
+        after_name = PyUnicode_InternFromString("after");
+        if (empty == NULL || dict_name == NULL || before_name == NULL || after_name == NULL) return NULL;
+    }
+    PyObject *fields = PyDict_Copy(template);
+    if (fields == NULL) return NULL;
+    if (PyDict_SetItem(fields, before_name, before) < 0 || PyDict_SetItem(fields, after_name, after) < 0) {
+        Py_DECREF(fields);
+        return NULL;
+    }
+    PyObject *obj = PyBaseObject_Type.tp_new((PyTypeObject *)cls, empty, NULL);
+    if (obj == NULL || PyObject_SetAttr(obj, dict_name, fields) < 0) {
+        Py_XDECREF(obj);
+        Py_DECREF(fields);
+        return NULL;
+    }
+    Py_DECREF(fields);
+    return obj;
+}
+
+/* images(plan, data, pos, first, second[, cls, template, op]): the images, or with cls the row changes
+ * (op 0: insert, image as `after`; 1: delete, as `before`; 2: update, before/after pairs). */
 static PyObject *images(PyObject *self, PyObject *args) {
-    PyObject *capsule, *data_obj, *first, *second;
+    PyObject *capsule, *data_obj, *first, *second, *cls = NULL, *template = NULL;
     Py_ssize_t pos;
-    if (!PyArg_ParseTuple(args, "OOnSO", &capsule, &data_obj, &pos, &first, &second)) return NULL;
+    int op = 0;
+    if (!PyArg_ParseTuple(args, "OOnSO|OO!i", &capsule, &data_obj, &pos, &first, &second, &cls, &PyDict_Type,
+                          &template, &op))
+        return NULL;
+    if (cls != NULL && (!PyType_Check(cls) || template == NULL || (op == 2 && second == Py_None))) {
+        PyErr_SetString(PyExc_TypeError, "cls must be a class, with a template dict (and two bitmaps to update)");
+        return NULL;
+    }
     Plan *plan = PyCapsule_GetPointer(capsule, "rowimage.plan");
     if (plan == NULL) return NULL;
     Py_buffer view;
     if (PyObject_GetBuffer(data_obj, &view, PyBUF_SIMPLE) < 0) return NULL;
-    PyObject *out = NULL;
+    PyObject *out = NULL, *held = NULL;
     uint8_t *present = PyMem_Malloc((size_t)(2 * plan->ncols + 1));
     if (present == NULL) {
         PyErr_NoMemory();
@@ -732,8 +770,20 @@ static PyObject *images(PyObject *self, PyObject *args) {
     int k = 0;
     while (pos < buf.len) {
         PyObject *row = read_image(plan, &buf, &pos, maps[k], counts[k]);
-        if (row == NULL || PyList_Append(out, row) < 0) {
-            Py_XDECREF(row);
+        PyObject *item = row;
+        if (row != NULL && cls != NULL) {
+            if (op == 2 && k == 0) { /* a before image: kept for its after image */
+                held = row;
+                k = 1;
+                continue;
+            }
+            item = op == 2 ? row_change(cls, template, held, row)
+                           : row_change(cls, template, op == 1 ? row : Py_None, op == 1 ? Py_None : row);
+            Py_CLEAR(held);
+            Py_DECREF(row);
+        }
+        if (item == NULL || PyList_Append(out, item) < 0) {
+            Py_XDECREF(item);
             Py_CLEAR(out);
             if (PyErr_Occurred()) {
                 if (!PyErr_ExceptionMatches(PyExc_Exception)) goto done;
@@ -743,7 +793,7 @@ static PyObject *images(PyObject *self, PyObject *args) {
             Py_INCREF(out);
             goto done;
         }
-        Py_DECREF(row);
+        Py_DECREF(item);
         if (two) k ^= 1;
     }
     if (k) { /* an UPDATE ending after a before image: let the Python path report it */
@@ -752,6 +802,7 @@ static PyObject *images(PyObject *self, PyObject *args) {
         Py_INCREF(out);
     }
 done:
+    Py_XDECREF(held);
     PyMem_Free(present);
     PyBuffer_Release(&view);
     return out;
@@ -759,7 +810,8 @@ done:
 
 static PyMethodDef methods[] = {
     {"compile", compile_plan, METH_VARARGS, "compile(names, specs, not_logged, json_null, decimal, empty) -> plan"},
-    {"images", images, METH_VARARGS, "images(plan, data, pos, first_bitmap, second_bitmap) -> list[dict] | None"},
+    {"images", images, METH_VARARGS,
+     "images(plan, data, pos, first_bitmap, second_bitmap[, cls, template, op]) -> list | None"},
     {NULL, NULL, 0, NULL},
 };
 

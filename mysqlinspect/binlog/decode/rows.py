@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from mysqlinspect.binlog.decode import native
@@ -89,10 +89,9 @@ def _full_images(data: bytes, pos: int, header: RowsHeader, op: str, plan: RowPl
     schema, table, uniques = tmap.schema, tmap.table, tmap.unique_keys
     named = names_logged(tmap) and tmap.names_from_metadata
     if plan.native is not None and native.ENABLED:
-        images = native.rowimage.images(plan.native, data, pos, header.before_bitmap,  # type: ignore[union-attr]
-                                        header.after_bitmap if op == UPDATE else None)
-        if images is not None:
-            return _changes(images, op, schema, table, columns, pk, uniques, named)
+        changes = _native_changes(data, pos, header, op, plan, tmap, columns, pk, named)
+        if changes is not None:
+            return changes
     first = image_readers(plan, header.before_bitmap)
     first_len, first_get, first_compile = first.null_len, first.layouts.get, first.compile
     out: list[RowChange] = []
@@ -116,6 +115,43 @@ def _full_images(data: bytes, pos: int, header: RowsHeader, op: str, plan: RowPl
     if pos > end:
         raise DataError(f"a row image of {schema}.{table} runs past the end of its event")
     return out
+
+
+def _native_changes(data: bytes, pos: int, header: RowsHeader, op: str, plan: RowPlan, tmap: TableMap,
+                    columns: list[ColumnInfo], pk: list[str], named: bool) -> list[RowChange] | None:
+    """Every image in one call of the C plan (decode.native), which makes the RowChanges too when it may; None when
+    it hands the event back (the Python plan then reads it)."""
+    read = native.rowimage.images  # type: ignore[union-attr]
+    after = header.after_bitmap if op == UPDATE else None
+    template = _change_template(tmap, op, columns, pk, named)
+    if template is not None:
+        changes: list[RowChange] | None = read(plan.native, data, pos, header.before_bitmap, after, RowChange,
+                                               template, _NATIVE_OPS[op])
+        return changes
+    images = read(plan.native, data, pos, header.before_bitmap, after)
+    if images is None:
+        return None
+    return _changes(images, op, tmap.schema, tmap.table, columns, pk, tmap.unique_keys, named)
+
+
+_ROW_FIELDS = [f.name for f in fields(RowChange)]
+_NATIVE_OPS = {WRITE: 0, DELETE: 1, UPDATE: 2}
+# the C reader may make RowChanges itself (their __dict__ set, __init__ not run) while __init__ only assigns fields
+_NATIVE_CHANGES = not hasattr(RowChange, "__slots__") and not hasattr(RowChange, "__post_init__")
+
+
+def _change_template(tmap: TableMap, op: str, columns: list[ColumnInfo], pk: list[str], named: bool
+                     ) -> dict[str, Any] | None:
+    """The fields of this table's RowChanges of `op`, in field order (before/after None), for the C reader."""
+    if not _NATIVE_CHANGES:
+        return None
+    key = ("template", op)
+    template = tmap.cache.get(key)
+    if template is None:
+        values = {"op": op, "schema": tmap.schema, "table": tmap.table, "columns": columns, "primary_key": pk,
+                  "before": None, "after": None, "unique_keys": tmap.unique_keys, "names_from_metadata": named}
+        template = tmap.cache[key] = {name: values[name] for name in _ROW_FIELDS}
+    return template
 
 
 def _changes(images: list[dict[str, Any]], op: str, schema: str, table: str, columns: list[ColumnInfo],
