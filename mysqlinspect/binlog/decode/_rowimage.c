@@ -52,8 +52,11 @@ static const int FRAC_SCALE[4] = {0, 10000, 100, 1};
 static const int DIG2BYTES[10] = {0, 1, 1, 2, 2, 3, 3, 4, 4, 4};
 static const uint32_t POW10[10] = {1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000};
 
+enum { CODEC_OTHER, CODEC_UTF8, CODEC_LATIN1, CODEC_ASCII };
+
 typedef struct {
     int kind, a, b, size; /* size: fixed width in bytes, 0 for variable-width columns */
+    int codec;            /* K_TEXT: a codec decoded without the codec registry (same result as bytes.decode) */
     PyObject *obj, *fallback;
     const char *encoding;
 } Col;
@@ -142,28 +145,37 @@ static PyObject *shortest_float32(const uint8_t *p, PyObject *fallback) {
     return PyFloat_FromDouble(v);
 }
 
+/* `digits` decimal digits of v, zero-padded, at o; returns o advanced. */
+static char *put_digits(char *o, uint32_t v, int digits) {
+    for (int k = digits - 1; k >= 0; k--) {
+        o[k] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    return o + digits;
+}
+
 /* Digit groups of a DECIMAL part into text: a partial group of `head` bytes (head_digits digits), `groups` full
  * 4-byte groups, a partial group of `tail` bytes. 0 when a group is out of range (the caller falls back). */
 static int decimal_digits(const uint8_t **pp, int head, int head_digits, int groups, int tail, int tail_digits,
-                          int pad_head, char **out) {
+                          char **out) {
     const uint8_t *p = *pp;
     char *o = *out;
     if (head) {
         uint32_t g = (uint32_t)be_uint(p, head);
         if (g >= POW10[head_digits]) return 0;
-        o += pad_head ? sprintf(o, "%0*u", head_digits, g) : sprintf(o, "%u", g);
+        o = put_digits(o, g, head_digits); /* leading zeros of the whole part are stripped by the caller */
         p += head;
     }
     for (int k = 0; k < groups; k++) {
         uint32_t g = (uint32_t)be_uint(p, 4);
         if (g >= POW10[9]) return 0;
-        o += sprintf(o, "%09u", g);
+        o = put_digits(o, g, 9);
         p += 4;
     }
     if (tail) {
         uint32_t g = (uint32_t)be_uint(p, tail);
         if (g >= POW10[tail_digits]) return 0;
-        o += sprintf(o, "%0*u", tail_digits, g);
+        o = put_digits(o, g, tail_digits);
         p += tail;
     }
     *pp = p;
@@ -187,7 +199,7 @@ static PyObject *decimal_value(Plan *plan, Col *c, const uint8_t *p) {
     if (negative) *o++ = '-';
     char *whole = o;
     const uint8_t *q = raw;
-    if (!decimal_digits(&q, DIG2BYTES[int_digits], int_digits, int_groups, 0, 0, 0, &o))
+    if (!decimal_digits(&q, DIG2BYTES[int_digits], int_digits, int_groups, 0, 0, &o))
         return call_bytes(c->fallback, p, c->size);
     /* the whole part as Python prints the integer: no leading zeros, "0" when empty or zero */
     char *first = whole;
@@ -199,7 +211,7 @@ static PyObject *decimal_value(Plan *plan, Col *c, const uint8_t *p) {
     }
     if (scale) {
         *o++ = '.';
-        if (!decimal_digits(&q, 0, 0, frac_groups, DIG2BYTES[frac_digits], frac_digits, 1, &o))
+        if (!decimal_digits(&q, 0, 0, frac_groups, DIG2BYTES[frac_digits], frac_digits, &o))
             return call_bytes(c->fallback, p, c->size);
     }
     PyObject *s = PyUnicode_FromStringAndSize(text, o - text);
@@ -440,7 +452,14 @@ static PyObject *json_document(Plan *plan, Col *c, Buf *buf, Py_ssize_t pos, Py_
 /* ---- one value ---- */
 
 static PyObject *text_value(Col *c, Buf *buf, Py_ssize_t pos, Py_ssize_t start, Py_ssize_t end) {
-    PyObject *value = PyUnicode_Decode((const char *)buf->data + start, end - start, c->encoding, NULL);
+    const char *text = (const char *)buf->data + start;
+    PyObject *value;
+    switch (c->codec) {
+    case CODEC_UTF8: value = PyUnicode_DecodeUTF8(text, end - start, NULL); break;
+    case CODEC_LATIN1: value = PyUnicode_DecodeLatin1(text, end - start, NULL); break;
+    case CODEC_ASCII: value = PyUnicode_DecodeASCII(text, end - start, NULL); break;
+    default: value = PyUnicode_Decode(text, end - start, c->encoding, NULL);
+    }
     if (value != NULL) return value;
     if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError) && !PyErr_ExceptionMatches(PyExc_LookupError))
         return NULL;
@@ -549,7 +568,7 @@ static PyObject *read_image(Plan *plan, Buf *buf, Py_ssize_t *pos, const uint8_t
     if (*pos + null_len > buf->len) return NULL;
     const uint8_t *nulls = buf->data + *pos;
     *pos += null_len;
-    PyObject *row = PyDict_New();
+    PyObject *row = _PyDict_NewPresized(plan->ncols);
     if (row == NULL) return NULL;
     Py_ssize_t j = 0;
     for (Py_ssize_t i = 0; i < plan->ncols; i++) {
@@ -630,6 +649,17 @@ static int check_col(Col *c) {
     }
 }
 
+static int codec_of(const char *name) {
+    static const char *const UTF8[] = {"utf8", "utf-8", "utf_8", "UTF-8", "UTF8", NULL};
+    static const char *const LATIN1[] = {"latin1", "latin-1", "latin_1", "iso-8859-1", "iso8859-1", NULL};
+    for (int k = 0; UTF8[k]; k++)
+        if (strcmp(name, UTF8[k]) == 0) return CODEC_UTF8;
+    for (int k = 0; LATIN1[k]; k++)
+        if (strcmp(name, LATIN1[k]) == 0) return CODEC_LATIN1;
+    if (strcmp(name, "ascii") == 0) return CODEC_ASCII;
+    return CODEC_OTHER;
+}
+
 static PyObject *compile_plan(PyObject *self, PyObject *args) {
     PyObject *names, *specs, *not_logged, *json_null, *decimal, *empty;
     if (!PyArg_ParseTuple(args, "O!O!OOOU", &PyTuple_Type, &names, &PyTuple_Type, &specs, &not_logged, &json_null,
@@ -671,6 +701,7 @@ static PyObject *compile_plan(PyObject *self, PyObject *args) {
         if (c->kind == K_TEXT) {
             c->encoding = PyUnicode_AsUTF8(c->obj);
             if (c->encoding == NULL) goto fail;
+            c->codec = codec_of(c->encoding);
         }
         if ((c->kind == K_ENUM && c->obj != Py_None && !PyTuple_Check(c->obj)) ||
             (c->kind == K_SET && !PyTuple_Check(c->obj))) {
