@@ -24,6 +24,7 @@ _OPTIONS = orjson.OPT_UTC_Z
 _STDLIB = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=json_default)
 _dumps = orjson.dumps
 _DECIMAL = decimal.Decimal
+_STATEMENT_OPS = ("ddl", "other")  # the Query events event_lines gives a line without all_events
 _BY_TYPE: dict[type, Callable[[Any], Any]] = {decimal.Decimal: lambda v: format(v, "f"),
                                              bytes: lambda v: "0x" + v.hex()}
 
@@ -51,8 +52,8 @@ def transaction_jsonl(txn: Transaction, all_events: bool, with_summary: bool = T
     for ev in txn.events:
         if ev.rows:
             parts.extend(_row_lines(ev))
-        else:
-            parts.extend(encode_line(line) for line in event_lines(ev, all_events, encode=False))
+        elif all_events or (ev.event_type == "QueryEvent" and ev.op in _STATEMENT_OPS):  # else event_lines is []
+            parts.extend([encode_line(line) for line in event_lines(ev, all_events, encode=False)])
     if with_summary:
         parts.append(encode_line(transaction_summary(txn)))
     if not parts:
