@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from mysqlinspect.binlog.decode.values.convert import json_default
-from mysqlinspect.binlog.model import EventRecord, Transaction
+from mysqlinspect.binlog.model import EventRecord, RowChange, Transaction
 from mysqlinspect.render.binlog.json import event_lines, line_base, row_lines, transaction_summary
 
 _OPTIONS = orjson.OPT_UTC_Z
@@ -64,6 +64,9 @@ def transaction_jsonl(txn: Transaction, all_events: bool, with_summary: bool = T
 
 def _row_lines(ev: EventRecord) -> list[bytes]:
     first = ev.rows[0]
+    if len(ev.rows) == 1:  # one encoding of the whole line (the same bytes as the shared head + the row's part)
+        return [encode_line({**line_base("row", ev), "schema": first.schema, "table": first.table, "op": first.op,
+                             **_row_part(first)})]
     head = encode_line({**line_base("row", ev), "schema": first.schema, "table": first.table, "op": first.op})
     if head[-1:] != b"}":
         return [encode_line(line) for line in row_lines(ev, encode=False)]
@@ -92,3 +95,13 @@ def _row_lines(ev: EventRecord) -> list[bytes]:
             line = {**line_base("row", ev), "schema": row.schema, "table": row.table, "op": row.op, **tail}
             out.append(encode_line(line))
     return out
+
+
+def _row_part(row: RowChange) -> dict[str, Any]:
+    """The keys of a row line after `op`, model values left for the encoder."""
+    image = row.before if row.before is not None else row.after
+    key = {col: image.get(col) for col in row.primary_key} if row.primary_key and image is not None else None
+    part: dict[str, Any] = {"primary_key": key, "before": row.before, "after": row.after}
+    if not row.names_from_metadata:
+        part["names_from_current_definition"] = True
+    return part
