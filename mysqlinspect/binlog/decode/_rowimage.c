@@ -59,6 +59,8 @@ typedef struct {
     int codec;            /* K_TEXT: a codec decoded without the codec registry (same result as bytes.decode) */
     PyObject *obj, *fallback;
     const char *encoding;
+    PyObject *last;       /* immutable values (DECIMAL, temporal): the last one read, reused for the same bytes */
+    uint8_t last_raw[32];
 } Col;
 
 typedef struct {
@@ -494,51 +496,80 @@ static PyObject *set_value(Plan *plan, Col *c, const uint8_t *p) {
     return out;
 }
 
+static PyObject *fixed_value(Plan *plan, Col *c, const uint8_t *p) {
+    switch (c->kind) {
+    case K_INT: {
+        uint64_t u = le_uint(p, c->a);
+        if (c->b) return PyLong_FromUnsignedLongLong(u);
+        if (c->a < 8 && u >> (8 * c->a - 1) & 1) u |= ~0ULL << (8 * c->a);
+        return PyLong_FromLongLong((int64_t)u);
+    }
+    case K_FLOAT: return shortest_float32(p, c->fallback);
+    case K_DOUBLE: {
+        double d;
+        memcpy(&d, p, 8);
+        return PyFloat_FromDouble(d);
+    }
+    case K_YEAR: return PyLong_FromLong(p[0] ? p[0] + 1900 : 0);
+    case K_DECIMAL: return decimal_value(plan, c, p);
+    case K_BIT: return PyLong_FromUnsignedLongLong(be_uint(p, c->a));
+    case K_ENUM: {
+        Py_ssize_t i = (Py_ssize_t)le_uint(p, c->a);
+        if (c->obj == Py_None) return PyLong_FromSsize_t(i);
+        PyObject *v = i < PyTuple_GET_SIZE(c->obj) ? PyTuple_GET_ITEM(c->obj, i) : plan->empty;
+        Py_INCREF(v);
+        return v;
+    }
+    case K_SET: return set_value(plan, c, p);
+    case K_CALL_BYTES: return call_bytes(c->fallback, p, c->size);
+    case K_CALL_UINT: {
+        PyObject *x = PyLong_FromUnsignedLongLong(le_uint(p, c->a));
+        if (x == NULL) return NULL;
+        PyObject *out = PyObject_CallOneArg(c->fallback, x);
+        Py_DECREF(x);
+        return out;
+    }
+    case K_DATETIME2: return datetime2_value(c, p);
+    case K_TIMESTAMP2: return timestamp2_value(c, p);
+    case K_TIME2: return time2_value(c, p);
+    case K_DATE: return date_value(c, p);
+    default: return NULL;
+    }
+}
+
 /* The value of column c at *pos (advanced past it). NULL: an exception, or a bail (none set). */
+static PyObject *fixed_value(Plan *plan, Col *c, const uint8_t *p);
+
+/* Values of the cached kinds: the last value again when the bytes are the same (rows of a multi-row INSERT
+ * share their timestamps, an UPDATE's before and after images their unchanged columns). The values are
+ * immutable, as the Python plan's cached DECIMAL and DATETIME2 values are. */
+static PyObject *cached_value(Plan *plan, Col *c, const uint8_t *p) {
+    if (c->last != NULL && memcmp(c->last_raw, p, (size_t)c->size) == 0) {
+        Py_INCREF(c->last);
+        return c->last;
+    }
+    PyObject *value = fixed_value(plan, c, p);
+    if (value != NULL) {
+        Py_XSETREF(c->last, value);
+        Py_INCREF(value);
+        memcpy(c->last_raw, p, (size_t)c->size);
+    }
+    return value;
+}
+
+static int cached_kind(int kind, int size) {
+    return (kind == K_DECIMAL || kind == K_DATETIME2 || kind == K_TIMESTAMP2 || kind == K_TIME2 || kind == K_DATE) &&
+           size <= 32;
+}
+
 static PyObject *read_value(Plan *plan, Col *c, Buf *buf, Py_ssize_t *pos) {
     Py_ssize_t at = *pos;
     if (c->size) {
         if (at + c->size > buf->len) return NULL;
         const uint8_t *p = buf->data + at;
         *pos = at + c->size;
-        switch (c->kind) {
-        case K_INT: {
-            uint64_t u = le_uint(p, c->a);
-            if (c->b) return PyLong_FromUnsignedLongLong(u);
-            if (c->a < 8 && u >> (8 * c->a - 1) & 1) u |= ~0ULL << (8 * c->a);
-            return PyLong_FromLongLong((int64_t)u);
-        }
-        case K_FLOAT: return shortest_float32(p, c->fallback);
-        case K_DOUBLE: {
-            double d;
-            memcpy(&d, p, 8);
-            return PyFloat_FromDouble(d);
-        }
-        case K_YEAR: return PyLong_FromLong(p[0] ? p[0] + 1900 : 0);
-        case K_DECIMAL: return decimal_value(plan, c, p);
-        case K_BIT: return PyLong_FromUnsignedLongLong(be_uint(p, c->a));
-        case K_ENUM: {
-            Py_ssize_t i = (Py_ssize_t)le_uint(p, c->a);
-            if (c->obj == Py_None) return PyLong_FromSsize_t(i);
-            PyObject *v = i < PyTuple_GET_SIZE(c->obj) ? PyTuple_GET_ITEM(c->obj, i) : plan->empty;
-            Py_INCREF(v);
-            return v;
-        }
-        case K_SET: return set_value(plan, c, p);
-        case K_CALL_BYTES: return call_bytes(c->fallback, p, c->size);
-        case K_CALL_UINT: {
-            PyObject *x = PyLong_FromUnsignedLongLong(le_uint(p, c->a));
-            if (x == NULL) return NULL;
-            PyObject *out = PyObject_CallOneArg(c->fallback, x);
-            Py_DECREF(x);
-            return out;
-        }
-        case K_DATETIME2: return datetime2_value(c, p);
-        case K_TIMESTAMP2: return timestamp2_value(c, p);
-        case K_TIME2: return time2_value(c, p);
-        case K_DATE: return date_value(c, p);
-        default: return NULL;
-        }
+        if (cached_kind(c->kind, c->size)) return cached_value(plan, c, p);
+        return fixed_value(plan, c, p);
     }
     if (c->kind == K_READ) {
         PyObject *value = call_reader(c->fallback, buf, at, pos);
@@ -607,6 +638,7 @@ static void plan_free(PyObject *capsule) {
     for (Py_ssize_t i = 0; i < plan->ncols; i++) {
         Py_XDECREF(plan->cols[i].obj);
         Py_XDECREF(plan->cols[i].fallback);
+        Py_XDECREF(plan->cols[i].last);
     }
     Py_XDECREF(plan->names);
     Py_XDECREF(plan->not_logged);
