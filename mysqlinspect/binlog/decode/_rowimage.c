@@ -795,9 +795,10 @@ static PyObject *images(PyObject *self, PyObject *args) {
     PyObject *capsule, *data_obj, *first, *second, *cls = NULL, *template = NULL;
     Py_ssize_t pos;
     int op = 0;
-    if (!PyArg_ParseTuple(args, "OOnSO|OO!i", &capsule, &data_obj, &pos, &first, &second, &cls, &PyDict_Type,
+    if (!PyArg_ParseTuple(args, "OOnOO|OO!i", &capsule, &data_obj, &pos, &first, &second, &cls, &PyDict_Type,
                           &template, &op))
         return NULL;
+    if (!PyBytes_Check(first) || (second != Py_None && !PyBytes_Check(second))) Py_RETURN_NONE; /* Python reads it */
     if (cls != NULL && (!PyType_Check(cls) || template == NULL || (op == 2 && second == Py_None))) {
         PyErr_SetString(PyExc_TypeError, "cls must be a class, with a template dict (and two bitmaps to update)");
         return NULL;
@@ -815,10 +816,6 @@ static PyObject *images(PyObject *self, PyObject *args) {
     Py_ssize_t counts[2];
     uint8_t *maps[2] = {present, present + plan->ncols};
     int two = second != Py_None;
-    if (two && !PyBytes_Check(second)) {
-        PyErr_SetString(PyExc_TypeError, "second bitmap must be bytes or None");
-        goto done;
-    }
     if (present_columns(plan, first, maps[0], &counts[0]) < 0 ||
         (two && present_columns(plan, second, maps[1], &counts[1]) < 0)) {
         if (!PyErr_Occurred()) {
