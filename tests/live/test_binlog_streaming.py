@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import pytest
 
 from mysqlinspect.binlog.read import spill
+from mysqlinspect.binlog.read.local import chunks
 from tests.live.decode_support import binlog_path, flush
 from tests.live.replay_support import binlog_position
 from tests.servers import create_database, drop_database, repo_root
@@ -109,21 +110,30 @@ class _CountedEvents(spill.SpilledEvents):
 
 
 def _spilling(monkeypatch: pytest.MonkeyPatch, spills: bool) -> list[int]:
-    """Transactions spill from 256 KiB of events, or never; the returned list grows by one per spilled one."""
+    """Transactions spill from 256 KiB of events, or never; the returned list grows by one per spilled one. When
+    they spill, a --jobs chunk of more than 64 KiB counts as a large one too (decoded by the parent: streamed, or
+    spooled on disk when its output is cut)."""
     made: ClassVar[list[int]] = []
     monkeypatch.setattr(_CountedEvents, "made", made)
     monkeypatch.setattr(spill, "EVENT_HOLD", 1 << 18 if spills else 1 << 50)
+    monkeypatch.setattr(chunks, "DIRECT_CHUNK", 1 << 16 if spills else 16 << 20)
     monkeypatch.setattr(spill, "SpilledEvents", _CountedEvents)
     return made
 
 
 def test_a_spilled_transaction_gives_the_same_bytes(server: Any, workload: Workload, run_cli: Any,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+                                                    monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     work = workload
     source, file = _range(work, 0), str(work.files[0])
+    both = [str(work.files[0]), str(work.files[1]), "--table", f"{work.db}.t"]  # two transactions, two files
     commands = {
         "tail file": ["binlog", "tail", file, *source, "--format", "jsonl", "--jobs", "1"],
         "tail file, 2 jobs": ["binlog", "tail", file, *source, "--format", "jsonl", "--jobs", "2"],
+        "tail files, 2 jobs, checkpoint": ["binlog", "tail", *both, "--format", "jsonl", "--jobs", "2",
+                                           "--checkpoint", "{checkpoint}"],
+        "tail files": ["binlog", "tail", *both, "--format", "jsonl", "--jobs", "1"],
+        "replay files, 2 jobs": ["binlog", "replay", *both, "--batch-rows", "50", "--jobs", "2"],
+        "replay files": ["binlog", "replay", *both, "--batch-rows", "50", "--jobs", "1"],
         "tail file, event types": ["binlog", "tail", file, *source, "--format", "jsonl", "--event-type", "WriteRows",
                                    "--event-type", "TableMap", "--rows-only"],
         "tail server": ["binlog", "tail", *server.cli_args(), *source, "--format", "jsonl"],
@@ -140,7 +150,8 @@ def test_a_spilled_transaction_gives_the_same_bytes(server: Any, workload: Workl
         outputs[spills] = {}
         for name, args in commands.items():
             before = len(made)
-            result = run_cli(*args)
+            checkpoint = str(tmp_path / f"{name}-{spills}.checkpoint".replace(" ", "_").replace(",", ""))
+            result = run_cli(*(arg.replace("{checkpoint}", checkpoint) for arg in args))
             assert result.exit_code == 0, (name, result.stderr)
             outputs[spills][name] = result.stdout
             assert (len(made) > before) == spills, name
@@ -151,6 +162,8 @@ def test_a_spilled_transaction_gives_the_same_bytes(server: Any, workload: Workl
     lines = outputs[True]["tail file"].splitlines()
     assert len(lines) == CHECK_ROWS + 1 and f'"rows":{CHECK_ROWS}' in lines[-1]
     assert outputs[True]["tail file, 2 jobs"] == outputs[True]["tail file"]
+    assert outputs[True]["tail files, 2 jobs, checkpoint"] == outputs[True]["tail files"]
+    assert outputs[True]["replay files, 2 jobs"] == outputs[True]["replay files"]
     assert outputs[True]["flashback file"].count("DELETE FROM") == CHECK_ROWS
     if server.flavor == "mysql":
         assert '"compressed":true' in outputs[True]["compressed tail"]

@@ -8,10 +8,12 @@ it. Each chunk is decoded, assembled, selected (range and filters) and rendered 
 in a forked child (mysqlinspect.innodb.pages.workers: the child shares the file's memory map) into an in-memory file
 (memfd), at most `jobs` at a time; the parent copies the outputs out in order, in 1 MiB blocks, so memory stays
 bounded. A chunk of more than DIRECT_CHUNK bytes (a transaction that large: its output would fill the
-in-memory file) is decoded by the parent straight to the output once the chunks before it are out, as are
-chunks to decode again; a large transaction's events spill to disk as in one process (read.spill). The
-checksum walk of a large file (where its valid data ends) runs in another child beside the first chunks; nothing
-of the file is output before it is known.
+in-memory file) is decoded by the parent once the chunks before it are out, as are chunks to decode again: straight
+to the output, or, for a ChunkRender whose output the parent cuts (the replay's SQL, a checkpointed tail), through
+a spool file on disk, since the cuts are known only from the chunk's final state; a large transaction's events
+spill to disk as in one process (read.spill), and a render gives its output in parts. The checksum walk of a
+large file (where its valid data ends) runs in another child beside the first chunks; nothing of the file is
+output before it is known.
 
 The result is exactly the one-process output: transaction numbers start where the previous chunk's ended (a
 chunk that opened a different number of transactions than predicted, e.g. one not starting with a GTID event,
