@@ -76,7 +76,7 @@ class ChunkRender:
 TRANSACTION_STARTS = frozenset({33, 34, 42, 162})  # GTID, ANONYMOUS_GTID, TAGGED_GTID, MariaDB GTID
 FDE, TABLE_MAP, HEADER_LEN = 15, 19, 19
 MIN_CHUNK, MAX_CHUNK = 256 << 10, 4 << 20
-DIRECT_CHUNK = 16 << 20  # a chunk this large is decoded by the parent, its output streamed (not spooled)
+DIRECT_CHUNK = 16 << 20  # a chunk this large is decoded by the parent: streamed, or spooled on disk when cut
 SPOOL_BLOCK = 1 << 20
 
 
