@@ -13,12 +13,13 @@ matching `mysqlbinlog` reference and peak RSS (GNU time's %M, of the process and
   binlog replay --flashback FILE (dry-run SQL)                      vs the reading reference
   mysqlbinlog FILE | mysql (into ref.t)                             reference for applying (1.00x)
   binlog replay --execute --apply-mode sql | events | auto         vs the applying reference (into s.t, e.t, a.t)
+  binlog replay FILE --execute --apply-mode sql | events           vs the applying reference (into sf.t, ef.t)
   binlog replay --flashback --execute (auto: events) on a.t         vs the applying reference (a.t emptied)
 
 Every target table is checked against src.t (CHECKSUM TABLE); the flashback must leave a.t empty. Not a timed
 test: figures vary with the machine's load. `--only NAME[,NAME]` runs a subset (names: tail, tail-server,
-replay, replay-server, flashback, execute-sql, execute-events, execute-auto, flashback-execute; the references
-always run); `--keep` leaves the sandbox directory in place.
+replay, replay-server, flashback, execute-sql, execute-events, execute-sql-file, execute-events-file, execute-auto,
+flashback-execute; the references always run); `--keep` leaves the sandbox directory in place.
 
     .venv/bin/python benchmarks/bench_binlog_bigtxn.py [--flavor mysql|mariadb] [--rows 1000000] [--only tail]
 """
@@ -44,7 +45,8 @@ sys.path.insert(0, str(ROOT))
 from mysqlinspect.sandbox.server import SandboxServer, temporary_server  # noqa: E402
 
 GNU_TIME = "/usr/bin/time"
-TARGETS = {"execute-sql": "s", "execute-events": "e", "execute-auto": "a"}
+TARGETS = {"execute-sql": "s", "execute-events": "e", "execute-auto": "a", "execute-sql-file": "sf",
+           "execute-events-file": "ef"}
 BOUND_MB = 256
 
 
@@ -174,6 +176,10 @@ def run(server: SandboxServer, args: argparse.Namespace) -> None:
         ("execute-events", "replay --execute --apply-mode events",
          [*cli, "replay", *server_args, *source, *target, "--rewrite-db", "src=e", "--apply-mode", "events"],
          apply_ref),
+        ("execute-sql-file", "replay FILE --execute --apply-mode sql",
+         [*cli, "replay", path, *source, *target, "--rewrite-db", "src=sf", "--apply-mode", "sql"], apply_ref),
+        ("execute-events-file", "replay FILE --execute --apply-mode events",
+         [*cli, "replay", path, *source, *target, "--rewrite-db", "src=ef", "--apply-mode", "events"], apply_ref),
         ("execute-auto", "replay --execute (auto)",
          [*cli, "replay", *server_args, *source, *target, "--rewrite-db", "src=a"], apply_ref),
         ("flashback-execute", "replay --flashback --execute (auto) on a.t",
