@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mysqlinspect.sandbox.server import SandboxServer, temporary_server  # noqa: E402
+from tests.live.replay_support import binlog_position  # noqa: E402
 
 GNU_TIME = "/usr/bin/time"
 TARGETS = {"execute-sql": "s", "execute-events": "e", "execute-auto": "a", "execute-sql-file": "sf",
@@ -95,29 +96,18 @@ def generate(server: SandboxServer, rows: int) -> tuple[str, int, int]:
         cur.execute("SET SESSION max_recursive_iterations = 100000000" if server.flavor == "mariadb" else
                     "SET SESSION cte_max_recursion_depth = 100000000")
         cur.execute("FLUSH BINARY LOGS")
-        file, start = position(cur)
+        file, start = binlog_position(conn)
         started = time.perf_counter()
         json = "JSON_OBJECT('i', n, 's', 'some text')"
         cur.execute(f"""INSERT INTO src.t
             WITH RECURSIVE seq (n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM seq WHERE n < {rows - 1})
             SELECT n, n % 97, CONCAT('row-', n, '-abcdefghij'), n / 7, '2024-01-02 03:04:05.678', {json} FROM seq""")
-        _, end = position(cur)
+        _, end = binlog_position(conn)
         cur.execute("FLUSH BINARY LOGS")
         print(f"wrote {rows:,} rows in one transaction (one statement) in {time.perf_counter() - started:.1f}s: "
               f"{file} {start}..{end}, {(end - start) / 2**20:.1f} MB", flush=True)
     conn.close()
     return file, start, end
-
-
-def position(cur: Any) -> tuple[str, int]:
-    for statement in ("SHOW BINARY LOG STATUS", "SHOW MASTER STATUS"):
-        try:
-            cur.execute(statement)
-            row = cur.fetchone()
-            return str(row[0]), int(row[1])
-        except pymysql.err.MySQLError:
-            continue
-    raise SystemExit("no binlog position")
 
 
 def checksum(server: SandboxServer, db: str) -> tuple[int, int]:
