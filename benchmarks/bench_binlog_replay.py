@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mysqlinspect.sandbox.server import SandboxServer, temporary_server  # noqa: E402
+from tests.live.replay_support import binlog_position  # noqa: E402
 
 SCHEMA = ("CREATE TABLE t (id INT PRIMARY KEY, a INT NOT NULL, b VARCHAR(40), c DOUBLE, d DATETIME(3), "
           "e DECIMAL(12,2), KEY (a)) ENGINE=InnoDB")
@@ -37,18 +38,6 @@ BATCH = 100
 def connect(server: SandboxServer, db: str | None = None) -> Any:
     return pymysql.connect(host="127.0.0.1", port=server.port, user="root", password="", database=db,
                            autocommit=True, charset="utf8mb4")
-
-
-def position(conn: Any) -> tuple[str, int]:
-    for statement in ("SHOW BINARY LOG STATUS", "SHOW MASTER STATUS"):
-        try:
-            with conn.cursor() as cur:
-                cur.execute(statement)
-                row = cur.fetchone()
-            return str(row[0]), int(row[1])
-        except pymysql.err.MySQLError:
-            continue
-    raise SystemExit("no binlog position")
 
 
 def write_workload(conn: Any, rows: int) -> int:
@@ -125,10 +114,10 @@ def run(server: SandboxServer, rows: int, repeat: int) -> None:
             cur.execute(f"CREATE DATABASE {db}")
             cur.execute(f"CREATE TABLE {db}.{SCHEMA[len('CREATE TABLE '):]}")
         cur.execute("FLUSH BINARY LOGS")
-    start = position(conn)
+    start = binlog_position(conn)
     started = time.monotonic()
     changes = write_workload(connect(server, "src"), rows)
-    stop = position(conn)
+    stop = binlog_position(conn)
     with conn.cursor() as cur:
         cur.execute("SHOW BINARY LOGS")
         files = [str(r[0]) for r in cur.fetchall() if start[0] <= str(r[0]) <= stop[0]]

@@ -10,8 +10,9 @@ Contract (tail owns the adapters that build these; replay consumes them):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 
 class _NotLogged:
@@ -105,9 +106,93 @@ class EventRecord:
         return self.counted_rows if self.counted_rows is not None else len(self.rows)
 
 
+ROW_OPS = frozenset({"insert", "update", "delete"})
+
+
+@dataclass
+class EventTotals:
+    """What Transaction's properties (and the filters) ask about its events, gathered as they are added: a
+    transaction whose events are kept on disk answers them without reading its events back."""
+
+    events: int = 0
+    rows: int = 0
+    row_events: int = 0  # events holding decoded rows
+    size: int = 0  # sum of the events' sizes
+    tables: dict[str, None] = field(default_factory=dict)  # schema.table of the events, in order of appearance
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (schema.table, op) -> decoded rows
+    # rows events by (schema, table, op), in order of first appearance: [events, rows (row_total), events with rows]
+    row_groups: dict[tuple[str | None, str | None, str | None], list[int]] = field(default_factory=dict)
+    other_ops: dict[str | None, int] = field(default_factory=dict)  # the other events by op
+    types: set[str] = field(default_factory=set)  # event types
+    ddl: bool = False
+    logged_statement: bool = False
+    undecoded: set[str] = field(default_factory=set)  # event types the decoder did not know
+
+    def add(self, event: EventRecord) -> None:
+        self.events += 1
+        total = event.row_total
+        self.rows += total
+        self.size += event.size
+        self.types.add(event.event_type)
+        if event.schema and event.table:
+            self.tables[f"{event.schema}.{event.table}"] = None
+        rows = event.rows
+        if rows or event.op in ROW_OPS:
+            group = self.row_groups.get((event.schema, event.table, event.op))
+            if group is None:
+                group = self.row_groups[(event.schema, event.table, event.op)] = [0, 0, 0]
+            group[0] += 1
+            group[1] += total
+            group[2] += 1 if rows else 0
+        else:
+            self.other_ops[event.op] = self.other_ops.get(event.op, 0) + 1
+        if rows:
+            self.row_events += 1
+            counts = self.counts
+            for row in rows:
+                key = (f"{row.schema}.{row.table}", row.op)
+                counts[key] = counts.get(key, 0) + 1
+        if event.op == "ddl":
+            self.ddl = True
+        if is_logged_statement(event):
+            self.logged_statement = True
+        if not event.decoded:
+            self.undecoded.add(event.event_type)
+
+    @classmethod
+    def of(cls, events: Iterable[EventRecord]) -> EventTotals:
+        totals = cls()
+        for event in events:
+            totals.add(event)
+        return totals
+
+
+class StoredEvents(Protocol):
+    """The events of a transaction too large to hold in memory (read.spill): iterable any number of times, forwards
+    or backwards, with their totals known without a read."""
+
+    @property
+    def totals(self) -> EventTotals: ...
+
+    def __iter__(self) -> Iterator[EventRecord]: ...
+
+    def __reversed__(self) -> Iterator[EventRecord]: ...
+
+    def __len__(self) -> int: ...
+
+    def append(self, event: EventRecord) -> None: ...
+
+
+Events = list[EventRecord] | StoredEvents
+
+
 @dataclass
 class Transaction:
-    """GTID/BEGIN ... XID/COMMIT, or a single DDL statement (op == "ddl")."""
+    """GTID/BEGIN ... XID/COMMIT, or a single DDL statement (op == "ddl").
+
+    `events` is a list, or - for a transaction too large to hold (read.spill) - StoredEvents read back from disk on
+    each iteration; `stored` says which. Code that walks a transaction's events more than once should ask
+    `totals` (or the properties) rather than walk them again."""
 
     number: int
     file: str
@@ -118,7 +203,7 @@ class Transaction:
     server_id: int
     gtid: str | None
     xid: int | None
-    events: list[EventRecord] = field(default_factory=list)
+    events: Events = field(default_factory=list)
     size_bytes: int = 0
     end_timestamp: int = 0  # timestamp of the last event (duration = end_timestamp - timestamp, in seconds)
     compressed: bool = False  # the transaction was a TRANSACTION_PAYLOAD event (decoded)
@@ -126,23 +211,58 @@ class Transaction:
     no_foreign_key_checks: bool = False  # a rows event was logged with foreign_key_checks=0 (NO_FOREIGN_KEY_CHECKS_F)
 
     @property
+    def stored(self) -> bool:
+        """The events are kept on disk (a large transaction): walk them once, in a stream."""
+        return not isinstance(self.events, list)
+
+    @property
+    def totals(self) -> EventTotals:
+        events = self.events
+        return EventTotals.of(events) if isinstance(events, list) else events.totals
+
+    @property
     def row_count(self) -> int:
-        return sum(len(e.rows) if e.counted_rows is None else e.counted_rows for e in self.events)
+        events = self.events
+        if isinstance(events, list):
+            return sum(len(e.rows) if e.counted_rows is None else e.counted_rows for e in events)
+        return events.totals.rows
 
     @property
     def tables(self) -> list[str]:
+        events = self.events
+        if not isinstance(events, list):
+            return list(events.totals.tables)
         seen: dict[str, None] = {}
-        for e in self.events:
+        for e in events:
             if e.schema and e.table:
                 seen[f"{e.schema}.{e.table}"] = None
         return list(seen)
 
     @property
+    def undecoded_types(self) -> list[str]:
+        """Sorted names of the event types the decoder did not know."""
+        events = self.events
+        if isinstance(events, list):
+            return sorted({e.event_type for e in events if not e.decoded})
+        return sorted(events.totals.undecoded)
+
+    @property
+    def has_logged_statement(self) -> bool:
+        events = self.events
+        if isinstance(events, list):
+            return any(is_logged_statement(e) for e in events)
+        return events.totals.logged_statement
+
+    @property
     def is_ddl(self) -> bool:
         """DDL, or another statement logged on its own (FLUSH ...): replay writes it as logged."""
-        if any(e.op == "ddl" for e in self.events):
+        events = self.events
+        if not isinstance(events, list):
+            totals = events.totals
+            return totals.ddl or (totals.rows == 0 and totals.logged_statement)
+        if any(e.op == "ddl" for e in events):
             return True
-        return self.row_count == 0 and any(is_logged_statement(e) for e in self.events)
+        return self.row_count == 0 and any(is_logged_statement(e) for e in events)
 
 
 def is_logged_statement(event: EventRecord) -> bool:

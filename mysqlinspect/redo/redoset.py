@@ -28,6 +28,7 @@ from mysqlinspect.redo.files import (
 
 MAX_GROUP_FILES = 100  # ib_logfile0..99
 MIN_RING_FILE_BYTES = 1 << 20  # no server accepts a smaller innodb_log_file_size
+ONLY_ONE_FILE = "Only one log file found."  # srv0start.cc (5.x) when a group has ib_logfile0 alone
 
 
 @dataclass
@@ -128,6 +129,21 @@ def _check_ring_ids(files: list[RedoFileReport], found: SetCheck) -> None:
     if absent:
         names = ", ".join(f"ib_logfile{i}" for i in absent)
         found.missing.append(f"Missing redo log file {names}: the group has files up to ib_logfile{highest}")
+    elif ids == {0} and _needs_two_files(next(r for r in files if r.file_id == 0)):
+        found.missing.append(f"Missing redo log file ib_logfile1: this server keeps at least 2 files in a group "
+                             f"(innodb_log_files_in_group >= 2); it stops with \"InnoDB: {ONLY_ONE_FILE}\"")
+
+
+def _needs_two_files(head: RedoFileReport) -> bool:
+    """A group of MySQL 5.5 to 8.0.29 (or MariaDB up to 10.1: the legacy format): innodb_log_files_in_group is at
+    least 2 there. MariaDB 10.2-10.4 accept one file. A head smaller than any log file size is a cut copy."""
+    header = head.header
+    if header is None or (head.size or 0) < MIN_RING_FILE_BYTES:
+        return False
+    if header.format.base == L.FORMAT_LEGACY:
+        return True
+    return L.FORMAT_5_7_9 <= header.format.base <= L.FORMAT_8_0_28 and not header.creator.startswith(
+        ("MariaDB", "Backup"))
 
 
 def _check_ring_checkpoint(holder: RedoFileReport, reports: list[RedoFileReport], latest: LatestCheckpoint,
@@ -155,6 +171,7 @@ def _check_ring_checkpoint(holder: RedoFileReport, reports: list[RedoFileReport]
         if sibling is None:
             message = (f"Missing redo log file {name}: {where} of the group, in ib_logfile{index} "
                        f"(files of {plural(size, 'byte')})")
+            found.missing[:] = [m for m in found.missing if ONLY_ONE_FILE not in m]  # this one says more
             if not any(name in m for m in found.missing):
                 found.missing.append(message)
             return

@@ -160,8 +160,9 @@ class SandboxServer:
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
+        process = self.process  # kept: a kill from another thread clears self.process
         while time.monotonic() < deadline:
-            if self.process is not None and self.process.poll() is not None:
+            if process is not None and process.poll() is not None:
                 raise SandboxError(f"{self.flavor} exited during start-up: {self._tail(self.error_log)}")
             try:
                 conn = pymysql.connect(unix_socket=str(self.socket_path), user="root", connect_timeout=2)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mysqlinspect.binlog.decode.library.records import classify_query
-from mysqlinspect.binlog.decode.payload import decompress_payload, parse_payload_header, split_events
+from mysqlinspect.binlog.decode.payload import decompress_payload, parse_payload_header, payload_events, split_events
 from mysqlinspect.binlog.decode.values.convert import (
     converter_for,
     format_time,
@@ -168,6 +168,22 @@ def test_payload_header_and_inner_events() -> None:
     header = parse_payload_header(body)
     assert header.compression == 0 and header.compressed_size == len(compressed) and header.data_offset == 10
     assert list(split_events(decompress_payload(body))) == [inner, inner]
+    assert list(payload_events(body)) == [inner, inner]
+
+
+def test_payload_events_are_decompressed_as_they_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    import zstandard
+
+    from mysqlinspect.binlog.decode import payload
+
+    monkeypatch.setattr(payload, "PAYLOAD_BLOCK", 7)  # events across reads
+    events = [bytes(9) + (19 + n).to_bytes(4, "little") + bytes(6) + b"x" * n for n in range(0, 300, 7)]
+    compressed = zstandard.ZstdCompressor().compress(b"".join(events))
+    cut = zstandard.ZstdCompressor().compress(b"".join(events)[:-5])
+    assert len(compressed) < 251 and len(cut) < 251  # one-byte length-encoded sizes
+    assert list(payload_events(bytes([1, 1, len(compressed), 0]) + compressed)) == events
+    with pytest.raises(DataError, match="truncated"):
+        list(payload_events(bytes([1, 1, len(cut), 0]) + cut))
 
 
 def _varlen(value: int) -> bytes:

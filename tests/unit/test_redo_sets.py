@@ -215,12 +215,6 @@ def test_temporary_ib_logfile101_is_not_part_of_the_group(tmp_path: Path, run_cl
     assert files.exit_code == 0
 
 
-def test_checkpoint_in_file_0_needs_nothing_else(tmp_path: Path) -> None:
-    _ring(tmp_path, 0)
-    (tmp_path / "ib_logfile1").unlink()
-    assert preview_recovery(tmp_path).file_set.missing_files == []
-
-
 def test_creator_is_shown_as_stored(tmp_path: Path, run_cli: Run) -> None:
     """Regression: the four spaces a MySQL 5.5 log stores as its creator were stripped to ""."""
     S.write_ring_group(tmp_path, L.FORMAT_LEGACY, 2, 64 * KIB, 8704, 9000, 9100, creator="    ")
@@ -304,3 +298,24 @@ def test_files_without_a_header_have_no_checkpoint_to_read(tmp_path: Path, run_c
     assert "no checkpoint to read: no file has a redo log header" in table
     problems = run_cli("redo", "recovery", str(tmp_path), "--format", "json").json()["problems"]
     assert problems[-1] == "no checkpoint to read: no file has a redo log header: InnoDB could not start on these files"
+
+
+def test_lone_ib_logfile0_of_a_mysql_group_is_exit_65(tmp_path: Path, run_cli: Run) -> None:
+    """Checkpoint in ib_logfile0, ib_logfile1 deleted: MySQL 5.5 to 8.0.29 keep at least two files and stop
+    ("Only one log file found."); the offsets alone could not show it before the log wraps."""
+    _ring(tmp_path, 0)
+    (tmp_path / "ib_logfile1").unlink()
+    result = run_cli("redo", "recovery", str(tmp_path), "--format", "json")
+    assert result.exit_code == 65
+    assert any("Missing redo log file ib_logfile1" in p and "Only one log file found." in p
+               for p in preview_recovery(tmp_path).problems)
+
+
+def test_lone_ib_logfile0_of_mariadb_10_4_and_a_cut_head_are_not_missing_files(tmp_path: Path, run_cli: Run) -> None:
+    """MariaDB 10.2-10.4 accept a group of one file; a head smaller than any log file size is a cut copy."""
+    (tmp_path / "m").mkdir()
+    (tmp_path / "h").mkdir()
+    S.write_ring_group(tmp_path / "m", L.FORMAT_MDB_10_4, 1, 1024 * KIB, 8704, 9000, 9100, creator="MariaDB 10.4.34")
+    assert run_cli("redo", "files", str(tmp_path / "m"), "--format", "json").json()["missing_files"] == []
+    S.write_ring_group(tmp_path / "h", L.FORMAT_5_7_9, 1, 64 * KIB, 8704, 9000, 9100)
+    assert run_cli("redo", "files", str(tmp_path / "h"), "--format", "json").json()["missing_files"] == []

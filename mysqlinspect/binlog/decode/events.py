@@ -10,11 +10,11 @@ Query/Rows events (zlib).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from mysqlinspect.binlog.decode.library.records import classify_query
-from mysqlinspect.binlog.decode.payload import decompress_payload, split_events
+from mysqlinspect.binlog.decode.payload import payload_events
 from mysqlinspect.binlog.decode.query_status import parse_session
 from mysqlinspect.binlog.decode.rows import EVENT_NAMES, ROW_OPS, decode_rows, names_logged
 from mysqlinspect.binlog.decode.schema_fallback import SchemaFallback
@@ -54,24 +54,27 @@ class EventDecoder:
     def mariadb(self) -> bool:
         return self.fde.is_mariadb
 
-    def decode(self, raw: RawEvent) -> list[EventRecord]:
+    def decode(self, raw: RawEvent) -> Iterable[EventRecord]:
+        """The records of one event: a list, or for a TRANSACTION_PAYLOAD a stream (decompressed and decoded as
+        it is read; read it to its end before decoding the next event)."""
         if raw.type_code == PAYLOAD:
             return self._payload(raw)
         return [self._record(raw, raw.type_code, raw.body, (raw.start_pos, raw.end_pos), raw.size, False)]
 
-    def _payload(self, raw: RawEvent) -> list[EventRecord]:
+    def _payload(self, raw: RawEvent) -> Iterator[EventRecord]:
         outer, inner_fde = self.fde, without_checksum(self.fde)
-        records = []
         try:
             self.fde = inner_fde
-            for event in split_events(decompress_payload(raw.body)):
+            for event in payload_events(raw.body):
                 timestamp, code, server_id, _, _, flags = rawdump.HEADER.unpack_from(event, 0)
                 inner = RawEvent(raw.file, raw.start_pos, raw.end_pos, timestamp or raw.timestamp, code,
                                  server_id, 0, flags, bytes(event[HEADER_LEN:]))
-                records.append(self._record(inner, code, inner.body, (raw.start_pos, raw.end_pos), 0, True))
+                record = self._record(inner, code, inner.body, (raw.start_pos, raw.end_pos), 0, True)
+                self.fde = outer  # while the record is used: the decoder is the outer one's
+                yield record
+                self.fde = inner_fde
         finally:
             self.fde = outer
-        return records
 
     def _record(self, raw: RawEvent, code: int, body: bytes, at: tuple[int, int], size: int,
                 compressed: bool) -> EventRecord:

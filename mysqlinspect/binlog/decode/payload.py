@@ -24,6 +24,7 @@ TRANSACTION_PAYLOAD_EVENT = 40
 COMPRESSION_ZSTD = 0
 COMPRESSION_NONE = 255
 HEADER_LEN = 19
+PAYLOAD_BLOCK = 1 << 20  # decompressed bytes read at a time
 
 
 class TransactionPayloadEvent(BinLogEvent):
@@ -77,6 +78,43 @@ def decompress_payload(body: bytes) -> bytes:
         return zstandard.ZstdDecompressor().decompress(data, max_output_size=max(header.uncompressed_size, 1 << 20))
     except zstandard.ZstdError as exc:
         raise DataError(f"cannot decompress a transaction payload: {exc}") from exc
+
+
+def payload_events(body: bytes) -> Iterator[bytes]:
+    """The inner events of a payload body (split_events of decompress_payload), decompressed as they are read: a
+    large compressed transaction is never held whole uncompressed."""
+    header = parse_payload_header(body)
+    data = body[header.data_offset : header.data_offset + header.compressed_size]
+    if header.compression == COMPRESSION_NONE:
+        yield from split_events(data)
+        return
+    if header.compression != COMPRESSION_ZSTD:
+        raise DataError(f"transaction payload with unknown compression type {header.compression}")
+    import zstandard
+
+    buffer = bytearray()
+    pos = 0
+    try:
+        with zstandard.ZstdDecompressor().stream_reader(data, read_across_frames=True) as reader:
+            while True:
+                while len(buffer) - pos >= HEADER_LEN:
+                    size = int.from_bytes(buffer[pos + 9 : pos + 13], "little")
+                    if size < HEADER_LEN:
+                        raise DataError("truncated event inside a transaction payload")
+                    if len(buffer) - pos < size:
+                        break
+                    yield bytes(buffer[pos : pos + size])
+                    pos += size
+                block = reader.read(PAYLOAD_BLOCK)
+                if not block:
+                    break
+                del buffer[:pos]
+                pos = 0
+                buffer += block
+    except zstandard.ZstdError as exc:
+        raise DataError(f"cannot decompress a transaction payload: {exc}") from exc
+    if len(buffer) - pos >= HEADER_LEN:
+        raise DataError("truncated event inside a transaction payload")
 
 
 def split_events(raw: bytes) -> Iterator[bytes]:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from mysqlinspect.binlog.decode.library.records import classify_query
-from mysqlinspect.binlog.decode.payload import decompress_payload, split_events
+from mysqlinspect.binlog.decode.payload import payload_events
 from mysqlinspect.binlog.decode.rowsizes import TableShape, count_rows
 from mysqlinspect.binlog.model import EventRecord, Transaction
 from mysqlinspect.binlog.position import BinlogPosition
@@ -48,7 +48,7 @@ class RawRecordAdapter:
             return [self.convert(file, start, end, ts, code, server_id, size, data, self.off, self.csum)]
         out = []
         body = bytes(data[self.off : len(data) - self.csum])
-        for raw in split_events(decompress_payload(body)):
+        for raw in payload_events(body):
             its, icode, isid, _, _, _ = rawdump.HEADER.unpack_from(raw, 0)
             rec = self.convert(file, start, end, its or ts, icode, isid, 0, raw, rawdump.HEADER_LEN, 0)
             rec.compressed = True
@@ -339,8 +339,7 @@ def frame_stats(frames: Iterable[rawdump.Frame], stop: StopBound, acc: StatsAccu
             if not step(file, start, end, ts, code, sid, size, data, off, csum, False):
                 break
             continue
-        inner_events = list(split_events(decompress_payload(bytes(data[off : len(data) - csum]))))
-        for i, raw in enumerate(inner_events):
+        for i, raw in enumerate(payload_events(bytes(data[off : len(data) - csum]))):
             its, icode, isid, _, _, _ = rawdump.HEADER.unpack_from(raw, 0)
             if not step(file, start, end, its or ts, icode, isid, size if i == 0 else 0, raw,
                         rawdump.HEADER_LEN, 0, True):

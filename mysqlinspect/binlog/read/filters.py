@@ -16,14 +16,15 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from mysqlinspect.binlog.decode.statement_text import statement_head
-from mysqlinspect.binlog.model import EventRecord, Transaction
+from mysqlinspect.binlog.model import ROW_OPS, EventRecord, EventTotals, StoredEvents, Transaction
+from mysqlinspect.binlog.read.spill import EventsView, collect_events
 from mysqlinspect.errors import UsageError
 
 OPS = ("insert", "update", "delete", "ddl", "other")
-ROW_OPS = frozenset({"insert", "update", "delete"})
 STRUCTURAL_OPS = frozenset({"gtid", "begin", "commit", "rollback", "xa_prepare"})
 _DDL_TABLE = re.compile(
     r"^\s*(?:CREATE|ALTER|DROP|TRUNCATE|RENAME)\s+(?:TEMPORARY\s+)?(?:ONLINE\s+)?(?:IGNORE\s+)?TABLE\s+"
@@ -123,6 +124,8 @@ class EventFilter:
             return txn
         if self.server_ids is not None and txn.server_id not in self.server_ids:
             return None
+        if txn.stored:
+            return self._filter_stored(txn)
         matching = [e for e in txn.events if self.event_matches(e)]
         if not matching:
             return None
@@ -133,6 +136,60 @@ class EventFilter:
         events = [e for e in txn.events
                   if id(e) in kept_ids or (self.event_types is None and e.op in STRUCTURAL_OPS)]
         return replace(txn, events=events) if len(events) != len(txn.events) else txn
+
+    def _filter_stored(self, txn: Transaction) -> Transaction | None:
+        """filter_transaction of events kept on disk: decided from their totals when they hold only rows events
+        and structural ones (the result a view that leaves the others out as they are read back), else in one pass
+        (the kept events collected, spilling again)."""
+        events = txn.events
+        if self.event_types is None and not isinstance(events, list) and not events.totals.logged_statement:
+            return self._filter_by_totals(txn, events)
+        matched = rows = dropped = 0
+
+        def kept() -> Iterator[EventRecord]:
+            nonlocal matched, rows, dropped
+            for event in events:
+                if self.event_matches(event):
+                    matched += 1
+                    rows += event.row_total
+                    yield event
+                elif self.event_types is None and event.op in STRUCTURAL_OPS:
+                    yield event
+                else:
+                    dropped += 1
+
+        collected = collect_events(kept())
+        if not matched or (self.min_rows and rows < self.min_rows):
+            return None
+        return replace(txn, events=collected) if dropped else txn
+
+    def _filter_by_totals(self, txn: Transaction, events: StoredEvents) -> Transaction | None:
+        """Rows events match by (schema, table, op), the others only when structural (no --event-type, no
+        statement in the transaction): what filter_transaction keeps, known from the totals."""
+        totals = events.totals
+        kept = {key: group for key, group in totals.row_groups.items()
+                if (self.ops is None or key[2] in self.ops) and self.table_matches(key[0], key[1])}
+        matched = sum(group[0] for group in kept.values())
+        rows = sum(group[1] for group in kept.values())
+        if not matched or (self.min_rows and rows < self.min_rows):
+            return None
+        structural = sum(n for op, n in totals.other_ops.items() if op in STRUCTURAL_OPS)
+        if len(kept) == len(totals.row_groups) and structural == sum(totals.other_ops.values()):
+            return txn
+        names = {(f"{schema}.{table}", op) for schema, table, op in kept}
+        view = EventTotals(events=matched + structural, rows=rows, row_events=sum(g[2] for g in kept.values()),
+                           size=totals.size, counts={k: n for k, n in totals.counts.items() if k in names},
+                           row_groups=kept, other_ops={op: n for op, n in totals.other_ops.items()
+                                                       if op in STRUCTURAL_OPS},
+                           types=set(totals.types),
+                           tables=dict.fromkeys(f"{s}.{t}" for s, t, _ in kept if s and t))
+
+        def keep(event: EventRecord) -> EventRecord | None:
+            if event.rows or event.op in ROW_OPS:
+                return event if (event.schema, event.table, event.op) in kept else None
+            return event if event.op in STRUCTURAL_OPS else None
+
+        return replace(txn, events=EventsView(events, keep, totals=view))
 
 
 def _glob(pattern: str, schema: str | None, table: str | None, qualified: str) -> bool:

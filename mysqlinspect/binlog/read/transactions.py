@@ -4,6 +4,9 @@ MySQL: GTID, BEGIN, [Rows_query], Table_map, rows..., XID (DDL: GTID, Query). Ma
 its FL_STANDALONE flag is set), Table_map, rows..., XID (DDL: standalone GTID, Query). Events between
 transactions (Rotate, Format_description, Previous_gtids, Gtid_list, Binlog_checkpoint, Stop) are returned as
 they are so the reader can track positions.
+
+A transaction whose events pass spill.EVENT_HOLD (estimated memory) goes on with its events on disk
+(spill.SpilledEvents): memory stays bounded whatever its size, and it is still yielded only once complete.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mysqlinspect.binlog.model import EventRecord, Transaction
+from mysqlinspect.binlog.read import spill
 
 OUTSIDE_TYPES = frozenset({
     "RotateEvent", "FormatDescriptionEvent", "PreviousGtidsEvent", "MariadbGtidListEvent",
@@ -29,6 +33,7 @@ class TransactionAssembler:
     current: Transaction | None = None
     in_begin: bool = False
     _pending: list[Transaction | EventRecord] = field(default_factory=list)
+    _held: int = 0  # estimated memory of the open transaction's events while they are in a list
 
     def feed(self, rec: EventRecord) -> list[Transaction | EventRecord]:
         out: list[Transaction | EventRecord] = []
@@ -58,6 +63,7 @@ class TransactionAssembler:
         """Drop a partial transaction (after a reconnect the reader resumes before it, and it keeps its number)."""
         if self.current is not None:
             self.next_number = self.current.number
+            self._drop(self.current)
         self.current = None
         self.in_begin = False
 
@@ -71,6 +77,7 @@ class TransactionAssembler:
                                    server_id=rec.server_id, gtid=rec.gtid, xid=None, end_timestamp=rec.timestamp)
         self.next_number += 1
         self.in_begin = False
+        self._held = 0
         self._append(rec)
 
     def _append(self, rec: EventRecord) -> None:
@@ -79,7 +86,12 @@ class TransactionAssembler:
         rec.transaction_no = txn.number
         if rec.gtid is None:
             rec.gtid = txn.gtid
-        txn.events.append(rec)
+        events = txn.events
+        events.append(rec)
+        if isinstance(events, list):
+            self._held += spill.weigh_event(rec)
+            if self._held >= spill.EVENT_HOLD:
+                txn.events = spill.SpilledEvents(events)
         txn.end_pos = rec.end_pos
         txn.end_file = rec.file
         if rec.timestamp > txn.end_timestamp:
@@ -97,10 +109,19 @@ class TransactionAssembler:
         self.current = None
         self.in_begin = False
         txn.complete = complete
+        events = txn.events
         if txn.end_file == txn.file:
             txn.size_bytes = txn.end_pos - txn.start_pos
         else:
-            txn.size_bytes = sum(e.size for e in txn.events)
-        for e in txn.events:
-            e.xid = txn.xid if e.xid is None else e.xid
+            txn.size_bytes = sum(e.size for e in events) if isinstance(events, list) else events.totals.size
+        if isinstance(events, spill.SpilledEvents):
+            events.xid = txn.xid  # set on the events as they are read back
+        else:
+            for e in events:
+                e.xid = txn.xid if e.xid is None else e.xid
         return txn
+
+    @staticmethod
+    def _drop(txn: Transaction) -> None:
+        if isinstance(txn.events, spill.SpilledEvents):
+            txn.events.close()

@@ -9,10 +9,11 @@ file) says which source transaction was applied last, and everything up to it is
 
 from __future__ import annotations
 
+import itertools
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -194,7 +195,7 @@ class TargetCheckpoint:
                 " updated_at = CURRENT_TIMESTAMP(6)")
 
 
-def _packets(statements: Sequence[Statement]) -> Iterator[list[Statement]]:
+def _packets(statements: Iterable[Statement]) -> Iterator[list[Statement]]:
     batch: list[Statement] = []
     size = 0
     for st in statements:
@@ -228,23 +229,34 @@ class Applier:
             if not self.options.sql_log_bin:
                 _execute(cur, "SET SESSION sql_log_bin = 0")
 
-    def apply(self, txn: Transaction, statements: list[Statement], point: SourcePoint,
+    def apply(self, txn: Transaction, statements: Iterable[Statement], point: SourcePoint,
               row_count: int | None = None) -> None:
         """Apply one source transaction (and the checkpoint) as one target transaction, or nothing of it.
-        `row_count`: the transaction's row changes when its rows were stripped (parallel decoding)."""
+        `statements` may be a stream (a large transaction's, written as they are sent); `row_count`: the
+        transaction's row changes when its rows were stripped (parallel decoding)."""
         if txn.is_ddl:
             self._apply_ddl(txn, statements, point)
-        elif statements:
-            self._apply_rows(txn, statements, point)
+        else:
+            stream = iter(statements)
+            first = next(stream, None)
+            if first is not None:
+                self._apply_rows(txn, itertools.chain((first,), stream), point)
         self.stats.transactions += 1
         self.stats.row_changes += txn.row_count if row_count is None else row_count
         self._throttle()
 
-    def _apply_rows(self, txn: Transaction, statements: list[Statement], point: SourcePoint) -> None:
+    def _apply_rows(self, txn: Transaction, statements: Iterable[Statement], point: SourcePoint) -> None:
         """BEGIN rides in the first packet and the checkpoint in the last; COMMIT only after every count checked."""
-        framed = [*self._fk_setting(txn), Statement("START TRANSACTION", "control", None), *statements]
-        if self.checkpoint:
-            framed.append(Statement(self.checkpoint.update_sql(point), "control", None))
+        counted = [0]
+
+        def counting() -> Iterator[Statement]:
+            for st in statements:
+                counted[0] += 1
+                yield st
+
+        ending = [Statement(self.checkpoint.update_sql(point), "control", None)] if self.checkpoint else []
+        framed = itertools.chain(self._fk_setting(txn), (Statement("START TRANSACTION", "control", None),),
+                                 counting(), ending)
         with self.conn.cursor() as cur:
             try:
                 for packet in _packets(framed):
@@ -253,7 +265,7 @@ class Applier:
             except BaseException:
                 self._rollback()
                 raise
-        self.stats.statements += len(statements)
+        self.stats.statements += counted[0]
 
     def _fk_setting(self, txn: Transaction) -> list[Statement]:
         wanted = foreign_key_checks(txn, self.options.cascades_logged)
@@ -324,7 +336,7 @@ class Applier:
         except pymysql.err.MySQLError:
             pass
 
-    def _apply_ddl(self, txn: Transaction, statements: list[Statement], point: SourcePoint) -> None:
+    def _apply_ddl(self, txn: Transaction, statements: Iterable[Statement], point: SourcePoint) -> None:
         with self.conn.cursor() as cur:
             for st in statements:
                 try:
@@ -471,26 +483,40 @@ def _settle_transport(changes: dict[str, Any], dsn: str) -> None:
 
 class ApplyThread:
     """Applies in order on one worker thread while the caller reads on: the caller's submit() raises the
-    worker's error; close() waits for everything submitted."""
+    worker's error; close() waits for everything submitted. At most `depth` pieces of work wait, and - with
+    `max_weight` - at most that much weight (row changes, bytes: what they hold in memory), unless the worker is
+    idle."""
 
-    def __init__(self, depth: int = 64) -> None:
-        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue(depth)
+    def __init__(self, depth: int = 64, max_weight: int | None = None) -> None:
+        self._queue: queue.Queue[tuple[Callable[[], None], int] | None] = queue.Queue(depth)
         self._error: BaseException | None = None
+        self._max_weight = max_weight
+        self._weight = 0
+        self._room = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="mysqlinspect-apply-events", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        while (work := self._queue.get()) is not None:
+        while (item := self._queue.get()) is not None:
+            work, weight = item
             if self._error is None:
                 try:
                     work()
                 except BaseException as exc:  # handed to the caller's thread
                     self._error = exc
+            with self._room:
+                self._weight -= weight
+                self._room.notify_all()
 
-    def submit(self, work: Callable[[], None]) -> None:
+    def submit(self, work: Callable[[], None], weight: int = 0) -> None:
         if self._error is not None:
             self.close()
-        self._queue.put(work)
+        if self._max_weight is not None:
+            with self._room:
+                while self._weight > 0 and self._weight + weight > self._max_weight and self._error is None:
+                    self._room.wait(1.0)
+                self._weight += weight
+        self._queue.put((work, weight))
 
     def close(self) -> None:
         if self._thread.is_alive():

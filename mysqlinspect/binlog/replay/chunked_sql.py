@@ -12,16 +12,23 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TextIO
 
 from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.read import spill
 from mysqlinspect.binlog.read.local.chunks import ChunkRender, Cut
 from mysqlinspect.binlog.read.local.transactions import FileTransactions
 from mysqlinspect.binlog.replay.apply import foreign_key_checks
 from mysqlinspect.binlog.replay.replay import ReplayMode, ReplaySummary
-from mysqlinspect.binlog.replay.sqlgen import SqlOptions, render_transaction, session_preamble, transaction_statements
+from mysqlinspect.binlog.replay.sqlgen import (
+    SqlOptions,
+    WarningTap,
+    iter_statements,
+    render_transaction_parts,
+    session_preamble,
+)
 
 INITIAL_FK_CHECKS = 0  # as session_preamble sets it
 
@@ -51,20 +58,22 @@ class SqlChunkRender(ChunkRender):
     def state(self) -> ChunkSql:
         return self.chunk
 
-    def __call__(self, txn: Transaction) -> bytes:
+    def __call__(self, txn: Transaction) -> Iterator[bytes]:
         self.check(txn)
         chunk = self.chunk
         if txn.is_ddl and self.mode.skip_ddl:
             chunk.summary.skipped_ddl += 1
-            return b""
+            return
         if not (txn.row_count or txn.is_ddl):
-            return b""
-        text = self._fk_setting(txn)
-        statements = transaction_statements(txn, self.options)
-        chunk.summary.count(txn, (s.warning for s in statements))
-        data = (text + render_transaction(txn, statements)).encode("utf-8", "surrogateescape")
-        chunk.written += len(data)
-        return data
+            return
+        setting = self._fk_setting(txn)
+        statements = WarningTap(iter_statements(txn, self.options))
+        for text in render_transaction_parts(txn, statements, spool_dir=spill.directory()):
+            data = (setting + text).encode("utf-8", "surrogateescape")
+            setting = ""
+            chunk.written += len(data)
+            yield data
+        chunk.summary.count(txn, statements.warnings)
 
     def _fk_setting(self, txn: Transaction) -> str:
         """write_sql's SET before a row transaction needing another value; the chunk's first is the parent's."""

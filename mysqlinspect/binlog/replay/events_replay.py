@@ -1,7 +1,9 @@
 """Forward `--execute` in events mode (passthrough): raw row-event transactions applied with BINLOG statements
 on a worker thread while the reader goes on; the others (DDL...) decoded (by the files' reader already, or again
 for their positions) and applied as SQL, in order. The raw transactions come from a server's dump or from local
-files alike. Progress, checkpoints and summary counts work as on the SQL path (replay.execute)."""
+files alike. Progress, checkpoints and summary counts work as on the SQL path (replay.execute). The raw
+transactions waiting for the worker hold at most QUEUED_BYTES of events in memory (a large one's events are on
+disk: read.spill)."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from mysqlinspect.binlog.replay.apply import Applier, ApplyThread, ReplayConflic
 from mysqlinspect.binlog.replay.flashback import INVERSE_OP, SpillStack, invert_transaction
 from mysqlinspect.binlog.replay.passthrough import RowEventsRefused, apply_raw, start_events_session
 from mysqlinspect.binlog.replay.raw_assembly import RawTransaction
-from mysqlinspect.binlog.replay.raw_flashback import invert_chunks
+from mysqlinspect.binlog.replay.raw_flashback import iter_inverted_chunks
 from mysqlinspect.binlog.replay.replay import (
     LocalCheckpoint,
     ReplayMode,
@@ -24,11 +26,13 @@ from mysqlinspect.binlog.replay.replay import (
     already_applied,
     ordered_transactions,
 )
-from mysqlinspect.binlog.replay.sqlgen import SqlOptions, transaction_statements
+from mysqlinspect.binlog.replay.sqlgen import SqlOptions, WarningTap, iter_statements
 from mysqlinspect.errors import MysqlInspectError
 
 # decode(start, stop) -> the decoded transactions of that stretch of the log (the SQL path's reader)
 Decoder = Callable[[BinlogPosition, BinlogPosition], Iterable[Transaction]]
+QUEUED_BYTES = 32 << 20
+QUEUED_ROWS = 50_000
 
 
 class _Progress:
@@ -65,7 +69,7 @@ def execute_events(transactions: Iterable[RawTransaction], decode: Decoder, opti
     started = time.monotonic()
     progress = _Progress(summary, resume_from, local, save_every)
     sent_fde: list[bytes | None] = [session_fde]
-    worker = ApplyThread()
+    worker = ApplyThread(max_weight=QUEUED_BYTES)
 
     def ensure_fde(fde: bytes | None) -> None:
         if fde is not None and fde != sent_fde[0]:
@@ -75,7 +79,7 @@ def execute_events(transactions: Iterable[RawTransaction], decode: Decoder, opti
     def apply_events(raw: RawTransaction, fde: bytes | None, point: SourcePoint) -> None:
         ensure_fde(fde)
         try:
-            apply_raw(applier, raw, point)
+            apply_raw(applier, raw, point, checksum_len=raw.checksum_len)
         except RowEventsRefused as refused:  # rolled back: the SQL path applies it, or reports the conflicting row
             decoded = list(_numbered(raw, _decoded(raw, decode)))
             if before_sql is not None:
@@ -91,9 +95,9 @@ def execute_events(transactions: Iterable[RawTransaction], decode: Decoder, opti
         progress.applied(point)
 
     def apply_sql(txn: Transaction, point: SourcePoint) -> None:
-        statements = transaction_statements(txn, options)
+        statements = WarningTap(iter_statements(txn, options))
         applier.apply(txn, statements, point)
-        summary.count(txn, (s.warning for s in statements))
+        summary.count(txn, statements.warnings)
         progress.applied(point)
 
     try:
@@ -103,10 +107,11 @@ def execute_events(transactions: Iterable[RawTransaction], decode: Decoder, opti
                 continue
             if raw.simple:
                 point = progress.next_point(raw.model, raw.row_count)
-                worker.submit(_bind(apply_events, raw, raw.fde, point))
+                worker.submit(_bind(apply_events, raw, raw.fde, point), weight=raw.chunks.held)
                 continue
             for txn in ordered_transactions(_numbered(raw, _decoded(raw, decode)), mode, summary):
-                worker.submit(_bind(apply_sql, txn, progress.next_point(txn, txn.row_count)))
+                held = 0 if txn.stored else min(txn.row_count, QUEUED_ROWS) * (QUEUED_BYTES // QUEUED_ROWS)
+                worker.submit(_bind(apply_sql, txn, progress.next_point(txn, txn.row_count)), weight=held)
     finally:
         worker.close()
     if local is not None and summary.checkpoint is not None:
@@ -151,10 +156,10 @@ def execute_events_flashback(transactions: Iterable[RawTransaction], decode: Dec
                 _apply_inverted(applier, item, progress, summary, sent_fde)
             else:
                 undo = invert_transaction(item)
-                statements = transaction_statements(undo, options)
+                statements = WarningTap(iter_statements(undo, options))
                 point = progress.next_point(undo, undo.row_count)
                 applier.apply(undo, statements, point)
-                summary.count(undo, (st.warning for st in statements))
+                summary.count(undo, statements.warnings)
                 progress.applied(point)
     if local is not None and summary.checkpoint is not None:
         local.last = summary.checkpoint
@@ -167,11 +172,10 @@ def _apply_inverted(applier: Applier, raw: RawTransaction, progress: _Progress, 
     if raw.fde is not None and raw.fde != sent_fde[0]:
         start_events_session(applier, raw.fde)
         sent_fde[0] = raw.fde
-    undo = replace(raw, chunks=invert_chunks(raw.chunks, raw.checksum_len),
-                   counts={(table, INVERSE_OP[op]): n for (table, op), n in raw.counts.items()})
+    undo = replace(raw, counts={(table, INVERSE_OP[op]): n for (table, op), n in raw.counts.items()})
     point = progress.next_point(raw.model, raw.row_count)
     try:
-        apply_raw(applier, undo, point)
+        apply_raw(applier, undo, point, iter_inverted_chunks(raw.chunks, raw.checksum_len), raw.checksum_len)
     except RowEventsRefused as exc:
         raise ReplayConflictError(f"undo of {exc}") from exc
     summary.add_prepared(False, undo.row_count, undo.counts, [])

@@ -3,8 +3,12 @@ parent applies it, so decoding (CPU) and applying (the target's work and round t
 
 The child sends prepared transactions in order through a bounded queue: the transaction's identity (its rows
 stripped), its statements (each keeping one row for conflict reports), its row count and counts per table and
-operation. The parent alone touches the target and the checkpoint, so exactly-once works as in the one-process
-path. The child dies with the parent (PR_SET_PDEATHSIG) and is killed when the parent stops for any reason.
+operation. A transaction of more than PART_ROWS row changes (and a large one, its events on disk) is sent in
+parts instead - its identity, its statements in parts of about PART_BYTES of SQL, then its counts - and the parent
+applies the parts as they come, in one target transaction, so neither process holds it whole and the queue holds
+at most QUEUE_DEPTH parts. The parent alone touches the target and the checkpoint, so
+exactly-once works as in the one-process path. The child dies with the parent (PR_SET_PDEATHSIG) and is killed
+when the parent stops for any reason.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import os
 import queue
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,12 +34,21 @@ from mysqlinspect.binlog.replay.replay import (
     already_applied,
     ordered_transactions,
 )
-from mysqlinspect.binlog.replay.sqlgen import SqlOptions, Statement, transaction_statements
+from mysqlinspect.binlog.replay.sqlgen import (
+    SqlOptions,
+    Statement,
+    WarningTap,
+    iter_statements,
+    transaction_statements,
+)
 from mysqlinspect.errors import DataError, MysqlInspectError
 from mysqlinspect.exit_codes import ExitCode
 
 PR_SET_PDEATHSIG = 1
 QUEUE_DEPTH = 64
+PART_BYTES = 256 << 10  # SQL text per part of a large transaction
+PART_ROWS = 2000  # a transaction of more row changes is sent in parts (the queue then holds at most its depth in
+# parts, whatever the transactions' sizes)
 
 TransactionSource = Callable[[], AbstractContextManager[Iterator[Transaction]]]
 
@@ -62,6 +75,24 @@ def prepare(txn: Transaction, options: SqlOptions) -> Prepared:
     return Prepared(light, trimmed, txn.row_count, counts, warnings)
 
 
+def send_in_parts(txn: Transaction, options: SqlOptions, out: Any) -> None:
+    """A large transaction: ("begin", identity, row count), ("part", statements)..., ("last", counts, warnings)."""
+    light = replace(txn, events=[e for e in txn.events if is_logged_statement(e)] if txn.is_ddl else [])
+    out.put(("begin", light, txn.row_count))
+    statements = WarningTap(iter_statements(txn, options))
+    part: list[Statement] = []
+    size = 0
+    for st in statements:
+        part.append(replace(st, rows=st.rows[:1]))
+        size += len(st.sql)
+        if size >= PART_BYTES:
+            out.put(("part", part))
+            part, size = [], 0
+    if part:
+        out.put(("part", part))
+    out.put(("last", dict(txn.totals.counts), list(statements.warnings)))
+
+
 def _die_with_parent() -> None:
     with contextlib.suppress(OSError, AttributeError):
         libc = ctypes.CDLL(None, use_errno=True)
@@ -77,7 +108,10 @@ def _child(source: TransactionSource, options: SqlOptions, mode: ReplayMode, out
     try:
         with source() as transactions:
             for txn in ordered_transactions(transactions, mode, summary):
-                out.put(("txn", prepare(txn, options)))
+                if txn.stored or txn.row_count > PART_ROWS:
+                    send_in_parts(txn, options, out)
+                else:
+                    out.put(("txn", prepare(txn, options)))
                 if txn.is_ddl and not _wait_for_parent(ddl_applied, parent):
                     return
         out.put(("end", summary.skipped_ddl))
@@ -114,6 +148,34 @@ def _items(proc: Any, inbox: Any) -> Iterator[tuple[Any, ...]]:
                 raise DataError(f"the decoding process exited unexpectedly (exit code {proc.exitcode})") from None
 
 
+class _Parts:
+    """The statements of a large transaction as its parts arrive (the parent's side of send_in_parts)."""
+
+    def __init__(self, items: Iterator[tuple[Any, ...]]) -> None:
+        self.items = items
+        self.end: tuple[Any, ...] | None = None
+
+    def __iter__(self) -> Iterator[Statement]:
+        for item in self.items:
+            if item[0] == "part":
+                yield from item[1]
+            elif item[0] == "last":
+                self.end = item
+                return
+            elif item[0] == "error":
+                raise _child_error(int(item[1]), str(item[2]))
+            else:
+                raise DataError(f"the decoding process sent {item[0]!r} inside a transaction")
+        raise DataError("the decoding process stopped inside a transaction")
+
+    def finish(self) -> tuple[dict[tuple[str, str], int], list[str]]:
+        if self.end is None:  # the applier stopped reading early (no statements): read up to the end
+            for _ in self:
+                pass
+        assert self.end is not None
+        return dict(self.end[1]), list(self.end[2])
+
+
 def execute_parallel(source: TransactionSource, options: SqlOptions, mode: ReplayMode, applier: Applier,
                      summary: ReplaySummary, resume_from: SourcePoint | None = None,
                      local: LocalCheckpoint | None = None, save_every: float = 1.0) -> None:
@@ -130,23 +192,34 @@ def execute_parallel(source: TransactionSource, options: SqlOptions, mode: Repla
     proc = ctx.Process(target=_child, args=(source, options, mode, inbox, os.getpid(), ddl_applied), daemon=True,
                        name="mysqlinspect-decode")
     proc.start()
+    items_of = _items(proc, inbox)
     try:
-        for item in _items(proc, inbox):
+        for item in items_of:
             if item[0] == "end":
                 summary.skipped_ddl += int(item[1])
                 break
             if item[0] == "error":
                 raise _child_error(int(item[1]), str(item[2]))
-            prepared: Prepared = item[1]
+            if item[0] == "begin":
+                parts = _Parts(items_of)
+                prepared = Prepared(item[1], [], int(item[2]))
+                statements: Iterable[Statement] = parts
+            else:
+                prepared = item[1]
+                parts, statements = None, prepared.statements
             if already_applied(prepared.txn, resume_from, False):
                 summary.skipped_applied += 1
+                for _ in statements:  # a large transaction's parts are read and dropped
+                    pass
                 if prepared.txn.is_ddl:
                     ddl_applied.release()
                 continue
             done_txns += 1
             done_rows += prepared.row_count
             point = SourcePoint.of(prepared.txn, done_txns, done_rows)
-            applier.apply(prepared.txn, prepared.statements, point, prepared.row_count)
+            applier.apply(prepared.txn, statements, point, prepared.row_count)
+            if parts is not None:
+                prepared.counts, prepared.warnings = parts.finish()
             if prepared.txn.is_ddl:
                 ddl_applied.release()
             summary.add_prepared(prepared.txn.is_ddl, prepared.row_count, prepared.counts, prepared.warnings)

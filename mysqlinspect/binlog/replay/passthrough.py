@@ -8,12 +8,19 @@ target assigns its own GTID, as on the SQL path). A transaction that is anything
 events (DDL, statements, partial JSON updates, XA, a table filter splitting a statement, a row that cannot be
 counted) is applied as SQL through the decoded path. Compressed events are expanded into plain ones
 (raw_assembly); local files give the same transactions (raw_files).
+
+A transaction's raw events are held in memory up to read.spill.RAW_HOLD bytes, then kept on an unnamed
+temporary file (raw_assembly: a SpillList) and sent from there in BINLOG statements of at most
+MAX_STATEMENT_BYTES of events each, inside the one target transaction: a transaction of any size is applied with
+bounded memory, and no statement comes near the target's max_allowed_packet.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable, Iterator
+import struct
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 
 import pymysql
 
@@ -21,7 +28,7 @@ from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.range import ResolvedRange
 from mysqlinspect.binlog.replay.apply import Applier, SourcePoint, _where
-from mysqlinspect.binlog.replay.raw_assembly import RawAssembler, RawTransaction
+from mysqlinspect.binlog.replay.raw_assembly import ROWS_CODES, STMT_END_F, RawAssembler, RawTransaction
 from mysqlinspect.binlog.source import rawdump
 from mysqlinspect.connection.settings import ConnectionSettings
 from mysqlinspect.errors import DataError, PrivilegeError
@@ -97,18 +104,63 @@ class RawTransactions:
                 yield txn
 
 
-def binlog_statements(chunks: list[bytes]) -> Iterator[str]:
-    """BINLOG statements carrying `chunks` (whole events, in order), each at most MAX_STATEMENT_BYTES of events."""
+def binlog_statements(chunks: Iterable[bytes], checksum_len: int = 0, one_statement: bool = False
+                      ) -> Iterator[str]:
+    """BINLOG statements carrying `chunks` (whole events, in order), each of about MAX_STATEMENT_BYTES of events
+    at most. A BINLOG statement always holds whole statements' events, Table_maps first: the target closes the
+    tables a BINLOG statement opened when it ends, and MySQL crashes on a Rows event whose Table_map came in an
+    earlier BINLOG statement. So a cut inside a statement (one larger than MAX_STATEMENT_BYTES) ends the first
+    part with its last Rows event flagged STMT_END_F, and the next part starts with the statement's Table_maps
+    again: the statement is applied as two, the same rows in the same order. `one_statement`: a BINLOG statement
+    per statement (a MariaDB target annotates every statement it applies with the whole BINLOG statement's text
+    when binlog_annotate_row_events is on: n statements in one BINLOG statement would log its text n times)."""
     batch: list[bytes] = []
     size = 0
+    maps: list[bytes] = []  # the Table_maps of the statement being read
+    inside = False  # a statement's events were read, its last Rows event (STMT_END_F) not yet
+
+    def statement(events: list[bytes]) -> str:
+        return "BINLOG '" + base64.b64encode(b"".join(events)).decode() + "'"
+
     for chunk in chunks:
-        if batch and size + len(chunk) > MAX_STATEMENT_BYTES:
-            yield "BINLOG '" + base64.b64encode(b"".join(batch)).decode() + "'"
-            batch, size = [], 0
+        code = chunk[4]
+        if batch and size + len(chunk) > MAX_STATEMENT_BYTES and batch[-1][4] != rawdump.TABLE_MAP_EVENT:
+            if inside:
+                batch[-1] = with_statement_end(batch[-1], checksum_len)
+                yield statement(batch)
+                batch, size = list(maps), sum(len(m) for m in maps)
+            else:
+                yield statement(batch)
+                batch, size = [], 0
+        if code == rawdump.TABLE_MAP_EVENT:
+            if not inside:
+                maps = []
+            maps.append(chunk)
+            inside = True
+        elif code in ROWS_CODES:
+            inside = not _statement_end(chunk)
+            if not inside:
+                maps = []
         batch.append(chunk)
         size += len(chunk)
+        if one_statement and not inside and code in ROWS_CODES:
+            yield statement(batch)
+            batch, size = [], 0
     if batch:
-        yield "BINLOG '" + base64.b64encode(b"".join(batch)).decode() + "'"
+        yield statement(batch)
+
+
+def _statement_end(event: bytes) -> bool:
+    flags = int.from_bytes(event[rawdump.HEADER_LEN + 6 : rawdump.HEADER_LEN + 8], "little")
+    return bool(flags & STMT_END_F)
+
+
+def with_statement_end(event: bytes, checksum_len: int) -> bytes:
+    """A Rows event (header, body [, CRC32]) with STMT_END_F set in its flags, its CRC32 redone."""
+    at = rawdump.HEADER_LEN + 6
+    flags = int.from_bytes(event[at : at + 2], "little") | STMT_END_F
+    changed = event[:at] + flags.to_bytes(2, "little") + event[at + 2 : len(event) - checksum_len]
+    return changed + struct.pack("<I", zlib.crc32(changed)) if checksum_len else changed
 
 
 def start_events_session(applier: Applier, fde: bytes) -> None:
@@ -127,11 +179,23 @@ def start_events_session(applier: Applier, fde: bytes) -> None:
         raise DataError(f"the target refused the source's Format_description event: {exc.args[-1]}") from exc
 
 
-def apply_raw(applier: Applier, txn: RawTransaction, point: SourcePoint) -> None:
-    """One source transaction as one target transaction, with the checkpoint row, or nothing of it."""
+def apply_raw(applier: Applier, txn: RawTransaction, point: SourcePoint, chunks: Iterable[bytes] | None = None,
+              checksum_len: int = 0) -> None:
+    """One source transaction as one target transaction, with the checkpoint row, or nothing of it; `chunks`:
+    the events to send instead of the transaction's own (its undo); `checksum_len`: of the events (4: CRC32).
+    A MariaDB target gets one BINLOG statement per statement (binlog_statements)."""
+    sent = [0]
+
+    def counted(events: Iterable[bytes]) -> Iterator[bytes]:
+        for event in events:
+            sent[0] += 1
+            yield event
+
+    events = counted(txn.chunks if chunks is None else chunks)
     with applier.conn.cursor() as cur:
         try:
-            for packet in raw_packets(txn, applier.checkpoint.update_sql(point) if applier.checkpoint else None):
+            for packet in raw_packets(events, applier.checkpoint.update_sql(point) if applier.checkpoint else None,
+                                      checksum_len, one_statement=applier.flavor == "mariadb"):
                 cur.execute(packet)
                 while cur.nextset():
                     pass
@@ -145,17 +209,23 @@ def apply_raw(applier: Applier, txn: RawTransaction, point: SourcePoint) -> None
             raise
     applier.stats.transactions += 1
     applier.stats.row_changes += txn.row_count
-    applier.stats.statements += len(txn.chunks)
+    applier.stats.statements += sent[0]
     applier._throttle()
 
 
-def raw_packets(txn: RawTransaction, checkpoint_sql: str | None) -> list[str]:
-    """Multi-statement packets: a BINLOG statement always ends its packet (the server's reply to BINLOG does not
-    announce further results, so nothing may follow it in the same packet); COMMIT rides with the checkpoint."""
-    statements = list(binlog_statements(txn.chunks))
-    packets = ["START TRANSACTION;\n" + statements[0], *statements[1:]] if statements else ["START TRANSACTION"]
-    packets.append(f"{checkpoint_sql};\nCOMMIT" if checkpoint_sql else "COMMIT")
-    return packets
+def raw_packets(chunks: Iterable[bytes], checkpoint_sql: str | None, checksum_len: int = 0,
+                one_statement: bool = False) -> Iterator[str]:
+    """Multi-statement packets, made as they are sent: a BINLOG statement always ends its packet (the server's
+    reply to BINLOG does not announce further results, so nothing may follow it in the same packet); COMMIT rides
+    with the checkpoint."""
+    statements = binlog_statements(chunks, checksum_len, one_statement)
+    first = next(statements, None)
+    if first is None:
+        yield "START TRANSACTION"
+    else:
+        yield "START TRANSACTION;\n" + first
+        yield from statements
+    yield f"{checkpoint_sql};\nCOMMIT" if checkpoint_sql else "COMMIT"
 
 
 def read_fde(settings: ConnectionSettings, start: BinlogPosition, server_id: int | None = None) -> bytes:

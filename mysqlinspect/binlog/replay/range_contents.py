@@ -14,7 +14,7 @@ from typing import Any
 
 import pymysql
 
-from mysqlinspect.binlog.decode.payload import decompress_payload, split_events
+from mysqlinspect.binlog.decode.payload import payload_events
 from mysqlinspect.binlog.decode.tablemap import parse_table_map
 from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.read.filters import EventFilter
@@ -125,7 +125,7 @@ def range_contents(events: Iterable[rawdump.RawEvent], rng: ResolvedRange, event
         if event.type_code == rawdump.TABLE_MAP_EVENT:
             _add_table(contents, event.body, event_filter, parsed)
         elif event.type_code == rawdump.TRANSACTION_PAYLOAD_EVENT:
-            for inner in split_events(decompress_payload(event.body)):
+            for inner in payload_events(event.body):
                 if inner[4] == rawdump.TABLE_MAP_EVENT:
                     _add_table(contents, bytes(inner[rawdump.HEADER_LEN :]), event_filter, parsed)
         elif event.type_code in (rawdump.QUERY_EVENT, COMPRESSED_QUERY):

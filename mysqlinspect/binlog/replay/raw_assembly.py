@@ -12,6 +12,10 @@ dropped without a word, as was a compressed DDL statement.)
 A transaction is cut short (dropped, as the decoded path's assembler drops it) by a GTID event or an event that
 only appears between transactions (Format_description, Stop...). Transactions that start before the range's
 start (a file read from its beginning) are followed for their boundaries only.
+
+A transaction's raw events are held in memory up to read.spill.RAW_HOLD bytes, then kept on an unnamed temporary
+file (a SpillList), and a payload is decompressed as its inner events are read: a transaction of any size is
+assembled with bounded memory.
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from mysqlinspect.binlog.decode.payload import decompress_payload, split_events
+from mysqlinspect.binlog.decode.payload import payload_events
 from mysqlinspect.binlog.decode.rowsizes import TableShape, count_rows
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.range import RangeGate
+from mysqlinspect.binlog.read.spill import RAW_FRAME, RAW_HOLD, SpillList
 from mysqlinspect.binlog.source import rawdump
 from mysqlinspect.binlog.source.compressed import COMPRESSED_QUERY, PLAIN_ROWS, plain_rows_event
 from mysqlinspect.binlog.source.tagged_gtid import parse_tagged_gtid
@@ -44,13 +49,18 @@ STMT_END_F = 0x0001
 MARIADB_FL_STANDALONE = 0x01
 
 
+def raw_events() -> SpillList[bytes]:
+    """Raw events of a transaction: in memory up to RAW_HOLD bytes, then on disk."""
+    return SpillList(weigh=len, hold=RAW_HOLD, frame=RAW_FRAME)
+
+
 @dataclass
 class RawTransaction:
     """A source transaction as raw events: Table_map and Rows events (header, body and checksum as in the log, or
     as expanded from a compressed event), with the Format_description they need."""
 
     model: Transaction  # identity only (no events): positions, GTID, number
-    chunks: list[bytes] = field(default_factory=list)
+    chunks: SpillList[bytes] = field(default_factory=raw_events)
     row_count: int = 0
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
     simple: bool = True  # False: apply it through the decoded path
@@ -60,7 +70,7 @@ class RawTransaction:
     checksum_len: int = 0  # the CRC32 trailer of every chunk (0 or 4)
     decoded: list[Transaction] | None = None  # the decoded path's transactions, when the reader has them already
     skipping: bool = False  # starts before the range's start: only its end is looked for
-    _group: list[bytes] = field(default_factory=list)  # events of the statement being read (until STMT_END_F)
+    _group: SpillList[bytes] = field(default_factory=raw_events)  # the statement being read (until STMT_END_F)
     _group_rows: list[tuple[str, str, int]] = field(default_factory=list)
     _group_tables: set[bool] = field(default_factory=set)
 
@@ -154,7 +164,7 @@ class RawAssembler:
         """A TRANSACTION_PAYLOAD holds the whole transaction after its GTID event: BEGIN, Table_map, Rows, XID.
         Its inner events carry no checksum; each gets the CRC32 the Format_description announces."""
         ended = False
-        for inner in split_events(decompress_payload(body)):
+        for inner in payload_events(body):
             event = bytes(inner)
             code = event[4]
             if self.checksum_len:
@@ -212,11 +222,12 @@ class RawAssembler:
         if len(txn._group_tables) > 1:
             txn.simple = False
         elif txn._group_tables == {True} or (txn._group and not txn._group_tables):
-            txn.chunks += txn._group
+            txn.chunks.extend_list(txn._group)
             for table, op, count in txn._group_rows:
                 txn.row_count += count
                 txn.counts[(table, op)] = txn.counts.get((table, op), 0) + count
-        txn._group, txn._group_rows, txn._group_tables = [], [], set()
+        txn._group.close()
+        txn._group, txn._group_rows, txn._group_tables = raw_events(), [], set()
 
 
 def renamed_table_map(raw: bytes, schema: str, checksum_len: int) -> bytes:

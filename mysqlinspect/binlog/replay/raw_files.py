@@ -27,7 +27,7 @@ from mysqlinspect.binlog.read.transactions import TransactionAssembler
 from mysqlinspect.binlog.replay.raw_assembly import RawAssembler, RawTransaction
 from mysqlinspect.binlog.source.fde import CHECKSUM_LEN, FormatDescription, is_checksum_aware, server_version
 from mysqlinspect.binlog.source.files import display_name, head_bytes
-from mysqlinspect.binlog.source.local import HEADER, Buffer, FileEnd, LocalBinlogSource, events_until
+from mysqlinspect.binlog.source.local import HEADER, Buffer, FileEnd, LocalBinlogSource, PageRelease, events_until
 from mysqlinspect.binlog.source.rawdump import RawEvent
 from mysqlinspect.errors import DataError
 
@@ -68,7 +68,10 @@ class FileRawTransactions:
     def _file(self, name: str, data: Buffer, end: int) -> Iterator[RawTransaction]:
         assembler, unpack = self.assembler, HEADER.unpack_from
         pos = 4
+        release = PageRelease(data, pos)  # the walk touches every page of a large file: given back as passed
         while pos < end:
+            if pos >= release.next:
+                release.passed(pos)
             timestamp, code, server_id, size, _, flags = unpack(data, pos)
             next_pos = pos + size
             if code == FORMAT_DESCRIPTION:

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterator
 
 from mysqlinspect.binlog.decode.rowsizes import TableShape, _present, _skip_image
+from mysqlinspect.binlog.read.spill import SpillList
 from mysqlinspect.binlog.source import rawdump
 from mysqlinspect.binlog.source.packed import packed_int
 from mysqlinspect.errors import DataError
@@ -90,17 +92,31 @@ def invert_rows_event(raw: bytes, shape: TableShape, checksum_len: int) -> bytes
 def invert_chunks(chunks: list[bytes], checksum_len: int) -> list[bytes]:
     """The events of one transaction (Table_map and Rows events in log order) that undo it: every Rows event
     inverted, after its Table_map, in reverse order."""
-    tables: dict[int, tuple[bytes, TableShape]] = {}
-    statements: list[tuple[bytes, bytes]] = []
+    return list(iter_inverted_chunks(chunks, checksum_len))
+
+
+def iter_inverted_chunks(chunks: list[bytes] | SpillList[bytes], checksum_len: int) -> Iterator[bytes]:
+    """invert_chunks as a stream: one pass forwards finds the Table_maps (by position, so each Rows event gets the
+    latest one before it), then the events are read backwards; a large transaction's events (a SpillList on
+    disk) are never held whole."""
+    maps: dict[int, list[tuple[int, bytes, TableShape]]] = {}
+    count = 0
     for chunk in chunks:
         code = chunk[4]
-        body = chunk[HEADER_LEN : len(chunk) - checksum_len]
         if code == rawdump.TABLE_MAP_EVENT:
-            shape = TableShape.parse(body)
-            tables[shape.table_id] = (chunk, shape)
-        elif code in INVERSE_CODE:
-            table_map, shape = tables[rawdump.rows_table_id(body)]
-            statements.append((table_map, invert_rows_event(chunk, shape, checksum_len)))
-        else:
+            shape = TableShape.parse(chunk[HEADER_LEN : len(chunk) - checksum_len])
+            known = maps.setdefault(shape.table_id, [])
+            if not known or known[-1][1] != chunk:
+                known.append((count, chunk, shape))
+        elif code not in INVERSE_CODE:
             raise DataError(f"event type {code} cannot be inverted")
-    return [event for pair in reversed(statements) for event in pair]
+        count += 1
+    index = count
+    for chunk in reversed(chunks):
+        index -= 1
+        if chunk[4] not in INVERSE_CODE:
+            continue
+        table_id = rawdump.rows_table_id(chunk[HEADER_LEN : len(chunk) - checksum_len])
+        _, table_map, shape = next(entry for entry in reversed(maps[table_id]) if entry[0] < index)
+        yield table_map
+        yield invert_rows_event(chunk, shape, checksum_len)

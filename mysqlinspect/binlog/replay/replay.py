@@ -24,6 +24,7 @@ from typing import Any, TextIO
 from mysqlinspect.binlog.decode.library import fastrows
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.position import BinlogPosition
+from mysqlinspect.binlog.read import spill
 from mysqlinspect.binlog.read.checkpoint import fsync_directory, write_json_atomic
 from mysqlinspect.binlog.replay.apply import Applier, ApplyThread, SourcePoint, foreign_key_checks
 from mysqlinspect.binlog.replay.flashback import SpillStack, flashback_transactions, spill_range
@@ -31,13 +32,16 @@ from mysqlinspect.binlog.replay.precheck import precheck
 from mysqlinspect.binlog.replay.sqlgen import (
     SqlOptions,
     Statement,
-    render_transaction,
+    WarningTap,
+    iter_statements,
+    render_transaction_parts,
     session_preamble,
     transaction_statements,
 )
 from mysqlinspect.errors import DataError, UsageError
 
 OPS = ("insert", "update", "delete")
+PIPELINE_ROWS = 50_000  # row changes decoded and waiting for the apply thread, at most (memory)
 
 fastrows.install()  # faster row decoding; tells the JSON null document from SQL NULL
 
@@ -73,11 +77,16 @@ class ReplaySummary:
         self.transactions += 1
         if txn.is_ddl:
             self.ddl += 1
-        for event in txn.events:
-            if event.rows:
-                row = event.rows[0]  # the rows of one event share their table and operation
-                self.add_rows(f"{row.schema}.{row.table}", row.op, len(event.rows))
-                self.row_changes += len(event.rows)
+        if txn.stored:  # counted as its events were read: not read back again
+            for (name, op), n in txn.totals.counts.items():
+                self.add_rows(name, op, n)
+                self.row_changes += n
+        else:
+            for event in txn.events:
+                if event.rows:
+                    row = event.rows[0]  # the rows of one event share their table and operation
+                    self.add_rows(f"{row.schema}.{row.table}", row.op, len(event.rows))
+                    self.row_changes += len(event.rows)
         self.add_warnings(w for w in statements_warnings if w)
 
     def add_prepared(self, is_ddl: bool, row_count: int, counts: dict[tuple[str, str], int],
@@ -183,9 +192,10 @@ def write_sql(transactions: Iterable[Transaction], options: SqlOptions, mode: Re
         if not txn.is_ddl and foreign_key_checks(txn, cascades_logged) != fk_checks:
             fk_checks = foreign_key_checks(txn, cascades_logged)
             emit(f"SET SESSION foreign_key_checks = {fk_checks};\n")
-        statements = transaction_statements(txn, options)
-        summary.count(txn, (s.warning for s in statements))
-        emit(render_transaction(txn, statements, label))
+        statements = WarningTap(iter_statements(txn, options))
+        for part in render_transaction_parts(txn, statements, label, spill.directory()):
+            emit(part)
+        summary.count(txn, statements.warnings)
     if preamble:
         emit(preamble)
     summary.elapsed_seconds = time.monotonic() - started
@@ -325,7 +335,8 @@ def execute(transactions: Iterable[Transaction], options: SqlOptions, mode: Repl
             local: LocalCheckpoint | None = None, save_every: float = 1.0) -> None:
     """Apply every transaction not yet applied (decoding overlaps applying, order kept); the local checkpoint
     file is refreshed about once a second. A verified flashback first checks every row it will touch
-    (precheck), so a conflict stops it before any change."""
+    (precheck), so a conflict stops it before any change. A large transaction (its events on disk) is applied
+    here, its statements written as they are sent, after those before it."""
     started = time.monotonic()
     done_txns = resume_from.transactions if resume_from else 0
     done_rows = resume_from.row_changes if resume_from else 0
@@ -335,9 +346,10 @@ def execute(transactions: Iterable[Transaction], options: SqlOptions, mode: Repl
         pending = (t for t in undo if not already_applied(t, resume_from, True))
         summary.prechecked_keys = precheck(applier.conn, pending, options, options.target_schema, mode.spill_dir)
 
-    def apply_one(txn: Transaction, statements: list[Statement], point: SourcePoint) -> None:
-        applier.apply(txn, statements, point)
-        summary.count(txn, (s.warning for s in statements))
+    def apply_one(txn: Transaction, statements: Iterable[Statement], point: SourcePoint) -> None:
+        tap = WarningTap(statements)
+        applier.apply(txn, tap, point)
+        summary.count(txn, tap.warnings)
         summary.checkpoint = point.to_dict()
         if local is not None and time.monotonic() - last_save[0] >= save_every:
             local.last = point.to_dict()
@@ -351,12 +363,19 @@ def execute(transactions: Iterable[Transaction], options: SqlOptions, mode: Repl
             if already_applied(txn, resume_from, mode.flashback):
                 summary.skipped_applied += 1
                 continue
-            statements = transaction_statements(txn, options)
             done_txns += 1
             done_rows += txn.row_count
+            point = SourcePoint.of(txn, done_txns, done_rows)
+            if txn.stored:
+                if pipeline is not None:
+                    pipeline.close()
+                    pipeline = None
+                apply_one(txn, iter_statements(txn, options), point)
+                continue
+            statements = transaction_statements(txn, options)
             if pipeline is None:
-                pipeline = ApplyThread(depth=8)
-            pipeline.submit(functools.partial(apply_one, txn, statements, SourcePoint.of(txn, done_txns, done_rows)))
+                pipeline = ApplyThread(depth=8, max_weight=PIPELINE_ROWS)
+            pipeline.submit(functools.partial(apply_one, txn, statements, point), weight=txn.row_count)
             if txn.is_ddl:  # the statements that follow are written from definitions this DDL may change
                 pipeline.close()
                 pipeline = None

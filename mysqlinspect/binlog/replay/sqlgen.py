@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -384,46 +385,78 @@ def transaction_rows(txn: Transaction) -> Iterator[RowChange]:
 
 def transaction_statements(txn: Transaction, opts: SqlOptions) -> list[Statement]:
     """The statements of one transaction, without BEGIN/COMMIT."""
+    return list(iter_statements(txn, opts))
+
+
+def iter_statements(txn: Transaction, opts: SqlOptions) -> Iterator[Statement]:
+    """transaction_statements as they are written: a large transaction (its events read back from disk) is never
+    held whole as statements either."""
     if txn.is_ddl:
         out: list[Statement] = []
         for event in txn.events:
             if is_logged_statement(event):
                 out += ddl_statements(event, opts)
         if txn.row_count:
-            out += rows_after_ddl(out, txn, opts)
+            yield from rows_after_ddl(out, txn, opts)
+        else:
+            yield from out
         if opts.definitions_changed is not None:
             opts.definitions_changed()
-        return out
-    if not any(is_logged_statement(e) for e in txn.events):
-        return list(row_statements(transaction_rows(txn), opts))
-    return interleaved_statements(txn, opts)
+        return
+    if not txn.has_logged_statement:
+        yield from row_statements(transaction_rows(txn), opts)
+        return
+    yield from interleaved_statements(txn, opts)
 
 
-def rows_after_ddl(ddl: list[Statement], txn: Transaction, opts: SqlOptions) -> list[Statement]:
-    """The rows logged with DDL (CREATE TABLE ... SELECT) in one transaction after the DDL. MySQL logs the
-    statement as `CREATE TABLE ... START TRANSACTION`, after which the server accepts only BINLOG statements: the
-    clause is dropped (the CREATE commits on its own, as on MariaDB) and the rows get their own transaction."""
+def rows_after_ddl(ddl: list[Statement], txn: Transaction, opts: SqlOptions) -> Iterator[Statement]:
+    """The DDL, then the rows logged with it (CREATE TABLE ... SELECT) in one transaction of their own. MySQL logs
+    the statement as `CREATE TABLE ... START TRANSACTION`, after which the server accepts only BINLOG statements:
+    the clause is dropped (the CREATE commits on its own, as on MariaDB) and the rows get their own transaction."""
     for st in ddl:
         match = _START_TRANSACTION.search(st.sql) if st.kind == "ddl" else None
         if match:
             st.sql = st.sql[: match.start()]
-    return [Statement("BEGIN", "control", None), *row_statements(transaction_rows(txn), opts),
-            Statement("COMMIT", "control", None)]
+    yield from ddl
+    yield Statement("BEGIN", "control", None)
+    yield from row_statements(transaction_rows(txn), opts)
+    yield Statement("COMMIT", "control", None)
 
 
-def interleaved_statements(txn: Transaction, opts: SqlOptions) -> list[Statement]:
+def interleaved_statements(txn: Transaction, opts: SqlOptions) -> Iterator[Statement]:
     """Row changes with the statements logged between them (SAVEPOINT, ROLLBACK TO SAVEPOINT) in their place:
     nothing logged is left out."""
-    out: list[Statement] = []
-    rows: list[RowChange] = []
-    for event in txn.events:
-        if is_logged_statement(event):
-            out += row_statements(rows, opts)
-            rows = []
-            out.append(Statement((event.query or "").strip().rstrip(";").strip(), "statement", None))
-        else:
-            rows += event.rows
-    return out + list(row_statements(rows, opts))
+    events = iter(txn.events)
+    statement: list[EventRecord] = []
+
+    def rows_until_statement() -> Iterator[RowChange]:
+        for event in events:
+            if is_logged_statement(event):
+                statement.append(event)
+                return
+            yield from event.rows
+
+    while True:
+        yield from row_statements(rows_until_statement(), opts)
+        if not statement:
+            return
+        event = statement.pop()
+        yield Statement((event.query or "").strip().rstrip(";").strip(), "statement", None)
+
+
+class WarningTap:
+    """Statements passed through, their warnings remembered in order (once each) for what is written after them."""
+
+    def __init__(self, statements: Iterable[Statement]) -> None:
+        self.statements = statements
+        self.warnings: dict[str, None] = {}
+
+    def __iter__(self) -> Iterator[Statement]:
+        warnings = self.warnings
+        for st in self.statements:
+            if st.warning:
+                warnings[st.warning] = None
+            yield st
 
 
 def transaction_comment(txn: Transaction, label: str = "txn") -> str:
@@ -446,6 +479,29 @@ def render_transaction(txn: Transaction, statements: list[Statement], label: str
     if txn.is_ddl:
         return "\n".join(lines + body) + "\n"
     return "\n".join([*lines, "BEGIN;", *body, "COMMIT;"]) + "\n"
+
+
+def render_transaction_parts(txn: Transaction, statements: Iterable[Statement], label: str = "txn",
+                             spool_dir: str | None = None, block: int = 1 << 20) -> Iterator[str]:
+    """render_transaction's text in parts. A stored (large) transaction's statements are written to a spool file
+    first - its warnings head the text - and read back in blocks; any other is rendered at once."""
+    if not txn.stored:
+        yield render_transaction(txn, list(statements), label)
+        return
+    tap = WarningTap(statements)
+    with tempfile.SpooledTemporaryFile(max_size=block, mode="w+", encoding="utf-8", errors="surrogateescape",
+                                       newline="\n", prefix="mysqlinspect-sql-", dir=spool_dir) as body:
+        for st in tap:
+            body.write(framed(st))
+            body.write("\n")
+        head = [transaction_comment(txn, label), *(f"-- warning: {w}" for w in tap.warnings)]
+        ddl = txn.is_ddl
+        yield "\n".join(head) + ("\n" if ddl else "\nBEGIN;\n")
+        body.seek(0)
+        while part := body.read(block):
+            yield part
+        if not ddl:
+            yield "COMMIT;\n"
 
 
 def framed(st: Statement) -> str:

@@ -7,6 +7,9 @@ after the last complete transaction, before a partial event, a torn write or an 
 still being written, or cut by a crash or a copy). The second walk yields `RawEvent`s up to that point. What the
 first walk found is kept as a `FileEnd` per file (`LocalBinlogSource.ends`), like the redo recovery preview.
 
+Both walks give back the pages of the mapping they have passed (MADV_DONTNEED, every RELEASE_EVERY bytes): they
+stay in the page cache, but the process's resident memory does not grow with the file.
+
 A checksum mismatch is a DataError (exit 65) naming the file and position, unless it is the very last event of a
 file left open (a torn write: the file ends before it); `verify_checksum=False` reads on without checking.
 """
@@ -55,6 +58,7 @@ IN_USE_FLAG = 0x0001
 FDE_FLAGS_OFFSET = 17
 
 Buffer = bytes | memoryview | mmap.mmap
+RELEASE_EVERY = 8 << 20
 _BODY_NEEDED = frozenset({2, 162, 165, FORMAT_DESCRIPTION_EVENT})  # boundary tracking reads these bodies
 _TRACKED = MYSQL_GTIDS | {MARIADB_GTID, QUERY_EVENT, QUERY_COMPRESSED, XID, XA_PREPARE, PAYLOAD}  # move boundaries
 
@@ -181,7 +185,10 @@ def _walk_events(data: Buffer, view: memoryview, name: str, verify: bool, walk: 
     valid_end, trailing, last_code = 4, 0, 0
     unpack, crc32, from_bytes, tracked = HEADER.unpack_from, zlib.crc32, int.from_bytes, _TRACKED
     check = verify
+    release = PageRelease(data, pos)
     while pos < size:
+        if pos >= release.next:
+            release.passed(pos)
         if pos + HEADER_LEN > size:
             walk.stop_reason = f"a partial event header ({size - pos} bytes)"
             break
@@ -223,6 +230,24 @@ def _walk_events(data: Buffer, view: memoryview, name: str, verify: bool, walk: 
         walk.last_event = "rotate" if last_code == ROTATE_EVENT else "stop"
 
 
+class PageRelease:
+    """Give back the pages of a read-only file mapping a sequential walk has passed (no-op for other buffers)."""
+
+    def __init__(self, data: Buffer, start: int) -> None:
+        self.mapping = data if isinstance(data, mmap.mmap) and hasattr(mmap, "MADV_DONTNEED") else None
+        self.done = start - start % mmap.PAGESIZE
+        self.next = start + RELEASE_EVERY if self.mapping is not None else 1 << 62
+
+    def passed(self, pos: int) -> None:
+        """Called when pos >= self.next."""
+        assert self.mapping is not None
+        upto = pos - pos % mmap.PAGESIZE
+        if upto > self.done:
+            self.mapping.madvise(mmap.MADV_DONTNEED, self.done, upto - self.done)
+            self.done = upto
+        self.next = pos + RELEASE_EVERY
+
+
 def _partial_reason(ev_size: int, left: int) -> str:
     if ev_size < HEADER_LEN:
         return "no valid event header (zero or garbage bytes)"
@@ -257,7 +282,10 @@ def frames_until(data: Buffer, name: str, end: int, start: int = 4, checksum_len
     body); with `codes`, only the events of those type codes."""
     unpack = HEADER.unpack_from
     pos, csum = start, checksum_len
+    release = PageRelease(data, start)
     while pos < end:
+        if pos >= release.next:
+            release.passed(pos)
         timestamp, code, server_id, ev_size, _, flags = unpack(data, pos)
         next_pos = pos + ev_size
         if code == FORMAT_DESCRIPTION_EVENT:

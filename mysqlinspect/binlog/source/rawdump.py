@@ -220,6 +220,7 @@ def packets(conn: Any, read_timeout: float | None) -> Iterator[bytes]:
             if length < MAX_PACKET_LEN:
                 break
         data = parts[0] if len(parts) == 1 else b"".join(parts)
+        parts = []  # an event of several packets is not held twice while it is used
         first = data[0] if data else 0xFE
         if first == 0x00:
             yield data

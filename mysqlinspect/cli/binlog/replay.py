@@ -11,6 +11,7 @@ import click
 
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.position import BinlogPosition
+from mysqlinspect.binlog.read import spill
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.local.transactions import check_file_range, resolve_file_range
 from mysqlinspect.binlog.read.preflight import PreflightIssue, preflight_issues
@@ -139,7 +140,8 @@ def parse_rewrite(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
 @click.option("--allow-same-server", is_flag=True, help="Allow --execute against the server the binlog comes from.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation before --execute.")
 @click.option("--spill-dir", type=click.Path(file_okay=False, exists=True, writable=True),
-              help="Directory of the flashback spill file.")
+              help="Directory of the flashback spill file and of the events of large transactions (default: the "
+                   "temporary directory).")
 @click.option("--parallel/--no-parallel", default=True, show_default=True,
               help="--execute of a forward replay: decode in a second process while this one applies.")
 @click.option("--apply-mode", type=click.Choice(APPLY_MODES), default="auto", show_default=True,
@@ -193,6 +195,7 @@ def replay(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOption
                      "of the binary log, so there is nothing to replay")
         source = ServerSource(settings, conn, info, stream_options, app.warn)
     mode = ReplayMode(flashback=flashback, skip_ddl=skip_ddl, spill_dir=spill_dir)
+    spill.set_directory(spill_dir)  # large transactions' events, too
     sql_options = SqlOptions(flavor=source.flavor, full_columns=full_columns, rewrite_db=parse_rewrite(rewrite_db),
                              verify_current=bool(verify_current if verify_current is not None else
                                                  (flashback and execute)),

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from mysqlinspect.binlog.decode.statement_text import keywords
-from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.model import EventRecord, Transaction
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.local.transactions import FileTransactions
 from mysqlinspect.binlog.read.range import ResolvedRange
@@ -142,9 +142,15 @@ class FileSource:
 
 
 def refuse_unreplayable(txn: Transaction) -> None:
-    """What the replay cannot reproduce, whichever the source: statement-logged DML, partial JSON updates."""
-    _refuse_statement_dml(txn)
-    _refuse_partial_json(txn)
+    """What the replay cannot reproduce, whichever the source: statement-logged DML, partial JSON updates. A large
+    transaction (its events on disk) is read back only when its totals say it may hold either."""
+    if txn.stored:
+        totals = txn.totals
+        if not totals.logged_statement and LIBRARY_PARTIAL_UPDATE not in totals.types:
+            return
+    for event in txn.events:
+        _refuse_statement_dml(event)
+        _refuse_partial_json(event)
 
 
 class _ServerTransactions:
@@ -236,15 +242,15 @@ class _FileRawTransactions:
 
 
 STATEMENT_DML = ("INSERT", "UPDATE", "DELETE", "REPLACE", "LOAD")
+LIBRARY_PARTIAL_UPDATE = "PartialUpdateRowsEvent"  # the only events holding partial JSON values (our decoder
+# applies the diffs; mysql-replication keeps them)
 
 
-def _refuse_partial_json(txn: Transaction) -> None:
+def _refuse_partial_json(event: EventRecord) -> None:
     """A partial JSON update (binlog_row_value_options=PARTIAL_JSON, set per session too) decoded by the library
     holds a diff object, and only the first diff of each document: its row cannot be written as SQL, checked or
     undone. Stop there, naming it, rather than write a wrong value or fail with an internal error."""
-    for event in txn.events:
-        if event.op != "update":  # partial JSON is an update's after image only
-            continue
+    if event.op == "update":  # partial JSON is an update's after image only
         for row in event.rows:
             partial = [name for name, value in (row.after or {}).items()
                        if type(value).__name__ in ("JsonDiff", "PartialJson")]
@@ -254,11 +260,9 @@ def _refuse_partial_json(txn: Transaction) -> None:
                                 "or undone by mysqlinspect (mysqlbinlog | mysql applies it forward)")
 
 
-def _refuse_statement_dml(txn: Transaction) -> None:
+def _refuse_statement_dml(event: EventRecord) -> None:
     """Statement-logged DML has no row images. Other statements (FLUSH, SAVEPOINT ...) change no rows: ignored."""
-    for event in txn.events:
-        if event.event_type != "QueryEvent" or event.op != "other":
-            continue
+    if event.event_type == "QueryEvent" and event.op == "other":
         words = keywords((event.query or "").lstrip("( "), 1)
         if words and words[0] in STATEMENT_DML:
             text = " ".join((event.query or "").split())[:100]

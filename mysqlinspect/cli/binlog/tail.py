@@ -31,7 +31,7 @@ from mysqlinspect.connection.server import detect_server
 from mysqlinspect.connection.settings import CommandLineOptions
 from mysqlinspect.errors import UnsupportedServerError, UsageError
 from mysqlinspect.render.binlog.json import transaction_document
-from mysqlinspect.render.binlog.jsonl import transaction_jsonl
+from mysqlinspect.render.binlog.jsonl import transaction_jsonl_parts
 from mysqlinspect.render.binlog.tail import render_transaction
 
 
@@ -151,7 +151,10 @@ def _emit_all(app: AppContext, reader: RangeReader, fmt: str, all_events: bool, 
 
 
 def _write_jsonl(out: Any, txn: Transaction, all_events: bool, rows_only: bool) -> None:
-    write_jsonl_bytes(out, transaction_jsonl(txn, all_events, with_summary=not rows_only))
+    """One transaction's lines, written block by block as they are rendered (a large transaction is never held
+    whole, as text or as events)."""
+    for block in transaction_jsonl_parts(txn, all_events, with_summary=not rows_only):
+        write_jsonl_bytes(out, block)
 
 
 def write_jsonl_bytes(out: Any, data: bytes) -> None:

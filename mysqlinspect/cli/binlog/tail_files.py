@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from mysqlinspect.cli.context import AppContext
 from mysqlinspect.cli.interrupts import deferred_interrupts
 from mysqlinspect.connection.settings import ConnectionSettings
 from mysqlinspect.render.binlog.json import transaction_document
-from mysqlinspect.render.binlog.jsonl import transaction_jsonl
+from mysqlinspect.render.binlog.jsonl import transaction_jsonl_parts
 from mysqlinspect.render.binlog.tail import render_transaction
 
 
@@ -64,12 +66,12 @@ def _tail(app: AppContext, reader: FileTransactions, fmt: str, all_events: bool,
 
 def _emit_document(app: AppContext, reader: FileTransactions, saved: FileCheckpoint | None, all_events: bool) -> None:
     """One JSON document: the checkpoint moves only once it is out."""
-    read: list[tuple[Transaction, bool]] = []
-    reader.skipped = lambda txn: read.append((txn, False))
+    read: list[tuple[Transaction, bool]] = []  # identities only (a large transaction's events stay on disk)
+    reader.skipped = lambda txn: read.append((replace(txn, events=[]), False))
     docs = []
     for txn in reader:
         docs.append(transaction_document(txn, all_events))
-        read.append((txn, True))
+        read.append((replace(txn, events=[]), True))
     app.emit_json({"files": [e.to_dict() for e in reader.ends], "transactions": docs,
                    "summary": {"transactions": len(docs), "rows": sum(d["rows"] for d in docs),
                                "size_bytes": sum(d["size_bytes"] for d in docs)}})
@@ -82,7 +84,7 @@ def _emit_jsonl(reader: FileTransactions, all_events: bool, rows_only: bool, par
                 ) -> None:
     from mysqlinspect.cli.binlog.tail import write_jsonl_bytes
 
-    render = partial(transaction_jsonl, all_events=all_events, with_summary=not rows_only)
+    render = partial(transaction_jsonl_parts, all_events=all_events, with_summary=not rows_only)
     jobs, chunk_bytes = parallel
     for data in reader.rendered(render, jobs, chunk_bytes):
         write_jsonl_bytes(sys.stdout, data)
@@ -109,11 +111,11 @@ class _MarkedJsonl(ChunkRender):
     def skipped(self, txn: Transaction) -> None:
         self.marks.append((self.written, txn.end_file, txn.end_pos, txn.gtid, False))
 
-    def __call__(self, txn: Transaction) -> bytes:
-        data = transaction_jsonl(txn, all_events=self.all_events, with_summary=not self.rows_only)
-        self.written += len(data)
+    def __call__(self, txn: Transaction) -> Iterator[bytes]:
+        for part in transaction_jsonl_parts(txn, all_events=self.all_events, with_summary=not self.rows_only):
+            self.written += len(part)
+            yield part
         self.marks.append((self.written, txn.end_file, txn.end_pos, txn.gtid, True))
-        return data
 
 
 def _emit_jsonl_checkpointed(reader: FileTransactions, saved: FileCheckpoint, all_events: bool, rows_only: bool,

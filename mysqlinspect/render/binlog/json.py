@@ -63,7 +63,7 @@ def event_lines(ev: EventRecord, all_events: bool, encode: bool = True) -> list[
 
 
 def transaction_summary(txn: Transaction) -> dict[str, Any]:
-    undecoded = sorted({e.event_type for e in txn.events if not e.decoded})
+    undecoded = txn.undecoded_types
     return {"kind": "transaction", "file": txn.file, "start_pos": txn.start_pos, "end_pos": txn.end_pos,
             "end_file": txn.end_file, "timestamp": txn.timestamp, "server_id": txn.server_id, "gtid": txn.gtid,
             "xid": txn.xid, "transaction_no": txn.number, "size_bytes": txn.size_bytes, "rows": txn.row_count,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import decimal
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -48,18 +48,35 @@ def encode_line(line: dict[str, Any]) -> bytes:
 
 def transaction_jsonl(txn: Transaction, all_events: bool, with_summary: bool = True) -> bytes:
     """All lines of one transaction, each ending in a newline (b"" when it has none)."""
+    return b"".join(transaction_jsonl_parts(txn, all_events, with_summary))
+
+
+def transaction_jsonl_parts(txn: Transaction, all_events: bool, with_summary: bool = True,
+                            block: int = 1 << 18) -> Iterator[bytes]:
+    """transaction_jsonl in blocks of about `block` bytes (whole lines), so a large transaction (its events read
+    back from disk) is written as it is rendered; a small one is one block."""
     parts: list[bytes] = []
+    size = 0
     for ev in txn.events:
         if ev.rows:
-            parts.extend(_row_lines(ev))
+            lines = _row_lines(ev)
         elif all_events or (ev.event_type == "QueryEvent" and ev.op in _STATEMENT_OPS):  # else event_lines is []
-            parts.extend([encode_line(line) for line in event_lines(ev, all_events, encode=False)])
+            lines = [encode_line(line) for line in event_lines(ev, all_events, encode=False)]
+        else:
+            continue
+        if not lines:
+            continue
+        lines.append(b"")
+        joined = b"\n".join(lines)
+        parts.append(joined)
+        size += len(joined)
+        if size >= block:
+            yield b"".join(parts)
+            parts, size = [], 0
     if with_summary:
-        parts.append(encode_line(transaction_summary(txn)))
-    if not parts:
-        return b""
-    parts.append(b"")
-    return b"\n".join(parts)
+        parts.append(encode_line(transaction_summary(txn)) + b"\n")
+    if parts:
+        yield b"".join(parts)
 
 
 def _row_lines(ev: EventRecord) -> list[bytes]:

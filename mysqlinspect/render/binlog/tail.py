@@ -30,7 +30,7 @@ def transaction_header(txn: Transaction) -> Text:
         text.append(f"  {', '.join(txn.tables)}", style="dim")
     if txn.compressed:
         text.append("  [compressed]", style="magenta")
-    undecoded = sorted({e.event_type for e in txn.events if not e.decoded})
+    undecoded = txn.undecoded_types
     if undecoded:
         text.append(f"  [not decoded: {', '.join(undecoded)}]", style="bold red")
     return text

@@ -7,8 +7,13 @@ before it (a rows event whose Table_map came earlier is served from there) and h
 it. Each chunk is decoded, assembled, selected (range and filters) and rendered to bytes by the caller's `render`
 in a forked child (mysqlinspect.innodb.pages.workers: the child shares the file's memory map) into an in-memory file
 (memfd), at most `jobs` at a time; the parent copies the outputs out in order, in 1 MiB blocks, so memory stays
-bounded. The checksum walk of a large file (where its valid data ends) runs in another child beside the first
-chunks; nothing of the file is output before it is known.
+bounded. A chunk of more than DIRECT_CHUNK bytes (a transaction that large: its output would fill the
+in-memory file) is decoded by the parent once the chunks before it are out, as are chunks to decode again: straight
+to the output, or, for a ChunkRender whose output the parent cuts (the replay's SQL, a checkpointed tail), through
+a spool file on disk, since the cuts are known only from the chunk's final state; a large transaction's events
+spill to disk as in one process (read.spill), and a render gives its output in parts. The checksum walk of a
+large file (where its valid data ends) runs in another child beside the first chunks; nothing of the file is
+output before it is known.
 
 The result is exactly the one-process output: transaction numbers start where the previous chunk's ended (a
 chunk that opened a different number of transactions than predicted, e.g. one not starting with a GTID event,
@@ -31,16 +36,17 @@ from typing import TYPE_CHECKING
 
 from mysqlinspect.binlog.decode.events import EventDecoder
 from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.read import spill
 from mysqlinspect.binlog.read.transactions import TransactionAssembler
 from mysqlinspect.binlog.source.files import display_name, open_bytes
-from mysqlinspect.binlog.source.local import HEADER, Buffer, FileEnd, events_until, walk_file
+from mysqlinspect.binlog.source.local import HEADER, Buffer, FileEnd, PageRelease, events_until, walk_file
 from mysqlinspect.innodb.pages import workers
 
 if TYPE_CHECKING:
     from mysqlinspect.binlog.read.local.transactions import FileTransactions
     from mysqlinspect.binlog.source.local import _Walk
 
-Render = Callable[[Transaction], bytes]
+Render = Callable[[Transaction], Iterable[bytes]]  # a transaction's output, in parts (a large one as it is made)
 Cut = tuple[int, bytes, Callable[[], None] | None]  # at this offset of a chunk's output: once the bytes before
 # it are written out, call this (a checkpoint moving past a transaction), then insert these bytes
 Cuts = Callable[[object], Iterable[Cut]]  # a chunk's state -> its cuts, in offset order
@@ -51,12 +57,13 @@ class ChunkRender:
     last, skipped(txn) for a transaction the range or filters leave out. The parent gets the state with the
     chunk's output and cuts that output where the state says (`cuts`): to put in bytes the chunk could not know
     (the replay's session setting in force before it) or to act once a transaction's output is written (a
-    checkpoint)."""
+    checkpoint). The state is complete only once the chunk's output is, so a chunk decoded in the parent (a large
+    transaction) is spooled to a temporary file on disk before it is cut, rather than streamed."""
 
     def skipped(self, txn: Transaction) -> None:
         """A transaction read but not rendered."""
 
-    def __call__(self, txn: Transaction) -> bytes:
+    def __call__(self, txn: Transaction) -> Iterable[bytes]:
         raise NotImplementedError
 
     def begin(self) -> None:
@@ -64,9 +71,12 @@ class ChunkRender:
 
     def state(self) -> object:
         return None
+
+
 TRANSACTION_STARTS = frozenset({33, 34, 42, 162})  # GTID, ANONYMOUS_GTID, TAGGED_GTID, MariaDB GTID
 FDE, TABLE_MAP, HEADER_LEN = 15, 19, 19
 MIN_CHUNK, MAX_CHUNK = 256 << 10, 4 << 20
+DIRECT_CHUNK = 16 << 20  # a chunk this large is decoded by the parent: streamed, or spooled on disk when cut
 SPOOL_BLOCK = 1 << 20
 
 
@@ -102,7 +112,10 @@ def plan_chunks(data: Buffer, end: int, target: int, first_number: int) -> Itera
     maps: dict[int, int] = {}
     chunk_maps: dict[int, int] = {}
     starts = 0
+    release = PageRelease(data, pos)  # the header walk touches every page of the file
     while pos + HEADER_LEN <= end:
+        if pos >= release.next:
+            release.passed(pos)
         _, code, _, size, _, _ = unpack(data, pos)
         if size < HEADER_LEN or pos + size > end:
             break  # a partial or garbage event: the walk (valid_end) says where the file's valid data ends
@@ -123,9 +136,22 @@ def plan_chunks(data: Buffer, end: int, target: int, first_number: int) -> Itera
 
 def decode_chunk(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk, first_number: int,
                  render: Render, write: Callable[[bytes], object]) -> ChunkOutput:
-    """One chunk decoded, assembled, selected and rendered to `write` (in a child process, or here)."""
+    """One chunk decoded, assembled, selected and rendered to `write` (in a child process); an error is kept in
+    the result, for the parent to raise after the chunk's output."""
     out = ChunkOutput()
-    decoder = EventDecoder(warn=out.warnings.append)
+    try:
+        for part in chunk_parts(reader, data, name, chunk, first_number, render, out, out.warnings.append):
+            write(part)
+    except Exception as exc:  # raised by the parent after this chunk's output, as in one process
+        out.error = exc
+    return out
+
+
+def chunk_parts(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk, first_number: int, render: Render,
+                out: ChunkOutput, warn: Callable[[str], None]) -> Iterator[bytes]:
+    """The rendered output of one chunk's selected transactions; `out` says how many numbers it used and whether
+    it reached the range's stop."""
+    decoder = EventDecoder(warn=warn)
     checksum_len = 0
     if chunk.start != chunk.fde_pos:
         fde_end = chunk.fde_pos + HEADER.unpack_from(data, chunk.fde_pos)[3]
@@ -145,6 +171,7 @@ def decode_chunk(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk
     if isinstance(render, ChunkRender):
         render.begin()
         reader.skipped = render.skipped
+    opened: Transaction | None = None
     try:
         for raw in events_until(data, name, chunk.end, chunk.start, checksum_len):
             for record in decoder.decode(raw):
@@ -152,32 +179,30 @@ def decode_chunk(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk
                     stop, txn = reader.select(item)
                     if stop:
                         out.stopped = True
-                        return _with_state(out, render)
+                        return
                     if txn is not None:
-                        write(render(txn))
-    except Exception as exc:  # raised by the parent after this chunk's output, as in one process
-        out.error = exc
+                        yield from render(txn)
+                if assembler.current is not opened:
+                    opened = assembler.current
+                    if opened is not None and reader.past_stop(opened):  # not read: it may be large
+                        out.stopped = True
+                        return
+        out.opened = assembler.next_number - first_number
     finally:
         reader.skipped = skipped
-    out.opened = assembler.next_number - first_number
-    return _with_state(out, render)
-
-
-def _with_state(out: ChunkOutput, render: Render) -> ChunkOutput:
-    if isinstance(render, ChunkRender):
-        out.state = render.state()
-    return out
+        if isinstance(render, ChunkRender):
+            out.state = render.state()
 
 
 class _Spool:
     """A chunk's output: an anonymous in-memory file (memfd; a temporary file elsewhere) the child writes and the
     parent copies out in blocks, so no large buffer is built, pickled or held by either."""
 
-    def __init__(self) -> None:
-        if hasattr(os, "memfd_create"):
+    def __init__(self, on_disk: bool = False) -> None:
+        if hasattr(os, "memfd_create") and not on_disk:
             self.fd = os.memfd_create("mysqlinspect-chunk")
-        else:
-            self.fd, path = tempfile.mkstemp(prefix="mysqlinspect-chunk-")
+        else:  # a large transaction's output: memory is what it must not take
+            self.fd, path = tempfile.mkstemp(prefix="mysqlinspect-chunk-", dir=spill.directory())
             os.unlink(path)
 
     def fill(self, reader: FileTransactions, data: Buffer, name: str, chunk: Chunk, first_number: int,
@@ -220,12 +245,18 @@ class _Ordered:
     warned: bool = False
     stopped: bool = False
 
-    def emit(self, data: Buffer, name: str, chunk: Chunk, spool: _Spool, result: ChunkOutput | None
+    def emit(self, data: Buffer, name: str, chunk: Chunk, spool: _Spool | None, result: ChunkOutput | None
              ) -> Iterator[bytes]:
-        """A chunk's output in blocks (decoded here first when it was not, or numbered otherwise), then its error."""
-        if result is None or chunk.first_number != self.next_number:
-            spool.close()
-            spool = _Spool()
+        """A chunk's output in blocks, then its error. A chunk not decoded, or numbered otherwise, is decoded here:
+        straight to the output, or - when its output is cut (its cuts known only at its end) - into a spool, on disk
+        for a large chunk."""
+        if spool is None or result is None or chunk.first_number != self.next_number:
+            if spool is not None:
+                spool.close()
+            if self.cuts is None:
+                yield from self._decode_here(data, name, chunk)
+                return
+            spool = _Spool(on_disk=chunk.end - chunk.start > DIRECT_CHUNK)
             result = spool.fill(self.reader, data, name, chunk, self.next_number, self.render)
         try:
             if result.warnings and not self.warned:
@@ -239,6 +270,19 @@ class _Ordered:
             spool.close()
         if result.error is not None:
             raise result.error
+
+    def _decode_here(self, data: Buffer, name: str, chunk: Chunk) -> Iterator[bytes]:
+        out = ChunkOutput()
+
+        def warn(message: str) -> None:
+            if not self.warned:
+                out.warnings.append(message)
+                self.reader.warn(message)
+
+        yield from chunk_parts(self.reader, data, name, chunk, self.next_number, self.render, out, warn)
+        self.warned = self.warned or bool(out.warnings)
+        self.next_number += out.opened
+        self.stopped = out.stopped
 
 
 class _FileWalk:
@@ -304,11 +348,20 @@ def _file_outputs(state: _Ordered, walk: _FileWalk, chunks: Iterator[Chunk], job
     if first is None:
         return
     if second is None:  # a small file: one chunk, decoded here (no fork)
-        yield from state.emit(data, name, replace(first, end=min(first.end, walk.valid_end())), _Spool(), None)
+        yield from state.emit(data, name, replace(first, end=min(first.end, walk.valid_end())), None, None)
         return
     running: Running = deque()
     try:
         for chunk in itertools.chain((first, second), chunks):
+            if chunk.end - chunk.start > DIRECT_CHUNK:  # a large transaction: decoded here after the chunks before it
+                while running and not (state.stopped or walk.past_end):
+                    yield from _next_output(state, walk, running)
+                if state.stopped or walk.past_end:
+                    return
+                yield from _direct_output(state, walk, chunk)
+                if state.stopped or walk.past_end:
+                    return
+                continue
             spool = _Spool()
             try:
                 child = workers.start(_fill_in_child, (spool, state.reader, data, name, chunk, state.render))
@@ -334,6 +387,16 @@ def _fill_in_child(spool: _Spool, reader: FileTransactions, data: Buffer, name: 
     the child ignores it."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     return spool.fill(reader, data, name, chunk, chunk.first_number, render)
+
+
+def _direct_output(state: _Ordered, walk: _FileWalk, chunk: Chunk) -> Iterator[bytes]:
+    """A chunk decoded here, straight to the output (or through a spool on disk when it is cut), within the file's
+    valid data."""
+    valid_end = walk.valid_end()
+    if chunk.start >= valid_end:
+        walk.past_end = True
+        return
+    yield from state.emit(walk.data, walk.name, replace(chunk, end=min(chunk.end, valid_end)), None, None)
 
 
 def _next_output(state: _Ordered, walk: _FileWalk, running: Running) -> Iterator[bytes]:

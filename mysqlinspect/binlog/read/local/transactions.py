@@ -132,6 +132,7 @@ class FileTransactions:
 
     def __iter__(self) -> Iterator[Transaction]:
         assembler = TransactionAssembler()
+        opened: Transaction | None = None
         for raw in self.source:
             for record in self._records(raw):
                 for item in assembler.feed(record):
@@ -140,12 +141,16 @@ class FileTransactions:
                         return
                     if txn is not None:
                         yield txn
+                if assembler.current is not opened:
+                    opened = assembler.current
+                    if opened is not None and self.past_stop(opened):  # not read: it may be large
+                        return
 
     def select(self, item: Transaction | EventRecord) -> tuple[bool, Transaction | None]:
         """(the read stops here, the transaction to yield or None) for what the assembler returned."""
         if not isinstance(item, Transaction) or not item.complete:
             return False, None
-        if self._past_stop(item):
+        if self.past_stop(item):
             return True, None
         if self._key(BinlogPosition(item.file, item.start_pos)) < self._key(self.range.start):
             return False, None
@@ -160,13 +165,13 @@ class FileTransactions:
         no schema server to ask for names (its connection is this process's)."""
         return (self.gate.start_gtid is None or self.gate.started) and self.decoder.schema is None
 
-    def rendered(self, render: Callable[[Transaction], bytes], jobs: int = 1, chunk_bytes: int | None = None
-                 ) -> Iterator[bytes]:
-        """render(txn) of each transaction, in order; with jobs > 1 decoded in that many processes (read.chunks),
-        several transactions' bytes at a time."""
+    def rendered(self, render: Callable[[Transaction], Iterable[bytes]], jobs: int = 1,
+                 chunk_bytes: int | None = None) -> Iterator[bytes]:
+        """render(txn) of each transaction, in order (blocks of bytes); with jobs > 1 decoded in that many processes
+        (read.chunks), several transactions' bytes at a time."""
         if jobs <= 1 or not self.parallel_safe:
             for txn in self:
-                yield render(txn)
+                yield from render(txn)
             return
         from mysqlinspect.binlog.read.local.chunks import ordered_outputs
 
@@ -190,7 +195,8 @@ class FileTransactions:
         """Files compare in the order read (a directory's .index order), positions within a file."""
         return self.order.get(position.file, -1), position.pos
 
-    def _past_stop(self, txn: Transaction) -> bool:
+    def past_stop(self, txn: Transaction) -> bool:
+        """The transaction starts at or after the range's stop (known from its first event)."""
         stop = self.range.stop
         if stop.timestamp is not None and txn.timestamp >= stop.timestamp:
             return True

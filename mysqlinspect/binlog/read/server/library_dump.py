@@ -22,7 +22,7 @@ from pymysqlreplication.packet import BinLogPacketWrapper
 from mysqlinspect.binlog.decode.library import fastrows, jsonnull
 from mysqlinspect.binlog.decode.library.events import TaggedGtidEvent, register_library_events
 from mysqlinspect.binlog.decode.library.records import EventAdapter, SchemaLookup, TableShapes
-from mysqlinspect.binlog.decode.payload import TransactionPayloadEvent, decompress_payload, split_events
+from mysqlinspect.binlog.decode.payload import TransactionPayloadEvent, payload_events
 from mysqlinspect.binlog.model import EventRecord
 from mysqlinspect.binlog.position import FIRST_EVENT_POS, BinlogPosition
 from mysqlinspect.binlog.source.dump_connection import dump_connection_kwargs
@@ -103,8 +103,7 @@ class LibraryDumpRecords:
     def _payload_records(self, reader: BinLogStreamReader, event: TransactionPayloadEvent) -> Iterator[EventRecord]:
         packet = event.packet
         outer = (packet.log_pos - packet.event_size, packet.log_pos)
-        raw = decompress_payload(event.body)
-        for inner in split_events(raw):
+        for inner in payload_events(event.body):
             wrapped = BinLogPacketWrapper(
                 MysqlPacket(b"\x00" + inner, "utf8"), reader.table_map, reader._ctl_connection,
                 reader.mysql_version, False, EVENT_CLASSES, None, None, None, None, False, False, False,

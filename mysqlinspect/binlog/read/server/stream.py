@@ -129,6 +129,8 @@ class BinlogStream:
                 for item in self._assembled():
                     last_progress = time.monotonic()
                     delay = policy.first_delay
+                    if item is None:  # a transaction starts past the stop: not read
+                        return
                     if isinstance(item, EventRecord):
                         self._advance_outside(item)
                         continue
@@ -153,9 +155,18 @@ class BinlogStream:
                 time.sleep(delay)
                 delay = min(delay * 2, policy.max_delay)
 
-    def _assembled(self) -> Iterator[Transaction | EventRecord]:
+    def _assembled(self) -> Iterator[Transaction | EventRecord | None]:
+        """What the assembler completes, then None as soon as a transaction opens past the StopBound (it is not
+        read: it may be large)."""
+        opened: Transaction | None = None
         for record in self.events():
             yield from self.assembler.feed(record)
+            current = self.assembler.current
+            if current is not None and current is not opened:
+                opened = current
+                if self.stop.reached(current):
+                    yield None
+                    return
         tail = self.assembler.flush()
         if tail is not None and not tail.complete and not self.options.blocking:
             # The log ended inside a transaction (a crashed server's last file): nothing to resume after it.
