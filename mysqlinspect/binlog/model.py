@@ -223,9 +223,13 @@ class Transaction:
     @property
     def row_count(self) -> int:
         events = self.events
-        if isinstance(events, list):
-            return sum(len(e.rows) if e.counted_rows is None else e.counted_rows for e in events)
-        return events.totals.rows
+        if not isinstance(events, list):
+            return events.totals.rows
+        total = 0
+        for e in events:  # a loop, not sum() of a generator: this runs several times per transaction
+            counted = e.counted_rows
+            total += len(e.rows) if counted is None else counted
+        return total
 
     @property
     def tables(self) -> list[str]:
@@ -260,9 +264,13 @@ class Transaction:
         if not isinstance(events, list):
             totals = events.totals
             return totals.ddl or (totals.rows == 0 and totals.logged_statement)
-        if any(e.op == "ddl" for e in events):
-            return True
-        return self.row_count == 0 and any(is_logged_statement(e) for e in events)
+        logged_statement = False
+        for e in events:  # one pass; row_count only for the rare transaction holding a logged statement
+            if e.op == "ddl":
+                return True
+            if not logged_statement and is_logged_statement(e):
+                logged_statement = True
+        return logged_statement and self.row_count == 0
 
 
 def is_logged_statement(event: EventRecord) -> bool:

@@ -21,7 +21,6 @@ from mysqlinspect.binlog.replay.sqlliteral import (
     exact_condition,
     qualified_name,
     quote_identifier,
-    render_literal,
 )
 
 SESSION_SETTINGS = (
@@ -112,8 +111,20 @@ def choose_key(change: RowChange, image: dict[str, Any]) -> RowKey:
     return RowKey(tuple(c.name for c in change.columns), False)
 
 
+_COLUMNS_BY_NAME: dict[int, tuple[list[ColumnInfo], dict[str, ColumnInfo]]] = {}
+
+
 def _columns_by_name(change: RowChange) -> dict[str, ColumnInfo]:
-    return {c.name: c for c in change.columns}
+    """The columns by name, cached per column list (kept alive, so its id cannot be reused)."""
+    columns = change.columns
+    cached = _COLUMNS_BY_NAME.get(id(columns))
+    if cached is not None and cached[0] is columns:
+        return cached[1]
+    if len(_COLUMNS_BY_NAME) > 1024:
+        _COLUMNS_BY_NAME.clear()
+    by_name = {c.name: c for c in columns}
+    _COLUMNS_BY_NAME[id(columns)] = (columns, by_name)
+    return by_name
 
 
 def _same_value(a: Any, b: Any) -> bool:
@@ -133,7 +144,9 @@ def _where(change: RowChange, image: dict[str, Any], opts: SqlOptions) -> tuple[
     """WHERE clause text (with LIMIT 1 when no key) and a warning when there is no key."""
     key = choose_key(change, image)
     cols = _columns_by_name(change)
-    parts = [_condition(cols[name], image.get(name), opts, null_safe=not key.complete) for name in key.columns]
+    render = column_renderers(change.columns, opts.flavor, exact_float=True)  # render_literal(exact_float=True)
+    null_safe = not key.complete
+    parts = [_condition(cols[name], render[name], image.get(name), null_safe) for name in key.columns]
     if opts.verify_current:  # every column, text compared as bytes (a case-only change is a difference)
         parts = [exact_condition(c, image.get(c.name), opts.flavor, null_safe=c.name not in key.columns)
                  for c in change.columns]
@@ -144,43 +157,52 @@ def _where(change: RowChange, image: dict[str, Any], opts: SqlOptions) -> tuple[
     return clause + " LIMIT 1", NO_KEY_WARNING.format(table=table)
 
 
-def _condition(column: ColumnInfo, value: Any, opts: SqlOptions, null_safe: bool) -> str:
-    literal = render_literal(value, column, opts.flavor, exact_float=True)
+def _condition(column: ColumnInfo, render: Callable[[Any], str], value: Any, null_safe: bool) -> str:
     op = "<=>" if null_safe or value is None else "="
-    return f"{quote_identifier(column.name)} {op} {literal}"
+    return f"{quote_identifier(column.name)} {op} {render(value)}"
 
 
 def _table(change: RowChange, opts: SqlOptions) -> str:
     return qualified_name(opts.target_schema(change.schema), change.table)
 
 
-_InsertKey = tuple[int, str, str, frozenset[str], tuple[tuple[str, str], ...]]
-_INSERT_HEADS: dict[_InsertKey, tuple[list[ColumnInfo], tuple[str, ...], str]] = {}
+_InsertKey = tuple[int, str, str, frozenset[str], tuple[tuple[str, str], ...], str]
+_InsertPlan = tuple[tuple[str, ...], str, tuple[Callable[[Any], str], ...]]
+_INSERT_PLANS: dict[_InsertKey, tuple[list[ColumnInfo], _InsertPlan]] = {}
 
 
-def _insert_head(first: RowChange, opts: SqlOptions) -> tuple[tuple[str, ...], str]:
-    """The assigned column names and `INSERT INTO t (cols) VALUES `, cached per column list, table, skipped
-    columns and database rewrites (the list is kept alive, so its id cannot be reused)."""
+def _insert_plan(first: RowChange, opts: SqlOptions) -> _InsertPlan:
+    """The assigned column names, `INSERT INTO t (cols) VALUES ` and the literal renderers of those columns in
+    that order, cached per column list, table, skipped columns, database rewrites and flavor (the list is kept
+    alive, so its id cannot be reused)."""
     skip = opts.not_assignable(first)
-    key = (id(first.columns), first.schema, first.table, skip, opts.rewrite_db)
-    cached = _INSERT_HEADS.get(key)
-    if cached is not None and cached[0] is first.columns:
-        return cached[1], cached[2]
-    if len(_INSERT_HEADS) > 1024:
-        _INSERT_HEADS.clear()
-    names = tuple(c.name for c in first.columns if c.name not in skip)
+    columns = first.columns
+    key = (id(columns), first.schema, first.table, skip, opts.rewrite_db, opts.flavor)
+    cached = _INSERT_PLANS.get(key)
+    if cached is not None and cached[0] is columns:
+        return cached[1]
+    if len(_INSERT_PLANS) > 1024:
+        _INSERT_PLANS.clear()
+    names = tuple(c.name for c in columns if c.name not in skip)
     head = f"INSERT INTO {_table(first, opts)} ({', '.join(quote_identifier(n) for n in names)}) VALUES "
-    _INSERT_HEADS[key] = (first.columns, names, head)
-    return names, head
+    render = column_renderers(columns, opts.flavor)
+    plan = (names, head, tuple(render[n] for n in names))
+    _INSERT_PLANS[key] = (columns, plan)
+    return plan
 
 
 def insert_statement(changes: list[RowChange], opts: SqlOptions) -> Statement:
-    names, head = _insert_head(changes[0], opts)
+    first = changes[0]
+    names, head, renderers = _insert_plan(first, opts)
     tuples = []
     for change in changes:
         image = change.after or {}
-        render = column_renderers(change.columns, opts.flavor)
-        tuples.append("(" + ", ".join([render[n](image.get(n)) for n in names]) + ")")
+        if change.columns is first.columns:
+            literals = [r(v) for r, v in zip(renderers, map(image.get, names), strict=True)]
+        else:  # same names, another column list (its types may differ)
+            render = column_renderers(change.columns, opts.flavor)
+            literals = [render[n](image.get(n)) for n in names]
+        tuples.append("(" + ", ".join(literals) + ")")
     return Statement(head + ", ".join(tuples), "insert", len(changes), list(changes))
 
 
@@ -510,9 +532,10 @@ def framed(st: Statement) -> str:
     comment gets its delimiter on a line of its own."""
     if st.kind == "ddl" and ";" in st.sql:
         return f"DELIMITER {DDL_DELIMITER}\n{st.sql}\n{DDL_DELIMITER}\nDELIMITER ;"
-    last_line = st.sql.rsplit("\n", 1)[-1]
-    if st.kind in ("ddl", "statement") and ("--" in last_line or "#" in last_line):
-        return st.sql + "\n;"  # a trailing comment would swallow the delimiter
+    if st.kind in ("ddl", "statement"):  # row statements end in a literal or a name, never in a comment
+        last_line = st.sql.rsplit("\n", 1)[-1]
+        if "--" in last_line or "#" in last_line:
+            return st.sql + "\n;"  # a trailing comment would swallow the delimiter
     return st.sql + ";"
 
 
