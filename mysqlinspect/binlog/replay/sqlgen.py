@@ -321,8 +321,11 @@ def row_statements(changes: Iterable[RowChange], opts: SqlOptions) -> Iterator[S
 
 
 def single_statement(change: RowChange, opts: SqlOptions) -> Statement:
-    if change.op == "insert":
-        return insert_statement([change], opts)
+    if change.op == "insert":  # insert_statement([change], opts) without its loop: the commonest statement
+        names, head, renderers = _insert_plan(change, opts)
+        image = change.after or {}
+        literals = [r(v) for r, v in zip(renderers, map(image.get, names), strict=True)]
+        return Statement(head + "(" + ", ".join(literals) + ")", "insert", 1, [change])
     return update_statement(change, opts) if change.op == "update" else delete_statement(change, opts)
 
 
