@@ -136,8 +136,14 @@ def _same_value(a: Any, b: Any) -> bool:
 
 
 def changed_columns(change: RowChange) -> list[str]:
+    """Names of the columns whose value differs between the images (_same_value, inlined: once per column)."""
     before, after = change.before or {}, change.after or {}
-    return [c.name for c in change.columns if not _same_value(before.get(c.name), after.get(c.name))]
+    changed = []
+    for name in _column_names(change.columns):
+        a, b = before.get(name), after.get(name)
+        if type(a) is not type(b) or not (repr(a) == repr(b) if isinstance(a, float) else a == b):
+            changed.append(name)
+    return changed
 
 
 def _where(change: RowChange, image: dict[str, Any], opts: SqlOptions) -> tuple[str, str | None]:
@@ -484,8 +490,20 @@ class WarningTap:
             yield st
 
 
+_LAST_TIME: list[tuple[int, str]] = [(-1, "")]  # the last timestamp's text: consecutive transactions share seconds
+
+
+def _utc_text(timestamp: int) -> str:
+    last = _LAST_TIME[0]
+    if last[0] == timestamp:
+        return last[1]
+    text = dt.datetime.fromtimestamp(timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    _LAST_TIME[0] = (timestamp, text)
+    return text
+
+
 def transaction_comment(txn: Transaction, label: str = "txn") -> str:
-    when = dt.datetime.fromtimestamp(txn.timestamp, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    when = _utc_text(txn.timestamp)
     end = f"{txn.end_file}:{txn.end_pos}" if txn.end_file != txn.file else str(txn.end_pos)
     parts = [f"-- {label} {txn.number}", f"{txn.file}:{txn.start_pos}-{end}"]
     if txn.gtid:
