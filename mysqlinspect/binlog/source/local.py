@@ -22,7 +22,7 @@ import struct
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +144,7 @@ class LocalBinlogSource:
         reader of its own over the bytes."""
         name = display_name(path)
         with open_bytes(path) as data:
-            walk = walk_file(data, name, self.verify_checksum)
+            walk = walked_file(path, data, name, self.verify_checksum)
             self.ends.append(FileEnd(name, str(path), len(data), walk.valid_end, walk.closed, walk.last_event,
                                      walk.stop_reason, walk.trailing_events))
             yield name, data, walk.valid_end
@@ -158,6 +158,27 @@ def check_magic(data: Buffer, name: str) -> None:
                                    "the server)")
     if magic != BINLOG_MAGIC:
         raise DataError(f"{name}: not a binlog or relay-log file (no \\xfebin magic at offset 0)")
+
+
+_WalkKey = tuple[str, int, int, int, int, int, str, bool]
+_WALKS: dict[_WalkKey, _Walk] = {}
+
+
+def walked_file(path: Path, data: Buffer, name: str, verify: bool) -> _Walk:
+    """walk_file, once per process for an unchanged file (replay's pre-pass and its reading pass walk the same
+    files): kept by path, device, inode, size, modification time and the bytes read; a file that differs in any
+    of them (one still being written) is walked again."""
+    try:
+        st = path.stat()
+    except OSError:
+        return walk_file(data, name, verify)
+    key = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, len(data), name, verify)
+    walk = _WALKS.get(key)
+    if walk is None:
+        if len(_WALKS) > 1024:
+            _WALKS.clear()
+        walk = _WALKS[key] = walk_file(data, name, verify)
+    return replace(walk)  # a copy: the caller's to keep
 
 
 def walk_file(data: Buffer, name: str, verify: bool) -> _Walk:
