@@ -15,7 +15,7 @@ from mysqlinspect.binlog.replay.sqlgen import (
     row_statements,
     transaction_statements,
 )
-from mysqlinspect.binlog.replay.sqlliteral import render_literal, string_literal
+from mysqlinspect.binlog.replay.sqlliteral import column_renderers, render_literal, row_tuple_renderer, string_literal
 from mysqlinspect.errors import DataError
 
 UTC = dt.UTC
@@ -227,3 +227,31 @@ def test_updates_of_secondary_unique_columns_are_not_batched() -> None:
     assert [s.expected_rows for s in row_statements(rows, unique_n)] == [1, 1]
     unique_other = SqlOptions(batch_rows=10, unique_columns=lambda schema, table: frozenset({"k"}))
     assert [s.expected_rows for s in row_statements(rows, unique_other)] == [2]
+
+
+_TUPLE_COLUMNS = [col("i", "int"), col("y", "YEAR"), col("c", "varchar"), col("e", "enum"), col("t", "datetime"),
+                  col("dd", "date"), col("d", "decimal"), col("f", "double"), col("j", "json"), col("b", "varbinary"),
+                  col("s", "set", set_values=("a", "b")), col("bi", "bit"), col("x", "binary", length=3)]
+_TUPLE_ROWS = [
+    {"i": 1, "y": 2024, "c": "it's", "e": "x", "t": dt.datetime(2024, 1, 2, 3, 4, 5, 600), "dd": dt.date(999, 1, 2),
+     "d": Decimal("-1.50"), "f": 0.5, "j": {"a": [1, "b"]}, "b": b"\x00\xff", "s": {"b", "a"}, "bi": 5, "x": b"a"},
+    {"i": True, "y": None, "c": "back\\slash\n", "e": b"raw", "t": dt.datetime(2024, 1, 2, tzinfo=UTC),
+     "dd": dt.datetime(2024, 1, 2), "d": 3, "f": -0.0, "j": {"d": Decimal("1.10")}, "b": "", "s": "a,b", "bi": "101",
+     "x": b""},
+    {"c": "", "t": dt.datetime(1, 1, 1), "d": Decimal("1E+3"), "f": 1e300, "j": None},  # missing columns are NULL
+]
+
+
+@pytest.mark.parametrize("flavor", ["mysql", "mariadb", "mysql-to-mariadb"])
+def test_compiled_row_tuple_equals_column_by_column_rendering(flavor: str) -> None:
+    names = tuple(c.name for c in _TUPLE_COLUMNS)
+    row = row_tuple_renderer(_TUPLE_COLUMNS, names, flavor)
+    assert row is not None
+    render = column_renderers(_TUPLE_COLUMNS, flavor)
+    for image in _TUPLE_ROWS:
+        assert row(image) == "(" + ", ".join(render[n](image.get(n)) for n in names) + ")"
+    with pytest.raises(DataError):
+        row({"i": NOT_LOGGED})
+    assert row_tuple_renderer(_TUPLE_COLUMNS, (), flavor) is not None
+    wide = [col(f"c{i}", "int") for i in range(300)]
+    assert row_tuple_renderer(wide, tuple(c.name for c in wide), flavor) is None

@@ -21,6 +21,7 @@ from mysqlinspect.binlog.replay.sqlliteral import (
     exact_condition,
     qualified_name,
     quote_identifier,
+    row_tuple_renderer,
 )
 
 SESSION_SETTINGS = (
@@ -173,7 +174,7 @@ def _table(change: RowChange, opts: SqlOptions) -> str:
 
 
 _InsertKey = tuple[int, str, str, frozenset[str], tuple[tuple[str, str], ...], str]
-_InsertPlan = tuple[tuple[str, ...], str, tuple[Callable[[Any], str], ...]]
+_InsertPlan = tuple[tuple[str, ...], str, tuple[Callable[[Any], str], ...], Callable[[dict[str, Any]], str] | None]
 _INSERT_PLANS: dict[_InsertKey, tuple[list[ColumnInfo], _InsertPlan]] = {}
 
 
@@ -192,18 +193,21 @@ def _insert_plan(first: RowChange, opts: SqlOptions) -> _InsertPlan:
     names = tuple(c.name for c in columns if c.name not in skip)
     head = f"INSERT INTO {_table(first, opts)} ({', '.join(quote_identifier(n) for n in names)}) VALUES "
     render = column_renderers(columns, opts.flavor)
-    plan = (names, head, tuple(render[n] for n in names))
+    plan = (names, head, tuple(render[n] for n in names), row_tuple_renderer(columns, names, opts.flavor))
     _INSERT_PLANS[key] = (columns, plan)
     return plan
 
 
 def insert_statement(changes: list[RowChange], opts: SqlOptions) -> Statement:
     first = changes[0]
-    names, head, renderers = _insert_plan(first, opts)
+    names, head, renderers, row = _insert_plan(first, opts)
     tuples = []
     for change in changes:
         image = change.after or {}
         if change.columns is first.columns:
+            if row is not None:
+                tuples.append(row(image))
+                continue
             literals = [r(v) for r, v in zip(renderers, map(image.get, names), strict=True)]
         else:  # same names, another column list (its types may differ)
             render = column_renderers(change.columns, opts.flavor)
@@ -328,8 +332,10 @@ def row_statements(changes: Iterable[RowChange], opts: SqlOptions) -> Iterator[S
 
 def single_statement(change: RowChange, opts: SqlOptions) -> Statement:
     if change.op == "insert":  # insert_statement([change], opts) without its loop: the commonest statement
-        names, head, renderers = _insert_plan(change, opts)
+        names, head, renderers, row = _insert_plan(change, opts)
         image = change.after or {}
+        if row is not None:
+            return Statement(head + row(image), "insert", 1, [change])
         literals = [r(v) for r, v in zip(renderers, map(image.get, names), strict=True)]
         return Statement(head + "(" + ", ".join(literals) + ")", "insert", 1, [change])
     return update_statement(change, opts) if change.op == "update" else delete_statement(change, opts)

@@ -386,6 +386,44 @@ def _json_renderer(flavor: str, generic: Renderer) -> Renderer:
     return render
 
 
+# column_renderer's fast paths as expressions of a value {v} with the column's renderer {r} as the fallback: each
+# gives what {r}({v}) gives (the same condition, the same text), without the call
+_INLINE_KINDS: dict[str, str] = {
+    **dict.fromkeys(INTEGER_KINDS, "(str({v}) if type({v}) is int else {r}({v}))"),
+    **dict.fromkeys(TEXT_KINDS, "(\"'\" + {v}.replace(\"'\", \"''\") + \"'\" if type({v}) is str and not "
+                                "_needs_hex({v}) else {r}({v}))"),
+    "datetime": "(\"'\" + {v}.isoformat(' ') + \"'\" if type({v}) is _datetime and {v}.tzinfo is None "
+                "else {r}({v}))",
+    "date": "(\"'\" + {v}.isoformat() + \"'\" if type({v}) is _date else {r}({v}))",
+    "decimal": "(format({v}, 'f') if type({v}) is _Decimal else {r}({v}))",
+}
+MAX_COMPILED_COLUMNS = 256  # wider rows render column by column
+_INLINE_GLOBALS = {"_needs_hex": _NEEDS_HEX.search, "_datetime": dt.datetime, "_date": dt.date, "_Decimal": Decimal}
+
+
+def row_tuple_renderer(columns: list[ColumnInfo], names: tuple[str, ...], flavor: str = "mysql"
+                       ) -> Callable[[dict[str, Any]], str] | None:
+    """A function of a row image giving `(literal, literal, ...)` of `names` (columns of `columns`), the text
+    column_renderers gives value by value, compiled once per column list: the common types' fast paths are
+    inlined, the rest call their renderer. None for wide rows."""
+    if len(names) > MAX_COMPILED_COLUMNS:
+        return None
+    by_name = {c.name: c for c in columns}
+    renderers = column_renderers(columns, flavor)
+    scope: dict[str, Any] = dict(_INLINE_GLOBALS)
+    fetch, parts = [], []
+    for i, name in enumerate(names):
+        scope[f"n{i}"], scope[f"r{i}"] = name, renderers[name]
+        fetch.append(f"    v{i} = get(n{i})")
+        template = _INLINE_KINDS.get(by_name[name].type_name.lower(), "{r}({v})")
+        parts.append(template.format(v=f"v{i}", r=f"r{i}"))
+    source = ("def row(image):\n    get = image.get\n" + "\n".join(fetch)
+              + "\n    return '(' + ', '.join((" + "".join(p + ", " for p in parts) + ")) + ')'\n")
+    exec(compile(source, "<row_tuple_renderer>", "exec"), scope)
+    row: Callable[[dict[str, Any]], str] = scope["row"]
+    return row
+
+
 def column_renderers(columns: list[ColumnInfo], flavor: str = "mysql", exact_float: bool = False
                      ) -> dict[str, Renderer]:
     """Renderers by column name, cached per column list (the record adapters share one list per table)."""
