@@ -19,6 +19,7 @@ from __future__ import annotations
 import mmap
 import re
 import struct
+import time
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -164,10 +165,14 @@ _WalkKey = tuple[str, int, int, int, int, int, str, bool]
 _WALKS: dict[_WalkKey, _Walk] = {}
 
 
+SETTLED_NS = 2_000_000_000  # a file last modified this long ago may have its walk kept
+
+
 def walked_file(path: Path, data: Buffer, name: str, verify: bool) -> _Walk:
     """walk_file, once per process for an unchanged file (replay's pre-pass and its reading pass walk the same
-    files): kept by path, device, inode, size, modification time and the bytes read; a file that differs in any
-    of them (one still being written) is walked again."""
+    files): kept by path, device, inode, size, modification time and the bytes read, and only for a file not
+    modified in the last SETTLED_NS (any later write gives it a newer modification time even on file systems with
+    coarse timestamps); any other file (one being written) is walked every time."""
     try:
         st = path.stat()
     except OSError:
@@ -175,9 +180,12 @@ def walked_file(path: Path, data: Buffer, name: str, verify: bool) -> _Walk:
     key = (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, len(data), name, verify)
     walk = _WALKS.get(key)
     if walk is None:
+        walk = walk_file(data, name, verify)
+        if time.time_ns() - st.st_mtime_ns < SETTLED_NS:
+            return walk
         if len(_WALKS) > 1024:
             _WALKS.clear()
-        walk = _WALKS[key] = walk_file(data, name, verify)
+        _WALKS[key] = walk
     return replace(walk)  # a copy: the caller's to keep
 
 
