@@ -573,7 +573,7 @@ static PyObject *read_value(Plan *plan, Col *c, Buf *buf, Py_ssize_t *pos) {
     }
     if (c->kind == K_READ) {
         PyObject *value = call_reader(c->fallback, buf, at, pos);
-        if (value != NULL && *pos > buf->len) {
+        if (value != NULL && (*pos < at || *pos > buf->len)) { /* a reader going back would read before data */
             Py_DECREF(value);
             return NULL;
         }
@@ -582,8 +582,9 @@ static PyObject *read_value(Plan *plan, Col *c, Buf *buf, Py_ssize_t *pos) {
     /* length-prefixed values */
     if (at + c->a > buf->len) return NULL;
     Py_ssize_t start = at + c->a;
-    Py_ssize_t end = start + (Py_ssize_t)le_uint(buf->data + at, c->a);
-    if (end > buf->len) return NULL;
+    uint64_t length = le_uint(buf->data + at, c->a);
+    if (length > (uint64_t)(buf->len - start)) return NULL; /* no overflow where Py_ssize_t is 32 bits */
+    Py_ssize_t end = start + (Py_ssize_t)length;
     *pos = end;
     switch (c->kind) {
     case K_TEXT: return text_value(c, buf, at, start, end);
@@ -766,11 +767,12 @@ static int present_columns(Plan *plan, PyObject *bitmap, uint8_t *is_present, Py
  * running its __init__. */
 static PyObject *row_change(PyObject *cls, PyObject *template, PyObject *before, PyObject *after) {
     static PyObject *empty, *dict_name, *before_name, *after_name;
-    if (empty == NULL) {
-        empty = PyTuple_New(0);
-        dict_name = PyUnicode_InternFromString("__dict__");
-        before_name = PyUnicode_InternFromString("before");
-        after_name = PyUnicode_InternFromString("after");
+    if (empty == NULL || dict_name == NULL || before_name == NULL || after_name == NULL) {
+        /* each made once; a failed start is retried (not left half done for the next call to use NULL) */
+        if (empty == NULL) empty = PyTuple_New(0);
+        if (dict_name == NULL) dict_name = PyUnicode_InternFromString("__dict__");
+        if (before_name == NULL) before_name = PyUnicode_InternFromString("before");
+        if (after_name == NULL) after_name = PyUnicode_InternFromString("after");
         if (empty == NULL || dict_name == NULL || before_name == NULL || after_name == NULL) return NULL;
     }
     PyObject *fields = PyDict_Copy(template);
@@ -805,6 +807,10 @@ static PyObject *images(PyObject *self, PyObject *args) {
     }
     Plan *plan = PyCapsule_GetPointer(capsule, "rowimage.plan");
     if (plan == NULL) return NULL;
+    if (pos < 0) {
+        PyErr_SetString(PyExc_ValueError, "pos must not be negative");
+        return NULL;
+    }
     Py_buffer view;
     if (PyObject_GetBuffer(data_obj, &view, PyBUF_SIMPLE) < 0) return NULL;
     PyObject *out = NULL, *held = NULL;
