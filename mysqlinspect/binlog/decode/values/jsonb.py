@@ -33,7 +33,8 @@ def parse_document(data: bytes) -> Any:
 def _small_object(data: bytes, base: int) -> Any:
     """The usual document, read in one loop: a small object (2-byte offsets)."""
     count = data[base] | data[base + 1] << 8
-    fields = (_LAYOUTS.get((True, True, count)) or _entries(True, True, count)).unpack_from(data, base)
+    layout = _LAYOUTS.get((True, True, count)) or _entries(True, True, count, len(data) - base)
+    fields = layout.unpack_from(data, base)
     out = {}
     at = 2 + 2 * count
     for k in range(2, at, 2):
@@ -86,12 +87,18 @@ def _value(t: int, data: bytes, pos: int) -> Any:
 _LAYOUTS: dict[tuple[bool, bool, int], struct.Struct] = {}
 
 
-def _entries(small: bool, is_object: bool, count: int) -> struct.Struct:
+def _entries(small: bool, is_object: bool, count: int, room: int) -> struct.Struct:
     """count, size, then key entries (offset, u16 length) and value entries (type u8, offset/inline) as one
-    precompiled layout per container shape."""
+    precompiled layout per container shape. A count whose entries cannot fit in the `room` bytes left (a damaged
+    document: up to 2**32 entries) fails as a short buffer would, before a layout of that size is built."""
     key = (small, is_object, count)
     layout = _LAYOUTS.get(key)
     if layout is None:
+        width = 2 if small else 4
+        needed = 2 * width + count * ((width + 2) * is_object + 1 + width)
+        if needed > room:
+            raise struct.error(f"unpack_from requires a buffer of at least {needed} bytes (JSON container of "
+                               f"{count} entries, {room} bytes left)")
         o = "H" if small else "I"
         layout = struct.Struct("<" + o + o + (o + "H") * count * is_object + ("B" + o) * count)
         if len(_LAYOUTS) < 4096:
@@ -120,7 +127,7 @@ def _container(t: int, data: bytes, base: int) -> Any:
     small = t <= SMALL_ARRAY and t != LARGE_OBJECT
     is_object = t <= LARGE_OBJECT
     count = data[base] | data[base + 1] << 8 if small else int.from_bytes(data[base : base + 4], "little")
-    layout = _LAYOUTS.get((small, is_object, count)) or _entries(small, is_object, count)
+    layout = _LAYOUTS.get((small, is_object, count)) or _entries(small, is_object, count, len(data) - base)
     fields = layout.unpack_from(data, base)
     inline = _INLINE_SMALL if small else _INLINE_LARGE
     scalars = _SCALARS
