@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -175,6 +176,24 @@ def prepare(conn: Any, db: str, flavor: str) -> None:
     with conn.cursor() as cur:
         cur.execute(TYPES_TABLE.format(name="t_types"))
         cur.execute(WIDE_TABLE)
+
+
+def workload_file(server: Any, db: str, write_more: Callable[[Any], None] | None = None) -> Path:
+    """A closed binlog file holding only the every-type workload (written into `db`), then what `write_more`
+    writes on the same connection."""
+    conn = server.connect(db)
+    try:
+        prepare(conn, db, server.flavor)
+        first = flush(conn)
+        with conn.cursor() as cur:
+            cur.execute(f"USE `{db}`")
+        write_everything(conn, db, server.flavor)
+        if write_more is not None:
+            write_more(conn)
+        flush(conn)
+    finally:
+        conn.close()
+    return binlog_path(server, first[0])
 
 
 def binlog_path(server: Any, name: str) -> Path:

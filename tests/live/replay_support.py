@@ -349,6 +349,16 @@ def kill_during_runs(argv: list[str], delays: Iterable[float], checkpoint: Path 
     return kills
 
 
+def killed_then_finished(argv: list[str], delays: Iterable[float], checkpoint: Path | None = None,
+                         progress: Callable[[], Any] | None = None, out_dir: Path | None = None,
+                         timeout: float = 300) -> tuple[int, subprocess.CompletedProcess[str]]:
+    """kill_during_runs, then one more run to the end, which must succeed: (runs killed, the last run)."""
+    kills = kill_during_runs(argv, delays, checkpoint, progress, out_dir)
+    final = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    assert final.returncode == 0, final.stderr
+    return kills, final
+
+
 def target_checkpoint_progress(server: Any) -> Callable[[], Any]:
     """A progress probe for kill_during_runs: the replay checkpoint rows of the target, which move with each
     applied transaction (tests run one at a time, so only the replay under test moves them)."""

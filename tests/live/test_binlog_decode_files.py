@@ -23,6 +23,7 @@ from mysqlinspect.binlog.source.local import LocalBinlogSource
 from mysqlinspect.binlog.source.rawdump import RawDump
 from mysqlinspect.errors import DataError, InputNotFoundError
 from mysqlinspect.exit_codes import ExitCode
+from tests.live import decode_support
 from tests.live.decode_support import (
     TYPES_TABLE,
     WIDE_ROWS,
@@ -33,7 +34,6 @@ from tests.live.decode_support import (
     flush,
     library_records,
     prepare,
-    write_everything,
     write_library_unreadable,
     write_types_rows,
 )
@@ -45,17 +45,7 @@ pytestmark = pytest.mark.live
 @pytest.fixture
 def workload_file(server: Any, db: str) -> Path:
     """A closed binlog file holding only the every-type workload (written into `db`)."""
-    conn = server.connect(db)
-    try:
-        prepare(conn, db, server.flavor)
-        first = flush(conn)
-        with conn.cursor() as cur:
-            cur.execute(f"USE `{db}`")
-        write_everything(conn, db, server.flavor)
-        flush(conn)
-    finally:
-        conn.close()
-    return binlog_path(server, first[0])
+    return decode_support.workload_file(server, db)
 
 
 def test_own_decoder_matches_the_library_on_every_event(server: Any, workload_file: Path) -> None:

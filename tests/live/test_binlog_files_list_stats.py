@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.live.decode_support import binlog_path, flush
-from tests.live.replay_support import kill_during_runs
+from tests.live.replay_support import killed_then_finished
 from tests.live.test_binlog_tail import run_sql
 
 pytestmark = pytest.mark.live
@@ -256,9 +256,7 @@ def test_checkpoint_resume_on_files_exactly_once(server: Any, db: str, run_cli: 
     def progress() -> Any:
         return checkpoint.read_text() if checkpoint.exists() else None
 
-    kills = kill_during_runs(argv, [0.0, 0.05, 0.1], checkpoint, progress, out_dir=outputs)
-    final = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-    assert final.returncode == 0, final.stderr
+    kills, final = killed_then_finished(argv, [0.0, 0.05, 0.1], checkpoint, progress, out_dir=outputs, timeout=120)
     assert kills >= 1 and "resuming from checkpoint" in final.stderr
     emitted = []
     for run in sorted(outputs.iterdir()):

@@ -19,7 +19,7 @@ from mysqlinspect.binlog.decode.rows import decode_rows, parse_rows_header
 from mysqlinspect.binlog.model import EventRecord
 from mysqlinspect.binlog.source.local import LocalBinlogSource
 from mysqlinspect.errors import DataError
-from tests.live.decode_support import binlog_path, flush, prepare, write_everything, write_library_unreadable
+from tests.live.decode_support import workload_file, write_library_unreadable
 
 pytestmark = [pytest.mark.live,
               pytest.mark.skipif(native.rowimage is None, reason="the C extension _rowimage is not built")]
@@ -81,21 +81,14 @@ def _write_old_temporal(server: Any, conn: Any) -> None:
 @pytest.fixture
 def files(server: Any, db: str) -> list[Path]:
     mariadb = server.flavor == "mariadb"
-    conn = server.connect(db)
-    try:
-        prepare(conn, db, server.flavor)
-        first = flush(conn)
-        with conn.cursor() as cur:
-            cur.execute(f"USE `{db}`")
-        write_everything(conn, db, server.flavor)
+
+    def write_more(conn: Any) -> None:
         write_library_unreadable(conn, server.flavor)
         _write_edges(conn, mariadb)
         if mariadb:
             _write_old_temporal(server, conn)
-        flush(conn)
-    finally:
-        conn.close()
-    return [binlog_path(server, first[0])]
+
+    return [workload_file(server, db, write_more)]
 
 
 def _decode(paths: list[Path], enabled: bool) -> tuple[list[EventRecord], EventDecoder]:

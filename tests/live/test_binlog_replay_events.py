@@ -4,7 +4,6 @@ same result as the SQL path and the source, exactly-once across kill -9, and aut
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from tests.live.replay_support import (
     assert_each_transaction_applied_once,
     binlog_position,
     create_schema,
-    kill_during_runs,
+    killed_then_finished,
     logged_range,
     table_dump,
     target_checkpoint_progress,
@@ -78,10 +77,7 @@ def test_events_mode_killed_and_resumed_applies_each_transaction_once(server: An
     checkpoint = tmp_path / "events.checkpoint"
     argv = [sys.executable, "-m", "mysqlinspect", *replay_args(server, db, start, stop, dst), "--apply-mode",
             "events", "--rate", "300", "--checkpoint", str(checkpoint)]
-    kills = kill_during_runs(argv, (0.2, 0.4), checkpoint,
-                             target_checkpoint_progress(server))
-    final = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-    assert final.returncode == 0, final.stderr
+    kills, final = killed_then_finished(argv, (0.2, 0.4), checkpoint, target_checkpoint_progress(server))
     summary = json.loads(final.stdout)
     assert kills >= 1, "the replay finished before it could be killed: make the workload longer"
     assert summary["apply_mode"] == "binlog-events"

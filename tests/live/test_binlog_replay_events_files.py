@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -29,7 +28,7 @@ from tests.live.replay_support import (
     binlog_files_between,
     binlog_position,
     create_schema,
-    kill_during_runs,
+    killed_then_finished,
     logged_range,
     reference_replay,
     table_dump,
@@ -128,9 +127,7 @@ def test_events_from_files_killed_and_resumed_applies_each_transaction_once(serv
     checkpoint = tmp_path / "events-files.checkpoint"
     argv = [sys.executable, "-m", "mysqlinspect", *files_args(server, copied, db, dst, *positions(start, stop)),
             "--apply-mode", "events", "--rate", "300", "--checkpoint", str(checkpoint)]
-    kills = kill_during_runs(argv, (0.2, 0.4, 0.3), checkpoint, target_checkpoint_progress(server))
-    final = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-    assert final.returncode == 0, final.stderr
+    kills, final = killed_then_finished(argv, (0.2, 0.4, 0.3), checkpoint, target_checkpoint_progress(server))
     summary = json.loads(final.stdout)
     assert kills >= 2, "the replay finished before it could be killed: make the workload longer"
     assert summary["apply_mode"] == "binlog-events"

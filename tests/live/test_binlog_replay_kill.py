@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from tests.live.replay_support import (
     assert_each_transaction_applied_once,
     binlog_position,
     create_schema,
-    kill_during_runs,
+    killed_then_finished,
     logged_range,
     table_dump,
     target_checkpoint_progress,
@@ -41,10 +40,8 @@ def test_kill_and_resume_applies_each_transaction_once(server: Any, db: str, tmp
                 "--target", f"127.0.0.1:{server.port}", "--allow-same-server", "--yes", "--rate", "250",
                 "--checkpoint", str(checkpoint), "--format", "json"]
         rnd = random.Random(2024)
-        kills = kill_during_runs(argv, [rnd.uniform(0.1, 0.5) for _ in range(KILLS)], checkpoint,
-                             target_checkpoint_progress(server))
-        final = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-        assert final.returncode == 0, final.stderr
+        kills, final = killed_then_finished(argv, [rnd.uniform(0.1, 0.5) for _ in range(KILLS)], checkpoint,
+                                            target_checkpoint_progress(server))
         summary = json.loads(final.stdout)
         assert kills >= 2, "the replay finished before it could be killed: make the workload longer"
         assert summary["checkpoint"]["transactions"] == LOGGED_TRANSACTIONS
@@ -71,10 +68,8 @@ def test_flashback_killed_and_resumed_restores_the_snapshot(server: Any, db: str
                 "--target", f"127.0.0.1:{server.port}", "--allow-same-server", "--yes", "--rate", "200",
                 "--checkpoint", str(checkpoint), "--format", "json"]
         rnd = random.Random(7)
-        kill_during_runs(argv, [rnd.uniform(0.1, 0.5) for _ in range(3)], checkpoint,
-                             target_checkpoint_progress(server))
-        final = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-        assert final.returncode == 0, final.stderr
+        _, final = killed_then_finished(argv, [rnd.uniform(0.1, 0.5) for _ in range(3)], checkpoint,
+                                        target_checkpoint_progress(server))
         assert json.loads(final.stdout)["skipped_applied"] > 0
         assert table_dump(conn, db) == snapshot
     finally:

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.live.replay_reference import pipe_into_client
-from tests.live.replay_support import kill_during_runs, table_dump, target_checkpoint_progress
+from tests.live.replay_support import killed_then_finished, table_dump, target_checkpoint_progress
 
 pytestmark = pytest.mark.live
 DB = "pitr"
@@ -137,9 +137,7 @@ def test_point_in_time_recovery_from_copied_binlog_files(sandbox_flavor: str, ma
                 "--start-pos", str(start_pos), "--stop-datetime", when, "--execute", "--target",
                 f"mysql://root@127.0.0.1:{target.port}", "--yes", "--rate", "40", "--checkpoint", str(checkpoint),
                 "--format", "json", "--apply-mode", apply_mode]
-        kills = kill_during_runs(argv, [0.2, 0.4], checkpoint, target_checkpoint_progress(target))
-        final = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-        assert final.returncode == 0, final.stderr
+        kills, final = killed_then_finished(argv, [0.2, 0.4], checkpoint, target_checkpoint_progress(target))
         summary = json.loads(final.stdout)
         assert kills >= 1, "the replay finished before it could be killed: make the range longer"
         assert summary["apply_mode"] == applied_as

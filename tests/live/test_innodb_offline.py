@@ -116,6 +116,19 @@ def copy_datadir(source: Path, target: Path) -> None:
     shutil.copytree(source, target, symlinks=True, ignore=shutil.ignore_patterns("#ib_redo*_tmp"))
 
 
+def copy_with_page_3_of_every_tablespace_damaged(source: Path, work: Path) -> None:
+    """A copy in which a body byte run of page 3 of every tablespace file (undo, dictionary, system, ...) is
+    overwritten."""
+    copy_datadir(source, work)
+    for path in tablespace_files(work):
+        with TablespaceFile(path) as ts:
+            ps, count = ts.physical_page_size, ts.page_count
+        if count > 3:
+            with open(path, "r+b") as fh:
+                fh.seek(3 * ps + ps // 2)
+                fh.write(b"\x01\x02\x03")
+
+
 def fingerprint(root: Path) -> dict[str, tuple[str, int]]:
     """sha256 and mtime of every file: what "read-only" must leave unchanged."""
     return {p.relative_to(root).as_posix(): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
@@ -271,14 +284,7 @@ def test_every_damaged_file_of_a_datadir_agrees_with_innochecksum(snapshots: Sna
                                                                    tmp_path: Path) -> None:
     """Flip a body byte in page 3 of every tablespace file (undo, dictionary, system, ...)."""
     work = tmp_path / "all"
-    copy_datadir(snapshots.older, work)
-    for path in tablespace_files(work):
-        with TablespaceFile(path) as ts:
-            ps, count = ts.physical_page_size, ts.page_count
-        if count > 3:
-            with open(path, "r+b") as fh:
-                fh.seek(3 * ps + ps // 2)
-                fh.write(b"\x01\x02\x03")
+    copy_with_page_3_of_every_tablespace_damaged(snapshots.older, work)
     result = run_cli("pages", "verify", str(work), "--format", "json")
     assert result.exit_code == 65
     for item in result.json()["files"]:

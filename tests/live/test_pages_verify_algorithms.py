@@ -17,14 +17,13 @@ from typing import Any
 
 import pytest
 
-from mysqlinspect.innodb.files.filekinds import tablespace_files
-from mysqlinspect.innodb.pages.reader import TablespaceFile
 from tests.live.test_innodb_offline import (
     Snapshots,
     _damage,
     _schema,
     _server_facts,
     copy_datadir,
+    copy_with_page_3_of_every_tablespace_damaged,
     doublewrite_area,
     innochecksum_failures,
     older_and_newer_copies,
@@ -92,14 +91,7 @@ def test_damaged_pages_agree_with_innochecksum(written: Written, run_cli: Callab
 def test_every_damaged_file_agrees_with_innochecksum(written: Written, run_cli: Callable[..., Any],
                                                      tmp_path: Path) -> None:
     work = tmp_path / "all"
-    copy_datadir(written.older, work)
-    for path in tablespace_files(work):
-        with TablespaceFile(path) as ts:
-            ps, count = ts.physical_page_size, ts.page_count
-        if count > 3:
-            with open(path, "r+b") as fh:
-                fh.seek(3 * ps + ps // 2)
-                fh.write(b"\x01\x02\x03")
+    copy_with_page_3_of_every_tablespace_damaged(written.older, work)
     result = run_cli("pages", "verify", str(work), "--format", "json")
     assert result.exit_code in (0, 65), result.stderr  # under "none" only files written at initialisation notice
     for item in result.json()["files"]:
