@@ -10,7 +10,9 @@ MySQL: its group-commit sync delay (`binlog_group_commit_sync_delay`, at most 1 
 write and before the InnoDB commit (prepared, XID in the binlog -> commit); a `FLUSH BINARY LOGS` issued then holds
 the binlog's lock until that group has committed, so the next group waits prepared before the binlog write (XID not
 in the binlog -> roll back). The server is killed with both groups waiting, without a page flush (the preview
-applies the redo log to the undo pages).
+applies the redo log to the undo pages). Where each session waits is read from the Performance Schema's binlog mutex
+and condition instruments (enabled at start): the processlist shows `COMMIT` and `FLUSH BINARY LOGS` before they
+reach their waits, which on a busy machine let group B reach the binlog first.
 """
 
 from __future__ import annotations
@@ -166,6 +168,8 @@ def check_refused_without_binlog(server: SandboxServer, tmp_path: Path, run_cli:
         other.destroy()
 
 
+BINLOG_WAITS = ["--performance-schema-instrument=wait/synch/%/sql/MYSQL_BIN_LOG::%=ON",
+                "--performance-schema-consumer-events-waits-current=ON"]
 MYSQL_WIDEN = ["SET GLOBAL binlog_group_commit_sync_delay = 1000000", "SET GLOBAL sync_binlog = 1"]
 
 
@@ -199,13 +203,31 @@ def _processlist(cur: Any, info: str) -> int:
     return int(cur.fetchone()[0])
 
 
-def _wait_in_processlist(cur: Any, info: str, count: int, done: list[int]) -> None:
-    """Until `count` sessions run `info` (or a commit returned: the window is gone)."""
+def _binlog_waits(cur: Any, sessions: list[int]) -> dict[int, str]:
+    """The latest instrumented wait of each session: `LOCK_log` while it waits for that mutex, `LOCK_sync over`
+    once it has it; "" when none."""
+    marks = ", ".join(["%s"] * len(sessions))
+    cur.execute("SELECT t.PROCESSLIST_ID, w.EVENT_NAME, w.END_EVENT_ID IS NULL"
+                " FROM performance_schema.events_waits_current w JOIN performance_schema.threads t USING (THREAD_ID)"
+                f" WHERE t.PROCESSLIST_ID IN ({marks}) ORDER BY w.EVENT_ID", sessions)
+    waits = dict.fromkeys(sessions, "")
+    for session, name, waiting in cur.fetchall():
+        waits[int(session)] = str(name).rsplit("::", 1)[-1] + ("" if waiting else " over")
+    return waits
+
+
+def _wait_in_binlog(cur: Any, sessions: list[int], allowed: list[str], done: list[int]) -> bool:
+    """Until every session waits on one of `allowed`, one of them on the first; False if a commit returned first
+    (the window is gone)."""
     deadline = time.monotonic() + 30
-    while _processlist(cur, info) < count and not done:
+    while not done:
+        waits = _binlog_waits(cur, sessions)
+        if set(waits.values()) <= set(allowed) and allowed[0] in waits.values():
+            return True
         if time.monotonic() > deadline:
-            raise AssertionError(f"{count} sessions never ran {info!r} at once")
+            raise AssertionError(f"sessions never waited on {allowed}: {waits}")
         time.sleep(0.002)
+    return False
 
 
 def _start(target: Callable[..., None], *args: Any) -> threading.Thread:
@@ -241,15 +263,18 @@ def catch_both_phases_mysql(server: SandboxServer, rnd: random.Random, attempts:
         flusher = server.connect()
         done: list[int] = []
         threads = [_start(_commit, c, done, t) for c, t in zip(conns[0], groups[0].values(), strict=True)]
-        _wait_in_processlist(cur, "COMMIT", half, done)
+        group_a = [c.thread_id() for c in conns[0]]  # leader in the sync stage's delay, followers wait for it
+        flushing = _wait_in_binlog(cur, group_a, ["LOCK_sync over", "COND_done", "LOCK_sync"], done)
         threads.append(_start(_flush_logs, flusher))
-        _wait_in_processlist(cur, "FLUSH BINARY LOGS", 1, done)
+        flushing = flushing and _wait_in_binlog(cur, [flusher.thread_id()], ["prep_xids_cond"], done)  # has LOCK_log
         threads += [_start(_commit, c, done, t) for c, t in zip(conns[1], groups[1].values(), strict=True)]
-        _wait_in_processlist(cur, "COMMIT", len(counts), done)
+        group_b = [c.thread_id() for c in conns[1]]  # leader waits for LOCK_log, followers for the leader
+        flushing = flushing and _wait_in_binlog(cur, group_b, ["LOCK_log", "COND_done"], done)
         cur.execute("SET SESSION sql_log_bin = 0")
         cur.execute("INSERT INTO r.p (tag, pad) VALUES (-1, 'no binlog')")
         cur.execute("SET SESSION sql_log_bin = 1")
-        if not done and _processlist(cur, "FLUSH BINARY LOGS") and _processlist(cur, "COMMIT") == len(counts):
+        still = _binlog_waits(cur, [flusher.thread_id()])[flusher.thread_id()] == "prep_xids_cond"
+        if flushing and still and not done and _processlist(cur, "COMMIT") == len(counts):
             server.kill()
             for t in threads:
                 t.join(timeout=10)
@@ -270,7 +295,7 @@ def test_prepared_in_two_phase_commit_is_decided_by_the_binlog(
     back; the preview says which for each session (the rows after restart agree) and prints the coordinator's
     lines as the server does ("Crash recovery finished in InnoDB engine. Successfully committed N, rolled back M
     internal transaction(s).")."""
-    server = make_server(flavor, extra_args=SMALL_REDO[flavor])
+    server = make_server(flavor, extra_args=SMALL_REDO[flavor] + BINLOG_WAITS)
     _table_with_rows(server)
     in_binlog, not_in_binlog = catch_both_phases_mysql(server, random.Random(seed))
     caught = {**in_binlog, **not_in_binlog}
