@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install demo demo-stop test lint unit bench clean
 
-$(STAMP): pyproject.toml setup.py mysqlinspect/innodb/_pagecheck.c mysqlinspect/binlog/decode/_rowimage.c  # the C extensions are compiled at install
+$(STAMP): pyproject.toml setup.py mysqlinspect/innodb/_pagecheck.c mysqlinspect/binlog/decode/_rowimage.c mysqlinspect/binlog/replay/_sqltext.c  # the C extensions are compiled at install
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --quiet -e '.[dev]'  # -qq: errors only (setuptools' editable-install notice is not one)
@@ -36,4 +36,4 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache mysqlinspect/innodb/_pagecheck*.so mysqlinspect/binlog/decode/_rowimage*.so
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache mysqlinspect/innodb/_pagecheck*.so mysqlinspect/binlog/decode/_rowimage*.so mysqlinspect/binlog/replay/_sqltext*.so

@@ -1,8 +1,9 @@
 """The optional C extensions: `pages verify` and the MariaDB redo walk (innodb/_pagecheck.c), binlog row images
-(binlog/decode/_rowimage.c); the rest is declared in pyproject.toml.
+(binlog/decode/_rowimage.c), SQL row literals (binlog/replay/_sqltext.c); the rest is declared in pyproject.toml.
 
 `optional=True`: when one cannot be compiled (no compiler or Python headers) the install goes on without it and
-its pure-Python path is used (mysqlinspect/innodb/pages/fastcheck.py, mysqlinspect/binlog/decode/plan.py).
+its pure-Python path is used (mysqlinspect/innodb/pages/fastcheck.py, mysqlinspect/binlog/decode/plan.py,
+mysqlinspect/binlog/replay/sqlliteral.py).
 """
 
 import sys
@@ -14,4 +15,6 @@ _ARGS = ["-O3", "-std=c99"] if sys.platform != "win32" else []
 setup(ext_modules=[Extension("mysqlinspect.innodb._pagecheck", ["mysqlinspect/innodb/_pagecheck.c"],
                              extra_compile_args=_ARGS, optional=True),
                    Extension("mysqlinspect.binlog.decode._rowimage", ["mysqlinspect/binlog/decode/_rowimage.c"],
+                             extra_compile_args=_ARGS, optional=True),
+                   Extension("mysqlinspect.binlog.replay._sqltext", ["mysqlinspect/binlog/replay/_sqltext.c"],
                              extra_compile_args=_ARGS, optional=True)])

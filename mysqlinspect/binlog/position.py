@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 _SEQ = re.compile(r"\.(\d+)$")
 
 
+@functools.lru_cache(maxsize=1024)  # positions compare per event: a range names a few files
 def file_sequence(name: str) -> int:
     """binlog.000123 -> 123 (0 when the name has no numeric extension)."""
     match = _SEQ.search(name)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mysqlinspect.binlog.decode.library.records import classify_query
 from mysqlinspect.binlog.decode.payload import decompress_payload, parse_payload_header, payload_events, split_events
+from mysqlinspect.binlog.decode.statement_text import classify_query
 from mysqlinspect.binlog.decode.values.convert import (
     converter_for,
     format_time,

@@ -7,8 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from mysqlinspect.binlog.decode.library.records import classify_query
-from mysqlinspect.binlog.decode.statement_text import is_database_statement, statement_head
+from mysqlinspect.binlog.decode.statement_text import classify_query, is_database_statement, statement_head
 from mysqlinspect.binlog.model import ColumnInfo, EventRecord, QuerySession, RowChange, Transaction
 from mysqlinspect.binlog.replay.session_vars import session_statements
 from mysqlinspect.binlog.replay.sqlgen import (

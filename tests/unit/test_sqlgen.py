@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from mysqlinspect.binlog.decode.library.jsonnull import JSON_NULL
 from mysqlinspect.binlog.model import NOT_LOGGED, ColumnInfo, EventRecord, RowChange, Transaction
 from mysqlinspect.binlog.replay.flashback import DdlInRangeError, SpillStack, invert_transaction, spill_range
 from mysqlinspect.binlog.replay.sqlgen import (
@@ -15,7 +16,13 @@ from mysqlinspect.binlog.replay.sqlgen import (
     row_statements,
     transaction_statements,
 )
-from mysqlinspect.binlog.replay.sqlliteral import column_renderers, render_literal, row_tuple_renderer, string_literal
+from mysqlinspect.binlog.replay.sqlliteral import (
+    column_renderers,
+    render_literal,
+    row_tuple_renderer,
+    sqltext,
+    string_literal,
+)
 from mysqlinspect.errors import DataError
 
 UTC = dt.UTC
@@ -242,16 +249,52 @@ _TUPLE_ROWS = [
 ]
 
 
+def _nested(depth: int) -> object:
+    value: object = 1
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+# documents and texts at the edges of the fast paths (each must give what the column's renderer gives)
+_JSON_EDGES = [
+    {}, [], {"q": "it's", "k'": "''"}, {"bs": "a\\b"}, {"dq": 'say "hi"'}, {"nl": "a\nb"}, {"del": "a\x7fb"},
+    {"c1": "\x85"}, {"u": "é ü 漢字 😀", "😀": [True, False, None]}, {"n": [0, -1, 2**70, 0.1, -0.0, 1e300, 5e-324]},
+    {"nan": float("nan")}, {"inf": [float("inf")]}, {"dec": [Decimal("1.5")]}, {"null": JSON_NULL}, [JSON_NULL],
+    {"bytes": b"x"}, {"when": dt.datetime(2024, 1, 2, 3, 4, 5)}, {"day": dt.date(2024, 1, 2)}, {1: "int key"},
+    {"t": (1, 2)}, ("tuple", 1), {"s": "\ud800"}, {"\ud800": 1}, {"deep": _nested(20)}, _nested(70),
+    [[0] * 3, {"a": {"b": {"c": "d'e"}}}], "a string", 5, 1.5, True, JSON_NULL,
+]
+_TEXT_EDGES = ["", "'", "''", "a'b'c", "tab\t", "\x1f", "\x7f", "\x80\x9f", "é", "😀'😀", "\ud800", "\\"]
+_EDGE_ROWS = [
+    *({"j": doc} for doc in _JSON_EDGES),
+    *({"c": text, "e": text} for text in _TEXT_EDGES),
+    {"i": 2**100, "y": -5, "t": dt.datetime(999, 12, 31, 23, 59, 59, 999999), "dd": dt.date(1, 1, 1),
+     "d": Decimal("-0.00")},
+    {"i": 1.5, "t": dt.date(2024, 1, 2), "dd": "2024-00-15", "d": Decimal("NaN")},
+]
+
+
+@pytest.mark.parametrize("native", [False, True])
 @pytest.mark.parametrize("flavor", ["mysql", "mariadb", "mysql-to-mariadb"])
-def test_compiled_row_tuple_equals_column_by_column_rendering(flavor: str) -> None:
+def test_compiled_row_tuple_equals_column_by_column_rendering(flavor: str, native: bool) -> None:
+    """Both row tuple renderers (the C extension's, the compiled Python) give the column renderers' text, or
+    raise as they do, for every value, common and edge."""
+    assert sqltext is not None, "the C extension _sqltext was not built (make install)"
     names = tuple(c.name for c in _TUPLE_COLUMNS)
-    row = row_tuple_renderer(_TUPLE_COLUMNS, names, flavor)
+    row = row_tuple_renderer(_TUPLE_COLUMNS, names, flavor, native=native)
     assert row is not None
     render = column_renderers(_TUPLE_COLUMNS, flavor)
-    for image in _TUPLE_ROWS:
-        assert row(image) == "(" + ", ".join(render[n](image.get(n)) for n in names) + ")"
+    for image in [*_TUPLE_ROWS, *_EDGE_ROWS]:
+        try:
+            expected = "(" + ", ".join(render[n](image.get(n)) for n in names) + ")"
+        except Exception as exc:
+            with pytest.raises(type(exc)):
+                row(image)
+            continue
+        assert row(image) == expected, image
     with pytest.raises(DataError):
         row({"i": NOT_LOGGED})
-    assert row_tuple_renderer(_TUPLE_COLUMNS, (), flavor) is not None
-    wide = [col(f"c{i}", "int") for i in range(300)]
-    assert row_tuple_renderer(wide, tuple(c.name for c in wide), flavor) is None
+    assert row_tuple_renderer(_TUPLE_COLUMNS, (), flavor, native=native) is not None
+    wide = [col(f"c{i}", "int") for i in range(300)]  # the compiled Python renders such rows column by column
+    assert (row_tuple_renderer(wide, tuple(c.name for c in wide), flavor, native=native) is None) != native

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from mysqlinspect.binlog.decode.library.records import classify_query
 from mysqlinspect.binlog.decode.payload import payload_events
 from mysqlinspect.binlog.decode.query_status import parse_session
 from mysqlinspect.binlog.decode.rows import EVENT_NAMES, ROW_OPS, decode_rows, names_logged
 from mysqlinspect.binlog.decode.schema_fallback import SchemaFallback
+from mysqlinspect.binlog.decode.statement_text import classify_query
 from mysqlinspect.binlog.decode.tablemap import TableMap, parse_table_map
 from mysqlinspect.binlog.model import EventRecord
 from mysqlinspect.binlog.source import rawdump

@@ -1,7 +1,6 @@
-"""TRANSACTION_PAYLOAD_EVENT (type 40, binlog_transaction_compression=ON): mysql-replication has no class for it
-and drops it silently. This module registers a small event class that keeps the raw body, and decodes the
-zstd payload into the inner events (each a full event header + body, without checksum) so they can be fed back
-through the library's own decoders.
+"""TRANSACTION_PAYLOAD_EVENT (type 40, binlog_transaction_compression=ON): decodes the zstd payload into the inner
+events (each a full event header + body, without checksum), for the own decoder and for mysql-replication's
+(which has no class for the event: library/events.py gives it one that keeps the body).
 
 Body layout (libbinlogevents Transaction_payload codec): fields `type, length, value` with type and length as
 MySQL length-encoded integers; type 0 ends the header, then the compressed bytes follow.
@@ -12,10 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
-
-from pymysqlreplication.event import BinLogEvent
-from pymysqlreplication.packet import BinLogPacketWrapper
 
 from mysqlinspect.binlog.source.packed import packed_int
 from mysqlinspect.errors import DataError
@@ -25,20 +20,6 @@ COMPRESSION_ZSTD = 0
 COMPRESSION_NONE = 255
 HEADER_LEN = 19
 PAYLOAD_BLOCK = 1 << 20  # decompressed bytes read at a time
-
-
-class TransactionPayloadEvent(BinLogEvent):
-    """Keeps the raw payload body for `decode_payload`."""
-
-    def __init__(self, from_packet: Any, event_size: int, table_map: Any, ctl_connection: Any, **kwargs: Any) -> None:
-        super().__init__(from_packet, event_size, table_map, ctl_connection, **kwargs)
-        self.body = bytes(self.packet.read(event_size))
-
-
-def register_payload_event() -> None:
-    """Map type 40 to TransactionPayloadEvent in the library's event map (idempotent, additive)."""
-    event_map = BinLogPacketWrapper._BinLogPacketWrapper__event_map
-    event_map[TRANSACTION_PAYLOAD_EVENT] = TransactionPayloadEvent
 
 
 @dataclass(frozen=True)

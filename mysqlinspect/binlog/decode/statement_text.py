@@ -8,6 +8,8 @@ from __future__ import annotations
 import re
 
 _VERSION_COMMENT = re.compile(r"/\*M?!\d{0,6}")
+DDL_PREFIXES = ("CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE", "GRANT", "REVOKE", "ANALYZE", "OPTIMIZE",
+                "REPAIR", "INSTALL", "UNINSTALL", "SET PASSWORD")
 
 
 def statement_head(query: str) -> str:
@@ -55,3 +57,20 @@ def names_database(query: str, database: str) -> bool:
     database_word = re.compile(r"\b(?:DATABASE|SCHEMA)\s+(?:IF\s+(?:NOT\s+)?EXISTS\s+)?" + name, re.IGNORECASE)
     head = statement_head(query)
     return bool(qualified.search(head) or database_word.search(head))
+
+
+def classify_query(query: str) -> str:
+    """begin / commit / rollback / ddl / xa / other for a QueryEvent's text (leading comments skipped, a leading
+    version comment's content read as the statement)."""
+    head = statement_head(query).upper()
+    if head.startswith(("BEGIN", "START TRANSACTION")):
+        return "begin"
+    if head.startswith("COMMIT"):
+        return "commit"
+    if head.startswith("ROLLBACK") and "TO" not in head.split()[1:2]:
+        return "rollback"
+    if head.startswith("XA "):
+        return "xa"
+    if head.startswith(DDL_PREFIXES):
+        return "ddl"
+    return "other"

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from mysqlinspect.binlog.decode.library.records import classify_query
 from mysqlinspect.binlog.decode.payload import payload_events
 from mysqlinspect.binlog.decode.rowsizes import TableShape, count_rows
+from mysqlinspect.binlog.decode.statement_text import classify_query
 from mysqlinspect.binlog.model import EventRecord, Transaction
 from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.read.filters import EventFilter, ddl_table

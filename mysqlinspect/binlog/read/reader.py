@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from mysqlinspect.binlog.decode.library.records import SchemaLookup
+from mysqlinspect.binlog.decode.schema_fallback import SchemaLookup
 from mysqlinspect.binlog.model import Transaction
 from mysqlinspect.binlog.position import BinlogPosition
 from mysqlinspect.binlog.read.checkpoint import Checkpoint, CheckpointWriter, read_checkpoint

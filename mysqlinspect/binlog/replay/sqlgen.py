@@ -306,8 +306,7 @@ def row_statements(changes: Iterable[RowChange], opts: SqlOptions) -> Iterator[S
     INSERT of several rows, DELETE ... WHERE key IN (...), UPDATE joined with a derived table of new values;
     UPDATE/DELETE only for integer keys and without --verify-current."""
     if opts.batch_rows < 2:  # a statement per row
-        for change in changes:
-            yield single_statement(change, opts)
+        yield from single_statements(changes, opts)
         return
     pending: list[RowChange] = []
     shape: tuple[Any, ...] | None = None
@@ -330,15 +329,34 @@ def row_statements(changes: Iterable[RowChange], opts: SqlOptions) -> Iterator[S
         yield batch_statement(pending, shape, opts)
 
 
+def single_statements(changes: Iterable[RowChange], opts: SqlOptions) -> Iterator[Statement]:
+    """single_statement of each change; consecutive INSERTs into one table (one column list) share their plan."""
+    columns: list[ColumnInfo] | None = None
+    table = schema = ""
+    plan: _InsertPlan | None = None
+    for change in changes:
+        if change.op != "insert":
+            yield single_statement(change, opts)
+            continue
+        if plan is None or change.columns is not columns or change.table != table or change.schema != schema:
+            columns, table, schema = change.columns, change.table, change.schema
+            plan = _insert_plan(change, opts)
+        yield _single_insert(change, plan)
+
+
 def single_statement(change: RowChange, opts: SqlOptions) -> Statement:
     if change.op == "insert":  # insert_statement([change], opts) without its loop: the commonest statement
-        names, head, renderers, row = _insert_plan(change, opts)
-        image = change.after or {}
-        if row is not None:
-            return Statement(head + row(image), "insert", 1, [change])
-        literals = [r(v) for r, v in zip(renderers, map(image.get, names), strict=True)]
-        return Statement(head + "(" + ", ".join(literals) + ")", "insert", 1, [change])
+        return _single_insert(change, _insert_plan(change, opts))
     return update_statement(change, opts) if change.op == "update" else delete_statement(change, opts)
+
+
+def _single_insert(change: RowChange, plan: _InsertPlan) -> Statement:
+    names, head, renderers, row = plan
+    image = change.after or {}
+    if row is not None:
+        return Statement(head + row(image), "insert", 1, [change])
+    literals = [r(v) for r, v in zip(renderers, map(image.get, names), strict=True)]
+    return Statement(head + "(" + ", ".join(literals) + ")", "insert", 1, [change])
 
 
 def batch_statement(changes: list[RowChange], shape: tuple[Any, ...] | None, opts: SqlOptions) -> Statement:

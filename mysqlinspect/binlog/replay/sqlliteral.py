@@ -14,18 +14,28 @@ Rules (see the README, `binlog replay` section):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import re
 import struct
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from types import ModuleType
 from typing import Any
 
 from mysqlinspect.binlog.decode.library.jsonnull import JSON_NULL
 from mysqlinspect.binlog.decode.values.convert import ZERO_DATETIME, format_time
 from mysqlinspect.binlog.model import NOT_LOGGED, ColumnInfo
 from mysqlinspect.errors import DataError
+
+sqltext: ModuleType | None
+try:
+    from mysqlinspect.binlog.replay import _sqltext  # row tuples in C (optional, built at install)
+except ImportError:
+    sqltext = None
+else:
+    sqltext = _sqltext
 
 BINARY_TYPES = frozenset({"binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob", "vector"})
 GEOMETRY_TYPES = frozenset({
@@ -399,17 +409,26 @@ _INLINE_KINDS: dict[str, str] = {
 }
 MAX_COMPILED_COLUMNS = 256  # wider rows render column by column
 _INLINE_GLOBALS = {"_needs_hex": _NEEDS_HEX.search, "_datetime": dt.datetime, "_date": dt.date, "_Decimal": Decimal}
+# the same fast paths in _sqltext.c, by its kind numbers (0: the renderer for every value; JSON: 6 or 7)
+_C_KINDS: dict[str, int] = {**dict.fromkeys(INTEGER_KINDS, 1), **dict.fromkeys(TEXT_KINDS, 2), "datetime": 3,
+                            "date": 4, "decimal": 5}
 
 
-def row_tuple_renderer(columns: list[ColumnInfo], names: tuple[str, ...], flavor: str = "mysql"
-                       ) -> Callable[[dict[str, Any]], str] | None:
+def row_tuple_renderer(columns: list[ColumnInfo], names: tuple[str, ...], flavor: str = "mysql",
+                       native: bool = True) -> Callable[[dict[str, Any]], str] | None:
     """A function of a row image giving `(literal, literal, ...)` of `names` (columns of `columns`), the text
-    column_renderers gives value by value, compiled once per column list: the common types' fast paths are
-    inlined, the rest call their renderer. None for wide rows."""
-    if len(names) > MAX_COMPILED_COLUMNS:
-        return None
+    column_renderers gives value by value: with the C extension, its row_tuple with each column's fast path (see
+    _sqltext.c); else compiled once per column list, the common types' fast paths inlined, the rest calling
+    their renderer (None for wide rows). `native=False` (tests): the compiled Python."""
     by_name = {c.name: c for c in columns}
     renderers = column_renderers(columns, flavor)
+    if native and sqltext is not None:
+        json_kind = {"mariadb": 0, MYSQL_TO_MARIADB: 7}.get(flavor, 6)  # as column_renderer: _json_renderer or not
+        kinds = bytes(_C_KINDS.get(kind, json_kind if kind == "json" else 0)
+                      for kind in (by_name[n].type_name.lower() for n in names))
+        return functools.partial(sqltext.row_tuple, names, kinds, tuple(renderers[n] for n in names), Decimal)
+    if len(names) > MAX_COMPILED_COLUMNS:
+        return None
     scope: dict[str, Any] = dict(_INLINE_GLOBALS)
     fetch, parts = [], []
     for i, name in enumerate(names):

@@ -71,7 +71,7 @@ EVENT_NAMES = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen dataclass sets each field through object.__setattr__ (1.4 us an event)
 class RawEvent:
     file: str
     start_pos: int

@@ -1,6 +1,6 @@
 """Additive patches of mysql-replication (process-wide, idempotent), applied when the stream module loads.
 
-- TRANSACTION_PAYLOAD (40) -> payload.TransactionPayloadEvent, which keeps the body for decoding (the library
+- TRANSACTION_PAYLOAD (40) -> TransactionPayloadEvent, which keeps the body for decoding (the library
   maps type 40 to NotImplementedEvent and drops it).
 - GTID_TAGGED_LOG_EVENT (42) -> TaggedGtidEvent (the library does not know tagged GTIDs).
 - QueryEvent status variables the library does not know (MySQL 9.x adds new ones, e.g. 0x15 on statement-logged
@@ -22,10 +22,18 @@ from pymysqlreplication.exceptions import StatusVariableMismatch
 from pymysqlreplication.packet import BinLogPacketWrapper
 from pymysqlreplication.row_event import TableMapEvent
 
-from mysqlinspect.binlog.decode.payload import TRANSACTION_PAYLOAD_EVENT, TransactionPayloadEvent
+from mysqlinspect.binlog.decode.payload import TRANSACTION_PAYLOAD_EVENT
 from mysqlinspect.binlog.source.tagged_gtid import parse_tagged_gtid
 
 GTID_TAGGED_LOG_EVENT = 42
+
+
+class TransactionPayloadEvent(BinLogEvent):
+    """Keeps the raw payload body for payload.payload_events."""
+
+    def __init__(self, from_packet: Any, event_size: int, table_map: Any, ctl_connection: Any, **kwargs: Any) -> None:
+        super().__init__(from_packet, event_size, table_map, ctl_connection, **kwargs)
+        self.body = bytes(self.packet.read(event_size))
 
 CACHE_LIMIT = 4096
 _CACHED_FIELDS = ("table_id", "flags", "schema_length", "schema", "table_length", "table", "column_count",

@@ -17,7 +17,7 @@ from pymysqlreplication import row_event as lib_rows
 from mysqlinspect.binlog.decode.library.events import TaggedGtidEvent
 from mysqlinspect.binlog.decode.query_status import build_session
 from mysqlinspect.binlog.decode.schema_fallback import SchemaFallback, SchemaLookup
-from mysqlinspect.binlog.decode.statement_text import statement_head
+from mysqlinspect.binlog.decode.statement_text import classify_query
 from mysqlinspect.binlog.decode.values.convert import converter_for, none_value, type_name
 from mysqlinspect.binlog.model import ColumnInfo, EventRecord, QuerySession, RowChange
 
@@ -25,9 +25,6 @@ ARTIFICIAL_FLAG = 0x20  # LOG_EVENT_ARTIFICIAL_F
 SUPPRESS_USE_FLAG = 0x08  # LOG_EVENT_SUPPRESS_USE_F: CREATE/DROP DATABASE run without a default database
 ANONYMOUS_GTID_EVENT = 34
 MARIADB_FL_STANDALONE = 0x01
-
-DDL_PREFIXES = ("CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE", "GRANT", "REVOKE", "ANALYZE", "OPTIMIZE",
-                "REPAIR", "INSTALL", "UNINSTALL", "SET PASSWORD")
 
 ROW_OPS: dict[type, str] = {
     lib_rows.WriteRowsEvent: "insert",
@@ -140,23 +137,6 @@ def _library_primary_key(event: Any, cols: list[Any], names: list[str]) -> list[
 def is_artificial(event: Any) -> bool:
     packet = event.packet
     return packet.log_pos == 0 or bool(packet.flags & ARTIFICIAL_FLAG)
-
-
-def classify_query(query: str) -> str:
-    """begin / commit / rollback / ddl / xa / other for a QueryEvent's text (leading comments skipped, a leading
-    version comment's content read as the statement)."""
-    head = statement_head(query).upper()
-    if head.startswith(("BEGIN", "START TRANSACTION")):
-        return "begin"
-    if head.startswith("COMMIT"):
-        return "commit"
-    if head.startswith("ROLLBACK") and "TO" not in head.split()[1:2]:
-        return "rollback"
-    if head.startswith("XA "):
-        return "xa"
-    if head.startswith(DDL_PREFIXES):
-        return "ddl"
-    return "other"
 
 
 def query_session(event: Any, flavor: str) -> QuerySession:

@@ -20,9 +20,9 @@ from pymysqlreplication import row_event as lib_rows
 from pymysqlreplication.packet import BinLogPacketWrapper
 
 from mysqlinspect.binlog.decode.library import fastrows, jsonnull
-from mysqlinspect.binlog.decode.library.events import TaggedGtidEvent, register_library_events
+from mysqlinspect.binlog.decode.library.events import TaggedGtidEvent, TransactionPayloadEvent, register_library_events
 from mysqlinspect.binlog.decode.library.records import EventAdapter, SchemaLookup, TableShapes
-from mysqlinspect.binlog.decode.payload import TransactionPayloadEvent, payload_events
+from mysqlinspect.binlog.decode.payload import payload_events
 from mysqlinspect.binlog.model import EventRecord
 from mysqlinspect.binlog.position import FIRST_EVENT_POS, BinlogPosition
 from mysqlinspect.binlog.source.dump_connection import dump_connection_kwargs
