@@ -329,6 +329,7 @@ enum { J_SMALL_OBJECT, J_LARGE_OBJECT, J_SMALL_ARRAY, J_LARGE_ARRAY, J_LITERAL, 
 typedef struct {
     const uint8_t *doc;
     Py_ssize_t len;
+    Py_ssize_t budget; /* values a document of len bytes can hold: more (shared or looping entries) is damage */
 } Doc;
 
 static PyObject *json_value(Doc *j, int t, Py_ssize_t pos, int depth);
@@ -360,6 +361,7 @@ static PyObject *json_container(Doc *j, int t, Py_ssize_t base, int depth) {
     int w = small ? 2 : 4;
     if (depth > 200 || base + 2 * w > j->len) return NULL;
     Py_ssize_t count = (Py_ssize_t)le_uint(j->doc + base, w);
+    if ((j->budget -= count) < 0) return NULL; /* the Python reader raises */
     Py_ssize_t keys_at = base + 2 * w, values_at = keys_at + (is_object ? count * (w + 2) : 0);
     if (values_at + count * (1 + w) > j->len) return NULL;
     PyObject *out = is_object ? PyDict_New() : PyList_New(count);
@@ -433,7 +435,7 @@ static PyObject *json_document(Plan *plan, Col *c, Buf *buf, Py_ssize_t pos, Py_
         Py_INCREF(plan->json_null);
         return plan->json_null;
     }
-    Doc j = {buf->data + start, end - start};
+    Doc j = {buf->data + start, end - start, end - start};
     PyObject *value = j.doc[0] == J_SMALL_OBJECT ? json_container(&j, J_SMALL_OBJECT, 1, 0)
                                                  : json_value(&j, j.doc[0], 1, 0);
     if (value == NULL) {

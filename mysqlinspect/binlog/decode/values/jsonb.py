@@ -24,16 +24,27 @@ _LITERALS = (None, True, False)
 
 
 def parse_document(data: bytes) -> Any:
-    """The value of a whole document (type byte first). JSON null is None."""
+    """The value of a whole document (type byte first). JSON null is None. A document holds fewer values than
+    bytes (each has its own entry or bytes), so one whose containers count more (entries pointing at one child,
+    or looping: a damaged or crafted document, whose values would multiply) fails before that work."""
+    budget = [len(data)]
     if data[0] == SMALL_OBJECT:
-        return _small_object(data, 1)
-    return _value(data[0], data, 1)
+        return _small_object(data, 1, budget)
+    return _value(data[0], data, 1, budget)
 
 
-def _small_object(data: bytes, base: int) -> Any:
+def _spend(budget: list[int], count: int, data: bytes) -> None:
+    budget[0] -= count
+    if budget[0] < 0:
+        raise ValueError(f"binary JSON document of {len(data)} bytes references more values than it can hold "
+                         "(shared or looping entries: damaged)")
+
+
+def _small_object(data: bytes, base: int, budget: list[int]) -> Any:
     """The usual document, read in one loop: a small object (2-byte offsets)."""
     count = data[base] | data[base + 1] << 8
     layout = _LAYOUTS.get((True, True, count)) or _entries(True, True, count, len(data) - base)
+    _spend(budget, count, data)
     fields = layout.unpack_from(data, base)
     out = {}
     at = 2 + 2 * count
@@ -53,7 +64,7 @@ def _small_object(data: bytes, base: int) -> Any:
         elif vt in _SCALARS:
             out[key] = _SCALARS[vt].unpack_from(data, base + raw)[0]
         else:
-            out[key] = _value(vt, data, base + raw)
+            out[key] = _value(vt, data, base + raw, budget)
     return out
 
 
@@ -68,9 +79,9 @@ def _varlen(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _value(t: int, data: bytes, pos: int) -> Any:
+def _value(t: int, data: bytes, pos: int, budget: list[int]) -> Any:
     if t <= LARGE_ARRAY:
-        return _container(t, data, pos)
+        return _container(t, data, pos, budget)
     if t == STRING:
         length, pos = _varlen(data, pos)
         return data[pos : pos + length].decode("utf-8", "backslashreplace")
@@ -123,11 +134,12 @@ _INLINE_SMALL = frozenset({LITERAL, INT16, UINT16})
 _INLINE_LARGE = frozenset({LITERAL, INT16, UINT16, INT32, UINT32})
 
 
-def _container(t: int, data: bytes, base: int) -> Any:
+def _container(t: int, data: bytes, base: int, budget: list[int]) -> Any:
     small = t <= SMALL_ARRAY and t != LARGE_OBJECT
     is_object = t <= LARGE_OBJECT
     count = data[base] | data[base + 1] << 8 if small else int.from_bytes(data[base : base + 4], "little")
     layout = _LAYOUTS.get((small, is_object, count)) or _entries(small, is_object, count, len(data) - base)
+    _spend(budget, count, data)
     fields = layout.unpack_from(data, base)
     inline = _INLINE_SMALL if small else _INLINE_LARGE
     scalars = _SCALARS
@@ -147,7 +159,7 @@ def _container(t: int, data: bytes, base: int) -> Any:
         elif vt in scalars:
             append(scalars[vt].unpack_from(data, base + fields[k + 1])[0])
         else:
-            append(_value(vt, data, base + fields[k + 1]))
+            append(_value(vt, data, base + fields[k + 1], budget))
     if not is_object:
         return values
     return {data[base + fields[k] : base + fields[k] + fields[k + 1]].decode("utf-8", "backslashreplace"): value
