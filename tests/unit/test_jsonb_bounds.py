@@ -74,3 +74,21 @@ def test_the_c_reader_hands_such_documents_back(document: bytes) -> None:
     assert read(plan, b"\x00" + struct.pack("<I", len(document)) + document, 0, b"\x01", None) is None
     good = _shared_children(2)
     assert read(plan, b"\x00" + struct.pack("<I", len(good)) + good, 0, b"\x01", None) == [{"j": parse_document(good)}]
+
+
+def _shared_string(entries: int, length: int) -> bytes:
+    """An array whose entries all point at one string of `length` bytes: entries * length characters."""
+    header = 4 + 3 * entries
+    text = bytes([0x80 | (length & 0x7F), length >> 7]) + b"x" * length
+    return bytes([SMALL_ARRAY]) + struct.pack("<HH", entries, header + len(text)) \
+        + (bytes([0x0C]) + struct.pack("<H", header)) * entries + text
+
+
+def test_shared_strings_and_deep_loops_fail_as_damaged() -> None:
+    assert parse_document(_shared_string(1, 200)) == ["x" * 200]  # a genuine document: its own bytes
+    with pytest.raises(ValueError, match="more values than it can hold"):
+        parse_document(_shared_string(10000, 16000))  # 160 MB of text from 46 kB
+    looping = _looping()[:-2] + struct.pack("<H", 0) + bytes(5000)  # a loop the budget would let recurse 5000 deep
+    looping = looping[:3] + struct.pack("<H", len(looping) - 1) + looping[5:]
+    with pytest.raises(ValueError, match="nests too deeply"):
+        parse_document(looping)

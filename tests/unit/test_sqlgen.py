@@ -298,3 +298,17 @@ def test_compiled_row_tuple_equals_column_by_column_rendering(flavor: str, nativ
     assert row_tuple_renderer(_TUPLE_COLUMNS, (), flavor, native=native) is not None
     wide = [col(f"c{i}", "int") for i in range(300)]  # the compiled Python renders such rows column by column
     assert (row_tuple_renderer(wide, tuple(c.name for c in wide), flavor, native=native) is None) != native
+
+
+def test_rows_text_survives_a_renderer_that_empties_the_image_list() -> None:
+    assert sqltext is not None
+    images: list[dict[str, object]] = []
+
+    class Image(dict):
+        def get(self, key: object, default: object = None) -> object:
+            images.clear()  # drops the only references to the other images
+            return "x"
+
+    images.extend(Image(a=i) for i in range(100))
+    out = sqltext.rows_text(("a",), b"\x02", (str,), Decimal, images, "H", "T")
+    assert out == ["H('x')T"] * 100

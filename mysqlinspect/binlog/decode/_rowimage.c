@@ -409,6 +409,7 @@ static PyObject *json_value(Doc *j, int t, Py_ssize_t pos, int depth) {
             if (!(byte & 0x80)) break;
             shift += 7;
         }
+        if ((j->budget -= n) < 0) return NULL; /* one string's bytes read for several entries: the Python reader raises */
         return json_text(j, pos, n);
     }
     if (t > J_DOUBLE || pos < 0 || pos + SIZES[t] > j->len) return NULL; /* OPAQUE and unknown types: bail */

@@ -180,7 +180,8 @@ static PyObject *json_literal(PyObject *v, int cast) {
     const char *head = cast ? "CAST('" : "'", *tail = cast ? "' AS JSON)" : "'";
     if (!put(&o, head, strlen(head))) {
         int rc = json_plain(&o, v, 0);
-        if (rc == PLAIN && !put(&o, tail, strlen(tail))) text = PyUnicode_DecodeUTF8(o.data, o.len, "strict");
+        if (rc == PLAIN && put(&o, tail, strlen(tail))) rc = FAILED;
+        if (rc == PLAIN) text = PyUnicode_DecodeUTF8(o.data, o.len, "strict");
         else if (rc == FAILED && !PyErr_Occurred()) PyErr_NoMemory();
     } else {
         PyErr_NoMemory();
@@ -288,18 +289,25 @@ static PyObject *rows_text(PyObject *self, PyObject *const *args, Py_ssize_t nar
         return NULL;
     }
     if (plan_from(args, &plan)) return NULL;
-    PyObject *images = args[4];
-    Py_ssize_t count = PyList_GET_SIZE(images);
+    /* a snapshot: renderers and .get run Python code, which may change the list and free its images */
+    PyObject *images = PyList_AsTuple(args[4]);
+    if (images == NULL) return NULL;
+    Py_ssize_t count = PyTuple_GET_SIZE(images);
     PyObject *out = PyList_New(count);
-    if (out == NULL) return NULL;
+    if (out == NULL) {
+        Py_DECREF(images);
+        return NULL;
+    }
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *text = tuple_text(&plan, PyList_GET_ITEM(images, i), args[5], args[6]);
+        PyObject *text = tuple_text(&plan, PyTuple_GET_ITEM(images, i), args[5], args[6]);
         if (text == NULL) {
+            Py_DECREF(images);
             Py_DECREF(out);
             return NULL;
         }
         PyList_SET_ITEM(out, i, text);
     }
+    Py_DECREF(images);
     return out;
 }
 

@@ -28,9 +28,13 @@ def parse_document(data: bytes) -> Any:
     bytes (each has its own entry or bytes), so one whose containers count more (entries pointing at one child,
     or looping: a damaged or crafted document, whose values would multiply) fails before that work."""
     budget = [len(data)]
-    if data[0] == SMALL_OBJECT:
-        return _small_object(data, 1, budget)
-    return _value(data[0], data, 1, budget)
+    try:
+        if data[0] == SMALL_OBJECT:
+            return _small_object(data, 1, budget)
+        return _value(data[0], data, 1, budget)
+    except RecursionError as exc:  # MySQL nests at most 100 levels; a looping entry recurses up to the budget
+        raise ValueError(f"binary JSON document of {len(data)} bytes nests too deeply (looping entries: "
+                         "damaged)") from exc
 
 
 def _spend(budget: list[int], count: int, data: bytes) -> None:
@@ -84,6 +88,7 @@ def _value(t: int, data: bytes, pos: int, budget: list[int]) -> Any:
         return _container(t, data, pos, budget)
     if t == STRING:
         length, pos = _varlen(data, pos)
+        _spend(budget, length, data)  # its bytes are its own: entries sharing one long string would multiply it
         return data[pos : pos + length].decode("utf-8", "backslashreplace")
     scalar = _SCALARS.get(t)
     if scalar is not None:
