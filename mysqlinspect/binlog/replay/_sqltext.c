@@ -17,8 +17,6 @@
  *                    module's text (separators ", " and ": ", not ASCII-escaped) with single quotes doubled
  *         K_JSON_TEXT the same value as 'json' (a MySQL document for a MariaDB target)
  *         K_CALL     always the renderer
- * rows_text(names, kinds, renderers, decimal_type, images, head, tail) -> list[str]
- *     head + row_tuple(..., image) + tail for each image of a list.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -248,11 +246,10 @@ static int plan_from(PyObject *const *args, Plan *plan) {
     return 0;
 }
 
-/* head + "(" literals ")" + tail, or NULL */
-static PyObject *tuple_text(Plan *plan, PyObject *image, PyObject *head, PyObject *tail) {
+/* "(" literals ")", or NULL */
+static PyObject *tuple_text(Plan *plan, PyObject *image) {
     PyObject *parts = PyList_New(0);
     if (parts == NULL) return NULL;
-    if (head != NULL && PyList_Append(parts, head)) goto fail;
     if (PyList_Append(parts, OPEN)) goto fail;
     for (Py_ssize_t i = 0; i < plan->n; i++) {
         if (i && PyList_Append(parts, SEP)) goto fail;
@@ -263,7 +260,6 @@ static PyObject *tuple_text(Plan *plan, PyObject *image, PyObject *head, PyObjec
         if (rc) goto fail;
     }
     if (PyList_Append(parts, CLOSE)) goto fail;
-    if (tail != NULL && PyList_Append(parts, tail)) goto fail;
     PyObject *out = PyUnicode_Join(EMPTY, parts);
     Py_DECREF(parts);
     return out;
@@ -279,43 +275,12 @@ static PyObject *row_tuple(PyObject *self, PyObject *const *args, Py_ssize_t nar
         return NULL;
     }
     if (plan_from(args, &plan)) return NULL;
-    return tuple_text(&plan, args[4], NULL, NULL);
-}
-
-static PyObject *rows_text(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    Plan plan;
-    if (nargs != 7 || !PyList_Check(args[4]) || !PyUnicode_Check(args[5]) || !PyUnicode_Check(args[6])) {
-        PyErr_SetString(PyExc_TypeError, "rows_text(names, kinds, renderers, decimal_type, images, head, tail)");
-        return NULL;
-    }
-    if (plan_from(args, &plan)) return NULL;
-    /* a snapshot: renderers and .get run Python code, which may change the list and free its images */
-    PyObject *images = PyList_AsTuple(args[4]);
-    if (images == NULL) return NULL;
-    Py_ssize_t count = PyTuple_GET_SIZE(images);
-    PyObject *out = PyList_New(count);
-    if (out == NULL) {
-        Py_DECREF(images);
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *text = tuple_text(&plan, PyTuple_GET_ITEM(images, i), args[5], args[6]);
-        if (text == NULL) {
-            Py_DECREF(images);
-            Py_DECREF(out);
-            return NULL;
-        }
-        PyList_SET_ITEM(out, i, text);
-    }
-    Py_DECREF(images);
-    return out;
+    return tuple_text(&plan, args[4]);
 }
 
 static PyMethodDef methods[] = {
     {"row_tuple", (PyCFunction)(void (*)(void))row_tuple, METH_FASTCALL,
      "row_tuple(names, kinds, renderers, decimal_type, image) -> str"},
-    {"rows_text", (PyCFunction)(void (*)(void))rows_text, METH_FASTCALL,
-     "rows_text(names, kinds, renderers, decimal_type, images, head, tail) -> list[str]"},
     {NULL, NULL, 0, NULL},
 };
 
