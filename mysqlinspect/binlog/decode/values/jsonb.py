@@ -95,8 +95,10 @@ def _value(t: int, data: bytes, pos: int, budget: list[int]) -> Any:
         return scalar.unpack_from(data, pos)[0]
     if t == LITERAL:
         return _LITERALS[data[pos]]
-    if t == OPAQUE:
-        return decode_json(parse_json(t, data[pos:]))
+    if t == OPAQUE:  # field type, length, bytes: only its own bytes are copied (not the rest of the document)
+        length, start = _varlen(data, pos + 1)
+        _spend(budget, length, data)
+        return decode_json(parse_json(t, data[pos : start + length]))
     raise ValueError(f"unknown binary JSON type {t}")
 
 
