@@ -19,6 +19,7 @@ from mysqlinspect.binlog.replay.session_vars import Namer, restoring_statements,
 from mysqlinspect.binlog.replay.sqlliteral import (
     column_renderers,
     exact_condition,
+    per_column_list,
     qualified_name,
     quote_identifier,
     row_tuple_renderer,
@@ -116,28 +117,13 @@ _COLUMNS_BY_NAME: dict[int, tuple[list[ColumnInfo], dict[str, ColumnInfo]]] = {}
 
 
 def _columns_by_name(change: RowChange) -> dict[str, ColumnInfo]:
-    """The columns by name, cached per column list (kept alive, so its id cannot be reused)."""
     columns = change.columns
-    cached = _COLUMNS_BY_NAME.get(id(columns))
-    if cached is not None and cached[0] is columns:
-        return cached[1]
-    if len(_COLUMNS_BY_NAME) > 1024:
-        _COLUMNS_BY_NAME.clear()
-    by_name = {c.name: c for c in columns}
-    _COLUMNS_BY_NAME[id(columns)] = (columns, by_name)
-    return by_name
-
-
-def _same_value(a: Any, b: Any) -> bool:
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, float):
-        return repr(a) == repr(b)
-    return bool(a == b)
+    return per_column_list(_COLUMNS_BY_NAME, id(columns), columns, lambda: {c.name: c for c in columns})
 
 
 def changed_columns(change: RowChange) -> list[str]:
-    """Names of the columns whose value differs between the images (_same_value, inlined: once per column)."""
+    """Names of the columns whose value differs between the images: another type, another value, a float of
+    another repr (-0.0 against 0.0)."""
     before, after = change.before or {}, change.after or {}
     changed = []
     for name in _column_names(change.columns):
@@ -180,22 +166,19 @@ _INSERT_PLANS: dict[_InsertKey, tuple[list[ColumnInfo], _InsertPlan]] = {}
 
 def _insert_plan(first: RowChange, opts: SqlOptions) -> _InsertPlan:
     """The assigned column names, `INSERT INTO t (cols) VALUES ` and the literal renderers of those columns in
-    that order, cached per column list, table, skipped columns, database rewrites and flavor (the list is kept
-    alive, so its id cannot be reused)."""
+    that order, cached per column list, table, skipped columns, database rewrites and flavor."""
     skip = opts.not_assignable(first)
     columns = first.columns
     key = (id(columns), first.schema, first.table, skip, opts.rewrite_db, opts.flavor)
-    cached = _INSERT_PLANS.get(key)
-    if cached is not None and cached[0] is columns:
-        return cached[1]
-    if len(_INSERT_PLANS) > 1024:
-        _INSERT_PLANS.clear()
+    return per_column_list(_INSERT_PLANS, key, columns, lambda: _new_insert_plan(first, skip, opts))
+
+
+def _new_insert_plan(first: RowChange, skip: frozenset[str], opts: SqlOptions) -> _InsertPlan:
+    columns = first.columns
     names = tuple(c.name for c in columns if c.name not in skip)
     head = f"INSERT INTO {_table(first, opts)} ({', '.join(quote_identifier(n) for n in names)}) VALUES "
     render = column_renderers(columns, opts.flavor)
-    plan = (names, head, tuple(render[n] for n in names), row_tuple_renderer(columns, names, opts.flavor))
-    _INSERT_PLANS[key] = (columns, plan)
-    return plan
+    return names, head, tuple(render[n] for n in names), row_tuple_renderer(columns, names, opts.flavor)
 
 
 def insert_statement(changes: list[RowChange], opts: SqlOptions) -> Statement:
@@ -246,27 +229,13 @@ _COLUMN_NAMES: dict[int, tuple[list[ColumnInfo], tuple[str, ...]]] = {}
 
 
 def _column_names(columns: list[ColumnInfo]) -> tuple[str, ...]:
-    """The names of a column list, cached per list (kept alive, so its id is not reused)."""
-    cached = _COLUMN_NAMES.get(id(columns))
-    if cached is not None and cached[0] is columns:
-        return cached[1]
-    if len(_COLUMN_NAMES) > 1024:
-        _COLUMN_NAMES.clear()
-    names = tuple(c.name for c in columns)
-    _COLUMN_NAMES[id(columns)] = (columns, names)
-    return names
+    return per_column_list(_COLUMN_NAMES, id(columns), columns, lambda: tuple(c.name for c in columns))
 
 
 def _integer_columns(columns: list[ColumnInfo]) -> frozenset[str]:
-    """Names of the integer columns, cached per column list (kept alive, so its id is not reused)."""
-    cached = _INTEGER_COLUMNS.get(id(columns))
-    if cached is not None and cached[0] is columns:
-        return cached[1]
-    if len(_INTEGER_COLUMNS) > 1024:
-        _INTEGER_COLUMNS.clear()
-    names = frozenset(c.name for c in columns if c.type_name in INTEGER_TYPES)
-    _INTEGER_COLUMNS[id(columns)] = (columns, names)
-    return names
+    """Names of the integer columns."""
+    return per_column_list(_INTEGER_COLUMNS, id(columns), columns,
+                           lambda: frozenset(c.name for c in columns if c.type_name in INTEGER_TYPES))
 
 
 def _integer_key(change: RowChange, key: RowKey) -> bool:

@@ -19,10 +19,10 @@ import json
 import math
 import re
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from decimal import Decimal
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from mysqlinspect.binlog.decode.library.jsonnull import JSON_NULL
 from mysqlinspect.binlog.decode.values.convert import ZERO_DATETIME, format_time
@@ -396,22 +396,21 @@ def _json_renderer(flavor: str, generic: Renderer) -> Renderer:
     return render
 
 
-# column_renderer's fast paths as expressions of a value {v} with the column's renderer {r} as the fallback: each
-# gives what {r}({v}) gives (the same condition, the same text), without the call
-_INLINE_KINDS: dict[str, str] = {
-    **dict.fromkeys(INTEGER_KINDS, "(str({v}) if type({v}) is int else {r}({v}))"),
-    **dict.fromkeys(TEXT_KINDS, "(\"'\" + {v}.replace(\"'\", \"''\") + \"'\" if type({v}) is str and not "
-                                "_needs_hex({v}) else {r}({v}))"),
-    "datetime": "(\"'\" + {v}.isoformat(' ') + \"'\" if type({v}) is _datetime and {v}.tzinfo is None "
-                "else {r}({v}))",
-    "date": "(\"'\" + {v}.isoformat() + \"'\" if type({v}) is _date else {r}({v}))",
-    "decimal": "(format({v}, 'f') if type({v}) is _Decimal else {r}({v}))",
+# column_renderer's fast paths: per column kind, its number in _sqltext.c and the same test and text as a Python
+# expression of a value {v} with the column's renderer {r} as the fallback (each gives what {r}({v}) gives, without
+# the call); JSON documents are the C renderer's only (6, or 7 for a MariaDB target, as _json_renderer)
+_FAST_PATHS: dict[str, tuple[int, str]] = {
+    **dict.fromkeys(INTEGER_KINDS, (1, "(str({v}) if type({v}) is int else {r}({v}))")),
+    **dict.fromkeys(TEXT_KINDS, (2, "(\"'\" + {v}.replace(\"'\", \"''\") + \"'\" if type({v}) is str and not "
+                                    "_needs_hex({v}) else {r}({v}))")),
+    "datetime": (3, "(\"'\" + {v}.isoformat(' ') + \"'\" if type({v}) is _datetime and {v}.tzinfo is None "
+                    "else {r}({v}))"),
+    "date": (4, "(\"'\" + {v}.isoformat() + \"'\" if type({v}) is _date else {r}({v}))"),
+    "decimal": (5, "(format({v}, 'f') if type({v}) is _Decimal else {r}({v}))"),
 }
+_CALL = (0, "{r}({v})")  # no fast path: the renderer for every value
 MAX_COMPILED_COLUMNS = 256  # wider rows render column by column
 _INLINE_GLOBALS = {"_needs_hex": _NEEDS_HEX.search, "_datetime": dt.datetime, "_date": dt.date, "_Decimal": Decimal}
-# the same fast paths in _sqltext.c, by its kind numbers (0: the renderer for every value; JSON: 6 or 7)
-_C_KINDS: dict[str, int] = {**dict.fromkeys(INTEGER_KINDS, 1), **dict.fromkeys(TEXT_KINDS, 2), "datetime": 3,
-                            "date": 4, "decimal": 5}
 
 
 def row_tuple_renderer(columns: list[ColumnInfo], names: tuple[str, ...], flavor: str = "mysql",
@@ -422,20 +421,19 @@ def row_tuple_renderer(columns: list[ColumnInfo], names: tuple[str, ...], flavor
     their renderer (None for wide rows). `native=False` (tests): the compiled Python."""
     by_name = {c.name: c for c in columns}
     renderers = column_renderers(columns, flavor)
+    kinds = [by_name[n].type_name.lower() for n in names]
     if native and sqltext is not None:
-        json_kind = {"mariadb": 0, MYSQL_TO_MARIADB: 7}.get(flavor, 6)  # as column_renderer: _json_renderer or not
-        kinds = bytes(_C_KINDS.get(kind, json_kind if kind == "json" else 0)
-                      for kind in (by_name[n].type_name.lower() for n in names))
-        return functools.partial(sqltext.row_tuple, names, kinds, tuple(renderers[n] for n in names), Decimal)
+        json_code = {"mariadb": 0, MYSQL_TO_MARIADB: 7}.get(flavor, 6)  # as column_renderer: _json_renderer or not
+        codes = bytes(json_code if kind == "json" else _FAST_PATHS.get(kind, _CALL)[0] for kind in kinds)
+        return functools.partial(sqltext.row_tuple, names, codes, tuple(renderers[n] for n in names), Decimal)
     if len(names) > MAX_COMPILED_COLUMNS:
         return None
     scope: dict[str, Any] = dict(_INLINE_GLOBALS)
     fetch, parts = [], []
-    for i, name in enumerate(names):
+    for i, (name, kind) in enumerate(zip(names, kinds, strict=True)):
         scope[f"n{i}"], scope[f"r{i}"] = name, renderers[name]
         fetch.append(f"    v{i} = get(n{i})")
-        template = _INLINE_KINDS.get(by_name[name].type_name.lower(), "{r}({v})")
-        parts.append(template.format(v=f"v{i}", r=f"r{i}"))
+        parts.append(_FAST_PATHS.get(kind, _CALL)[1].format(v=f"v{i}", r=f"r{i}"))
     source = ("def row(image):\n    get = image.get\n" + "\n".join(fetch)
               + "\n    return '(' + ', '.join((" + "".join(p + ", " for p in parts) + ")) + ')'\n")
     exec(compile(source, "<row_tuple_renderer>", "exec"), scope)
@@ -446,12 +444,24 @@ def row_tuple_renderer(columns: list[ColumnInfo], names: tuple[str, ...], flavor
 def column_renderers(columns: list[ColumnInfo], flavor: str = "mysql", exact_float: bool = False
                      ) -> dict[str, Renderer]:
     """Renderers by column name, cached per column list (the record adapters share one list per table)."""
-    key = (id(columns), flavor, exact_float)
-    cached = _RENDERER_CACHE.get(key)
+    return per_column_list(_RENDERER_CACHE, (id(columns), flavor, exact_float), columns,
+                           lambda: {c.name: column_renderer(c, flavor, exact_float) for c in columns})
+
+
+_T = TypeVar("_T")
+MAX_CACHED_LISTS = 1024
+
+
+def per_column_list(cache: dict[Any, tuple[list[ColumnInfo], _T]], key: Hashable, columns: list[ColumnInfo],
+                    make: Callable[[], _T]) -> _T:
+    """make()'s value for a column list, made once per list and `key` (which holds id(columns)): the cache keeps
+    the list alive, so its id cannot be reused by another list while the entry stands; more than
+    MAX_CACHED_LISTS entries clear it."""
+    cached = cache.get(key)
     if cached is not None and cached[0] is columns:
         return cached[1]
-    if len(_RENDERER_CACHE) > 1024:
-        _RENDERER_CACHE.clear()
-    renderers = {c.name: column_renderer(c, flavor, exact_float) for c in columns}
-    _RENDERER_CACHE[key] = (columns, renderers)  # the list is kept alive, so its id cannot be reused
-    return renderers
+    if len(cache) > MAX_CACHED_LISTS:
+        cache.clear()
+    value = make()
+    cache[key] = (columns, value)
+    return value
