@@ -13,6 +13,8 @@ from mysqlinspect.binlog.decode.values.convert import json_row, json_value
 from mysqlinspect.binlog.model import EventRecord, RowChange, Transaction
 from mysqlinspect.binlog.read.filters import ddl_table
 
+STATEMENT_OPS = ("ddl", "other")  # Query events shown as a line of their own (DDL, a statement)
+
 
 def line_base(kind: str, ev: EventRecord) -> dict[str, Any]:
     return {"kind": kind, "file": ev.file, "start_pos": ev.start_pos, "end_pos": ev.end_pos,
@@ -48,7 +50,7 @@ def event_lines(ev: EventRecord, all_events: bool, encode: bool = True) -> list[
     """Lines for one event: rows, a DDL/statement, or (when event types were selected) the event itself."""
     if ev.rows:
         return row_lines(ev, encode)
-    if ev.event_type == "QueryEvent" and ev.op in ("ddl", "other"):
+    if ev.event_type == "QueryEvent" and ev.op in STATEMENT_OPS:
         schema, table = ddl_table(ev.query or "", ev.schema)
         line = line_base("ddl" if ev.op == "ddl" else "statement", ev)
         line.update({"schema": schema, "table": table, "op": ev.op, "primary_key": None, "before": None,

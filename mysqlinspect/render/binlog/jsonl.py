@@ -18,13 +18,12 @@ import orjson
 
 from mysqlinspect.binlog.decode.values.convert import json_default
 from mysqlinspect.binlog.model import EventRecord, RowChange, Transaction
-from mysqlinspect.render.binlog.json import event_lines, line_base, row_lines, transaction_summary
+from mysqlinspect.render.binlog.json import STATEMENT_OPS, event_lines, line_base, row_lines, transaction_summary
 
 _OPTIONS = orjson.OPT_UTC_Z
 _STDLIB = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=json_default)
 _dumps = orjson.dumps
 _DECIMAL = decimal.Decimal
-_STATEMENT_OPS = ("ddl", "other")  # the Query events event_lines gives a line without all_events
 _BY_TYPE: dict[type, Callable[[Any], Any]] = {decimal.Decimal: lambda v: format(v, "f"),
                                              bytes: lambda v: "0x" + v.hex()}
 
@@ -60,7 +59,7 @@ def transaction_jsonl_parts(txn: Transaction, all_events: bool, with_summary: bo
     for ev in txn.events:
         if ev.rows:
             lines = _row_lines(ev)
-        elif all_events or (ev.event_type == "QueryEvent" and ev.op in _STATEMENT_OPS):  # else event_lines is []
+        elif all_events or (ev.event_type == "QueryEvent" and ev.op in STATEMENT_OPS):  # else event_lines is []
             lines = [encode_line(line) for line in event_lines(ev, all_events, encode=False)]
         else:
             continue
@@ -90,20 +89,8 @@ def _row_lines(ev: EventRecord) -> list[bytes]:
     head = head[:-1] + b","
     out = []
     dumps, default, options = _dumps, _default, _OPTIONS
-    pk = first.primary_key
-    single = pk[0] if len(pk) == 1 else None  # the usual key: one column, the same list for the event's rows
     for row in ev.rows:
-        before, after = row.before, row.after
-        image = before if before is not None else after
-        if image is None or not row.primary_key:
-            key = None
-        elif single is not None and row.primary_key is pk:
-            key = {single: image.get(single)}
-        else:
-            key = {col: image.get(col) for col in row.primary_key}
-        tail: dict[str, Any] = {"primary_key": key, "before": before, "after": after}
-        if not row.names_from_metadata:
-            tail["names_from_current_definition"] = True
+        tail = _row_part(row)
         try:
             if row.schema != first.schema or row.table != first.table or row.op != first.op:
                 raise TypeError("a row of another table or operation")
@@ -117,7 +104,13 @@ def _row_lines(ev: EventRecord) -> list[bytes]:
 def _row_part(row: RowChange) -> dict[str, Any]:
     """The keys of a row line after `op`, model values left for the encoder."""
     image = row.before if row.before is not None else row.after
-    key = {col: image.get(col) for col in row.primary_key} if row.primary_key and image is not None else None
+    pk = row.primary_key
+    if image is None or not pk:
+        key = None
+    elif len(pk) == 1:  # the usual key
+        key = {pk[0]: image.get(pk[0])}
+    else:
+        key = {col: image.get(col) for col in pk}
     part: dict[str, Any] = {"primary_key": key, "before": row.before, "after": row.after}
     if not row.names_from_metadata:
         part["names_from_current_definition"] = True

@@ -35,6 +35,7 @@ class TransactionPayloadEvent(BinLogEvent):
         super().__init__(from_packet, event_size, table_map, ctl_connection, **kwargs)
         self.body = bytes(self.packet.read(event_size))
 
+
 CACHE_LIMIT = 4096
 _CACHED_FIELDS = ("table_id", "flags", "schema_length", "schema", "table_length", "table", "column_count",
                   "columns", "null_bitmask", "table_obj", "optional_metadata")
