@@ -8,13 +8,16 @@
             reader.done(txn)       # after the output is written: records the checkpoint
 
 `done()` is what makes resume exact: the checkpoint moves past a transaction only once it has been emitted.
-Transactions that the range gate or the filters drop are recorded by the reader itself.
+Transactions that the range gate or the filters drop are recorded by the reader itself. `rendered(render, jobs)`
+gives the rendered transactions instead, decoded by several processes where that keeps the output the same
+(read/server/parallel.py: a bounded range without a checkpoint).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mysqlinspect.binlog.decode.schema_fallback import SchemaLookup
 from mysqlinspect.binlog.model import Transaction
@@ -26,6 +29,9 @@ from mysqlinspect.binlog.read.server.stream import BinlogStream, StreamOptions
 from mysqlinspect.binlog.source.server_files import check_file_available
 from mysqlinspect.connection.settings import ConnectionSettings
 from mysqlinspect.errors import DataError, MysqlInspectError
+
+if TYPE_CHECKING:
+    from mysqlinspect.binlog.read.server.parallel import DumpChunks, ServerSelection
 
 
 class RangeReader:
@@ -56,6 +62,7 @@ class RangeReader:
             self.checkpoint.flush()
         self._held: list[tuple[BinlogPosition, str | None, int]] | None = None
         self.start = start
+        self.lookup = lookup
         self.stream = BinlogStream(settings, start, options=options or StreamOptions(blocking=rng.follow,
                                                                          read_timeout=60.0 if rng.follow else None),
                                    stop=rng.stop, lookup=lookup, warn=self.warn, seen_gtids=seen,
@@ -91,6 +98,53 @@ class RangeReader:
                 yield kept
             if self.gate.exhausted():
                 return
+
+    def rendered(self, render: Callable[[Transaction], Iterable[bytes]], jobs: int = 1,
+                 chunk_bytes: int | None = None) -> Iterator[bytes]:
+        """render(txn) of each transaction, in order (blocks of bytes), each one done() once rendered; with
+        jobs > 1 and a range that allows it (`parallel_safe`), decoded by that many processes."""
+        if jobs <= 1 or not self.parallel_safe:
+            for txn in self.transactions():
+                yield from render(txn)
+                self.done(txn)
+            return
+        if self.empty:
+            return
+        from mysqlinspect.binlog.read.server.parallel import server_outputs
+
+        selection, receiver = self._parallel_parts(jobs, chunk_bytes)
+        yield from server_outputs(selection, receiver, render, jobs)
+
+    @property
+    def parallel_safe(self) -> bool:
+        """Whether transactions may be decoded and selected in several processes: a bounded range read by the own
+        decoder, without a checkpoint (it moves with each transaction's output), a --gtid start still to pass or an
+        --include-gtids set to see whole (the gate's state must be kept in order)."""
+        from mysqlinspect.innodb.pages import workers
+
+        options = self.stream.options
+        return (workers.AVAILABLE and self.checkpoint is None and not self.range.follow and options.decoder == "own"
+                and (self.gate.start_gtid is None or self.gate.started) and self.gate.expected is None)
+
+    def _parallel_parts(self, jobs: int, chunk_bytes: int | None) -> tuple[ServerSelection, DumpChunks]:
+        from mysqlinspect.binlog.decode.schema_fallback import SchemaFallback
+        from mysqlinspect.binlog.read.local.chunks import chunk_size
+        from mysqlinspect.binlog.read.server.parallel import DumpChunks, ServerSelection
+
+        schema = SchemaFallback(self.lookup, self.warn) if self.lookup is not None else None
+        stream, options = self.stream, self.stream.options
+        selection = ServerSelection(stream.stop, self.gate, self.filter, self.warn, schema)
+        receiver = DumpChunks(self.settings, self.start, server_id=stream.server_id,
+                              target=chunk_size(self._range_bytes(), jobs, chunk_bytes), stop=stream.stop.position,
+                              verify_checksum=options.verify_checksum, retry=options.retry, schema=schema,
+                              warn=self.warn)
+        return selection, receiver
+
+    def _range_bytes(self) -> int:
+        """About how many bytes of binlog the range holds (the server's file sizes from its start)."""
+        names = [f.name for f in self.range.files]
+        first = names.index(self.start.file) if self.start.file in names else 0
+        return max(sum(f.size for f in self.range.files[first:]) - self.start.pos, 0)
 
     def done(self, txn: Transaction) -> None:
         """The transaction has been emitted: move the checkpoint past it."""

@@ -84,10 +84,10 @@ class ServerBinlogSource:
                 continue
             event = memoryview(data)[1:]
             if code == ROTATE_EVENT and (log_pos == 0 or flags & ARTIFICIAL_FLAG):
-                current = _rotate_target(event, CHECKSUM_LEN if crc_ok(event) else 0)
+                current = rotate_target(event, CHECKSUM_LEN if crc_ok(event) else 0)
                 continue
             if code == FORMAT_DESCRIPTION_EVENT:
-                body, fde = _fde(event, verify and log_pos != 0, current, log_pos - size)
+                body, fde = read_fde(event, verify and log_pos != 0, current, log_pos - size)
                 csum = fde.checksum_len
             elif log_pos == 0:
                 continue
@@ -101,14 +101,14 @@ class ServerBinlogSource:
             start = log_pos - size if log_pos else 0
             yield RawEvent(current, start, log_pos, timestamp, code, server_id, size, flags, body)
             if code == ROTATE_EVENT:
-                current = _rotate_target(event, csum)
+                current = rotate_target(event, csum)
 
 
-def _rotate_target(event: memoryview, csum: int) -> str:
+def rotate_target(event: memoryview, csum: int) -> str:
     return bytes(event[HEADER_LEN + ROTATE_POST_HEADER : len(event) - csum]).decode("utf-8", "replace")
 
 
-def _fde(event: memoryview, verify: bool, file: str, pos: int) -> tuple[bytes, FormatDescription]:
+def read_fde(event: memoryview, verify: bool, file: str, pos: int) -> tuple[bytes, FormatDescription]:
     """(body without its CRC, keeping the checksum_alg byte; the format it describes). The server may have
     cleared the in-use flag of a file still open, so either CRC is accepted."""
     body = bytes(event[HEADER_LEN:])

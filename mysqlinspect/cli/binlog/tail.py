@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from functools import partial
 from typing import Any
 
 import click
@@ -13,7 +14,6 @@ from mysqlinspect.binlog.read.preflight import PreflightIssue, preflight_issues
 from mysqlinspect.binlog.read.range import RangeSpec, resolve_range
 from mysqlinspect.binlog.read.reader import RangeReader
 from mysqlinspect.binlog.read.server.stream import Decoder, RetryPolicy, StreamOptions
-from mysqlinspect.binlog.replay.apply import target_settings
 from mysqlinspect.binlog.replay.schema_lookup import InformationSchemaLookup
 from mysqlinspect.cli.binlog.options import (
     binlog_decoder_option,
@@ -32,7 +32,6 @@ from mysqlinspect.connection.settings import CommandLineOptions
 from mysqlinspect.errors import UnsupportedServerError, UsageError
 from mysqlinspect.render.binlog.json import transaction_document
 from mysqlinspect.render.binlog.jsonl import transaction_jsonl_parts
-from mysqlinspect.render.binlog.tail import render_transaction
 
 
 def check_preflight(app: AppContext, issues: list[PreflightIssue], strict: bool) -> None:
@@ -62,7 +61,7 @@ def check_preflight(app: AppContext, issues: list[PreflightIssue], strict: bool)
 @click.option("--rows-only", is_flag=True, help="jsonl: no per-transaction summary lines.")
 @click.option("--retry-timeout", type=click.FloatRange(min=0), default=120.0, show_default=True,
               help="Seconds to keep reconnecting after the connection drops (0: fail at once).")
-@binlog_jobs_options("Local files, --format jsonl")
+@binlog_jobs_options("--format jsonl, from local files or a bounded range of a server without --checkpoint")
 @click.option("--schema-from", metavar="DSN",
               help="FILE|DIR: column names and keys of tables logged without binlog_row_metadata=FULL from this "
                    "server's current definitions (otherwise @1..@n, as mysqlbinlog shows them).")
@@ -87,6 +86,8 @@ def tail(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions,
 
         if decoder == "library":
             raise UsageError("--decoder library needs a server; local files are read with the own decoder")
+        from mysqlinspect.binlog.replay.apply import target_settings  # here: replay's modules take 45 ms to import
+
         schema = target_settings(schema_from, app.settings(conn_opts)) if schema_from else None
         tail_files(app, files, range_spec, event_filter, fmt, all_events, rows_only, verify_checksum, checkpoint,
                    (jobs, chunk_bytes), schema)
@@ -113,14 +114,21 @@ def tail(app: AppContext, files: tuple[str, ...], conn_opts: CommandLineOptions,
             app.warn(f"resuming from checkpoint {checkpoint}: {saved.file}:{saved.pos} "
                      f"after {saved.transactions} transactions")
         try:
-            _emit_all(app, reader, fmt, all_events, rows_only)
+            _emit_all(app, reader, fmt, all_events, rows_only, (jobs, chunk_bytes))
         finally:
             lookup.close()
 
 
-def _emit_all(app: AppContext, reader: RangeReader, fmt: str, all_events: bool, rows_only: bool) -> None:
+def _emit_all(app: AppContext, reader: RangeReader, fmt: str, all_events: bool, rows_only: bool,
+              parallel: tuple[int, int | None]) -> None:
     out = sys.stdout
     follow = reader.range.follow
+    if fmt == "jsonl" and reader.parallel_safe:  # a bounded range without a checkpoint: --jobs processes
+        render = partial(transaction_jsonl_parts, all_events=all_events, with_summary=not rows_only)
+        for data in reader.rendered(render, *parallel):
+            write_jsonl_bytes(out, data)
+        out.flush()
+        return
     if fmt == "json":
         docs: list[dict[str, Any]] = []
         reader.hold_checkpoint()  # one document: the checkpoint moves only once it is out
@@ -133,6 +141,8 @@ def _emit_all(app: AppContext, reader: RangeReader, fmt: str, all_events: bool, 
                                    "reconnects": reader.stream.reconnects}})
         reader.release_checkpoint()
         return
+    from mysqlinspect.render.binlog.tail import render_transaction  # here: rich's tables take 30 ms to import
+
     count = 0
     with deferred_interrupts() as guard:
         for txn in reader.transactions():

@@ -22,7 +22,6 @@ from mysqlinspect.cli.interrupts import deferred_interrupts
 from mysqlinspect.connection.settings import ConnectionSettings
 from mysqlinspect.render.binlog.json import transaction_document
 from mysqlinspect.render.binlog.jsonl import transaction_jsonl_parts
-from mysqlinspect.render.binlog.tail import render_transaction
 
 
 def tail_files(app: AppContext, files: tuple[str, ...], range_spec: RangeSpec, event_filter: EventFilter,
@@ -152,6 +151,7 @@ def _emit_jsonl_checkpointed(reader: FileTransactions, saved: FileCheckpoint, al
 def _emit_stream(app: AppContext, reader: FileTransactions, saved: FileCheckpoint | None, fmt: str,
                  all_events: bool, rows_only: bool) -> None:
     from mysqlinspect.cli.binlog.tail import _write_jsonl
+    from mysqlinspect.render.binlog.tail import render_transaction  # here: rich's tables take 30 ms to import
 
     if saved is not None:
         reader.skipped = lambda txn: saved.record(txn, flush=False)

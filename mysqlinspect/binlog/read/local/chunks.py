@@ -32,10 +32,11 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from mysqlinspect.binlog.decode.events import EventDecoder
-from mysqlinspect.binlog.model import Transaction
+from mysqlinspect.binlog.decode.schema_fallback import SchemaFallback
+from mysqlinspect.binlog.model import EventRecord, Transaction
 from mysqlinspect.binlog.read import spill
 from mysqlinspect.binlog.read.transactions import TransactionAssembler
 from mysqlinspect.binlog.source.files import display_name, open_bytes
@@ -45,6 +46,19 @@ from mysqlinspect.innodb.pages import workers
 if TYPE_CHECKING:
     from mysqlinspect.binlog.read.local.transactions import FileTransactions
     from mysqlinspect.binlog.source.local import _Walk
+
+class Selection(Protocol):
+    """What a chunk's transactions go through (FileTransactions; a server range's ServerSelection): the range and
+    the filters, and where the decoder finds names the binlog lacks (`chunk_schema`: filled before the fork)."""
+
+    skipped: Callable[[Transaction], None]
+    warn: Callable[[str], None]
+    chunk_schema: SchemaFallback | None
+
+    def select(self, item: Transaction | EventRecord) -> tuple[bool, Transaction | None]: ...
+
+    def past_stop(self, txn: Transaction) -> bool: ...
+
 
 Render = Callable[[Transaction], Iterable[bytes]]  # a transaction's output, in parts (a large one as it is made)
 Cut = tuple[int, bytes, Callable[[], None] | None]  # at this offset of a chunk's output: once the bytes before
@@ -134,7 +148,7 @@ def plan_chunks(data: Buffer, end: int, target: int, first_number: int) -> Itera
         yield Chunk(start, pos, first_number, starts, chunk_fde, chunk_maps)
 
 
-def decode_chunk(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk, first_number: int,
+def decode_chunk(reader: Selection, data: Buffer, name: str, chunk: Chunk, first_number: int,
                  render: Render, write: Callable[[bytes], object]) -> ChunkOutput:
     """One chunk decoded, assembled, selected and rendered to `write` (in a child process); an error is kept in
     the result, for the parent to raise after the chunk's output."""
@@ -147,11 +161,11 @@ def decode_chunk(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk
     return out
 
 
-def chunk_parts(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk, first_number: int, render: Render,
+def chunk_parts(reader: Selection, data: Buffer, name: str, chunk: Chunk, first_number: int, render: Render,
                 out: ChunkOutput, warn: Callable[[str], None]) -> Iterator[bytes]:
     """The rendered output of one chunk's selected transactions; `out` says how many numbers it used and whether
     it reached the range's stop."""
-    decoder = EventDecoder(warn=warn)
+    decoder = EventDecoder(warn=warn, schema=reader.chunk_schema)
     checksum_len = 0
     if chunk.start != chunk.fde_pos:
         fde_end = chunk.fde_pos + HEADER.unpack_from(data, chunk.fde_pos)[3]
@@ -194,7 +208,7 @@ def chunk_parts(reader: FileTransactions, data: Buffer, name: str, chunk: Chunk,
             out.state = render.state()
 
 
-class _Spool:
+class Spool:
     """A chunk's output: an anonymous in-memory file (memfd; a temporary file elsewhere) the child writes and the
     parent copies out in blocks, so no large buffer is built, pickled or held by either."""
 
@@ -205,7 +219,7 @@ class _Spool:
             self.fd, path = tempfile.mkstemp(prefix="mysqlinspect-chunk-", dir=spill.directory())
             os.unlink(path)
 
-    def fill(self, reader: FileTransactions, data: Buffer, name: str, chunk: Chunk, first_number: int,
+    def fill(self, reader: Selection, data: Buffer, name: str, chunk: Chunk, first_number: int,
              render: Render) -> ChunkOutput:
         with open(self.fd, "wb", buffering=SPOOL_BLOCK, closefd=False) as out:
             return decode_chunk(reader, data, name, chunk, first_number, render, out.write)
@@ -235,17 +249,17 @@ class _Spool:
 
 
 @dataclass
-class _Ordered:
+class Ordered:
     """The parent's state across files: the next transaction number and whether decoder warnings were shown."""
 
-    reader: FileTransactions
+    reader: Selection
     render: Render
     cuts: Cuts | None = None
     next_number: int = 1
     warned: bool = False
     stopped: bool = False
 
-    def emit(self, data: Buffer, name: str, chunk: Chunk, spool: _Spool | None, result: ChunkOutput | None
+    def emit(self, data: Buffer, name: str, chunk: Chunk, spool: Spool | None, result: ChunkOutput | None
              ) -> Iterator[bytes]:
         """A chunk's output in blocks, then its error. A chunk not decoded, or numbered otherwise, is decoded here:
         straight to the output, or - when its output is cut (its cuts known only at its end) - into a spool, on disk
@@ -256,7 +270,7 @@ class _Ordered:
             if self.cuts is None:
                 yield from self._decode_here(data, name, chunk)
                 return
-            spool = _Spool(on_disk=chunk.end - chunk.start > DIRECT_CHUNK)
+            spool = Spool(on_disk=chunk.end - chunk.start > DIRECT_CHUNK)
             result = spool.fill(self.reader, data, name, chunk, self.next_number, self.render)
         try:
             if result.warnings and not self.warned:
@@ -324,7 +338,7 @@ def ordered_outputs(reader: FileTransactions, render: Render, jobs: int, chunk_b
                     cuts: Cuts | None = None) -> Iterator[bytes]:
     """The rendered selected transactions of every file, in order, decoded by up to `jobs` child processes
     (`cuts`: see ChunkRender)."""
-    state = _Ordered(reader, render, cuts)
+    state = Ordered(reader, render, cuts)
     for path in reader.source.files:
         with open_bytes(path) as data:
             target = chunk_size(len(data), jobs, chunk_bytes)
@@ -339,10 +353,10 @@ def ordered_outputs(reader: FileTransactions, render: Render, jobs: int, chunk_b
             return
 
 
-Running = deque[tuple[Chunk, tuple[int, int], _Spool]]
+Running = deque[tuple[Chunk, tuple[int, int], Spool]]
 
 
-def _file_outputs(state: _Ordered, walk: _FileWalk, chunks: Iterator[Chunk], jobs: int) -> Iterator[bytes]:
+def _file_outputs(state: Ordered, walk: _FileWalk, chunks: Iterator[Chunk], jobs: int) -> Iterator[bytes]:
     data, name = walk.data, walk.name
     first, second = next(chunks, None), next(chunks, None)
     if first is None:
@@ -362,9 +376,9 @@ def _file_outputs(state: _Ordered, walk: _FileWalk, chunks: Iterator[Chunk], job
                 if state.stopped or walk.past_end:
                     return
                 continue
-            spool = _Spool()
+            spool = Spool()
             try:
-                child = workers.start(_fill_in_child, (spool, state.reader, data, name, chunk, state.render))
+                child = workers.start(fill_in_child, (spool, state.reader, data, name, chunk, state.render))
             except BaseException:
                 spool.close()
                 raise
@@ -381,7 +395,7 @@ def _file_outputs(state: _Ordered, walk: _FileWalk, chunks: Iterator[Chunk], job
             spool.close()
 
 
-def _fill_in_child(spool: _Spool, reader: FileTransactions, data: Buffer, name: str, chunk: Chunk, render: Render
+def fill_in_child(spool: Spool, reader: Selection, data: Buffer, name: str, chunk: Chunk, render: Render
                    ) -> ChunkOutput:
     """A child's chunk. Ctrl-C is the parent's to handle (it stops at a transaction's end and ends the children):
     the child ignores it."""
@@ -389,7 +403,7 @@ def _fill_in_child(spool: _Spool, reader: FileTransactions, data: Buffer, name: 
     return spool.fill(reader, data, name, chunk, chunk.first_number, render)
 
 
-def _direct_output(state: _Ordered, walk: _FileWalk, chunk: Chunk) -> Iterator[bytes]:
+def _direct_output(state: Ordered, walk: _FileWalk, chunk: Chunk) -> Iterator[bytes]:
     """A chunk decoded here, straight to the output (or through a spool on disk when it is cut), within the file's
     valid data."""
     valid_end = walk.valid_end()
@@ -399,7 +413,7 @@ def _direct_output(state: _Ordered, walk: _FileWalk, chunk: Chunk) -> Iterator[b
     yield from state.emit(walk.data, walk.name, replace(chunk, end=min(chunk.end, valid_end)), None, None)
 
 
-def _next_output(state: _Ordered, walk: _FileWalk, running: Running) -> Iterator[bytes]:
+def _next_output(state: Ordered, walk: _FileWalk, running: Running) -> Iterator[bytes]:
     """The oldest chunk's output, within the file's valid data: a chunk past its end is dropped (the read of this
     file ends), one across it is decoded again here up to it."""
     chunk, child, spool = running.popleft()

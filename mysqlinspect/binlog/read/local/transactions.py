@@ -84,6 +84,8 @@ class FileTransactions:
     `rng` (resolve_file_range's, possibly moved by a resume) wins over `spec`; `lookup` names the columns of
     tables logged without FULL row metadata; `gtid_started`: a --gtid start was passed before a resume point."""
 
+    chunk_schema: SchemaFallback | None = None  # chunks decoded in children name nothing from a server (parallel_safe)
+
     def __init__(self, paths: Sequence[str | Path], spec: RangeSpec | None = None,
                  event_filter: EventFilter | None = None, verify_checksum: bool = True,
                  warn: Callable[[str], None] = lambda message: None, *, rng: ResolvedRange | None = None,

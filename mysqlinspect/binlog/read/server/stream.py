@@ -151,7 +151,8 @@ class BinlogStream:
                                        f"{exc}") from exc
                 self.assembler.reset()
                 self.reconnects += 1
-                self.warn(f"binlog connection lost ({_describe(exc)}); resuming at {self.resume_at} in {delay:.1f}s")
+                self.warn(f"binlog connection lost ({describe_error(exc)}); resuming at {self.resume_at} in "
+                          f"{delay:.1f}s")
                 time.sleep(delay)
                 delay = min(delay * 2, policy.max_delay)
 
@@ -202,7 +203,7 @@ def _dump_records(settings: ConnectionSettings, server_id: int, options: StreamO
                           verify_checksum=options.verify_checksum)
 
 
-def _describe(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
     if exc.args and isinstance(exc.args[0], int) and len(exc.args) > 1:
         return f"{exc.args[0]}: {exc.args[1]}"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

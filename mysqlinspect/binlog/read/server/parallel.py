@@ -1,0 +1,394 @@
+"""Parallel decoding of a server's binlog range (`binlog tail --format jsonl` from a server, `--jobs N`): the dump
+is received here and cut into chunks of whole transactions, which forked children decode, select and render as they
+do a local file's chunks (read.local.chunks); their outputs are put back in order.
+
+Each chunk is written as it arrives into its own in-memory file (memfd; a file on disk once it is larger than
+DIRECT_CHUNK) at the positions its events have in the server's file, with the file's Format_description at
+position 4 and the Table_maps it uses from earlier chunks at theirs: a sparse copy of what the chunk decoder reads
+of a local file. Here the events' CRC32s are verified as they arrive, and a Table_map whose table needs the
+current definition (no column names or no primary key logged) is completed through the range's schema lookup, in
+order: the children find the names in the lookup's cache (they never ask the server: its connection is this
+process's), and the warnings are given once, here. A chunk larger than DIRECT_CHUNK (a transaction that large) is
+decoded here from its file on disk, once the chunks before it are out, as is a range of one chunk (no fork).
+
+A dropped connection is reopened at the start of the chunk being received, with the stream's retry policy: the
+chunks before it are complete, so nothing is lost or output twice. The dump ends at the range's stop position (a
+chunk reaching the range's stop ends the read) or at the end of the log. RangeReader.rendered uses this for a
+bounded range without --checkpoint, a --gtid start still to pass or an --include-gtids set (whose state is kept in
+order); those are read in one process.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import tempfile
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from mysqlinspect.binlog.decode.events import complete_table_map
+from mysqlinspect.binlog.decode.rows import ROW_OPS
+from mysqlinspect.binlog.decode.schema_fallback import SchemaFallback
+from mysqlinspect.binlog.decode.tablemap import parse_table_map
+from mysqlinspect.binlog.model import EventRecord, Transaction
+from mysqlinspect.binlog.position import FIRST_EVENT_POS, BinlogPosition
+from mysqlinspect.binlog.read import spill
+from mysqlinspect.binlog.read.filters import EventFilter
+from mysqlinspect.binlog.read.local import chunks
+from mysqlinspect.binlog.read.local.chunks import TRANSACTION_STARTS, Chunk, Ordered, Render, Spool, fill_in_child
+from mysqlinspect.binlog.read.range import RangeGate
+from mysqlinspect.binlog.read.server.stream import RetryPolicy, StopBound, describe_error
+from mysqlinspect.binlog.source.dump_connection import is_transient, translate_stream_error
+from mysqlinspect.binlog.source.fde import CHECKSUM_LEN, FormatDescription, crc_ok
+from mysqlinspect.binlog.source.rawdump import (
+    FORMAT_DESCRIPTION_EVENT,
+    HEADER,
+    HEADER_LEN,
+    ROTATE_EVENT,
+    TABLE_MAP_EVENT,
+    RawDump,
+    packets,
+)
+from mysqlinspect.binlog.source.server import ARTIFICIAL_FLAG, HEARTBEATS, read_fde, rotate_target
+from mysqlinspect.connection.settings import ConnectionSettings
+from mysqlinspect.errors import ConnectError, DataError, MysqlInspectError
+from mysqlinspect.innodb.pages import workers
+
+WRITE_BLOCK = 1 << 20  # events are written to a chunk's file in blocks of this size
+BODY_AT = 1 + HEADER_LEN  # an event's body in a dump packet (after the OK byte and the header)
+
+
+class ServerSelection:
+    """A server range's transactions as RangeReader.transactions selects them (without a checkpoint): complete ones
+    before the stop, through the range's gate and the filters."""
+
+    def __init__(self, stop: StopBound, gate: RangeGate, event_filter: EventFilter, warn: Callable[[str], None],
+                 chunk_schema: SchemaFallback | None = None) -> None:
+        self.stop, self.gate, self.filter, self.warn = stop, gate, event_filter, warn
+        self.chunk_schema = chunk_schema
+        self.skipped: Callable[[Transaction], None] = lambda txn: None
+
+    def select(self, item: Transaction | EventRecord) -> tuple[bool, Transaction | None]:
+        if not isinstance(item, Transaction) or not item.complete:
+            return False, None
+        if self.stop.reached(item):
+            return True, None
+        kept = self.filter.filter_transaction(item) if self.gate.admit(item) else None
+        if kept is None:
+            self.skipped(item)
+        return False, kept
+
+    def past_stop(self, txn: Transaction) -> bool:
+        return self.stop.reached(txn)
+
+
+@dataclass
+class ReceivedChunk:
+    """A chunk of one server file, in its own file descriptor (mapped: `data`); `last`: the dump ended with it."""
+
+    name: str
+    chunk: Chunk
+    fd: int
+    data: mmap.mmap
+    large: bool
+    last: bool = False
+
+    def close(self) -> None:
+        self.data.close()
+        os.close(self.fd)
+
+
+@dataclass
+class _Receiving:
+    """The chunk being received: its events, written to `fd` at their positions in blocks."""
+
+    name: str
+    start: int
+    fd: int
+    first_number: int
+    end: int = 0
+    written: int = 0  # bytes from `start` in the file
+    starts: int = 0
+    on_disk: bool = False
+    pending: list[memoryview] = field(default_factory=list)
+    maps: dict[int, tuple[int, bytes]] = field(default_factory=dict)  # Table_maps before `start` it uses
+
+    def add(self, event: memoryview) -> None:
+        self.pending.append(event)
+        self.end += len(event)
+        if self.end - self.start - self.written >= WRITE_BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            block = b"".join(self.pending)
+            os.pwrite(self.fd, block, self.start + self.written)
+            self.written += len(block)
+            self.pending = []
+
+    def move_to_disk(self) -> None:
+        """A large transaction: its events go on disk, not in memory."""
+        self.flush()
+        fd, path = tempfile.mkstemp(prefix="mysqlinspect-dump-", dir=spill.directory())
+        os.unlink(path)
+        done = 0
+        while done < self.written:
+            block = os.pread(self.fd, min(WRITE_BLOCK, self.written - done), self.start + done)
+            os.pwrite(fd, block, self.start + done)
+            done += len(block)
+        os.close(self.fd)
+        self.fd, self.on_disk = fd, True
+
+
+def _memory_file() -> int:
+    if hasattr(os, "memfd_create"):
+        return os.memfd_create("mysqlinspect-dump")
+    fd, path = tempfile.mkstemp(prefix="mysqlinspect-dump-", dir=spill.directory())
+    os.unlink(path)
+    return fd
+
+
+class DumpChunks:
+    """Receive a server's binlog from `start` and cut it into chunks of about `target` bytes before a transaction's
+    first event (see the module doc); `chunks()` yields them, reconnecting after a dropped connection."""
+
+    def __init__(self, settings: ConnectionSettings, start: BinlogPosition, *, server_id: int, target: int,
+                 stop: BinlogPosition | None, verify_checksum: bool, retry: RetryPolicy,
+                 schema: SchemaFallback | None, warn: Callable[[str], None]) -> None:
+        self.settings, self.server_id, self.target, self.stop = settings, server_id, target, stop
+        self.verify, self.retry, self.schema, self.warn = verify_checksum, retry, schema, warn
+        self.resume_at = start  # the start of the chunk being received (or of the file it will start)
+        self.name = start.file
+        self.next_number = 1
+        self.reconnects = 0
+        self.fde: FormatDescription | None = None
+        self.fde_event = b""
+        self.maps: dict[int, tuple[int, bytes]] = {}  # this file's latest Table_map per table id
+        self.completed: set[bytes] = set()  # Table_map bodies completed from the current definition
+        self.current: _Receiving | None = None
+
+    def close(self) -> None:
+        current, self.current = self.current, None
+        if current is not None:
+            os.close(current.fd)
+
+    def chunks(self) -> Iterator[ReceivedChunk]:
+        policy = self.retry
+        delay, last_progress = policy.first_delay, time.monotonic()
+        while True:
+            try:
+                for got in self._receive():
+                    delay, last_progress = policy.first_delay, time.monotonic()
+                    yield got
+                return
+            except Exception as exc:
+                self.close()  # the chunk being received: received again after the reconnect
+                if isinstance(exc, MysqlInspectError):
+                    raise
+                if not (policy.enabled and is_transient(exc)):
+                    raise translate_stream_error(exc, self.resume_at) from exc
+                if time.monotonic() - last_progress > policy.give_up_after:
+                    raise ConnectError(f"binlog stream lost and not recovered within {policy.give_up_after:.0f}s: "
+                                       f"{exc}") from exc
+                self.reconnects += 1
+                self.warn(f"binlog connection lost ({describe_error(exc)}); resuming at {self.resume_at} in "
+                          f"{delay:.1f}s")
+                time.sleep(delay)
+                delay = min(delay * 2, policy.max_delay)
+
+    def _receive(self) -> Iterator[ReceivedChunk]:
+        dump = RawDump(self.settings, self.resume_at, server_id=self.server_id, blocking=False, read_timeout=None,
+                       annotate=True)
+        self.name = self.resume_at.file
+        try:
+            for payload in packets(dump.open(), None):
+                got = self._event(payload)
+                if got is not None:
+                    yield got
+                    if got.last:
+                        return
+            if self.current is not None:
+                yield self._finish(last=True)
+        finally:
+            dump.close()
+
+    def _event(self, data: bytes) -> ReceivedChunk | None:
+        """One dump packet (OK byte, event): a chunk when it ends one (before this event, or with it)."""
+        _, code, _, size, log_pos, flags = HEADER.unpack_from(data, 1)
+        if code in HEARTBEATS:
+            return None
+        event = memoryview(data)[1:]
+        if code == ROTATE_EVENT and (log_pos == 0 or flags & ARTIFICIAL_FLAG):
+            return self._next_file(rotate_target(event, CHECKSUM_LEN if crc_ok(event) else 0))
+        if code == FORMAT_DESCRIPTION_EVENT:
+            _, self.fde = read_fde(event, self.verify and log_pos != 0, self.name, log_pos - size)
+            self.fde_event = bytes(event)
+            if log_pos == 0:  # re-sent at a dump's start past position 4: the file's own is at 4
+                return None
+        elif log_pos == 0:
+            return None  # other artificial events (MariaDB's Gtid_list at a dump's start)
+        elif self.verify and self.fde is not None and self.fde.checksum_len and not crc_ok(event):
+            raise DataError(f"{self.name}: event at position {log_pos - size} (type {code}, {size} bytes) fails its "
+                            "CRC32 checksum as the server sent it (--no-verify-checksum reads on)")
+        start = log_pos - size
+        finished = None
+        if code in TRANSACTION_STARTS:
+            finished = self._transaction_start(start)
+            if finished is not None and finished.last:
+                return finished
+        self._add(code, event, start)
+        if code == ROTATE_EVENT:  # the file's last event: the next one starts the next file
+            return self._next_file(rotate_target(event, self.fde.checksum_len if self.fde is not None else 0),
+                                   finished)
+        return finished
+
+    def _transaction_start(self, start: int) -> ReceivedChunk | None:
+        """The chunk before a transaction's first event, once it holds `target` bytes, or at the range's stop."""
+        current = self.current
+        if self.stop is not None and BinlogPosition(self.name, start) >= self.stop:
+            return self._finish(last=True) if current is not None else self._empty_end()
+        if current is not None and current.end - current.start >= self.target:
+            return self._finish()
+        return None
+
+    def _add(self, code: int, event: memoryview, start: int) -> None:
+        current = self.current
+        if current is None:
+            current = self.current = _Receiving(self.name, start, _memory_file(), self.next_number, end=start)
+            self.resume_at = BinlogPosition(self.name, start)
+        elif start != current.end:
+            raise DataError(f"{self.name}: the event at position {start} does not follow the one before it (which "
+                            f"ends at {current.end}); read this range with --jobs 1")
+        if code in TRANSACTION_STARTS:
+            current.starts += 1
+        elif code == TABLE_MAP_EVENT:
+            self._table_map(event, start)
+        elif code in ROW_OPS:
+            self._uses_table(code, event, current)
+        current.add(event)
+        if not current.on_disk and current.end - current.start > chunks.DIRECT_CHUNK:
+            current.move_to_disk()
+
+    def _table_map(self, event: memoryview, start: int) -> None:
+        assert self.fde is not None
+        post = self.fde.post_header(TABLE_MAP_EVENT)
+        body = bytes(event[HEADER_LEN : len(event) - self.fde.checksum_len])
+        self.maps[int.from_bytes(body[0 : 4 if post == 6 else 6], "little")] = (start, bytes(event))
+        if self.schema is not None and body not in self.completed:
+            if len(self.completed) > 10_000:
+                self.completed.clear()
+            self.completed.add(body)
+            tmap = parse_table_map(body, post)
+            if not tmap.has_names or not tmap.primary_key:
+                complete_table_map(tmap, self.schema)  # fills the lookup's cache before the children are forked
+
+    def _uses_table(self, code: int, event: memoryview, current: _Receiving) -> None:
+        """A rows event of a table mapped before the chunk: that Table_map goes into the chunk's file too."""
+        assert self.fde is not None
+        id_len = 4 if self.fde.post_header(code) == 6 else 6
+        table_id = int.from_bytes(event[HEADER_LEN : HEADER_LEN + id_len], "little")
+        known = self.maps.get(table_id)
+        if known is not None and known[0] < current.start:
+            current.maps[table_id] = known
+
+    def _next_file(self, target: str, finished: ReceivedChunk | None = None) -> ReceivedChunk | None:
+        """A Rotate: the events that follow come from `target` (at a dump's start: the start file itself)."""
+        if target == self.name:
+            return finished
+        if finished is None and self.current is not None:
+            finished = self._finish()
+        self.name, self.maps, self.fde = target, {}, None
+        self.resume_at = BinlogPosition(target, FIRST_EVENT_POS)
+        if self.stop is not None and self.resume_at >= self.stop:
+            return finished or self._empty_end()
+        return finished
+
+    def _empty_end(self) -> ReceivedChunk:
+        """The stop was reached with no chunk open: an empty last chunk ends the read."""
+        self.current = _Receiving(self.name, FIRST_EVENT_POS, _memory_file(), self.next_number,
+                                  end=FIRST_EVENT_POS)
+        return self._finish(last=True)
+
+    def _finish(self, last: bool = False) -> ReceivedChunk:
+        current, self.current = self.current, None
+        assert current is not None
+        try:
+            current.flush()
+            if current.start > FIRST_EVENT_POS and self.fde_event:
+                os.pwrite(current.fd, self.fde_event, FIRST_EVENT_POS)
+            for at, event in current.maps.values():
+                os.pwrite(current.fd, event, at)
+            size = max(current.end, mmap.PAGESIZE)  # an empty chunk (the stop reached) maps something too
+            if os.fstat(current.fd).st_size < size:
+                os.ftruncate(current.fd, size)
+            data = mmap.mmap(current.fd, size, prot=mmap.PROT_READ)
+        except BaseException:
+            os.close(current.fd)
+            raise
+        chunk = Chunk(current.start, current.end, current.first_number, current.starts, FIRST_EVENT_POS,
+                      {table_id: at for table_id, (at, _) in current.maps.items()})
+        self.next_number += current.starts
+        return ReceivedChunk(current.name, chunk, current.fd, data, current.on_disk, last)
+
+
+Running = deque[tuple[ReceivedChunk, tuple[int, int], Spool]]
+
+
+def server_outputs(selection: ServerSelection, receiver: DumpChunks, render: Render, jobs: int) -> Iterator[bytes]:
+    """The rendered selected transactions of the dump, in order, decoded by up to `jobs` child processes."""
+    state = Ordered(selection, render)
+    running: Running = deque()
+    try:
+        for got in receiver.chunks():
+            if got.large or (got.last and not running):
+                while running and not state.stopped:
+                    yield from _oldest_output(state, running)
+                if not state.stopped:
+                    yield from _output_here(state, got)
+            else:
+                start_child(state, running, got)
+                if len(running) >= jobs:
+                    yield from _oldest_output(state, running)
+            if state.stopped:
+                return
+        while running and not state.stopped:
+            yield from _oldest_output(state, running)
+    finally:
+        for got, child, spool in running:
+            workers.abandon(*child)
+            spool.close()
+            got.close()
+        receiver.close()
+
+
+def start_child(state: Ordered, running: Running, got: ReceivedChunk) -> None:
+    spool = Spool()
+    try:
+        child = workers.start(fill_in_child, (spool, state.reader, got.data, got.name, got.chunk, state.render))
+    except BaseException:
+        spool.close()
+        got.close()
+        raise
+    running.append((got, child, spool))
+
+
+def _output_here(state: Ordered, got: ReceivedChunk) -> Iterator[bytes]:
+    try:
+        yield from state.emit(got.data, got.name, got.chunk, None, None)
+    finally:
+        got.close()
+
+
+def _oldest_output(state: Ordered, running: Running) -> Iterator[bytes]:
+    got, child, spool = running.popleft()
+    try:
+        try:
+            result = workers.collect(*child)
+        except BaseException:
+            spool.close()
+            raise
+        yield from state.emit(got.data, got.name, got.chunk, spool, result)
+    finally:
+        got.close()

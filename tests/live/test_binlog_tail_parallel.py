@@ -1,0 +1,138 @@
+"""binlog tail from a server decoded by several processes (read/server/parallel.py): the same bytes as one process,
+over several files, tables that need the current definition (no column names, no primary key), a large
+transaction, range stops inside a file, filters, and dropped connections at any point of the dump."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pymysql
+import pytest
+
+from mysqlinspect.binlog.read.local import chunks
+from mysqlinspect.binlog.read.server import parallel
+from tests.live.test_binlog_tail import run_sql, write_position
+
+pytestmark = pytest.mark.live
+
+LARGE_ROWS = 3000
+
+
+def _workload(server: Any, db: str) -> tuple[tuple[str, int], tuple[str, int], tuple[str, int]]:
+    """Three files of transactions; (start, a position inside the last file, the end)."""
+    run_sql(server, db,
+            "CREATE TABLE t (id INT PRIMARY KEY, k INT, c VARCHAR(64) DEFAULT 'x', d DECIMAL(12,2), "
+            "ts DATETIME(3) DEFAULT CURRENT_TIMESTAMP(3), j JSON)",
+            "CREATE TABLE nopk (a INT NOT NULL, b VARCHAR(20), UNIQUE KEY ua (a))",
+            "CREATE TABLE heap (a INT, b TEXT)")
+    start = write_position(server)
+    for i in range(60):
+        run_sql(server, db, f"INSERT INTO t (id, k, c, d, j) VALUES ({i}, {i % 7}, 'r{i}', {i}.25, "
+                            f"JSON_OBJECT('i', {i}, 'a', JSON_ARRAY(1, 'x')))",
+                f"INSERT INTO nopk VALUES ({i}, 'n{i}')", f"INSERT INTO heap VALUES ({i}, REPEAT('h', {i}))")
+    run_sql(server, db, "FLUSH BINARY LOGS")
+    conn = server.connect(db)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET GLOBAL binlog_row_metadata = 'MINIMAL'")
+            try:
+                for i in range(40):  # logged without column names: they come from the current definition
+                    cur.execute(f"UPDATE t SET k = k + 1, c = CONCAT(c, 'u') WHERE id = {i}")
+                    cur.execute(f"UPDATE nopk SET b = CONCAT(b, 'm') WHERE a = {i}")
+                    conn.commit()
+            finally:
+                cur.execute("SET GLOBAL binlog_row_metadata = 'FULL'")
+        with conn.cursor() as cur:  # one large transaction
+            variable = "max_recursive_iterations" if server.flavor == "mariadb" else "cte_max_recursion_depth"
+            cur.execute(f"SET SESSION {variable} = 100000")
+            cur.execute(f"""INSERT INTO t (id, k, c, d, j) WITH RECURSIVE s (n) AS
+                (SELECT 1000 UNION ALL SELECT n + 1 FROM s WHERE n < {999 + LARGE_ROWS})
+                SELECT n, n % 5, REPEAT('L', 40), n / 3, JSON_ARRAY(n) FROM s""")
+            conn.commit()
+    finally:
+        conn.close()
+    run_sql(server, db, "FLUSH BINARY LOGS")
+    for i in range(30):
+        run_sql(server, db, f"DELETE FROM t WHERE id = {i}", f"DELETE FROM heap WHERE a = {i}")
+        if i == 20:
+            middle = write_position(server)
+    return start, middle, write_position(server)
+
+
+@pytest.fixture
+def ranges(server: Any, db: str) -> Iterator[tuple[str, tuple[str, int], tuple[str, int], tuple[str, int]]]:
+    start, middle, end = _workload(server, db)
+    yield db, start, middle, end
+
+
+def _tail(run_cli: Any, server: Any, start: tuple[str, int], stop: tuple[str, int], *extra: str) -> tuple[str, str]:
+    result = run_cli("binlog", "tail", *server.cli_args(), "--start-file", start[0], "--start-pos", str(start[1]),
+                     "--stop-file", stop[0], "--stop-pos", str(stop[1]), "--format", "jsonl", *extra)
+    assert result.exit_code == 0, result.stderr
+    return result.stdout, result.stderr
+
+
+def test_parallel_tail_gives_the_bytes_of_one_process(server: Any, ranges: Any, run_cli: Any,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    db, start, middle, end = ranges
+    forked: list[int] = []
+    real_start = parallel.start_child
+    monkeypatch.setattr(parallel, "start_child", lambda *args: (forked.append(1), real_start(*args))[1])
+    for stop in (end, middle):
+        for extra in ((), ("--table", f"{db}.t", "--rows-only"), ("--all-events",),
+                      ("--op", "delete", "--exclude-table", f"{db}.heap")):
+            one, one_err = _tail(run_cli, server, start, stop, *extra, "--jobs", "1")
+            assert one.count("\n") > 100 or extra, one[-500:]
+            for jobs, chunk_bytes in (("2", None), ("2", "3000"), ("3", "20000")):
+                more = ("--jobs", jobs, *(("--chunk-bytes", chunk_bytes) if chunk_bytes else ()))
+                out, err = _tail(run_cli, server, start, stop, *extra, *more)
+                assert out == one, (extra, more)
+                assert err == one_err, (extra, more)
+    rows = [line for line in one.splitlines() if f'"table":"{db}.t"' in line or '"table":"t"' in line]
+    assert rows
+    assert "current table definition" in one_err  # the MINIMAL updates' names, warned once, as in one process
+    assert len(forked) > 100  # chunks decoded by children (the parallel path was taken)
+    monkeypatch.setattr(chunks, "DIRECT_CHUNK", 1 << 16)  # the large transaction: decoded by the parent from disk
+    assert _tail(run_cli, server, start, end, "--jobs", "2", "--chunk-bytes", "3000") == \
+        _tail(run_cli, server, start, end, "--jobs", "1")
+
+
+def test_a_dropped_connection_loses_and_repeats_nothing(server: Any, ranges: Any, run_cli: Any,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    _, start, _, end = ranges
+    one, _ = _tail(run_cli, server, start, end, "--jobs", "1")
+    received = packets_in_range(server, start, end)
+    for drop_after in (3, received // 3, received // 2 + 7, received - 2):
+        dropped: list[int] = []
+        real = parallel.packets
+
+        def failing(conn: Any, timeout: Any, drop_after: int = drop_after, dropped: list[int] = dropped,
+                    real: Any = real) -> Iterator[bytes]:
+            for count, payload in enumerate(real(conn, timeout)):
+                if count == drop_after and not dropped:
+                    dropped.append(count)
+                    raise pymysql.err.OperationalError(2013, "Lost connection to MySQL server during query")
+                yield payload
+
+        monkeypatch.setattr(parallel, "packets", failing)
+        out, err = _tail(run_cli, server, start, end, "--jobs", "2", "--chunk-bytes", "3000")
+        assert dropped, drop_after
+        assert "binlog connection lost" in err and "resuming at" in err
+        assert out == one, drop_after
+
+
+def packets_in_range(server: Any, start: tuple[str, int], end: tuple[str, int]) -> int:
+    """The events a dump of the range sends (at least: a dump adds a Rotate and an FDE per file)."""
+    conn = server.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SHOW BINARY LOGS")
+            files = [str(row[0]) for row in cur.fetchall()]
+            count = 0
+            for file in files[files.index(start[0]) : files.index(end[0]) + 1]:
+                cur.execute(f"SHOW BINLOG EVENTS IN '{file}' FROM {start[1] if file == start[0] else 4}")
+                count += sum(1 for row in cur.fetchall() if file != end[0] or row[1] < end[1])
+            return count
+    finally:
+        conn.close()
