@@ -9,17 +9,18 @@ peak RSS (GNU time's %M when installed, else wait4's ru_maxrss):
   mysqlbinlog -vv --base64-output=decode-rows FILE > /dev/null   (the reference, 1.00x)
   own decoder: source + decode to records, no output
   binlog tail FILE --format jsonl (default --jobs, then --jobs 1)
-  binlog tail --format jsonl from the server, over the same file
+  binlog tail --format jsonl from the server, over the same file (default --jobs, then --jobs 1)
   binlog replay FILE (dry-run SQL; default --jobs, then --jobs 1)
   binlog stats FILE (or from the server over the same file when stats does not take files)
   mysql-replication BinLogStreamReader plain iteration from the server
 Wall time decides the ratio; the CPU time (user + system of the process and its children, i.e. all --jobs
 processes) and its ratio are printed too: on a loaded machine they say more about the code. Not a timed test:
-figures vary with load. `--keep DIR` copies the binlog file there (for profiling);
-`--only NAME[,NAME]` runs a subset of the readers (names: mysqlbinlog, decoder, tail, tail1, tailserver,
-replay, replay1, stats, library).
+figures vary with load, so each reader runs `--repeat N` times (default 3) and its fastest run is shown. `--keep
+DIR` copies the binlog file there (for profiling); `--only NAME[,NAME]` runs a subset of the readers (names:
+mysqlbinlog, decoder, tail, tail1, tailserver, tailserver1, replay, replay1, stats, library).
 
     .venv/bin/python benchmarks/bench_binlog_decode.py [--scale 0.1] [--keep /tmp/bench] [--only mysqlbinlog,tail]
+                                                       [--repeat 3]
 """
 
 from __future__ import annotations
@@ -147,6 +148,20 @@ def measured(argv: list[str]) -> Measured:
                         err.read().decode(errors="replace"))
 
 
+def fastest(argv: list[str], repeat: int) -> Measured:
+    """The fastest of `repeat` runs (the machine's speed moves from minute to minute; every reader, the reference
+    included, gets the same chances). A failing run is returned at once."""
+    best: Measured | None = None
+    for _ in range(max(repeat, 1)):
+        result = measured(argv)
+        if result.returncode:
+            return result
+        if best is None or result.seconds < best.seconds:
+            best = result
+    assert best is not None
+    return best
+
+
 def refuses_files(result: Measured) -> bool:
     """A command of this checkout that does not take FILE arguments yet (usage error, exit 64)."""
     return result.returncode in (2, 64) and ("Got unexpected extra argument" in result.stderr
@@ -162,9 +177,12 @@ def cases(server: SandboxServer, path: str, file: str) -> list[tuple[str, str, l
         ("tail", f"binlog tail FILE --format jsonl (--jobs {os.cpu_count()})",
          [*cli, "tail", path, "--format", "jsonl"]),
         ("tail1", "binlog tail FILE --format jsonl --jobs 1", [*cli, "tail", path, "--format", "jsonl", "--jobs", "1"]),
-        ("tailserver", "binlog tail --format jsonl (server, same file)",
+        ("tailserver", f"binlog tail --format jsonl (server, same file, --jobs {os.cpu_count()})",
          [*cli, "tail", *server.cli_args(), "--start-file", file, "--start-pos", "4", "--stop-file", file,
           "--format", "jsonl"]),
+        ("tailserver1", "binlog tail --format jsonl --jobs 1 (server, same file)",
+         [*cli, "tail", *server.cli_args(), "--start-file", file, "--start-pos", "4", "--stop-file", file,
+          "--format", "jsonl", "--jobs", "1"]),
         ("replay", f"binlog replay FILE (dry-run SQL, --jobs {os.cpu_count()})", [*cli, "replay", path]),
         ("replay1", "binlog replay FILE (dry-run SQL) --jobs 1", [*cli, "replay", path, "--jobs", "1"]),
         ("stats", "binlog stats FILE", [*cli, "stats", path, "--format", "json"]),
@@ -193,7 +211,7 @@ def run(server: SandboxServer, args: argparse.Namespace) -> int:
     for key, name, argv in cases(server, path, file):
         if only is not None and key not in only and key != "mysqlbinlog":
             continue
-        result = measured(argv)
+        result = fastest(argv, args.repeat)
         if key == "stats" and refuses_files(result):
             name = "binlog stats (server, same file)"
             result = measured(server_stats(server, file))
@@ -219,6 +237,8 @@ def main() -> int:
                         help="fraction of issue 10's workload (1.0: 1000 x 1000-row INSERTs + 100,000 UPDATEs)")
     parser.add_argument("--keep", metavar="DIR", help="copy the generated binlog file into DIR")
     parser.add_argument("--only", metavar="NAMES", help="comma-separated readers to run (mysqlbinlog always runs)")
+    parser.add_argument("--repeat", type=int, default=3, metavar="N",
+                        help="runs of each reader; the fastest is shown (default 3)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill still removes the sandbox (finally below)
     server = temporary_server("mysql", server_id=4243)

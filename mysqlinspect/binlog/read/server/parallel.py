@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import mmap
 import os
+import struct
 import tempfile
 import time
+import zlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from mysqlinspect.binlog.decode.events import complete_table_map
-from mysqlinspect.binlog.decode.rows import ROW_OPS
 from mysqlinspect.binlog.decode.schema_fallback import SchemaFallback
 from mysqlinspect.binlog.decode.tablemap import parse_table_map
 from mysqlinspect.binlog.model import EventRecord, Transaction
@@ -57,7 +58,10 @@ from mysqlinspect.errors import ConnectError, DataError, MysqlInspectError
 from mysqlinspect.innodb.pages import workers
 
 WRITE_BLOCK = 1 << 20  # events are written to a chunk's file in blocks of this size
-BODY_AT = 1 + HEADER_LEN  # an event's body in a dump packet (after the OK byte and the header)
+SIZE_AT = 10  # event size and log_pos in a dump packet (after the OK byte, timestamp, type and server id)
+SIZE_AND_POSITION = struct.Struct("<II")
+# events that start a transaction or change what follows (the file, its format, Table_maps) or are no event
+SPECIAL = TRANSACTION_STARTS | HEARTBEATS | {ROTATE_EVENT, FORMAT_DESCRIPTION_EVENT, TABLE_MAP_EVENT}
 
 
 class ServerSelection:
@@ -112,14 +116,7 @@ class _Receiving:
     written: int = 0  # bytes from `start` in the file
     starts: int = 0
     on_disk: bool = False
-    pending: list[memoryview] = field(default_factory=list)
-    maps: dict[int, tuple[int, bytes]] = field(default_factory=dict)  # Table_maps before `start` it uses
-
-    def add(self, event: memoryview) -> None:
-        self.pending.append(event)
-        self.end += len(event)
-        if self.end - self.start - self.written >= WRITE_BLOCK:
-            self.flush()
+    pending: list[memoryview] = field(default_factory=list)  # events after `written`, in order
 
     def flush(self) -> None:
         if self.pending:
@@ -199,12 +196,29 @@ class DumpChunks:
                 delay = min(delay * 2, policy.max_delay)
 
     def _receive(self) -> Iterator[ReceivedChunk]:
+        """One dump from `resume_at`. An event that neither starts a transaction nor changes what follows (the
+        file, its format, the Table_maps) and follows the one before it is only checked and queued, here."""
         dump = RawDump(self.settings, self.resume_at, server_id=self.server_id, blocking=False, read_timeout=None,
                        annotate=True)
         self.name = self.resume_at.file
+        crc32, from_bytes, unpack = zlib.crc32, int.from_bytes, SIZE_AND_POSITION.unpack_from
         try:
-            for payload in packets(dump.open(), None):
-                got = self._event(payload)
+            verify = self._verifies()
+            for data in packets(dump.open(), None):
+                current = self.current
+                if data[5] not in SPECIAL and current is not None:
+                    size, log_pos = unpack(data, SIZE_AT)
+                    if log_pos - size == current.end:
+                        event = memoryview(data)[1:]
+                        if verify and crc32(event[:-CHECKSUM_LEN]) != from_bytes(event[-CHECKSUM_LEN:], "little"):
+                            raise self._checksum_error(data)
+                        current.pending.append(event)
+                        current.end = log_pos
+                        if log_pos - current.start - current.written >= WRITE_BLOCK:
+                            self._flush(current)
+                        continue
+                got = self._event(data)
+                verify = self._verifies()
                 if got is not None:
                     yield got
                     if got.last:
@@ -213,6 +227,15 @@ class DumpChunks:
                 yield self._finish(last=True)
         finally:
             dump.close()
+
+    def _verifies(self) -> bool:
+        """Whether the events from here on carry a CRC32 to verify."""
+        return self.verify and self.fde is not None and self.fde.checksum_len > 0
+
+    def _checksum_error(self, data: bytes) -> DataError:
+        _, code, _, size, log_pos, _ = HEADER.unpack_from(data, 1)
+        return DataError(f"{self.name}: event at position {log_pos - size} (type {code}, {size} bytes) fails its "
+                         "CRC32 checksum as the server sent it (--no-verify-checksum reads on)")
 
     def _event(self, data: bytes) -> ReceivedChunk | None:
         """One dump packet (OK byte, event): a chunk when it ends one (before this event, or with it)."""
@@ -229,9 +252,8 @@ class DumpChunks:
                 return None
         elif log_pos == 0:
             return None  # other artificial events (MariaDB's Gtid_list at a dump's start)
-        elif self.verify and self.fde is not None and self.fde.checksum_len and not crc_ok(event):
-            raise DataError(f"{self.name}: event at position {log_pos - size} (type {code}, {size} bytes) fails its "
-                            "CRC32 checksum as the server sent it (--no-verify-checksum reads on)")
+        elif self._verifies() and not crc_ok(event):
+            raise self._checksum_error(data)
         start = log_pos - size
         finished = None
         if code in TRANSACTION_STARTS:
@@ -265,9 +287,14 @@ class DumpChunks:
             current.starts += 1
         elif code == TABLE_MAP_EVENT:
             self._table_map(event, start)
-        elif code in ROW_OPS:
-            self._uses_table(code, event, current)
-        current.add(event)
+        current.pending.append(event)
+        current.end += len(event)
+        if current.end - current.start - current.written >= WRITE_BLOCK:
+            self._flush(current)
+
+    @staticmethod
+    def _flush(current: _Receiving) -> None:
+        current.flush()
         if not current.on_disk and current.end - current.start > chunks.DIRECT_CHUNK:
             current.move_to_disk()
 
@@ -283,15 +310,6 @@ class DumpChunks:
             tmap = parse_table_map(body, post)
             if not tmap.has_names or not tmap.primary_key:
                 complete_table_map(tmap, self.schema)  # fills the lookup's cache before the children are forked
-
-    def _uses_table(self, code: int, event: memoryview, current: _Receiving) -> None:
-        """A rows event of a table mapped before the chunk: that Table_map goes into the chunk's file too."""
-        assert self.fde is not None
-        id_len = 4 if self.fde.post_header(code) == 6 else 6
-        table_id = int.from_bytes(event[HEADER_LEN : HEADER_LEN + id_len], "little")
-        known = self.maps.get(table_id)
-        if known is not None and known[0] < current.start:
-            current.maps[table_id] = known
 
     def _next_file(self, target: str, finished: ReceivedChunk | None = None) -> ReceivedChunk | None:
         """A Rotate: the events that follow come from `target` (at a dump's start: the start file itself)."""
@@ -318,7 +336,8 @@ class DumpChunks:
             current.flush()
             if current.start > FIRST_EVENT_POS and self.fde_event:
                 os.pwrite(current.fd, self.fde_event, FIRST_EVENT_POS)
-            for at, event in current.maps.values():
+            earlier = {table_id: known for table_id, known in self.maps.items() if known[0] < current.start}
+            for at, event in earlier.values():  # in case a rows event uses a Table_map of an earlier chunk
                 os.pwrite(current.fd, event, at)
             size = max(current.end, mmap.PAGESIZE)  # an empty chunk (the stop reached) maps something too
             if os.fstat(current.fd).st_size < size:
@@ -328,9 +347,10 @@ class DumpChunks:
             os.close(current.fd)
             raise
         chunk = Chunk(current.start, current.end, current.first_number, current.starts, FIRST_EVENT_POS,
-                      {table_id: at for table_id, (at, _) in current.maps.items()})
+                      {table_id: at for table_id, (at, _) in earlier.items()})
         self.next_number += current.starts
-        return ReceivedChunk(current.name, chunk, current.fd, data, current.on_disk, last)
+        large = current.end - current.start > chunks.DIRECT_CHUNK  # decoded here (on disk past a block more)
+        return ReceivedChunk(current.name, chunk, current.fd, data, large, last)
 
 
 Running = deque[tuple[ReceivedChunk, tuple[int, int], Spool]]
