@@ -207,7 +207,7 @@ def run(server: SandboxServer, args: argparse.Namespace) -> int:
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before the runs", flush=True)
     only = set(args.only.split(",")) if args.only else None
     reference = reference_cpu = 0.0
-    print(f"{'reader':52s} {'wall':>8s} {'':>15s} {'vs C':>6s}  {'cpu time, vs C':>16s}", flush=True)
+    print(f"{'reader':58s} {'wall':>8s} {'':>15s} {'vs C':>6s}  {'cpu time, vs C':>16s}", flush=True)
     for key, name, argv in cases(server, path, file):
         if only is not None and key not in only and key != "mysqlbinlog":
             continue
@@ -216,7 +216,7 @@ def run(server: SandboxServer, args: argparse.Namespace) -> int:
             name = "binlog stats (server, same file)"
             result = measured(server_stats(server, file))
         if refuses_files(result):
-            print(f"{name:52s} skipped: this checkout's command does not take FILE arguments", flush=True)
+            print(f"{name:58s} skipped: this checkout's command does not take FILE arguments", flush=True)
             continue
         if result.returncode:
             raise SystemExit(f"{name} failed ({result.returncode}): {result.stderr[-800:]}")
@@ -224,7 +224,7 @@ def run(server: SandboxServer, args: argparse.Namespace) -> int:
             raise SystemExit(f"{name}: {result.head.strip()} rows decoded, {work.rows} expected")
         reference = reference or result.seconds
         reference_cpu = reference_cpu or result.cpu
-        print(f"{name:52s} {result.seconds:7.1f}s {work.rows / result.seconds / 1000:8.1f} k rows/s "
+        print(f"{name:58s} {result.seconds:7.1f}s {work.rows / result.seconds / 1000:8.1f} k rows/s "
               f"{reference / result.seconds:6.2f}x  cpu {result.cpu:6.1f}s {reference_cpu / result.cpu:5.2f}x  "
               f"peak RSS {result.peak_mb:7.1f} MB", flush=True)
     print(f"load average {os.getloadavg()[0]:.2f} after the runs", flush=True)

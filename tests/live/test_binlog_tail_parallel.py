@@ -12,7 +12,8 @@ import pytest
 
 from mysqlinspect.binlog.read.local import chunks
 from mysqlinspect.binlog.read.server import parallel
-from tests.live.test_binlog_tail import run_sql, write_position
+from tests.live.test_binlog_tail import write_position
+from tests.servers import create_database, drop_database
 
 pytestmark = pytest.mark.live
 
@@ -21,49 +22,52 @@ LARGE_ROWS = 3000
 
 def _workload(server: Any, db: str) -> tuple[tuple[str, int], tuple[str, int], tuple[str, int]]:
     """Three files of transactions; (start, a position inside the last file, the end)."""
-    run_sql(server, db,
-            "CREATE TABLE t (id INT PRIMARY KEY, k INT, c VARCHAR(64) DEFAULT 'x', d DECIMAL(12,2), "
-            "ts DATETIME(3) DEFAULT CURRENT_TIMESTAMP(3), j JSON)",
-            "CREATE TABLE nopk (a INT NOT NULL, b VARCHAR(20), UNIQUE KEY ua (a))",
-            "CREATE TABLE heap (a INT, b TEXT)")
-    start = write_position(server)
-    for i in range(60):
-        run_sql(server, db, f"INSERT INTO t (id, k, c, d, j) VALUES ({i}, {i % 7}, 'r{i}', {i}.25, "
-                            f"JSON_OBJECT('i', {i}, 'a', JSON_ARRAY(1, 'x')))",
-                f"INSERT INTO nopk VALUES ({i}, 'n{i}')", f"INSERT INTO heap VALUES ({i}, REPEAT('h', {i}))")
-    run_sql(server, db, "FLUSH BINARY LOGS")
     conn = server.connect(db)
     try:
         with conn.cursor() as cur:
+            cur.execute("CREATE TABLE t (id INT PRIMARY KEY, k INT, c VARCHAR(64) DEFAULT 'x', d DECIMAL(12,2), "
+                        "ts DATETIME(3) DEFAULT CURRENT_TIMESTAMP(3), j JSON)")
+            cur.execute("CREATE TABLE nopk (a INT NOT NULL, b VARCHAR(20), UNIQUE KEY ua (a))")
+            cur.execute("CREATE TABLE heap (a INT, b TEXT)")
+            start = write_position(server)
+            for i in range(60):
+                cur.execute(f"INSERT INTO t (id, k, c, d, j) VALUES ({i}, {i % 7}, 'r{i}', {i}.25, "
+                            f"JSON_OBJECT('i', {i}, 'a', JSON_ARRAY(1, 'x')))")
+                cur.execute(f"INSERT INTO nopk VALUES ({i}, 'n{i}')")
+                cur.execute(f"INSERT INTO heap VALUES ({i}, REPEAT('h', {i}))")
+            cur.execute("FLUSH BINARY LOGS")
             cur.execute("SET GLOBAL binlog_row_metadata = 'MINIMAL'")
             try:
                 for i in range(40):  # logged without column names: they come from the current definition
                     cur.execute(f"UPDATE t SET k = k + 1, c = CONCAT(c, 'u') WHERE id = {i}")
                     cur.execute(f"UPDATE nopk SET b = CONCAT(b, 'm') WHERE a = {i}")
-                    conn.commit()
             finally:
                 cur.execute("SET GLOBAL binlog_row_metadata = 'FULL'")
-        with conn.cursor() as cur:  # one large transaction
             variable = "max_recursive_iterations" if server.flavor == "mariadb" else "cte_max_recursion_depth"
             cur.execute(f"SET SESSION {variable} = 100000")
             cur.execute(f"""INSERT INTO t (id, k, c, d, j) WITH RECURSIVE s (n) AS
                 (SELECT 1000 UNION ALL SELECT n + 1 FROM s WHERE n < {999 + LARGE_ROWS})
-                SELECT n, n % 5, REPEAT('L', 40), n / 3, JSON_ARRAY(n) FROM s""")
-            conn.commit()
+                SELECT n, n % 5, REPEAT('L', 40), n / 3, JSON_ARRAY(n) FROM s""")  # one large transaction
+            cur.execute("FLUSH BINARY LOGS")
+            for i in range(30):
+                cur.execute(f"DELETE FROM t WHERE id = {i}")
+                cur.execute(f"DELETE FROM heap WHERE a = {i}")
+                if i == 20:
+                    middle = write_position(server)
     finally:
         conn.close()
-    run_sql(server, db, "FLUSH BINARY LOGS")
-    for i in range(30):
-        run_sql(server, db, f"DELETE FROM t WHERE id = {i}", f"DELETE FROM heap WHERE a = {i}")
-        if i == 20:
-            middle = write_position(server)
     return start, middle, write_position(server)
 
 
-@pytest.fixture
-def ranges(server: Any, db: str) -> Iterator[tuple[str, tuple[str, int], tuple[str, int], tuple[str, int]]]:
-    start, middle, end = _workload(server, db)
-    yield db, start, middle, end
+@pytest.fixture(scope="module")
+def ranges(server: Any) -> Iterator[tuple[str, tuple[str, int], tuple[str, int], tuple[str, int]]]:
+    """The workload, once per server for the module's tests."""
+    db = create_database(server)
+    try:
+        start, middle, end = _workload(server, db)
+        yield db, start, middle, end
+    finally:
+        drop_database(server, db)
 
 
 def _tail(run_cli: Any, server: Any, start: tuple[str, int], stop: tuple[str, int], *extra: str) -> tuple[str, str]:
