@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
@@ -123,11 +124,9 @@ def _emit_all(app: AppContext, reader: RangeReader, fmt: str, all_events: bool, 
               parallel: tuple[int, int | None]) -> None:
     out = sys.stdout
     follow = reader.range.follow
-    if fmt == "jsonl" and reader.parallel_safe:  # a bounded range without a checkpoint: --jobs processes
+    if fmt == "jsonl" and parallel[0] > 1 and reader.parallel_safe:  # a bounded range without a checkpoint
         render = partial(transaction_jsonl_parts, all_events=all_events, with_summary=not rows_only)
-        for data in reader.rendered(render, *parallel):
-            write_jsonl_bytes(out, data)
-        out.flush()
+        write_jsonl_blocks(out, reader.rendered(render, *parallel))
         return
     if fmt == "json":
         docs: list[dict[str, Any]] = []
@@ -165,6 +164,31 @@ def _write_jsonl(out: Any, txn: Transaction, all_events: bool, rows_only: bool) 
     whole, as text or as events)."""
     for block in transaction_jsonl_parts(txn, all_events, with_summary=not rows_only):
         write_jsonl_bytes(out, block)
+
+
+def write_jsonl_blocks(out: Any, blocks: Iterator[bytes]) -> None:
+    """Blocks of JSON Lines (several transactions' lines, cut anywhere: the --jobs outputs) written as they come. A
+    Ctrl-C is taken at the end of a line: the block it came in is written up to its first line end, so no line is
+    left torn."""
+    with deferred_interrupts() as guard:
+        guard.in_critical = True
+        try:
+            at_line_end = True
+            for data in blocks:
+                if guard.pending:
+                    cut = 0 if at_line_end else data.find(b"\n") + 1
+                    if at_line_end or cut:
+                        write_jsonl_bytes(out, data[:cut])
+                        break
+                write_jsonl_bytes(out, data)
+                at_line_end = data.endswith(b"\n")
+        finally:
+            guard.in_critical = False
+            close = getattr(blocks, "close", None)
+            if close is not None:
+                close()  # the readers' children and files
+        out.flush()
+        guard.raise_pending()
 
 
 def write_jsonl_bytes(out: Any, data: bytes) -> None:

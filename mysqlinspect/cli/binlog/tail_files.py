@@ -81,13 +81,11 @@ def _emit_document(app: AppContext, reader: FileTransactions, saved: FileCheckpo
 
 def _emit_jsonl(reader: FileTransactions, all_events: bool, rows_only: bool, parallel: tuple[int, int | None]
                 ) -> None:
-    from mysqlinspect.cli.binlog.tail import write_jsonl_bytes
+    from mysqlinspect.cli.binlog.tail import write_jsonl_blocks
 
     render = partial(transaction_jsonl_parts, all_events=all_events, with_summary=not rows_only)
     jobs, chunk_bytes = parallel
-    for data in reader.rendered(render, jobs, chunk_bytes):
-        write_jsonl_bytes(sys.stdout, data)
-    sys.stdout.flush()
+    write_jsonl_blocks(sys.stdout, reader.rendered(render, jobs, chunk_bytes))
 
 
 Mark = tuple[int, str, int, str | None, bool]  # output bytes up to its end, end file, end pos, GTID, written

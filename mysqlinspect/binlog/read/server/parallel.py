@@ -27,10 +27,12 @@ import tempfile
 import time
 import zlib
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from mysqlinspect.binlog.decode.events import complete_table_map
+from mysqlinspect.binlog.decode.payload import payload_events
 from mysqlinspect.binlog.decode.schema_fallback import SchemaFallback
 from mysqlinspect.binlog.decode.tablemap import parse_table_map
 from mysqlinspect.binlog.model import EventRecord, Transaction
@@ -49,6 +51,7 @@ from mysqlinspect.binlog.source.rawdump import (
     HEADER_LEN,
     ROTATE_EVENT,
     TABLE_MAP_EVENT,
+    TRANSACTION_PAYLOAD_EVENT,
     RawDump,
     packets,
 )
@@ -61,7 +64,8 @@ WRITE_BLOCK = 1 << 20  # events are written to a chunk's file in blocks of this 
 SIZE_AT = 10  # event size and log_pos in a dump packet (after the OK byte, timestamp, type and server id)
 SIZE_AND_POSITION = struct.Struct("<II")
 # events that start a transaction or change what follows (the file, its format, Table_maps) or are no event
-SPECIAL = TRANSACTION_STARTS | HEARTBEATS | {ROTATE_EVENT, FORMAT_DESCRIPTION_EVENT, TABLE_MAP_EVENT}
+SPECIAL = TRANSACTION_STARTS | HEARTBEATS | {ROTATE_EVENT, FORMAT_DESCRIPTION_EVENT, TABLE_MAP_EVENT,
+                                              TRANSACTION_PAYLOAD_EVENT}
 
 
 class ServerSelection:
@@ -98,10 +102,13 @@ class ReceivedChunk:
     data: mmap.mmap
     large: bool
     last: bool = False
+    closed: bool = False
 
     def close(self) -> None:
-        self.data.close()
-        os.close(self.fd)
+        if not self.closed:
+            self.closed = True
+            self.data.close()
+            os.close(self.fd)
 
 
 @dataclass
@@ -117,34 +124,52 @@ class _Receiving:
     starts: int = 0
     on_disk: bool = False
     pending: list[memoryview] = field(default_factory=list)  # events after `written`, in order
+    maps: dict[int, tuple[int, bytes]] = field(default_factory=dict)  # the file's Table_maps when it opened
 
     def flush(self) -> None:
         if self.pending:
             block = b"".join(self.pending)
-            os.pwrite(self.fd, block, self.start + self.written)
+            with local_io():
+                os.pwrite(self.fd, block, self.start + self.written)
             self.written += len(block)
             self.pending = []
 
     def move_to_disk(self) -> None:
         """A large transaction: its events go on disk, not in memory."""
         self.flush()
-        fd, path = tempfile.mkstemp(prefix="mysqlinspect-dump-", dir=spill.directory())
-        os.unlink(path)
-        done = 0
-        while done < self.written:
-            block = os.pread(self.fd, min(WRITE_BLOCK, self.written - done), self.start + done)
-            os.pwrite(fd, block, self.start + done)
-            done += len(block)
+        with local_io():
+            fd, path = tempfile.mkstemp(prefix="mysqlinspect-dump-", dir=spill.directory())
+            os.unlink(path)
+            done = 0
+            while done < self.written:
+                block = os.pread(self.fd, min(WRITE_BLOCK, self.written - done), self.start + done)
+                os.pwrite(fd, block, self.start + done)
+                done += len(block)
         os.close(self.fd)
         self.fd, self.on_disk = fd, True
 
 
+class ChunkFileError(MysqlInspectError):
+    """A received chunk could not be written to its in-memory or temporary file (no space, no memory): not a lost
+    connection, so not retried."""
+
+
+@contextmanager
+def local_io() -> Iterator[None]:
+    try:
+        yield
+    except OSError as exc:
+        raise ChunkFileError(f"cannot keep the received binlog in memory or in the temporary directory "
+                             f"({exc.strerror or exc})") from exc
+
+
 def _memory_file() -> int:
-    if hasattr(os, "memfd_create"):
-        return os.memfd_create("mysqlinspect-dump")
-    fd, path = tempfile.mkstemp(prefix="mysqlinspect-dump-", dir=spill.directory())
-    os.unlink(path)
-    return fd
+    with local_io():
+        if hasattr(os, "memfd_create"):
+            return os.memfd_create("mysqlinspect-dump")
+        fd, path = tempfile.mkstemp(prefix="mysqlinspect-dump-", dir=spill.directory())
+        os.unlink(path)
+        return fd
 
 
 class DumpChunks:
@@ -171,29 +196,51 @@ class DumpChunks:
         if current is not None:
             os.close(current.fd)
 
-    def chunks(self) -> Iterator[ReceivedChunk]:
+    def chunks(self) -> Generator[ReceivedChunk, None, None]:
+        """The chunks in order. A dropped connection is reopened at the chunk being received; a failure that is
+        not retried yields what was received before it first (a last chunk: its complete transactions are output,
+        as one process outputs them before the error), then is raised."""
         policy = self.retry
         delay, last_progress = policy.first_delay, time.monotonic()
         while True:
             try:
                 for got in self._receive():
-                    delay, last_progress = policy.first_delay, time.monotonic()
                     yield got
+                    delay, last_progress = policy.first_delay, time.monotonic()  # the consumer's time is no stall
                 return
             except Exception as exc:
+                failure = self._not_retried(exc, last_progress)
+                if failure is not None:
+                    before = self._received_before_failure()
+                    if before is not None:
+                        yield before
+                    raise failure from (None if failure is exc else exc)
                 self.close()  # the chunk being received: received again after the reconnect
-                if isinstance(exc, MysqlInspectError):
-                    raise
-                if not (policy.enabled and is_transient(exc)):
-                    raise translate_stream_error(exc, self.resume_at) from exc
-                if time.monotonic() - last_progress > policy.give_up_after:
-                    raise ConnectError(f"binlog stream lost and not recovered within {policy.give_up_after:.0f}s: "
-                                       f"{exc}") from exc
                 self.reconnects += 1
                 self.warn(f"binlog connection lost ({describe_error(exc)}); resuming at {self.resume_at} in "
                           f"{delay:.1f}s")
                 time.sleep(delay)
                 delay = min(delay * 2, policy.max_delay)
+
+    def _not_retried(self, exc: Exception, last_progress: float) -> Exception | None:
+        """The error to raise for `exc`, or None for a dropped connection to reopen (the stream's retry policy)."""
+        policy = self.retry
+        if isinstance(exc, MysqlInspectError):
+            return exc
+        if not (policy.enabled and is_transient(exc)):
+            return translate_stream_error(exc, self.resume_at)
+        if time.monotonic() - last_progress > policy.give_up_after:
+            return ConnectError(f"binlog stream lost and not recovered within {policy.give_up_after:.0f}s: {exc}")
+        return None
+
+    def _received_before_failure(self) -> ReceivedChunk | None:
+        """The chunk being received, up to the event that failed, as the last one (None if it cannot be kept)."""
+        if self.current is None:
+            return None
+        try:
+            return self._finish(last=True)
+        except ChunkFileError:
+            return None
 
     def _receive(self) -> Iterator[ReceivedChunk]:
         """One dump from `resume_at`. An event that neither starts a transaction nor changes what follows (the
@@ -278,7 +325,8 @@ class DumpChunks:
     def _add(self, code: int, event: memoryview, start: int) -> None:
         current = self.current
         if current is None:
-            current = self.current = _Receiving(self.name, start, _memory_file(), self.next_number, end=start)
+            current = self.current = _Receiving(self.name, start, _memory_file(), self.next_number, end=start,
+                                                maps=dict(self.maps))
             self.resume_at = BinlogPosition(self.name, start)
         elif start != current.end:
             raise DataError(f"{self.name}: the event at position {start} does not follow the one before it (which "
@@ -287,6 +335,8 @@ class DumpChunks:
             current.starts += 1
         elif code == TABLE_MAP_EVENT:
             self._table_map(event, start)
+        elif code == TRANSACTION_PAYLOAD_EVENT and self.schema is not None:
+            self._payload_table_maps(event)
         current.pending.append(event)
         current.end += len(event)
         if current.end - current.start - current.written >= WRITE_BLOCK:
@@ -303,13 +353,28 @@ class DumpChunks:
         post = self.fde.post_header(TABLE_MAP_EVENT)
         body = bytes(event[HEADER_LEN : len(event) - self.fde.checksum_len])
         self.maps[int.from_bytes(body[0 : 4 if post == 6 else 6], "little")] = (start, bytes(event))
-        if self.schema is not None and body not in self.completed:
-            if len(self.completed) > 10_000:
-                self.completed.clear()
-            self.completed.add(body)
-            tmap = parse_table_map(body, post)
-            if not tmap.has_names or not tmap.primary_key:
-                complete_table_map(tmap, self.schema)  # fills the lookup's cache before the children are forked
+        self._complete(body, post)
+
+    def _payload_table_maps(self, event: memoryview) -> None:
+        """The Table_maps inside a compressed transaction (binlog_transaction_compression), completed here too."""
+        assert self.fde is not None
+        post = self.fde.post_header(TABLE_MAP_EVENT)
+        for inner in payload_events(bytes(event[HEADER_LEN : len(event) - self.fde.checksum_len])):
+            if inner[4] == TABLE_MAP_EVENT:
+                self._complete(bytes(inner[HEADER_LEN:]), post)
+
+    def _complete(self, body: bytes, post: int) -> None:
+        """A Table_map of a table that needs its current definition (no column names or no primary key logged):
+        looked up now, in order, so that the children find it in the lookup's cache (and the warning is given
+        once, here)."""
+        if self.schema is None or body in self.completed:
+            return
+        if len(self.completed) > 10_000:
+            self.completed.clear()
+        self.completed.add(body)
+        tmap = parse_table_map(body, post)
+        if not tmap.has_names or not tmap.primary_key:
+            complete_table_map(tmap, self.schema)
 
     def _next_file(self, target: str, finished: ReceivedChunk | None = None) -> ReceivedChunk | None:
         """A Rotate: the events that follow come from `target` (at a dump's start: the start file itself)."""
@@ -334,20 +399,20 @@ class DumpChunks:
         assert current is not None
         try:
             current.flush()
-            if current.start > FIRST_EVENT_POS and self.fde_event:
-                os.pwrite(current.fd, self.fde_event, FIRST_EVENT_POS)
-            earlier = {table_id: known for table_id, known in self.maps.items() if known[0] < current.start}
-            for at, event in earlier.values():  # in case a rows event uses a Table_map of an earlier chunk
-                os.pwrite(current.fd, event, at)
-            size = max(current.end, mmap.PAGESIZE)  # an empty chunk (the stop reached) maps something too
-            if os.fstat(current.fd).st_size < size:
-                os.ftruncate(current.fd, size)
-            data = mmap.mmap(current.fd, size, prot=mmap.PROT_READ)
+            with local_io():
+                if current.start > FIRST_EVENT_POS and self.fde_event:
+                    os.pwrite(current.fd, self.fde_event, FIRST_EVENT_POS)
+                for at, event in current.maps.values():  # in case a rows event uses a Table_map of an earlier chunk
+                    os.pwrite(current.fd, event, at)
+                size = max(current.end, mmap.PAGESIZE)  # an empty chunk (the stop reached) maps something too
+                if os.fstat(current.fd).st_size < size:
+                    os.ftruncate(current.fd, size)
+                data = mmap.mmap(current.fd, size, prot=mmap.PROT_READ)
         except BaseException:
             os.close(current.fd)
             raise
         chunk = Chunk(current.start, current.end, current.first_number, current.starts, FIRST_EVENT_POS,
-                      {table_id: at for table_id, (at, _) in earlier.items()})
+                      {table_id: at for table_id, (at, _) in current.maps.items()})
         self.next_number += current.starts
         large = current.end - current.start > chunks.DIRECT_CHUNK  # decoded here (on disk past a block more)
         return ReceivedChunk(current.name, chunk, current.fd, data, large, last)
@@ -357,16 +422,30 @@ Running = deque[tuple[ReceivedChunk, tuple[int, int], Spool]]
 
 
 def server_outputs(selection: ServerSelection, receiver: DumpChunks, render: Render, jobs: int) -> Iterator[bytes]:
-    """The rendered selected transactions of the dump, in order, decoded by up to `jobs` child processes."""
+    """The rendered selected transactions of the dump, in order, decoded by up to `jobs` child processes. A failure
+    of the dump (after what was received before it) is raised once the chunks before it are out, unless one of
+    them reached the range's stop."""
     state = Ordered(selection, render)
     running: Running = deque()
+    received = receiver.chunks()
+    failure: Exception | None = None
     try:
-        for got in receiver.chunks():
+        while True:
+            try:
+                got = next(received, None)
+            except Exception as exc:  # the dump's: raised after the output before it
+                failure = exc
+                break
+            if got is None:
+                break
             if got.large or (got.last and not running):
-                while running and not state.stopped:
-                    yield from _oldest_output(state, running)
-                if not state.stopped:
-                    yield from _output_here(state, got)
+                try:
+                    while running and not state.stopped:
+                        yield from _oldest_output(state, running)
+                    if not state.stopped:
+                        yield from state.emit(got.data, got.name, got.chunk, None, None)
+                finally:
+                    got.close()
             else:
                 start_child(state, running, got)
                 if len(running) >= jobs:
@@ -375,11 +454,14 @@ def server_outputs(selection: ServerSelection, receiver: DumpChunks, render: Ren
                 return
         while running and not state.stopped:
             yield from _oldest_output(state, running)
+        if failure is not None and not state.stopped:
+            raise failure
     finally:
         for got, child, spool in running:
             workers.abandon(*child)
             spool.close()
             got.close()
+        received.close()
         receiver.close()
 
 
@@ -394,18 +476,15 @@ def start_child(state: Ordered, running: Running, got: ReceivedChunk) -> None:
     running.append((got, child, spool))
 
 
-def _output_here(state: Ordered, got: ReceivedChunk) -> Iterator[bytes]:
-    try:
-        yield from state.emit(got.data, got.name, got.chunk, None, None)
-    finally:
-        got.close()
-
-
 def _oldest_output(state: Ordered, running: Running) -> Iterator[bytes]:
     got, child, spool = running.popleft()
     try:
         try:
             result = workers.collect(*child)
+        except KeyboardInterrupt:  # while waiting: the child may still run
+            workers.abandon(*child)
+            spool.close()
+            raise
         except BaseException:
             spool.close()
             raise
