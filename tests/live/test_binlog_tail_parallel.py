@@ -105,6 +105,7 @@ def test_parallel_tail_gives_the_bytes_of_one_process(server: Any, ranges: Any, 
     assert server.flavor != "mysql" or (f"{db}.zt" in full_err and '"compressed":true' in full)
     assert len(forked) > 100  # chunks decoded by children (the parallel path was taken)
     monkeypatch.setattr(chunks, "DIRECT_CHUNK", 1 << 16)  # the large transaction: decoded by the parent from disk
+    monkeypatch.setattr(chunks, "MEMORY_SPOOL", 1 << 12)  # the children's outputs past 4 kB: on disk
     assert _tail(run_cli, server, start, end, "--jobs", "2", "--chunk-bytes", "3000") == \
         _tail(run_cli, server, start, end, "--jobs", "1")
 

@@ -24,6 +24,7 @@ transactions before it; only the first chunk's decoder warnings are shown, as on
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import signal
@@ -32,7 +33,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mysqlinspect.binlog.decode.events import EventDecoder
 from mysqlinspect.binlog.decode.schema_fallback import SchemaFallback
@@ -92,6 +93,7 @@ FDE, TABLE_MAP, HEADER_LEN = 15, 19, 19
 MIN_CHUNK, MAX_CHUNK = 256 << 10, 4 << 20
 DIRECT_CHUNK = 16 << 20  # a chunk this large is decoded by the parent: streamed, or spooled on disk when cut
 SPOOL_BLOCK = 1 << 20
+MEMORY_SPOOL = 64 << 20  # a chunk's output in memory; the rest on disk
 
 
 @dataclass(frozen=True)
@@ -210,24 +212,33 @@ def chunk_parts(reader: Selection, data: Buffer, name: str, chunk: Chunk, first_
 
 class Spool:
     """A chunk's output: an anonymous in-memory file (memfd; a temporary file elsewhere) the child writes and the
-    parent copies out in blocks, so no large buffer is built, pickled or held by either."""
+    parent copies out in blocks, so no large buffer is built, pickled or held by either. Past MEMORY_SPOOL bytes the
+    output goes on in an unnamed file on disk made with it (a chunk of many narrow rows: a 1,000,000-row DELETE
+    logged with minimal images is a few MB of binlog and hundreds of MB of output)."""
 
     def __init__(self, on_disk: bool = False) -> None:
+        self.overflow: int | None = None
         if hasattr(os, "memfd_create") and not on_disk:
             self.fd = os.memfd_create("mysqlinspect-chunk")
+            try:
+                self.overflow = _unnamed_file()
+            except BaseException:
+                os.close(self.fd)
+                raise
         else:  # a large transaction's output: memory is what it must not take
-            self.fd, path = tempfile.mkstemp(prefix="mysqlinspect-chunk-", dir=spill.directory())
-            os.unlink(path)
+            self.fd = _unnamed_file()
 
     def fill(self, reader: Selection, data: Buffer, name: str, chunk: Chunk, first_number: int,
              render: Render) -> ChunkOutput:
-        with open(self.fd, "wb", buffering=SPOOL_BLOCK, closefd=False) as out:
+        with io.BufferedWriter(_SpoolFiles(self.fd, self.overflow), SPOOL_BLOCK) as out:
             return decode_chunk(reader, data, name, chunk, first_number, render, out.write)
 
     def blocks(self, cuts: Iterable[Cut] = ()) -> Iterator[bytes]:
         """The output in blocks, cut where `cuts` say (see Cut): each action runs when the consumer asks for
         what follows it, i.e. once everything before it was written out."""
-        os.lseek(self.fd, 0, os.SEEK_SET)
+        for fd in (self.fd, self.overflow):
+            if fd is not None:
+                os.lseek(fd, 0, os.SEEK_SET)
         done = 0
         for at, insert, then in cuts:
             yield from self._read(at - done)
@@ -236,16 +247,46 @@ class Spool:
                 then()
             if insert:
                 yield insert
-        while block := os.read(self.fd, SPOOL_BLOCK):
+        while block := self._next(SPOOL_BLOCK):
             yield block
 
     def _read(self, count: int) -> Iterator[bytes]:
-        while count > 0 and (block := os.read(self.fd, min(count, SPOOL_BLOCK))):
+        while count > 0 and (block := self._next(min(count, SPOOL_BLOCK))):
             count -= len(block)
             yield block
 
+    def _next(self, count: int) -> bytes:
+        block = os.read(self.fd, count)
+        if not block and self.overflow is not None:
+            block = os.read(self.overflow, count)
+        return block
+
     def close(self) -> None:
         os.close(self.fd)
+        if self.overflow is not None:
+            os.close(self.overflow)
+
+
+def _unnamed_file() -> int:
+    fd, path = tempfile.mkstemp(prefix="mysqlinspect-chunk-", dir=spill.directory())
+    os.unlink(path)
+    return fd
+
+
+class _SpoolFiles(io.RawIOBase):
+    """The child's end of a Spool: the in-memory file up to MEMORY_SPOOL bytes, then the overflow file."""
+
+    def __init__(self, fd: int, overflow: int | None) -> None:
+        self.fd, self.overflow, self.size = fd, overflow, 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        fd = self.fd if self.overflow is None or self.size < MEMORY_SPOOL else self.overflow
+        written = os.write(fd, data)
+        self.size += written
+        return written
 
 
 @dataclass
