@@ -4,7 +4,10 @@ transaction, range stops inside a file, filters, and dropped connections at any 
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pymysql
@@ -184,3 +187,39 @@ def packets_in_range(run_cli: Any, server: Any, start: tuple[str, int], end: tup
     _tail(run_cli, server, start, end, "--jobs", "2", "--chunk-bytes", "3000")
     monkeypatch.undo()
     return len(seen)
+
+
+def _forked_children() -> list[int]:
+    """Processes forked from this one and still there (same command line, this process as parent)."""
+    me = str(os.getpid())
+    own = Path(f"/proc/{me}/cmdline").read_bytes()
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "stat").read_text().split(") ")[1].split()[1] == me \
+                    and (entry / "cmdline").read_bytes() == own:
+                found.append(int(entry.name))
+        except (OSError, IndexError):
+            continue
+    return found
+
+
+def test_ctrl_c_ends_the_output_at_a_line_end_and_leaves_no_child(server: Any, ranges: Any, run_cli: Any,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    _, start, _, end = ranges
+    full, _ = _tail(run_cli, server, start, end, "--jobs", "1")
+    real = parallel.packets
+
+    def interrupted(conn: Any, timeout: Any) -> Iterator[bytes]:
+        for count, payload in enumerate(real(conn, timeout)):
+            if count == 400:  # inside the output loop: the Ctrl-C is the writer's to take at a line end
+                os.kill(os.getpid(), signal.SIGINT)
+            yield payload
+
+    monkeypatch.setattr(parallel, "packets", interrupted)
+    result = run_cli("binlog", "tail", *server.cli_args(), "--start-file", start[0], "--start-pos", str(start[1]),
+                     "--stop-file", end[0], "--stop-pos", str(end[1]), "--format", "jsonl", "--jobs", "2",
+                     "--chunk-bytes", "3000")
+    assert result.exit_code == 130, result.stderr
+    assert 0 < len(result.stdout) < len(full) and full.startswith(result.stdout) and result.stdout.endswith("\n")
+    assert not _forked_children()
