@@ -167,26 +167,34 @@ def _write_jsonl(out: Any, txn: Transaction, all_events: bool, rows_only: bool) 
 
 
 def write_jsonl_blocks(out: Any, blocks: Iterator[bytes]) -> None:
-    """Blocks of JSON Lines (several transactions' lines, cut anywhere: the --jobs outputs) written as they come. A
-    Ctrl-C is taken at the end of a line: the block it came in is written up to its first line end, so no line is
-    left torn."""
+    """Blocks of JSON Lines (several transactions' lines, cut anywhere: the --jobs outputs) written as they come.
+    Ctrl-C acts at once between lines; one that comes while a line is half written is taken at that line's end
+    (the next block is written up to its first line end), so no line is left torn. The readers' children and files
+    are released without a second Ctrl-C breaking in."""
     with deferred_interrupts() as guard:
-        guard.in_critical = True
+        at_line_end = True
         try:
-            at_line_end = True
-            for data in blocks:
-                if guard.pending:
-                    cut = 0 if at_line_end else data.find(b"\n") + 1
-                    if at_line_end or cut:
-                        write_jsonl_bytes(out, data[:cut])
+            while True:
+                guard.in_critical = not at_line_end
+                if at_line_end:
+                    guard.raise_pending()  # one that came while a line was being written
+                data = next(blocks, None)
+                guard.in_critical = True
+                if data is None:
+                    break
+                if guard.pending:  # came while waiting in the middle of a line
+                    write_jsonl_bytes(out, data[: data.find(b"\n") + 1] if b"\n" in data else data)
+                    if b"\n" in data:
                         break
+                    continue
                 write_jsonl_bytes(out, data)
                 at_line_end = data.endswith(b"\n")
         finally:
-            guard.in_critical = False
+            guard.in_critical = True
             close = getattr(blocks, "close", None)
             if close is not None:
-                close()  # the readers' children and files
+                close()
+            guard.in_critical = False
         out.flush()
         guard.raise_pending()
 

@@ -31,6 +31,7 @@ import signal
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -42,6 +43,7 @@ from mysqlinspect.binlog.read import spill
 from mysqlinspect.binlog.read.transactions import TransactionAssembler
 from mysqlinspect.binlog.source.files import display_name, open_bytes
 from mysqlinspect.binlog.source.local import HEADER, Buffer, FileEnd, PageRelease, events_until, walk_file
+from mysqlinspect.errors import MysqlInspectError
 from mysqlinspect.innodb.pages import workers
 
 if TYPE_CHECKING:
@@ -210,6 +212,21 @@ def chunk_parts(reader: Selection, data: Buffer, name: str, chunk: Chunk, first_
             out.state = render.state()
 
 
+class SpoolError(MysqlInspectError):
+    """A chunk (its binlog bytes, its output) could not be kept in memory or in the temporary directory (no space,
+    no memory, no descriptor): not a lost connection, so never retried."""
+
+
+@contextmanager
+def spooling() -> Iterator[None]:
+    """Local writes of chunks and their outputs: an OSError becomes a SpoolError with its reason."""
+    try:
+        yield
+    except OSError as exc:
+        raise SpoolError(f"cannot keep binlog chunks or their output in memory or in the temporary directory "
+                         f"{spill.directory() or tempfile.gettempdir()} ({exc.strerror or exc})") from exc
+
+
 class Spool:
     """A chunk's output: an anonymous in-memory file (memfd; a temporary file elsewhere) the child writes and the
     parent copies out in blocks, so no large buffer is built, pickled or held by either. Past MEMORY_SPOOL bytes the
@@ -218,15 +235,16 @@ class Spool:
 
     def __init__(self, on_disk: bool = False) -> None:
         self.overflow: int | None = None
-        if hasattr(os, "memfd_create") and not on_disk:
-            self.fd = os.memfd_create("mysqlinspect-chunk")
-            try:
-                self.overflow = _unnamed_file()
-            except BaseException:
-                os.close(self.fd)
-                raise
-        else:  # a large transaction's output: memory is what it must not take
-            self.fd = _unnamed_file()
+        with spooling():
+            if hasattr(os, "memfd_create") and not on_disk:
+                self.fd = os.memfd_create("mysqlinspect-chunk")
+                try:
+                    self.overflow = _unnamed_file()
+                except BaseException:
+                    os.close(self.fd)
+                    raise
+            else:  # a large transaction's output: memory is what it must not take
+                self.fd = _unnamed_file()
 
     def fill(self, reader: Selection, data: Buffer, name: str, chunk: Chunk, first_number: int,
              render: Render) -> ChunkOutput:
@@ -284,7 +302,8 @@ class _SpoolFiles(io.RawIOBase):
 
     def write(self, data: Any) -> int:
         fd = self.fd if self.overflow is None or self.size < MEMORY_SPOOL else self.overflow
-        written = os.write(fd, data)
+        with spooling():
+            written = os.write(fd, data)
         self.size += written
         return written
 

@@ -28,7 +28,6 @@ import time
 import zlib
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from mysqlinspect.binlog.decode.events import complete_table_map
@@ -40,7 +39,16 @@ from mysqlinspect.binlog.position import FIRST_EVENT_POS, BinlogPosition
 from mysqlinspect.binlog.read import spill
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.local import chunks
-from mysqlinspect.binlog.read.local.chunks import TRANSACTION_STARTS, Chunk, Ordered, Render, Spool, fill_in_child
+from mysqlinspect.binlog.read.local.chunks import (
+    TRANSACTION_STARTS,
+    Chunk,
+    Ordered,
+    Render,
+    Spool,
+    SpoolError,
+    fill_in_child,
+    spooling,
+)
 from mysqlinspect.binlog.read.range import RangeGate
 from mysqlinspect.binlog.read.server.stream import RetryPolicy, StopBound, describe_error
 from mysqlinspect.binlog.source.dump_connection import is_transient, translate_stream_error
@@ -129,7 +137,7 @@ class _Receiving:
     def flush(self) -> None:
         if self.pending:
             block = b"".join(self.pending)
-            with local_io():
+            with spooling():
                 os.pwrite(self.fd, block, self.start + self.written)
             self.written += len(block)
             self.pending = []
@@ -137,34 +145,24 @@ class _Receiving:
     def move_to_disk(self) -> None:
         """A large transaction: its events go on disk, not in memory."""
         self.flush()
-        with local_io():
+        with spooling():
             fd, path = tempfile.mkstemp(prefix="mysqlinspect-dump-", dir=spill.directory())
-            os.unlink(path)
-            done = 0
-            while done < self.written:
-                block = os.pread(self.fd, min(WRITE_BLOCK, self.written - done), self.start + done)
-                os.pwrite(fd, block, self.start + done)
-                done += len(block)
+            try:
+                os.unlink(path)
+                done = 0
+                while done < self.written:
+                    block = os.pread(self.fd, min(WRITE_BLOCK, self.written - done), self.start + done)
+                    os.pwrite(fd, block, self.start + done)
+                    done += len(block)
+            except BaseException:
+                os.close(fd)
+                raise
         os.close(self.fd)
         self.fd, self.on_disk = fd, True
 
 
-class ChunkFileError(MysqlInspectError):
-    """A received chunk could not be written to its in-memory or temporary file (no space, no memory): not a lost
-    connection, so not retried."""
-
-
-@contextmanager
-def local_io() -> Iterator[None]:
-    try:
-        yield
-    except OSError as exc:
-        raise ChunkFileError(f"cannot keep the received binlog in memory or in the temporary directory "
-                             f"({exc.strerror or exc})") from exc
-
-
 def _memory_file() -> int:
-    with local_io():
+    with spooling():
         if hasattr(os, "memfd_create"):
             return os.memfd_create("mysqlinspect-dump")
         fd, path = tempfile.mkstemp(prefix="mysqlinspect-dump-", dir=spill.directory())
@@ -190,11 +188,15 @@ class DumpChunks:
         self.maps: dict[int, tuple[int, bytes]] = {}  # this file's latest Table_map per table id
         self.completed: set[bytes] = set()  # Table_map bodies completed from the current definition
         self.current: _Receiving | None = None
+        self.unsent: ReceivedChunk | None = None  # finished by an event whose own handling has not ended yet
 
     def close(self) -> None:
         current, self.current = self.current, None
         if current is not None:
             os.close(current.fd)
+        unsent, self.unsent = self.unsent, None
+        if unsent is not None:
+            unsent.close()
 
     def chunks(self) -> Generator[ReceivedChunk, None, None]:
         """The chunks in order. A dropped connection is reopened at the chunk being received; a failure that is
@@ -211,10 +213,10 @@ class DumpChunks:
             except Exception as exc:
                 failure = self._not_retried(exc, last_progress)
                 if failure is not None:
-                    before = self._received_before_failure()
-                    if before is not None:
-                        yield before
-                    raise failure from (None if failure is exc else exc)
+                    yield from self._received_before_failure()
+                    if failure is exc:
+                        raise
+                    raise failure from exc
                 self.close()  # the chunk being received: received again after the reconnect
                 self.reconnects += 1
                 self.warn(f"binlog connection lost ({describe_error(exc)}); resuming at {self.resume_at} in "
@@ -233,14 +235,19 @@ class DumpChunks:
             return ConnectError(f"binlog stream lost and not recovered within {policy.give_up_after:.0f}s: {exc}")
         return None
 
-    def _received_before_failure(self) -> ReceivedChunk | None:
-        """The chunk being received, up to the event that failed, as the last one (None if it cannot be kept)."""
-        if self.current is None:
-            return None
-        try:
-            return self._finish(last=True)
-        except ChunkFileError:
-            return None
+    def _received_before_failure(self) -> list[ReceivedChunk]:
+        """What was received before a failure: a chunk finished but not yet handed on (the failure came with the
+        event after it), and the chunk being received up to the event that failed; the last one says so."""
+        kept = [self.unsent] if self.unsent is not None else []
+        self.unsent = None
+        if self.current is not None:
+            try:
+                kept.append(self._finish())
+            except SpoolError:
+                pass
+        if kept:
+            kept[-1].last = True
+        return kept
 
     def _receive(self) -> Iterator[ReceivedChunk]:
         """One dump from `resume_at`. An event that neither starts a transaction nor changes what follows (the
@@ -307,7 +314,9 @@ class DumpChunks:
             finished = self._transaction_start(start)
             if finished is not None and finished.last:
                 return finished
+        self.unsent = finished  # kept for the output should this event fail
         self._add(code, event, start)
+        self.unsent = None
         if code == ROTATE_EVENT:  # the file's last event: the next one starts the next file
             return self._next_file(rotate_target(event, self.fde.checksum_len if self.fde is not None else 0),
                                    finished)
@@ -325,8 +334,9 @@ class DumpChunks:
     def _add(self, code: int, event: memoryview, start: int) -> None:
         current = self.current
         if current is None:
+            earlier = {table_id: known for table_id, known in self.maps.items() if known[0] < start}
             current = self.current = _Receiving(self.name, start, _memory_file(), self.next_number, end=start,
-                                                maps=dict(self.maps))
+                                                maps=earlier)
             self.resume_at = BinlogPosition(self.name, start)
         elif start != current.end:
             raise DataError(f"{self.name}: the event at position {start} does not follow the one before it (which "
@@ -399,7 +409,7 @@ class DumpChunks:
         assert current is not None
         try:
             current.flush()
-            with local_io():
+            with spooling():
                 if current.start > FIRST_EVENT_POS and self.fde_event:
                     os.pwrite(current.fd, self.fde_event, FIRST_EVENT_POS)
                 for at, event in current.maps.values():  # in case a rows event uses a Table_map of an earlier chunk
@@ -466,7 +476,11 @@ def server_outputs(selection: ServerSelection, receiver: DumpChunks, render: Ren
 
 
 def start_child(state: Ordered, running: Running, got: ReceivedChunk) -> None:
-    spool = Spool()
+    try:
+        spool = Spool()
+    except BaseException:
+        got.close()
+        raise
     try:
         child = workers.start(fill_in_child, (spool, state.reader, got.data, got.name, got.chunk, state.render))
     except BaseException:
