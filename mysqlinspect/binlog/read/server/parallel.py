@@ -50,8 +50,7 @@ from mysqlinspect.binlog.read.local.chunks import (
     spooling,
 )
 from mysqlinspect.binlog.read.range import RangeGate
-from mysqlinspect.binlog.read.server.stream import RetryPolicy, StopBound, describe_error
-from mysqlinspect.binlog.source.dump_connection import is_transient, translate_stream_error
+from mysqlinspect.binlog.read.server.stream import RetryPolicy, StopBound
 from mysqlinspect.binlog.source.fde import CHECKSUM_LEN, FormatDescription, crc_ok
 from mysqlinspect.binlog.source.rawdump import (
     FORMAT_DESCRIPTION_EVENT,
@@ -65,7 +64,7 @@ from mysqlinspect.binlog.source.rawdump import (
 )
 from mysqlinspect.binlog.source.server import ARTIFICIAL_FLAG, HEARTBEATS, read_fde, rotate_target
 from mysqlinspect.connection.settings import ConnectionSettings
-from mysqlinspect.errors import ConnectError, DataError, MysqlInspectError
+from mysqlinspect.errors import DataError
 from mysqlinspect.innodb.pages import workers
 
 WRITE_BLOCK = 1 << 20  # events are written to a chunk's file in blocks of this size
@@ -211,7 +210,7 @@ class DumpChunks:
                     delay, last_progress = policy.first_delay, time.monotonic()  # the consumer's time is no stall
                 return
             except Exception as exc:
-                failure = self._not_retried(exc, last_progress)
+                failure = policy.failure(exc, self.resume_at, last_progress)
                 if failure is not None:
                     yield from self._received_before_failure()
                     if failure is exc:
@@ -219,21 +218,7 @@ class DumpChunks:
                     raise failure from exc
                 self.close()  # the chunk being received: received again after the reconnect
                 self.reconnects += 1
-                self.warn(f"binlog connection lost ({describe_error(exc)}); resuming at {self.resume_at} in "
-                          f"{delay:.1f}s")
-                time.sleep(delay)
-                delay = min(delay * 2, policy.max_delay)
-
-    def _not_retried(self, exc: Exception, last_progress: float) -> Exception | None:
-        """The error to raise for `exc`, or None for a dropped connection to reopen (the stream's retry policy)."""
-        policy = self.retry
-        if isinstance(exc, MysqlInspectError):
-            return exc
-        if not (policy.enabled and is_transient(exc)):
-            return translate_stream_error(exc, self.resume_at)
-        if time.monotonic() - last_progress > policy.give_up_after:
-            return ConnectError(f"binlog stream lost and not recovered within {policy.give_up_after:.0f}s: {exc}")
-        return None
+                delay = policy.wait(exc, self.resume_at, delay, self.warn)
 
     def _received_before_failure(self) -> list[ReceivedChunk]:
         """What was received before a failure: a chunk finished but not yet handed on (the failure came with the

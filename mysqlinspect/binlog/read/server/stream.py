@@ -43,6 +43,21 @@ class RetryPolicy:
     give_up_after: float = 120.0
     enabled: bool = True
 
+    def failure(self, exc: Exception, resume_at: BinlogPosition, last_progress: float) -> MysqlInspectError | None:
+        """The error to raise for `exc`, or None for a dropped connection to reopen at `resume_at` (transient,
+        retries on, and progress within `give_up_after`)."""
+        if not (self.enabled and is_transient(exc)):
+            return translate_stream_error(exc, resume_at)
+        if time.monotonic() - last_progress > self.give_up_after:
+            return ConnectError(f"binlog stream lost and not recovered within {self.give_up_after:.0f}s: {exc}")
+        return None
+
+    def wait(self, exc: Exception, resume_at: BinlogPosition, delay: float, warn: Callable[[str], None]) -> float:
+        """Say the connection was lost and sleep `delay` before reconnecting; the next delay (doubled, capped)."""
+        warn(f"binlog connection lost ({_describe(exc)}); resuming at {resume_at} in {delay:.1f}s")
+        time.sleep(delay)
+        return min(delay * 2, self.max_delay)
+
 
 @dataclass
 class StopBound:
@@ -144,17 +159,12 @@ class BinlogStream:
                     return
                 raise DumpEnded("the server ended the dump (shutdown?)")
             except Exception as exc:
-                if not (policy.enabled and is_transient(exc)):
-                    raise translate_stream_error(exc, self.resume_at) from exc
-                if time.monotonic() - last_progress > policy.give_up_after:
-                    raise ConnectError(f"binlog stream lost and not recovered within {policy.give_up_after:.0f}s: "
-                                       f"{exc}") from exc
+                failure = policy.failure(exc, self.resume_at, last_progress)
+                if failure is not None:
+                    raise failure from exc
                 self.assembler.reset()
                 self.reconnects += 1
-                self.warn(f"binlog connection lost ({describe_error(exc)}); resuming at {self.resume_at} in "
-                          f"{delay:.1f}s")
-                time.sleep(delay)
-                delay = min(delay * 2, policy.max_delay)
+                delay = policy.wait(exc, self.resume_at, delay, self.warn)
 
     def _assembled(self) -> Iterator[Transaction | EventRecord | None]:
         """What the assembler completes, then None as soon as a transaction opens past the StopBound (it is not
@@ -203,7 +213,7 @@ def _dump_records(settings: ConnectionSettings, server_id: int, options: StreamO
                           verify_checksum=options.verify_checksum)
 
 
-def describe_error(exc: BaseException) -> str:
+def _describe(exc: BaseException) -> str:
     if exc.args and isinstance(exc.args[0], int) and len(exc.args) > 1:
         return f"{exc.args[0]}: {exc.args[1]}"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
