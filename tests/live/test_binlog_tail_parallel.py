@@ -105,6 +105,15 @@ def test_parallel_tail_gives_the_bytes_of_one_process(server: Any, ranges: Any, 
                 out, err = _tail(run_cli, server, start, stop, *extra, *more)
                 assert out == one, (extra, more)
                 assert err == one_err, (extra, more)
+    whole_file = []  # --stop-file without --stop-pos: the read ends at the next file's Rotate
+    for jobs in ("1", "2"):
+        result = run_cli("binlog", "tail", *server.cli_args(), "--start-file", start[0], "--start-pos",
+                         str(start[1]), "--stop-file", start[0], "--format", "jsonl", "--jobs", jobs,
+                         "--chunk-bytes", "3000")
+        assert result.exit_code == 0, result.stderr
+        whole_file.append(result.stdout)
+    assert whole_file[0] == whole_file[1] and whole_file[0] and full.startswith(whole_file[0])
+    assert len(whole_file[0]) < len(full)
     assert "current table definition" in full_err  # the MINIMAL updates' names, warned once, as in one process
     assert server.flavor != "mysql" or (f"{db}.zt" in full_err and '"compressed":true' in full)
     assert len(forked) > 100  # chunks decoded by children (the parallel path was taken)

@@ -239,12 +239,12 @@ class Spool:
             if hasattr(os, "memfd_create") and not on_disk:
                 self.fd = os.memfd_create("mysqlinspect-chunk")
                 try:
-                    self.overflow = _unnamed_file()
+                    self.overflow = unnamed_file()
                 except BaseException:
                     os.close(self.fd)
                     raise
             else:  # a large transaction's output: memory is what it must not take
-                self.fd = _unnamed_file()
+                self.fd = unnamed_file()
 
     def fill(self, reader: Selection, data: Buffer, name: str, chunk: Chunk, first_number: int,
              render: Render) -> ChunkOutput:
@@ -285,10 +285,20 @@ class Spool:
             os.close(self.overflow)
 
 
-def _unnamed_file() -> int:
-    fd, path = tempfile.mkstemp(prefix="mysqlinspect-chunk-", dir=spill.directory())
-    os.unlink(path)
+def unnamed_file(prefix: str = "mysqlinspect-chunk-") -> int:
+    """A file in the temporary directory (read.spill's) with no name: gone with its last descriptor."""
+    fd, path = tempfile.mkstemp(prefix=prefix, dir=spill.directory())
+    try:
+        os.unlink(path)
+    except BaseException:
+        os.close(fd)
+        raise
     return fd
+
+
+def memory_file(name: str) -> int:
+    """An anonymous in-memory file (memfd), or an unnamed temporary file where the system has none."""
+    return os.memfd_create(name) if hasattr(os, "memfd_create") else unnamed_file()
 
 
 class _SpoolFiles(io.RawIOBase):

@@ -23,7 +23,6 @@ from __future__ import annotations
 import mmap
 import os
 import struct
-import tempfile
 import time
 import zlib
 from collections import deque
@@ -36,7 +35,6 @@ from mysqlinspect.binlog.decode.schema_fallback import SchemaFallback
 from mysqlinspect.binlog.decode.tablemap import parse_table_map
 from mysqlinspect.binlog.model import EventRecord, Transaction
 from mysqlinspect.binlog.position import FIRST_EVENT_POS, BinlogPosition
-from mysqlinspect.binlog.read import spill
 from mysqlinspect.binlog.read.filters import EventFilter
 from mysqlinspect.binlog.read.local import chunks
 from mysqlinspect.binlog.read.local.chunks import (
@@ -47,7 +45,9 @@ from mysqlinspect.binlog.read.local.chunks import (
     Spool,
     SpoolError,
     fill_in_child,
+    memory_file,
     spooling,
+    unnamed_file,
 )
 from mysqlinspect.binlog.read.range import RangeGate
 from mysqlinspect.binlog.read.server.stream import RetryPolicy, StopBound
@@ -107,9 +107,13 @@ class ReceivedChunk:
     chunk: Chunk
     fd: int
     data: mmap.mmap
-    large: bool
     last: bool = False
     closed: bool = False
+
+    @property
+    def large(self) -> bool:
+        """A transaction that large: decoded by the parent, from disk (on disk past a block more)."""
+        return self.chunk.end - self.chunk.start > chunks.DIRECT_CHUNK
 
     def close(self) -> None:
         if not self.closed:
@@ -145,9 +149,8 @@ class _Receiving:
         """A large transaction: its events go on disk, not in memory."""
         self.flush()
         with spooling():
-            fd, path = tempfile.mkstemp(prefix="mysqlinspect-dump-", dir=spill.directory())
+            fd = unnamed_file("mysqlinspect-dump-")
             try:
-                os.unlink(path)
                 done = 0
                 while done < self.written:
                     block = os.pread(self.fd, min(WRITE_BLOCK, self.written - done), self.start + done)
@@ -162,11 +165,7 @@ class _Receiving:
 
 def _memory_file() -> int:
     with spooling():
-        if hasattr(os, "memfd_create"):
-            return os.memfd_create("mysqlinspect-dump")
-        fd, path = tempfile.mkstemp(prefix="mysqlinspect-dump-", dir=spill.directory())
-        os.unlink(path)
-        return fd
+        return memory_file("mysqlinspect-dump")
 
 
 class DumpChunks:
@@ -188,6 +187,7 @@ class DumpChunks:
         self.completed: set[bytes] = set()  # Table_map bodies completed from the current definition
         self.current: _Receiving | None = None
         self.unsent: ReceivedChunk | None = None  # finished by an event whose own handling has not ended yet
+        self.ended = False  # the range's stop was reached: nothing more is read
 
     def close(self) -> None:
         current, self.current = self.current, None
@@ -260,8 +260,8 @@ class DumpChunks:
                 verify = self._verifies()
                 if got is not None:
                     yield got
-                    if got.last:
-                        return
+                if self.ended:
+                    return
             if self.current is not None:
                 yield self._finish(last=True)
         finally:
@@ -297,7 +297,7 @@ class DumpChunks:
         finished = None
         if code in TRANSACTION_STARTS:
             finished = self._transaction_start(start)
-            if finished is not None and finished.last:
+            if self.ended:
                 return finished
         self.unsent = finished  # kept for the output should this event fail
         self._add(code, event, start)
@@ -311,7 +311,8 @@ class DumpChunks:
         """The chunk before a transaction's first event, once it holds `target` bytes, or at the range's stop."""
         current = self.current
         if self.stop is not None and BinlogPosition(self.name, start) >= self.stop:
-            return self._finish(last=True) if current is not None else self._empty_end()
+            self.ended = True
+            return self._finish(last=True) if current is not None else None
         if current is not None and current.end - current.start >= self.target:
             return self._finish()
         return None
@@ -380,14 +381,10 @@ class DumpChunks:
         self.name, self.maps, self.fde = target, {}, None
         self.resume_at = BinlogPosition(target, FIRST_EVENT_POS)
         if self.stop is not None and self.resume_at >= self.stop:
-            return finished or self._empty_end()
+            self.ended = True
+            if finished is not None:
+                finished.last = True
         return finished
-
-    def _empty_end(self) -> ReceivedChunk:
-        """The stop was reached with no chunk open: an empty last chunk ends the read."""
-        self.current = _Receiving(self.name, FIRST_EVENT_POS, _memory_file(), self.next_number,
-                                  end=FIRST_EVENT_POS)
-        return self._finish(last=True)
 
     def _finish(self, last: bool = False) -> ReceivedChunk:
         current, self.current = self.current, None
@@ -399,7 +396,7 @@ class DumpChunks:
                     os.pwrite(current.fd, self.fde_event, FIRST_EVENT_POS)
                 for at, event in current.maps.values():  # in case a rows event uses a Table_map of an earlier chunk
                     os.pwrite(current.fd, event, at)
-                size = max(current.end, mmap.PAGESIZE)  # an empty chunk (the stop reached) maps something too
+                size = max(current.end, mmap.PAGESIZE)  # a chunk cut short by a failure may hold no event
                 if os.fstat(current.fd).st_size < size:
                     os.ftruncate(current.fd, size)
                 data = mmap.mmap(current.fd, size, prot=mmap.PROT_READ)
@@ -409,8 +406,7 @@ class DumpChunks:
         chunk = Chunk(current.start, current.end, current.first_number, current.starts, FIRST_EVENT_POS,
                       {table_id: at for table_id, (at, _) in current.maps.items()})
         self.next_number += current.starts
-        large = current.end - current.start > chunks.DIRECT_CHUNK  # decoded here (on disk past a block more)
-        return ReceivedChunk(current.name, chunk, current.fd, data, large, last)
+        return ReceivedChunk(current.name, chunk, current.fd, data, last)
 
 
 Running = deque[tuple[ReceivedChunk, tuple[int, int], Spool]]
