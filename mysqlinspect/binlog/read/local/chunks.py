@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from mysqlinspect.binlog.read.local.transactions import FileTransactions
     from mysqlinspect.binlog.source.local import _Walk
 
+
 class Selection(Protocol):
     """What a chunk's transactions go through (FileTransactions; a server range's ServerSelection): the range and
     the filters, and where the decoder finds names the binlog lacks (`chunk_schema`: filled before the fork)."""

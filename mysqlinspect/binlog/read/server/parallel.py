@@ -180,7 +180,6 @@ class DumpChunks:
         self.resume_at = start  # the start of the chunk being received (or of the file it will start)
         self.name = start.file
         self.next_number = 1
-        self.reconnects = 0
         self.fde: FormatDescription | None = None
         self.fde_event = b""
         self.maps: dict[int, tuple[int, bytes]] = {}  # this file's latest Table_map per table id
@@ -217,7 +216,6 @@ class DumpChunks:
                         raise
                     raise failure from exc
                 self.close()  # the chunk being received: received again after the reconnect
-                self.reconnects += 1
                 delay = policy.wait(exc, self.resume_at, delay, self.warn)
 
     def _received_before_failure(self) -> list[ReceivedChunk]:
