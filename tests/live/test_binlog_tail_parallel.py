@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -79,11 +79,24 @@ def ranges(server: Any) -> Iterator[tuple[str, tuple[str, int], tuple[str, int],
         drop_database(server, db)
 
 
+def _run_tail(run_cli: Any, server: Any, start: tuple[str, int], stop: tuple[str, int], *extra: str) -> Any:
+    return run_cli("binlog", "tail", *server.cli_args(), "--start-file", start[0], "--start-pos", str(start[1]),
+                   "--stop-file", stop[0], "--stop-pos", str(stop[1]), "--format", "jsonl", *extra)
+
+
 def _tail(run_cli: Any, server: Any, start: tuple[str, int], stop: tuple[str, int], *extra: str) -> tuple[str, str]:
-    result = run_cli("binlog", "tail", *server.cli_args(), "--start-file", start[0], "--start-pos", str(start[1]),
-                     "--stop-file", stop[0], "--stop-pos", str(stop[1]), "--format", "jsonl", *extra)
+    result = _run_tail(run_cli, server, start, stop, *extra)
     assert result.exit_code == 0, result.stderr
     return result.stdout, result.stderr
+
+
+def _hooked(real: Any, hook: Callable[[int, bytes], bytes]) -> Any:
+    """`packets` whose every payload goes through hook(its number, it) first: a fault put into the dump as it is
+    received (the hook returns the payload to use, or raises, or signals)."""
+    def packets(conn: Any, timeout: Any) -> Iterator[bytes]:
+        for count, payload in enumerate(real(conn, timeout)):
+            yield hook(count, payload)
+    return packets
 
 
 def test_parallel_tail_gives_the_bytes_of_one_process(server: Any, ranges: Any, run_cli: Any,
@@ -128,19 +141,17 @@ def test_a_dropped_connection_loses_and_repeats_nothing(server: Any, ranges: Any
     _, start, _, end = ranges
     one, _ = _tail(run_cli, server, start, end, "--jobs", "1")
     received = packets_in_range(run_cli, server, start, end, monkeypatch)
+    real_packets = parallel.packets
     for drop_after in (3, received // 3, received // 2 + 7, received - 2):
         dropped: list[int] = []
-        real = parallel.packets
 
-        def failing(conn: Any, timeout: Any, drop_after: int = drop_after, dropped: list[int] = dropped,
-                    real: Any = real) -> Iterator[bytes]:
-            for count, payload in enumerate(real(conn, timeout)):
-                if count == drop_after and not dropped:
-                    dropped.append(count)
-                    raise pymysql.err.OperationalError(2013, "Lost connection to MySQL server during query")
-                yield payload
+        def drop(count: int, payload: bytes, drop_after: int = drop_after, dropped: list[int] = dropped) -> bytes:
+            if count == drop_after and not dropped:
+                dropped.append(count)
+                raise pymysql.err.OperationalError(2013, "Lost connection to MySQL server during query")
+            return payload
 
-        monkeypatch.setattr(parallel, "packets", failing)
+        monkeypatch.setattr(parallel, "packets", _hooked(real_packets, drop))
         out, err = _tail(run_cli, server, start, end, "--jobs", "2", "--chunk-bytes", "3000")
         assert dropped, drop_after
         assert "binlog connection lost" in err and "resuming at" in err
@@ -149,13 +160,12 @@ def test_a_dropped_connection_loses_and_repeats_nothing(server: Any, ranges: Any
 
 def _corrupting(real: Any, after: int, done: list[int]) -> Any:
     """`packets` with the CRC of the first rows event from the `after`th packet on broken (once)."""
-    def packets(conn: Any, timeout: Any) -> Iterator[bytes]:
-        for count, payload in enumerate(real(conn, timeout)):
-            if count >= after and not done and payload[5] in (23, 24, 25, 30, 31, 32):
-                done.append(count)
-                payload = payload[:40] + bytes([payload[40] ^ 0xFF]) + payload[41:]
-            yield payload
-    return packets
+    def corrupt(count: int, payload: bytes) -> bytes:
+        if count >= after and not done and payload[5] in (23, 24, 25, 30, 31, 32):
+            done.append(count)
+            return payload[:40] + bytes([payload[40] ^ 0xFF]) + payload[41:]
+        return payload
+    return _hooked(real, corrupt)
 
 
 def test_a_failing_dump_outputs_what_came_before_it_as_one_process(server: Any, ranges: Any, run_cli: Any,
@@ -172,9 +182,7 @@ def test_a_failing_dump_outputs_what_came_before_it_as_one_process(server: Any, 
             done: list[int] = []
             monkeypatch.setattr(parallel, "packets", _corrupting(server_source.packets, after, done))
             monkeypatch.setattr(server_source, "packets", _corrupting(server_source.packets, after, done))
-            result = run_cli("binlog", "tail", *server.cli_args(), "--start-file", start[0], "--start-pos",
-                             str(start[1]), "--stop-file", end[0], "--stop-pos", str(end[1]), "--format", "jsonl",
-                             "--jobs", jobs, "--chunk-bytes", "3000")
+            result = _run_tail(run_cli, server, start, end, "--jobs", jobs, "--chunk-bytes", "3000")
             monkeypatch.undo()
             assert done and result.exit_code == 65, (jobs, result.stderr)
             results.append((result.stdout, result.stderr))
@@ -186,14 +194,12 @@ def packets_in_range(run_cli: Any, server: Any, start: tuple[str, int], end: tup
                      monkeypatch: pytest.MonkeyPatch) -> int:
     """The packets a parallel tail of the range receives (counted on a run)."""
     seen: list[int] = []
-    real = parallel.packets
 
-    def counting(conn: Any, timeout: Any) -> Iterator[bytes]:
-        for payload in real(conn, timeout):
-            seen.append(1)
-            yield payload
+    def count(number: int, payload: bytes) -> bytes:
+        seen.append(number)
+        return payload
 
-    monkeypatch.setattr(parallel, "packets", counting)
+    monkeypatch.setattr(parallel, "packets", _hooked(parallel.packets, count))
     _tail(run_cli, server, start, end, "--jobs", "2", "--chunk-bytes", "3000")
     monkeypatch.undo()
     return len(seen)
@@ -218,18 +224,14 @@ def test_ctrl_c_ends_the_output_at_a_line_end_and_leaves_no_child(server: Any, r
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     _, start, _, end = ranges
     full, _ = _tail(run_cli, server, start, end, "--jobs", "1")
-    real = parallel.packets
 
-    def interrupted(conn: Any, timeout: Any) -> Iterator[bytes]:
-        for count, payload in enumerate(real(conn, timeout)):
-            if count == 400:  # inside the output loop: the Ctrl-C is the writer's to take at a line end
-                os.kill(os.getpid(), signal.SIGINT)
-            yield payload
+    def interrupt(count: int, payload: bytes) -> bytes:
+        if count == 400:  # inside the output loop: the Ctrl-C is the writer's to take at a line end
+            os.kill(os.getpid(), signal.SIGINT)
+        return payload
 
-    monkeypatch.setattr(parallel, "packets", interrupted)
-    result = run_cli("binlog", "tail", *server.cli_args(), "--start-file", start[0], "--start-pos", str(start[1]),
-                     "--stop-file", end[0], "--stop-pos", str(end[1]), "--format", "jsonl", "--jobs", "2",
-                     "--chunk-bytes", "3000")
+    monkeypatch.setattr(parallel, "packets", _hooked(parallel.packets, interrupt))
+    result = _run_tail(run_cli, server, start, end, "--jobs", "2", "--chunk-bytes", "3000")
     assert result.exit_code == 130, result.stderr
     assert 0 < len(result.stdout) < len(full) and full.startswith(result.stdout) and result.stdout.endswith("\n")
     assert not _forked_children()
