@@ -6,10 +6,11 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install demo demo-stop test lint unit bench clean
 
-$(STAMP): pyproject.toml setup.py mysqlinspect/innodb/_pagecheck.c mysqlinspect/binlog/decode/_rowimage.c mysqlinspect/binlog/replay/_sqltext.c  # the C extensions are compiled at install
+$(STAMP): pyproject.toml setup.py mysqlinspect/innodb/_pagecheck.c mysqlinspect/binlog/decode/_rowimage.c mysqlinspect/binlog/replay/_sqltext.c mysqlinspect/binlog/source/_walk.c  # the C extensions are compiled at install
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --quiet -e '.[dev]'  # -qq: errors only (setuptools' editable-install notice is not one)
+	$(BIN)/python -m compileall -q mysqlinspect  # bytecode as a wheel install has it (even with PYTHONDONTWRITEBYTECODE)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -36,4 +37,4 @@ bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache mysqlinspect/innodb/_pagecheck*.so mysqlinspect/binlog/decode/_rowimage*.so mysqlinspect/binlog/replay/_sqltext*.so
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache mysqlinspect/innodb/_pagecheck*.so mysqlinspect/binlog/decode/_rowimage*.so mysqlinspect/binlog/replay/_sqltext*.so mysqlinspect/binlog/source/_walk*.so

@@ -107,11 +107,16 @@ def read_file_range_contents(paths: Sequence[str | Path], rng: ResolvedRange, ev
     """The same pass over local binlog files (events before the range's start are skipped)."""
     source = LocalBinlogSource(paths, verify_checksum=verify_checksum)
     order = {display_name(p): i for i, p in enumerate(source.files)}
-    start = order.get(rng.start.file, -1), rng.start.pos
+    first = order.get(rng.start.file, -1)
+
+    def keep_from(name: str) -> int:
+        """Where the range starts in this file (a file before its start: nothing)."""
+        at = order.get(name, -1)
+        return 4 if at > first else rng.start.pos if at == first else 1 << 62
+
     wanted = frozenset({rawdump.TABLE_MAP_EVENT, rawdump.TRANSACTION_PAYLOAD_EVENT, rawdump.QUERY_EVENT,
                         COMPRESSED_QUERY})
-    events = (e for e in source.of_types(wanted) if (order.get(e.file, -1), e.start_pos) >= start)
-    return range_contents(events, rng, event_filter)
+    return range_contents(source.of_types(wanted, keep_from), rng, event_filter)
 
 
 def range_contents(events: Iterable[rawdump.RawEvent], rng: ResolvedRange, event_filter: EventFilter
@@ -129,6 +134,8 @@ def range_contents(events: Iterable[rawdump.RawEvent], rng: ResolvedRange, event
                 if inner[4] == rawdump.TABLE_MAP_EVENT:
                     _add_table(contents, bytes(inner[rawdump.HEADER_LEN :]), event_filter, parsed)
         elif event.type_code in (rawdump.QUERY_EVENT, COMPRESSED_QUERY):
+            if event.type_code == rawdump.QUERY_EVENT and _is_begin(event.body):
+                continue
             schema, text = rawdump.query_text(event.body, compressed=event.type_code == COMPRESSED_QUERY)
             trigger = created_trigger(text)
             if trigger:
@@ -136,6 +143,11 @@ def range_contents(events: Iterable[rawdump.RawEvent], rng: ResolvedRange, event
                 contents.trigger_tables[trigger] = created_trigger_table(text, schema)
             contents.collations.update(name.lower() for name in COLLATION.findall(text))
     return contents
+
+
+def _is_begin(body: bytes) -> bool:
+    """A Query event whose text is exactly BEGIN (one per transaction): nothing to note, no text to decode."""
+    return body.endswith(b"BEGIN") and len(body) == 13 + int.from_bytes(body[11:13], "little") + body[8] + 1 + 5
 
 
 _MapNames = tuple[str, str, bytes, bool]  # schema, table, column type codes, logged with column names

@@ -21,7 +21,7 @@ import re
 import struct
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -47,6 +47,12 @@ from mysqlinspect.binlog.source.fde import (
 from mysqlinspect.binlog.source.files import display_name, open_bytes, resolve_inputs
 from mysqlinspect.binlog.source.rawdump import Frame, RawEvent
 from mysqlinspect.errors import DataError, EncryptedBinlogError
+
+try:  # the walk's loop in C (optional; _walk_events runs it in Python without it)
+    from mysqlinspect.binlog.source._walk import select as native_select
+    from mysqlinspect.binlog.source._walk import walk as native_walk
+except ImportError:  # pragma: no cover - no compiler at install
+    native_walk = native_select = None
 
 BINLOG_MAGIC = b"\xfebin"
 MYSQL_ENCRYPTED_MAGIC = b"\xfdbin"
@@ -125,17 +131,19 @@ class LocalBinlogSource:
         for path in self.files:
             yield from self.read_file(path, as_frames=True)
 
-    def of_types(self, codes: frozenset[int]) -> Iterator[RawEvent]:
-        """Only the events of these type codes (the others' bodies are not copied): a pre-pass over a range."""
+    def of_types(self, codes: frozenset[int], keep_from: Callable[[str], int] = lambda name: 4) -> Iterator[RawEvent]:
+        """Only the events of these type codes (not Format_description) starting at or after keep_from(file name)
+        (the others' bodies are not copied): a pre-pass over a range. Query events whose text is BEGIN and a
+        Table_map equal to the one listed before it may be left out (they add nothing to a pre-pass over tables
+        and statements)."""
         for path in self.files:
-            yield from self.read_file(path, codes=codes)
+            with self.opened(path) as (name, data, valid_end):
+                yield from selected_events(data, name, valid_end, codes, keep_from(name))
 
-    def read_file(self, path: Path, as_frames: bool = False, codes: frozenset[int] | None = None) -> Iterator[Any]:
+    def read_file(self, path: Path, as_frames: bool = False) -> Iterator[Any]:
         with self.opened(path) as (name, data, valid_end):
             if as_frames:
                 yield from frames_until(data, name, valid_end)
-            elif codes is not None:
-                yield from (RawEvent(*f) for f in frames_until(data, name, valid_end, codes=codes))
             else:
                 yield from events_until(data, name, valid_end)
 
@@ -218,6 +226,15 @@ def _walk_events(data: Buffer, view: memoryview, name: str, verify: bool, walk: 
     while pos < size:
         if pos >= release.next:
             release.passed(pos)
+        if fde is not None and native_walk is not None:  # the common events in C, up to one it leaves here
+            pos, ended, added, inside, in_begin, code, stopped = native_walk(
+                data, pos, min(size, release.next), size, fde.checksum_len, check, tracker.inside, tracker.in_begin,
+                post)
+            tracker.inside, tracker.in_begin = bool(inside), bool(in_begin)
+            valid_end, trailing = (ended, added) if ended >= 0 else (valid_end, trailing + added)
+            last_code = code or last_code
+            if not stopped:
+                continue
         if pos + HEADER_LEN > size:
             walk.stop_reason = f"a partial event header ({size - pos} bytes)"
             break
@@ -296,6 +313,40 @@ def _read_fde(event: Buffer, name: str, pos: int, verify: bool) -> FormatDescrip
         if not crc_ok(bytes(copy)):
             raise DataError(f"{name}: the Format_description event at position {pos} fails its CRC32 checksum")
     return FormatDescription.from_body(bytes(event[HEADER_LEN:-CHECKSUM_LEN]))
+
+
+def selected_events(data: Buffer, name: str, end: int, codes: frozenset[int], keep_from: int) -> Iterator[RawEvent]:
+    """LocalBinlogSource.of_types over one file (Format_description events are followed, never listed): listed
+    in C (_walk.select) between them, or by frames_until without it."""
+    if native_select is None:
+        yield from (RawEvent(*f) for f in frames_until(data, name, end, codes=codes)
+                    if f[1] >= keep_from and f[4] != FORMAT_DESCRIPTION_EVENT)
+        return
+    wanted = bytes(1 if code in codes else 0 for code in range(256))
+    pos, csum, post = 4, 0, 13
+    while pos < end:
+        listed, pos = native_select(data, pos, end, csum, post, wanted, keep_from)
+        for at, _, size in listed:
+            body = bytes(data[at + HEADER_LEN : at + size - csum])
+            yield RawEvent(name, at, at + size, *_header_fields(data, at), body)
+        if pos + HEADER_LEN > end or HEADER.unpack_from(data, pos)[1] != FORMAT_DESCRIPTION_EVENT:
+            return  # the end of the valid data (the walk found where it is)
+        fde = _frame_fde(data, pos)
+        csum, post = fde.checksum_len, fde.post_header(QUERY_EVENT) or 13
+        pos += HEADER.unpack_from(data, pos)[3]
+
+
+def _header_fields(data: Buffer, at: int) -> tuple[int, int, int, int, int]:
+    """timestamp, type code, server id, size and flags of the event at `at`."""
+    timestamp, code, server_id, size, _, flags = HEADER.unpack_from(data, at)
+    return timestamp, code, server_id, size, flags
+
+
+def _frame_fde(data: Buffer, pos: int) -> FormatDescription:
+    body = bytes(data[pos + HEADER_LEN : pos + HEADER.unpack_from(data, pos)[3]])
+    if is_checksum_aware(server_version(body)):
+        body = body[:-CHECKSUM_LEN]
+    return FormatDescription.from_body(body)
 
 
 def events_until(data: Buffer, name: str, end: int, start: int = 4, checksum_len: int = 0) -> Iterator[RawEvent]:

@@ -85,7 +85,7 @@ class RawEvent:
 
     @property
     def name(self) -> str:
-        return EVENT_NAMES.get(self.type_code, f"UnknownEvent{self.type_code}")
+        return EVENT_NAMES.get(self.type_code) or f"UnknownEvent{self.type_code}"
 
 
 class RawDump:
