@@ -6,16 +6,17 @@ c VARCHAR(64), d DECIMAL(12,2), ts DATETIME(3), j JSON), 1000 transactions of 10
 single-row UPDATE transactions (SET k=k+1, c=CONCAT(c,'u')); `--scale 0.1` builds a tenth of both (the rows per
 INSERT stay 1000). Then, each in its own process, with its time, k row changes/s, ratio to `mysqlbinlog -vv` and
 peak RSS (GNU time's %M when installed, else wait4's ru_maxrss):
-  mysqlbinlog -vv --base64-output=decode-rows FILE > /dev/null   (the reference, 1.00x)
+  mysqlbinlog -vv --base64-output=decode-rows FILE   (the reference, 1.00x)
   own decoder: source + decode to records, no output
   binlog tail FILE --format jsonl (default --jobs, then --jobs 1)
   binlog tail --format jsonl from the server, over the same file (default --jobs, then --jobs 1)
   binlog replay FILE (dry-run SQL; default --jobs, then --jobs 1)
   binlog stats FILE (or from the server over the same file when stats does not take files)
   mysql-replication BinLogStreamReader plain iteration from the server
-Wall time decides the ratio; the CPU time (user + system of the process and its children, i.e. all --jobs
-processes) and its ratio are printed too: on a loaded machine they say more about the code. Not a timed test:
-figures vary with load, so each reader runs `--repeat N` times (default 3) and its fastest run is shown. `--keep
+Every reader writes its output to a temporary file (the reference too). Wall time decides the ratio; the CPU time
+(user + system of the process and its children, i.e. all --jobs processes) and its ratio are printed too: on a
+loaded machine they say more about the code. Not a timed test: figures vary with load, so the readers run in
+`--repeat N` rounds (default 3), every reader once per round, and each reader's fastest run is shown. `--keep
 DIR` copies the binlog file there (for profiling); `--only NAME[,NAME]` runs a subset of the readers (names:
 mysqlbinlog, decoder, tail, tail1, tailserver, tailserver1, replay, replay1, stats, library).
 
@@ -148,17 +149,18 @@ def measured(argv: list[str]) -> Measured:
                         err.read().decode(errors="replace"))
 
 
-def fastest(argv: list[str], repeat: int) -> Measured:
-    """The fastest of `repeat` runs (the machine's speed moves from minute to minute; every reader, the reference
-    included, gets the same chances). A failing run is returned at once."""
-    best: Measured | None = None
+def fastest_in_rounds(runs: dict[str, list[str]], repeat: int) -> dict[str, Measured]:
+    """Each reader's fastest of `repeat` runs, taken in rounds: every round runs every reader once, the reference
+    included, so a minute when the machine is slow (its speed moves by a third from minute to minute) falls on all
+    readers alike rather than on the ones measured then. A reader whose run fails is not run again."""
+    best: dict[str, Measured] = {}
     for _ in range(max(repeat, 1)):
-        result = measured(argv)
-        if result.returncode:
-            return result
-        if best is None or result.seconds < best.seconds:
-            best = result
-    assert best is not None
+        for key, argv in runs.items():
+            if key in best and best[key].returncode:
+                continue
+            result = measured(argv)
+            if key not in best or result.returncode or result.seconds < best[key].seconds:
+                best[key] = result
     return best
 
 
@@ -206,12 +208,14 @@ def run(server: SandboxServer, args: argparse.Namespace) -> int:
     print(f"{file}: {os.path.getsize(path) / 2**20:.1f} MB, {work.rows:,} row changes; "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} before the runs", flush=True)
     only = set(args.only.split(",")) if args.only else None
+    chosen = [(key, name, argv) for key, name, argv in cases(server, path, file)
+              if only is None or key in only or key == "mysqlbinlog"]
+    print(f"{len(chosen)} readers, {args.repeat} rounds ...", flush=True)
+    results = fastest_in_rounds({key: argv for key, _, argv in chosen}, args.repeat)
     reference = reference_cpu = 0.0
     print(f"{'reader':58s} {'wall':>8s} {'':>15s} {'vs C':>6s}  {'cpu time, vs C':>16s}", flush=True)
-    for key, name, argv in cases(server, path, file):
-        if only is not None and key not in only and key != "mysqlbinlog":
-            continue
-        result = fastest(argv, args.repeat)
+    for key, name, _ in chosen:
+        result = results[key]
         if key == "stats" and refuses_files(result):
             name = "binlog stats (server, same file)"
             result = measured(server_stats(server, file))
@@ -238,7 +242,7 @@ def main() -> int:
     parser.add_argument("--keep", metavar="DIR", help="copy the generated binlog file into DIR")
     parser.add_argument("--only", metavar="NAMES", help="comma-separated readers to run (mysqlbinlog always runs)")
     parser.add_argument("--repeat", type=int, default=3, metavar="N",
-                        help="runs of each reader; the fastest is shown (default 3)")
+                        help="rounds, each running every reader once; each one's fastest is shown (default 3)")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # a kill still removes the sandbox (finally below)
     server = temporary_server("mysql", server_id=4243)

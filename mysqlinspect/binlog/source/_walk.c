@@ -12,7 +12,7 @@
  * `valid_end_or_-1` is the end of the last event read outside a transaction (-1: none), `trailing_added` the
  * events read since then inside one. It stops before an event it leaves to Python (stop = 1): a partial or
  * garbage header, a Format_description, Start_encryption or compressed Query event, a CRC32 mismatch, a Query
- * or MariaDB GTID body too short to read; stop = 0: `limit` reached.
+ * body too short to read; stop = 0: `limit` reached.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -99,12 +99,13 @@ static PyObject *walk(PyObject *self, PyObject *args) {
     int last_code = 0, stop = 0;
     Py_BEGIN_ALLOW_THREADS
     while (pos < limit) {
-        if (pos + HEADER_LEN > size) { stop = 1; break; }
+        if (size - pos < HEADER_LEN) { stop = 1; break; }
         const unsigned char *ev = data + pos;
         int code = ev[4];
-        Py_ssize_t ev_size = u32(ev + 9), end = pos + ev_size;
-        if (ev_size < HEADER_LEN || end > size || ev_size < HEADER_LEN + csum || code == FDE ||
+        Py_ssize_t ev_size = (Py_ssize_t)u32(ev + 9);
+        if (ev_size < HEADER_LEN || ev_size > size - pos || ev_size < HEADER_LEN + csum || code == FDE ||
             code == START_ENCRYPTION || code == QUERY_COMPRESSED) { stop = 1; break; }
+        Py_ssize_t end = pos + ev_size;
         if (check && crc32_of(ev, ev_size - 4) != u32(ev + ev_size - 4)) { stop = 1; break; }
         const unsigned char *body = ev + HEADER_LEN;
         Py_ssize_t body_len = ev_size - HEADER_LEN - csum;
@@ -120,7 +121,8 @@ static PyObject *walk(PyObject *self, PyObject *args) {
         } else if (code == QUERY) {
             if (body_len < 13) { stop = 1; break; }
             Py_ssize_t start = query_post + (Py_ssize_t)(body[11] | body[12] << 8) + body[8] + 1;
-            track_query(body + start, start < body_len ? body_len - start : 0, &inside, &in_begin);
+            if (start < body_len) track_query(body + start, body_len - start, &inside, &in_begin);
+            else track_query(body, 0, &inside, &in_begin);
         } else if (code == ROTATE || code == STOP) {
             last_code = code;
         }
@@ -137,32 +139,34 @@ static PyObject *walk(PyObject *self, PyObject *args) {
     return Py_BuildValue("(nnniiii)", pos, valid_end, trailing, inside, in_begin, last_code, stop);
 }
 
-/* select(data, pos, end, csum, query_post, wanted, keep_from) -> (events, pos)
- *     (start, type code, size) of the events from `pos` whose type code has a nonzero byte in `wanted` (256 bytes)
- *     and that start at or after `keep_from`,
+/* select(data, pos, limit, end, csum, query_post, wanted, keep_from) -> (events, pos)
+ *     (start, type code, size) of the events starting in [pos, limit) whose type code has a nonzero byte in
+ *     `wanted` (256 bytes) and that start at or after `keep_from`,
  *     leaving out Query events whose text is exactly BEGIN and Table_map events equal (body and all) to the last
  *     one listed: what a pre-pass over a range's tables and statements needs. Stops at `end`, before a
  *     Format_description event or a header it cannot read (its position returned: the caller handles it). */
 static PyObject *select_events(PyObject *self, PyObject *args) {
     Py_buffer buf, wanted;
-    Py_ssize_t pos, end, csum, query_post, keep_from;
-    if (!PyArg_ParseTuple(args, "y*nnnny*n", &buf, &pos, &end, &csum, &query_post, &wanted, &keep_from)) return NULL;
+    Py_ssize_t pos, limit, end, csum, query_post, keep_from;
+    if (!PyArg_ParseTuple(args, "y*nnnnny*n", &buf, &pos, &limit, &end, &csum, &query_post, &wanted, &keep_from))
+        return NULL;
     PyObject *out = PyList_New(0);
     const unsigned char *data = buf.buf, *want = wanted.buf;
     const unsigned char *last_map = NULL;
     Py_ssize_t last_map_len = 0;
     if (end > buf.len) end = buf.len;
-    while (out != NULL && pos + HEADER_LEN <= end) {
+    while (out != NULL && pos < limit && end - pos >= HEADER_LEN) {
         const unsigned char *ev = data + pos;
         int code = ev[4];
-        Py_ssize_t ev_size = u32(ev + 9);
-        if (ev_size < HEADER_LEN + csum || pos + ev_size > end || code == FDE) break;
+        Py_ssize_t ev_size = (Py_ssize_t)u32(ev + 9);
+        if (ev_size < HEADER_LEN || ev_size > end - pos || code == FDE) break;
         Py_ssize_t body_len = ev_size - HEADER_LEN - csum;
+        if (body_len < 0) body_len = 0;  /* as frames_until slices it: an empty body */
         const unsigned char *body = ev + HEADER_LEN;
         int keep = wanted.len == 256 && want[code] && pos >= keep_from;
         if (keep && code == QUERY && body_len >= 13) {
             Py_ssize_t start = query_post + (Py_ssize_t)(body[11] | body[12] << 8) + body[8] + 1;
-            keep = !(body_len - start == 5 && memcmp(body + start, "BEGIN", 5) == 0);
+            keep = !(start < body_len && body_len - start == 5 && memcmp(body + start, "BEGIN", 5) == 0);
         } else if (keep && code == TABLE_MAP) {
             keep = !(last_map != NULL && last_map_len == body_len && memcmp(last_map, body, (size_t)body_len) == 0);
             last_map = body;

@@ -52,7 +52,7 @@ try:  # the walk's loop in C (optional; _walk_events runs it in Python without i
     from mysqlinspect.binlog.source._walk import select as native_select
     from mysqlinspect.binlog.source._walk import walk as native_walk
 except ImportError:  # pragma: no cover - no compiler at install
-    native_walk = native_select = None
+    native_walk = native_select = None  # type: ignore[assignment]
 
 BINLOG_MAGIC = b"\xfebin"
 MYSQL_ENCRYPTED_MAGIC = b"\xfdbin"
@@ -324,13 +324,21 @@ def selected_events(data: Buffer, name: str, end: int, codes: frozenset[int], ke
         return
     wanted = bytes(1 if code in codes else 0 for code in range(256))
     pos, csum, post = 4, 0, 13
+    release = PageRelease(data, pos)
     while pos < end:
-        listed, pos = native_select(data, pos, end, csum, post, wanted, keep_from)
+        if pos >= release.next:
+            release.passed(pos)
+        limit = min(end, pos + RELEASE_EVERY)
+        listed, pos = native_select(data, pos, limit, end, csum, post, wanted, keep_from)
         for at, _, size in listed:
             body = bytes(data[at + HEADER_LEN : at + size - csum])
             yield RawEvent(name, at, at + size, *_header_fields(data, at), body)
-        if pos + HEADER_LEN > end or HEADER.unpack_from(data, pos)[1] != FORMAT_DESCRIPTION_EVENT:
+        if pos + HEADER_LEN > end:
             return  # the end of the valid data (the walk found where it is)
+        if HEADER.unpack_from(data, pos)[1] != FORMAT_DESCRIPTION_EVENT:
+            if pos >= limit:
+                continue  # RELEASE_EVERY bytes listed: on from here
+            return  # no valid header (the walk ends the valid data before such an event)
         fde = _frame_fde(data, pos)
         csum, post = fde.checksum_len, fde.post_header(QUERY_EVENT) or 13
         pos += HEADER.unpack_from(data, pos)[3]
